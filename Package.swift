@@ -1,0 +1,68 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every target of ours: Swift 6 language mode (complete concurrency checking) and no warnings.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "sansang",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sansang-agent", targets: ["sansang-agent"]),
+        .executable(name: "sansang-collector", targets: ["sansang-collector"]),
+        .executable(name: "sansang", targets: ["sansang"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries, imported through a shim header each (see docs/architecture.md).
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CNetSNMP", pkgConfig: "netsnmp", providers: [.apt(["libsnmp-dev"])]),
+
+        // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
+        .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
+        .target(name: "SNMP", dependencies: ["CNetSNMP"], swiftSettings: strict),
+
+        // Pure logic, no I/O.
+        .target(name: "LLDP", swiftSettings: strict),
+        .target(name: "ReadinessModel", swiftSettings: strict),
+
+        // Inventory files (YAML) → model, with file:line:column errors.
+        .target(name: "Inventory", dependencies: [
+            "ReadinessModel", .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+
+        // The agent's evidence gatherers, and the field check that combines them.
+        .target(name: "AgentProbes", dependencies: ["ReadinessModel"], swiftSettings: strict),
+        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory"], swiftSettings: strict),
+
+        // Thin executables.
+        .executableTarget(name: "sansang-agent", dependencies: [
+            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "sansang-collector", dependencies: [
+            "Inventory", "ReadinessModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "sansang", dependencies: [
+            "ReadinessModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "LLDP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
+        .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"], swiftSettings: strict),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "ReadinessModel"], swiftSettings: strict),
+        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "FieldCheck", "TestSupport"], swiftSettings: strict),
+
+        // Helpers for tests that start real daemons and network namespaces.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+    ]
+)

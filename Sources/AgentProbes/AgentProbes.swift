@@ -1,0 +1,1 @@
+// AgentProbes: being written.

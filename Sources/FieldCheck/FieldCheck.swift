@@ -1,0 +1,1 @@
+// FieldCheck: being written.

@@ -1,0 +1,1 @@
+// PacketCapture: being written.

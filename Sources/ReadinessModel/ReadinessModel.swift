@@ -1,0 +1,1 @@
+// ReadinessModel: being written.

@@ -1,0 +1,1 @@
+// SNMP: being written.

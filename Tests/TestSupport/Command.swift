@@ -1,0 +1,52 @@
+import Foundation
+
+/// A failure of a helper command run by a test, with what it printed.
+public struct CommandFailure: Error, CustomStringConvertible {
+    public let argv: [String]
+    public let status: Int32
+    public let output: String
+    public var description: String { "\(argv.joined(separator: " ")) exited \(status): \(output)" }
+}
+
+/// Runs a command to completion and returns its standard output; throws with stderr when it fails.
+@discardableResult
+public func run(_ argv: [String], environment: [String: String]? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try resolveExecutable(argv[0]))
+    process.arguments = Array(argv.dropFirst())
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    // stderr goes to a file so that neither stream can fill a pipe while we read the other.
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-cmd-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let output = String(decoding: outData, as: UTF8.self)
+    guard process.terminationStatus == 0 else {
+        let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        throw CommandFailure(argv: argv, status: process.terminationStatus, output: output + errors)
+    }
+    return output
+}
+
+/// The absolute path of a program, looked up in PATH and the sbin directories (daemons live there).
+public func resolveExecutable(_ name: String) throws -> String {
+    if name.hasPrefix("/") { return name }
+    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/local/sbin"
+    for dir in path.split(separator: ":") {
+        let candidate = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    throw MissingTool(name: name)
+}
+
+/// A program a test needs is not installed. Tests fail on it rather than skip: `make test` installs them.
+public struct MissingTool: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "\(name) is not installed; run `make deps` (apt-get) first" }
+}
