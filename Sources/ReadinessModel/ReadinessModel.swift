@@ -1,1 +1,0 @@
-// ReadinessModel: being written.

@@ -1,0 +1,212 @@
+import Foundation
+
+/// What an agent sends each interval: report format v1 (docs/report-format.md).
+/// Every measurement states its source; a source that could not be read carries an error, never a zero.
+public struct Report: Sendable, Hashable, Codable {
+    public static let currentFormatVersion = 1
+
+    public var formatVersion: Int
+    public var site: String
+    public var agent: AgentIdentity
+    /// Sequence number within one boot of the agent; (site, agent.bootId, seq) identifies a report.
+    public var seq: UInt64
+    public var generatedAt: Date
+    public var intervalSeconds: Int
+    public var links: [LinkReport]
+    public var services: [ServiceResult]
+    public var clock: ClockReading?
+    /// Present when the agent's spool had to drop reports: exactly what was lost.
+    public var gap: GapRecord?
+
+    public init(
+        site: String, agent: AgentIdentity, seq: UInt64, generatedAt: Date, intervalSeconds: Int = 60,
+        links: [LinkReport] = [], services: [ServiceResult] = [], clock: ClockReading? = nil, gap: GapRecord? = nil
+    ) {
+        self.formatVersion = Self.currentFormatVersion
+        self.site = site
+        self.agent = agent
+        self.seq = seq
+        self.generatedAt = generatedAt
+        self.intervalSeconds = intervalSeconds
+        self.links = links
+        self.services = services
+        self.clock = clock
+        self.gap = gap
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case site, agent, seq, links, services, clock, gap
+        case formatVersion = "format_version"
+        case generatedAt = "generated_at"
+        case intervalSeconds = "interval_s"
+    }
+
+    public func link(_ role: LinkRole) -> LinkReport? { links.first { $0.role == role } }
+    public func service(_ name: String) -> ServiceResult? { services.first { $0.name == name } }
+}
+
+public struct AgentIdentity: Sendable, Hashable, Codable {
+    public var version: String
+    public var hostname: String
+    /// Changes at every agent start (Linux: /proc/sys/kernel/random/boot_id, or a random UUID).
+    public var bootId: String
+
+    public init(version: String, hostname: String, bootId: String) {
+        self.version = version
+        self.hostname = hostname
+        self.bootId = bootId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, hostname
+        case bootId = "boot_id"
+    }
+}
+
+/// Everything the agent knows about one link of the office.
+public struct LinkReport: Sendable, Hashable, Codable {
+    public var role: LinkRole
+    public var interface: String?
+    /// One reading per independent source of speed evidence.
+    public var speed: [SpeedReading]
+    public var throughput: ThroughputMeasurement?
+
+    public init(role: LinkRole, interface: String? = nil, speed: [SpeedReading] = [], throughput: ThroughputMeasurement? = nil) {
+        self.role = role
+        self.interface = interface
+        self.speed = speed
+        self.throughput = throughput
+    }
+}
+
+/// An independent source of evidence about a link's speed.
+public enum SpeedSource: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The agent host's network interface (sysfs/ethtool).
+    case nic
+    /// The upstream switch port as announced in LLDP frames (802.3 MAC/PHY TLV).
+    case lldp
+    /// The upstream switch port read over SNMP (IF-MIB ifHighSpeed).
+    case snmp
+}
+
+/// A speed reading from one source: `speedMbps` when it could be read, `error` when not.
+public struct SpeedReading: Sendable, Hashable, Codable {
+    public var source: SpeedSource
+    public var speedMbps: Int?
+    public var error: String?
+    /// Facts behind the reading for a human (duplex, carrier, neighbour, port name, …).
+    public var facts: [String: String]
+
+    public init(source: SpeedSource, speedMbps: Int?, error: String? = nil, facts: [String: String] = [:]) {
+        self.source = source
+        self.speedMbps = speedMbps
+        self.error = error
+        self.facts = facts
+    }
+
+    public static func unknown(_ source: SpeedSource, error: String, facts: [String: String] = [:]) -> SpeedReading {
+        SpeedReading(source: source, speedMbps: nil, error: error, facts: facts)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case source, error, facts
+        case speedMbps = "speed_mbps"
+    }
+}
+
+/// The last throughput test on a link: achieved rate per direction.
+public struct ThroughputMeasurement: Sendable, Hashable, Codable {
+    public var server: String
+    public var measuredAt: Date
+    public var mbps: [ThroughputDirection: Double]
+    public var error: String?
+
+    public init(server: String, measuredAt: Date, mbps: [ThroughputDirection: Double], error: String? = nil) {
+        self.server = server
+        self.measuredAt = measuredAt
+        self.mbps = mbps
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case server, mbps, error
+        case measuredAt = "measured_at"
+    }
+}
+
+/// The outcome of one service check.
+public struct ServiceResult: Sendable, Hashable, Codable {
+    public var name: String
+    public var kind: ServiceKind
+    public var ok: Bool
+    /// Machine-readable cause when not ok (e.g. "connect_refused", "cert_expired", "nxdomain").
+    public var reason: String?
+    public var totalMilliseconds: Double?
+    /// Time per phase ("resolve", "connect", "tls", "first_byte", "transfer"), in milliseconds.
+    public var phases: [String: Double]
+    public var certificateDaysLeft: Int?
+    public var lossPercent: Double?
+    public var checkedAt: Date
+
+    public init(
+        name: String, kind: ServiceKind, ok: Bool, reason: String? = nil, totalMilliseconds: Double? = nil,
+        phases: [String: Double] = [:], certificateDaysLeft: Int? = nil, lossPercent: Double? = nil, checkedAt: Date
+    ) {
+        self.name = name
+        self.kind = kind
+        self.ok = ok
+        self.reason = reason
+        self.totalMilliseconds = totalMilliseconds
+        self.phases = phases
+        self.certificateDaysLeft = certificateDaysLeft
+        self.lossPercent = lossPercent
+        self.checkedAt = checkedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, ok, reason, phases
+        case totalMilliseconds = "total_ms"
+        case certificateDaysLeft = "cert_days_left"
+        case lossPercent = "loss_percent"
+        case checkedAt = "checked_at"
+    }
+}
+
+/// The host clock compared with an NTP server.
+public struct ClockReading: Sendable, Hashable, Codable {
+    public var server: String
+    public var offsetMilliseconds: Double
+
+    public init(server: String, offsetMilliseconds: Double) {
+        self.server = server
+        self.offsetMilliseconds = offsetMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case server
+        case offsetMilliseconds = "offset_ms"
+    }
+}
+
+/// Reports the spool dropped, so that the loss is visible and never silent.
+public struct GapRecord: Sendable, Hashable, Codable {
+    public var count: Int
+    public var firstSeq: UInt64
+    public var lastSeq: UInt64
+    public var from: Date
+    public var to: Date
+
+    public init(count: Int, firstSeq: UInt64, lastSeq: UInt64, from: Date, to: Date) {
+        self.count = count
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+        self.from = from
+        self.to = to
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, from, to
+        case firstSeq = "first_seq"
+        case lastSeq = "last_seq"
+    }
+}
