@@ -23,6 +23,7 @@ let package = Package(
         // C libraries, imported through a shim header each (see docs/architecture.md).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CNetSNMP", pkgConfig: "netsnmp", providers: [.apt(["libsnmp-dev"])]),
+        .systemLibrary(name: "CLinuxNet"),
 
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
@@ -30,6 +31,7 @@ let package = Package(
 
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
+        .target(name: "Localization", swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
 
         // Inventory files (YAML) → model, with file:line:column errors.
@@ -38,12 +40,12 @@ let package = Package(
         ], swiftSettings: strict),
 
         // The agent's evidence gatherers, and the field check that combines them.
-        .target(name: "AgentProbes", dependencies: ["ReadinessModel"], swiftSettings: strict),
-        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory"], swiftSettings: strict),
+        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet"], swiftSettings: strict),
+        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Localization"], swiftSettings: strict),
 
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
-            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel",
+            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Localization",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [

@@ -1,0 +1,33 @@
+# sansang — build, run and test on Debian 12. `make run` and `make test` install what is missing first.
+SHELL := /bin/bash
+SWIFT ?= swift
+# The Debian packages the build, the demo and the tests need (C libraries and the real daemons tests talk to).
+DEB_PACKAGES := pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/debug
+
+.PHONY: deps build run test clean
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
+
+build: deps
+	$(SWIFT) build
+
+# The main job, for now: the field check on this host with the example profile, then the inventory summary.
+# The check exits with the monitoring-plugin code (3 = UNKNOWN while checks are not configured): shown, not fatal.
+run: build
+	@$(BIN)/sansang-agent check --inventory inventory --site 20242; echo "sansang-agent check exited $$?"
+	@$(BIN)/sansang-collector inventory check inventory
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+clean:
+	rm -rf .build

@@ -1,1 +1,0 @@
-// AgentProbes: being written.
