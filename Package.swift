@@ -43,9 +43,14 @@ let package = Package(
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Localization"], swiftSettings: strict),
 
+        // What every command line program shares: exit codes, --lang.
+        .target(name: "CommandLineSupport", dependencies: [
+            "Localization", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
-            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Localization",
+            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Localization", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
@@ -62,7 +67,8 @@ let package = Package(
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "ReadinessModel"], swiftSettings: strict),
-        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "FieldCheck", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Localization", "TestSupport"], swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

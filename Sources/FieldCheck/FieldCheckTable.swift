@@ -1,0 +1,119 @@
+import AgentProbes
+import Localization
+import ReadinessModel
+
+/// The field technician's view of a `FieldCheckResult`: short tables, the verdict, the reasons.
+public struct FieldCheckTable: Sendable {
+    public let language: Language
+
+    public init(language: Language) {
+        self.language = language
+    }
+
+    public func render(_ result: FieldCheckResult) -> String {
+        let t = language.pick
+        var out: [String] = []
+        out.append(t("Kiểm tra tại chỗ", "Field check") + " — \(result.site.name) (\(result.site.code)), "
+            + t("hồ sơ", "profile") + " \(result.profile.name)")
+        out.append(t("Giao diện đường lên", "Uplink interface") + ": \(result.uplink)")
+        out.append("")
+
+        out.append(t("ĐƯỜNG TRUYỀN", "LINKS"))
+        var links = [[t("Vai trò", "Role"), t("Mục tiêu", "Target")] + SpeedSource.allCases.map { $0.rawValue.uppercased() }
+            + [t("Thông lượng", "Throughput"), t("Kết quả", "Result")]]
+        for link in result.profile.links {
+            let report = result.report.link(link.role)
+            var row = [link.role.rawValue, Self.speed(link.targetMbps)]
+            for source in SpeedSource.allCases {
+                row.append(report?.speed.first { $0.source == source }.map(reading) ?? "—")
+            }
+            row.append(link.role.judgedBy == .throughput
+                       ? (report?.throughput.map(throughput) ?? t("chưa cấu hình", "not configured")) : "—")
+            row.append(outcome(subject: link.role.rawValue, in: result.verdict))
+            links.append(row)
+        }
+        out += Self.table(links)
+        out.append("")
+
+        let services = result.notConfigured.filter { $0.hasPrefix("service:") }.map { String($0.dropFirst("service:".count)) }
+        if !services.isEmpty {
+            out.append(t("DỊCH VỤ", "SERVICES") + " (\(services.count)): "
+                + t("chưa cấu hình kiểm tra trong bản này", "checks not configured in this build") + ":")
+            out.append("  " + services.joined(separator: ", "))
+            out.append("")
+        }
+
+        out.append(t("GIAO DIỆN MẠNG", "NETWORK INTERFACES"))
+        var interfaces = [[t("Tên", "Name"), t("Tốc độ", "Speed"), t("Song công", "Duplex"), t("Tín hiệu", "Carrier"),
+                           t("Trạng thái", "State"), "MTU", "Driver", t("Lỗi rx/tx", "Errors rx/tx")]]
+        for nic in result.interfaces {
+            interfaces.append([
+                nic.interface + (nic.interface == result.uplink ? " *" : ""),
+                nic.speedMbps.map(Self.speed) ?? t("không rõ", "unknown"),
+                nic.duplex ?? "—",
+                nic.carrier.map { $0 ? t("có", "yes") : t("không", "no") } ?? "—",
+                nic.operState,
+                nic.mtu.map(String.init) ?? "—",
+                nic.driver ?? "—",
+                "\(nic.counters.rxErrors.map(String.init) ?? "—")/\(nic.counters.txErrors.map(String.init) ?? "—")",
+            ])
+        }
+        out += Self.table(interfaces)
+        out.append("  * " + t("giao diện đường lên", "uplink interface"))
+        out.append("")
+
+        out.append(t("KẾT LUẬN", "VERDICT") + ": " + verdictName(result.verdict?.state)
+            + " — " + t("mã thoát", "exit code") + " \(result.exitCode)")
+        for reason in result.verdict?.reasons ?? [] {
+            out.append("  \(reason) — \(reason.evidence)")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private func reading(_ reading: SpeedReading) -> String {
+        if let speed = reading.speedMbps { return Self.speed(speed) }
+        return reading.error == "not configured" ? language.pick("chưa cấu hình", "not configured") : language.pick("không rõ", "unknown")
+    }
+
+    private func throughput(_ measurement: ThroughputMeasurement) -> String {
+        if measurement.error != nil { return language.pick("lỗi", "error") }
+        return ThroughputDirection.allCases.compactMap { direction in
+            measurement.mbps[direction].map { "\(direction == .upload ? "↑" : "↓")\(Int($0.rounded()))" }
+        }.joined(separator: " ") + " Mbit/s"
+    }
+
+    /// The outcome for one link or service: met, or the worst of its reasons.
+    private func outcome(subject: String, in verdict: SiteVerdict?) -> String {
+        let reasons = verdict?.reasons.filter { $0.subject == subject } ?? []
+        guard !reasons.isEmpty else { return language.pick("đạt", "met") }
+        return reasons.map(\.code.rawValue).joined(separator: ", ")
+    }
+
+    public func verdictName(_ state: VerdictState?) -> String {
+        switch state {
+        case .ready: language.pick("SẴN SÀNG (OK)", "READY (OK)")
+        case .degraded: language.pick("SUY GIẢM (WARNING)", "DEGRADED (WARNING)")
+        case .notReady: language.pick("CHƯA SẴN SÀNG (CRITICAL)", "NOT READY (CRITICAL)")
+        case .unknown: language.pick("KHÔNG RÕ (UNKNOWN)", "UNKNOWN")
+        case nil: language.pick("KHÔNG ĐÁNH GIÁ (không có trụ sở)", "NOT EVALUATED (no office)")
+        }
+    }
+
+    /// "10 Gbit/s", "2.5 Gbit/s", "200 Mbit/s".
+    static func speed(_ mbps: Int) -> String {
+        guard mbps >= 1000 else { return "\(mbps) Mbit/s" }
+        let gbps = Double(mbps) / 1000
+        return gbps == gbps.rounded() ? "\(Int(gbps)) Gbit/s" : "\(gbps) Gbit/s"
+    }
+
+    /// Left-aligned columns, two spaces apart; widths in characters, so diacritics do not skew them.
+    static func table(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import AgentProbes
+import ArgumentParser
+import CommandLineSupport
+import FieldCheck
+import Foundation
+import Inventory
+import Localization
+import ReadinessModel
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every check once and print what a field technician needs to see.",
+        discussion: """
+            Exit codes follow the monitoring-plugin convention, so Nagios, Icinga or Zabbix can run this \
+            command unchanged: 0 OK (ready), 1 WARNING (degraded), 2 CRITICAL (not ready), 3 UNKNOWN.
+            A configuration error (bad inventory, unknown site) also exits 2 and says what to fix.
+
+            Examples:
+              sansang-agent check
+              sansang-agent check --inventory inventory --site 20242 --lang en
+              sansang-agent check --uplink eno1 --json
+            """)
+
+    @Option(help: "Inventory file or directory, for the site and its profile. Without it: the built-in LAN check.")
+    var inventory: String?
+
+    @Option(help: "This office's site code (e.g. 20242). Needs --inventory.")
+    var site: String?
+
+    @Option(help: "Profile to check against instead of the site's own.")
+    var profile: String?
+
+    @Option(help: "Uplink interface, or `auto` for the interface of the default route.")
+    var uplink = "auto"
+
+    @Flag(help: "Print the full result as JSON.")
+    var json = false
+
+    @Option(help: "Language of the table: vi or en.")
+    var lang: Language = .vi
+
+    func run() async throws {
+        var configuration = FieldCheck.Configuration(uplink: uplink)
+        if let inventory {
+            let loaded = try InventorySelection.load(inventory)
+            if let code = site {
+                guard let found = loaded.site(code: code) else {
+                    throw ConfigurationError("site \(code) is not in \(inventory)")
+                }
+                configuration.site = found
+            } else if site == nil, profile == nil {
+                throw ConfigurationError("--inventory needs --site CODE or --profile NAME")
+            }
+            let profileName = profile ?? configuration.site.profile
+            guard let chosen = loaded.profile(named: profileName) else {
+                throw ConfigurationError("profile \(profileName) is not in \(inventory)")
+            }
+            configuration.profile = chosen
+        } else if site != nil || profile != nil {
+            throw ConfigurationError("--site and --profile need --inventory")
+        }
+
+        let result = await FieldCheck(configuration: configuration).run()
+        if json {
+            let data = try ReportCoding.encoder(pretty: true).encode(result)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(FieldCheckTable(language: lang).render(result), terminator: "")
+        }
+        throw ExitCode(result.exitCode)
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import CommandLineSupport
+import FieldCheck
+
+@main
+struct SansangAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sansang-agent",
+        abstract: "The sansang agent of a commune or ward office: speed evidence, throughput, services, reports.",
+        discussion: """
+            Example, on the office server:
+              sansang-agent check --inventory /etc/sansang/inventory --site 20242
+            """,
+        version: SansangVersion.current,
+        subcommands: [Check.self])
+
+    static func main() async { await CommandLineMain.run(Self.self) }
+}
