@@ -81,15 +81,25 @@ public struct InventorySummary: Sendable, Hashable, Codable {
     }
 }
 
-/// A sort key close to Vietnamese dictionary order: tone marks and vowel hats ignored, đ after d.
+/// A sort key for Vietnamese alphabetical order: a < ă < â, d < đ, e < ê, o < ô < ơ, u < ư; tone marks only
+/// break ties (callers compare the names themselves next).
 enum VietnameseOrder {
     static func key(_ text: String) -> String {
-        String(text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars.compactMap { scalar in
+        var key = ""
+        var base: Character = " "
+        for scalar in text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars {
+            // "~" sorts after every letter, so a letter with a mark sorts after all words with the bare letter.
             switch scalar.value {
-            case 0x0300...0x036F: nil
-            case 0x0111: "d~"
-            default: String(scalar)
+            case 0x0306: key += "~"                              // breve: ă
+            case 0x0302: key += base == "a" ? "~~" : "~"         // circumflex: â, ê, ô
+            case 0x031B: key += base == "o" ? "~~" : "~"         // horn: ơ, ư
+            case 0x0300...0x036F: break                          // tone marks
+            case 0x0111: key += "d~"                             // đ
+            default:
+                base = Character(scalar)
+                key.unicodeScalars.append(scalar)
             }
-        }.joined())
+        }
+        return key
     }
 }
