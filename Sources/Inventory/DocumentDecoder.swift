@@ -23,6 +23,9 @@ struct ProfileEntry {
     var profile: Profile
     var location: SourceLocation
     var field: String
+    /// False when part of the profile was wrong: it still counts as defined (no cascade of
+    /// "unknown profile" errors), but its service list is not trusted for cross-checks.
+    var complete: Bool
 }
 
 /// Everything one inventory file says, before it is checked against the other files.
@@ -236,8 +239,9 @@ private struct DocumentDecoder {
         if let field = keys["links"] { profile.links = links(field) ?? [] }
         if let field = keys["services"] { profile.services = services(field) ?? [] }
         if let field = keys["throughput"], let policy = throughput(field) { profile.throughput = policy }
-        guard name != nil, reader.errors.count == errorsBefore else { return nil }
-        return ProfileEntry(profile: profile, location: location, field: field.path)
+        guard name != nil else { return nil }
+        return ProfileEntry(profile: profile, location: location, field: field.path,
+                            complete: reader.errors.count == errorsBefore)
     }
 
     mutating func links(_ field: Field) -> [LinkTarget]? {

@@ -73,7 +73,7 @@ public enum InventoryLoader {
             }
             let ref = entry.profile
             guard !ref.name.isEmpty else { continue }
-            guard let profile = profiles[ref.name]?.profile else {
+            guard let profileEntry = profiles[ref.name] else {
                 // A file-level default is reported once, not once per site that uses it.
                 if reported.insert(ref.location).inserted {
                     errors.append(InventoryError(.unknownProfile, "unknown profile \"\(ref.name)\""
@@ -82,6 +82,8 @@ public enum InventoryLoader {
                 }
                 continue
             }
+            guard profileEntry.complete else { continue }
+            let profile = profileEntry.profile
             let names = profile.services.map(\.name)
             for skipped in entry.skippedServices where !names.contains(skipped.name) {
                 errors.append(InventoryError(.unknownService, "profile \"\(profile.name)\" has no service \"\(skipped.name)\""
