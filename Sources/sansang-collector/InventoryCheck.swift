@@ -20,7 +20,9 @@ struct InventoryCheck: ParsableCommand {
 
             Examples:
               sansang-collector inventory check inventory/
-              sansang-collector inventory check inventory/danang.yaml inventory/profiles.yaml --lang en
+              sansang-collector inventory check inventory/ --lang en
+              sansang-collector inventory check inventory/danang.yaml \\
+                inventory/profiles.yaml
               sansang-collector inventory check inventory/ --json
             """
     )

@@ -16,10 +16,13 @@ struct InventoryImport: ParsableCommand {
             as ranges of old commune codes (district,first_code,last_code). See docs/inventory.md.
 
             Examples:
-              sansang-collector inventory import --csv sites.csv --province "Thành phố Đà Nẵng" -o inventory/sites.yaml
-              sansang-collector inventory import --csv danang-2025-communes.csv --province "Thành phố Đà Nẵng" \\
+              sansang-collector inventory import --csv sites.csv \\
+                --province "Thành phố Đà Nẵng" -o inventory/sites.yaml
+              sansang-collector inventory import --csv danang-2025-communes.csv \\
+                --province "Thành phố Đà Nẵng" --profile default \\
                 --former-units former-units-danang-quangnam.csv \\
-                --former-districts inventory/reference/former-districts-danang-quangnam.csv --profile default
+                --former-districts \\
+                  inventory/reference/former-districts-danang-quangnam.csv
             """
     )
 
