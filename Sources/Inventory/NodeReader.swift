@@ -1,0 +1,234 @@
+import Foundation
+import Yams
+
+/// A YAML node together with its field path, for error messages.
+struct Field {
+    let node: Node
+    let path: String
+
+    func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}
+
+/// Reads Yams nodes by hand, collecting every problem with its file, line, column and field path
+/// instead of stopping at the first one (which is what `Decodable` would do).
+struct NodeReader {
+    let file: String
+    private(set) var errors: [InventoryError] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    func location(_ node: Node) -> SourceLocation {
+        let mark = node.mark
+        return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    mutating func report(_ code: InventoryError.Code, _ message: String, at node: Node, field: String) {
+        errors.append(InventoryError(code, message, at: location(node), field: field))
+    }
+
+    mutating func report(_ code: InventoryError.Code, _ message: String, at field: Field) {
+        report(code, message, at: field.node, field: field.path)
+    }
+
+    /// The entries of a mapping whose keys must all be in `allowed`; reports unknown keys (with a
+    /// suggestion), missing `required` keys (at the mapping), and a node that is not a mapping.
+    mutating func mapping(_ field: Field, allowed: [String], required: [String] = []) -> [String: Field]? {
+        guard case .mapping(let mapping) = field.node else {
+            report(.wrongType, "expected a mapping, found \(describe(field.node))", at: field)
+            return nil
+        }
+        var entries: [String: Field] = [:]
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else {
+                report(.wrongType, "expected a key, found \(describe(key))", at: key, field: field.path)
+                continue
+            }
+            let name = scalar.string
+            guard allowed.contains(name) else {
+                report(.unknownKey, "unknown key \"\(name)\"" + suggestion(for: name, among: allowed),
+                       at: key, field: field.child(name))
+                continue
+            }
+            entries[name] = Field(node: value, path: field.child(name))
+        }
+        for key in required where entries[key] == nil {
+            report(.missingKey, "missing required key \"\(key)\"", at: field.node, field: field.child(key))
+        }
+        return entries
+    }
+
+    /// The entries of a mapping with free-form keys (profile names, link roles), in file order.
+    mutating func pairs(_ field: Field) -> [(key: String, keyNode: Node, value: Field)]? {
+        guard case .mapping(let mapping) = field.node else {
+            report(.wrongType, "expected a mapping, found \(describe(field.node))", at: field)
+            return nil
+        }
+        var result: [(key: String, keyNode: Node, value: Field)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else {
+                report(.wrongType, "expected a key, found \(describe(key))", at: key, field: field.path)
+                continue
+            }
+            result.append((scalar.string, key, Field(node: value, path: field.child(scalar.string))))
+        }
+        return result
+    }
+
+    mutating func list(_ field: Field) -> [Field]? {
+        guard case .sequence(let sequence) = field.node else {
+            report(.wrongType, "expected a list, found \(describe(field.node))", at: field)
+            return nil
+        }
+        return sequence.enumerated().map { Field(node: $1, path: "\(field.path)[\($0)]") }
+    }
+
+    /// Any non-null scalar, as written: `code: 20242` and `code: "20242"` both give "20242".
+    mutating func string(_ field: Field) -> String? {
+        guard case .scalar(let scalar) = field.node, tagName(field.node) != .null else {
+            report(.wrongType, "expected a string, found \(describe(field.node))", at: field)
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func nonEmptyString(_ field: Field) -> String? {
+        guard let value = string(field) else { return nil }
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            report(.badValue, "must not be empty", at: field)
+            return nil
+        }
+        return value
+    }
+
+    mutating func int(_ field: Field, in range: ClosedRange<Int>) -> Int? {
+        guard case .scalar(let scalar) = field.node, tagName(field.node) == .int,
+              let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")) else {
+            report(.wrongType, "expected an integer, found \(describe(field.node))", at: field)
+            return nil
+        }
+        guard range.contains(value) else {
+            report(.outOfRange, "\(value) is out of range \(range.lowerBound)…\(range.upperBound)", at: field)
+            return nil
+        }
+        return value
+    }
+
+    mutating func double(_ field: Field, in range: ClosedRange<Double>) -> Double? {
+        let tag = tagName(field.node)
+        guard case .scalar(let scalar) = field.node, tag == .int || tag == .float,
+              let value = Double(scalar.string.replacingOccurrences(of: "_", with: "")), value.isFinite else {
+            report(.wrongType, "expected a number, found \(describe(field.node))", at: field)
+            return nil
+        }
+        guard range.contains(value) else {
+            report(.outOfRange, "\(scalar.string) is out of range \(range.lowerBound)…\(range.upperBound)",
+                   at: field)
+            return nil
+        }
+        return value
+    }
+
+    mutating func bool(_ field: Field) -> Bool? {
+        guard tagName(field.node) == .bool, let value = field.node.bool else {
+            report(.wrongType, "expected true or false, found \(describe(field.node))", at: field)
+            return nil
+        }
+        return value
+    }
+
+    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ field: Field, _: E.Type) -> E?
+    where E.RawValue == String {
+        guard let text = string(field) else { return nil }
+        if let value = E(rawValue: text) { return value }
+        let names = E.allCases.map(\.rawValue)
+        report(.badEnumValue, "\"\(text)\" is not one of \(names.joined(separator: ", "))"
+               + suggestion(for: text, among: names), at: field)
+        return nil
+    }
+
+    /// A list of enumeration values; an empty list is refused (it would silently check nothing).
+    mutating func enumerations<E: RawRepresentable & CaseIterable>(_ field: Field, _ type: E.Type) -> [E]?
+    where E.RawValue == String {
+        guard let items = list(field) else { return nil }
+        guard !items.isEmpty else {
+            report(.badValue, "must list at least one value", at: field)
+            return nil
+        }
+        let values = items.compactMap { enumeration($0, type) }
+        return values.count == items.count ? values : nil
+    }
+
+    /// A link target in Mbit/s: an integer, or a string with a unit ("10 Gbit/s", "200M").
+    mutating func target(_ field: Field) -> Int? {
+        guard case .scalar(let scalar) = field.node, tagName(field.node) != .null else {
+            report(.wrongType, "expected a bit rate, found \(describe(field.node))", at: field)
+            return nil
+        }
+        switch TargetSpeed.parse(scalar.string) {
+        case .success(let mbps):
+            return mbps
+        case .failure(let problem):
+            report(.badTarget, "bad target \"\(scalar.string)\": \(problem.message)", at: field)
+            return nil
+        }
+    }
+
+    /// A local time of day, "HH:MM" on a 24-hour clock.
+    mutating func timeOfDay(_ field: Field) -> String? {
+        guard let text = string(field) else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+           let hours = Int(parts[0]), let minutes = Int(parts[1]), (0...23).contains(hours), (0...59).contains(minutes) {
+            return text
+        }
+        report(.badTime, "bad time \"\(text)\": expected HH:MM between 00:00 and 23:59", at: field)
+        return nil
+    }
+
+    private func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let scalar):
+            switch tagName(node) {
+            case .null: return "null"
+            case .bool: return "a boolean (\(scalar.string))"
+            case .int: return "an integer (\(scalar.string))"
+            case .float: return "a number (\(scalar.string))"
+            default: return "\"\(scalar.string)\""
+            }
+        }
+    }
+}
+
+/// The resolved tag of a node (`!!int`, `!!str`, …); Yams only exposes it as a raw string.
+private func tagName(_ node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
+
+/// ` (did you mean "x"?)` when one candidate is close to what was written, else "".
+func suggestion(for word: String, among candidates: [String]) -> String {
+    let limit = max(1, word.count / 3)
+    let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else { return "" }
+    return " (did you mean \"\(best.0)\"?)"
+}
+
+/// Edit distance over characters, counting a swap of two neighbours ("nmae") as one edit
+/// (optimal string alignment).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    guard !a.isEmpty else { return b.count }
+    guard !b.isEmpty else { return a.count }
+    var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+        }
+    }
+    return d[a.count][b.count]
+}

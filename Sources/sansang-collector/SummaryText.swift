@@ -1,0 +1,46 @@
+import Inventory
+import ReadinessModel
+
+/// The summary of `inventory check` as text tables, in Vietnamese or English.
+struct SummaryText {
+    let summary: InventorySummary
+    let language: Language
+
+    private func t(_ vi: String, _ en: String) -> String { language == .vi ? vi : en }
+
+    func render() -> String {
+        var out = t("Danh mục hợp lệ: \(summary.units) đơn vị hành chính cấp xã, \(summary.offices) trụ sở có thể cài agent.",
+                    "Inventory valid: \(summary.units) commune-level units, \(summary.offices) offices that can run an agent.")
+        out += "\n\n"
+        out += t("Theo loại", "By type") + "\n"
+        out += table(header: [t("Loại", "Type"), t("Đơn vị", "Units"), t("Trụ sở", "Offices")],
+                     rows: summary.byType.map { [typeName($0.name), "\($0.units)", "\($0.offices)"] })
+        out += "\n" + t("Theo huyện cũ (trước 01/7/2025)", "By former district (before 1 July 2025)") + "\n"
+        out += table(header: [t("Huyện cũ", "Former district"), t("Đơn vị", "Units"), t("Trụ sở", "Offices")],
+                     rows: summary.byFormerDistrict.map {
+                         [$0.name.isEmpty ? t("(không rõ)", "(none)") : $0.name, "\($0.units)", "\($0.offices)"]
+                     } + [[t("Tổng cộng", "Total"), "\(summary.units)", "\(summary.offices)"]])
+        out += "\n" + t("Hồ sơ kiểm tra", "Check profiles") + "\n"
+        out += table(header: [t("Hồ sơ", "Profile"), t("Đơn vị", "Sites"), t("Liên kết", "Links"), t("Dịch vụ", "Services")],
+                     rows: summary.profiles.map { [$0.name, "\($0.sites)", "\($0.links)", "\($0.services)"] })
+        return out
+    }
+
+    private func typeName(_ raw: String) -> String {
+        guard let type = SiteType(rawValue: raw) else { return raw }
+        return language == .vi ? type.vietnameseName : type.englishName
+    }
+
+    /// First column left-aligned, the others (counts) right-aligned; widths in characters, so that
+    /// Vietnamese letters with two diacritics count once.
+    private func table(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            "  " + row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ") + "\n"
+        }.joined()
+    }
+}
