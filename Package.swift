@@ -31,7 +31,7 @@ let package = Package(
 
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
-        .target(name: "Localization", swiftSettings: strict),
+        .target(name: "Presentation", swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
 
         // Inventory files (YAML) → model, with file:line:column errors.
@@ -41,20 +41,20 @@ let package = Package(
 
         // The agent's evidence gatherers, and the field check that combines them.
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet"], swiftSettings: strict),
-        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Localization"], swiftSettings: strict),
+        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
-            "Localization", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Presentation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
-            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Localization", "CommandLineSupport",
+            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
-            "Inventory", "ReadinessModel",
+            "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang", dependencies: [
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "ReadinessModel"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Localization", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Localization
+import Presentation
 
 /// The exit-code contract of every sansang command (DESIGN.md): 0 success, 1 not ready or failed,
 /// 2 usage or configuration error. ArgumentParser's own usage failures (64) are mapped to 2.

@@ -1,5 +1,5 @@
 import AgentProbes
-import Localization
+import Presentation
 import ReadinessModel
 
 /// The field technician's view of a `FieldCheckResult`: short tables, the verdict, the reasons.
@@ -32,7 +32,7 @@ public struct FieldCheckTable: Sendable {
             row.append(outcome(subject: link.role.rawValue, in: result.verdict))
             links.append(row)
         }
-        out += Self.table(links)
+        out += TextTable(header: links[0], rows: Array(links.dropFirst())).lines()
         out.append("")
 
         let services = result.notConfigured.filter { $0.hasPrefix("service:") }.map { String($0.dropFirst("service:".count)) }
@@ -58,7 +58,7 @@ public struct FieldCheckTable: Sendable {
                 "\(nic.counters.rxErrors.map(String.init) ?? "—")/\(nic.counters.txErrors.map(String.init) ?? "—")",
             ])
         }
-        out += Self.table(interfaces)
+        out += TextTable(header: interfaces[0], rows: Array(interfaces.dropFirst())).lines()
         out.append("  * " + t("giao diện đường lên", "uplink interface"))
         out.append("")
 
@@ -104,16 +104,5 @@ public struct FieldCheckTable: Sendable {
         guard mbps >= 1000 else { return "\(mbps) Mbit/s" }
         let gbps = Double(mbps) / 1000
         return gbps == gbps.rounded() ? "\(Int(gbps)) Gbit/s" : "\(gbps) Gbit/s"
-    }
-
-    /// Left-aligned columns, two spaces apart; widths in characters, so diacritics do not skew them.
-    static func table(_ rows: [[String]]) -> [String] {
-        let columns = rows.map(\.count).max() ?? 0
-        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
-            }.joined(separator: "  ")
-        }
     }
 }

@@ -4,7 +4,7 @@ import CommandLineSupport
 import FieldCheck
 import Foundation
 import Inventory
-import Localization
+import Presentation
 import ReadinessModel
 
 struct Check: AsyncParsableCommand {
@@ -42,7 +42,12 @@ struct Check: AsyncParsableCommand {
     func run() async throws {
         var configuration = FieldCheck.Configuration(uplink: uplink)
         if let inventory {
-            let loaded = try InventorySelection.load(inventory)
+            let loaded: Inventory
+            do {
+                loaded = try InventoryLoader.load(paths: [inventory])
+            } catch {
+                throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
+            }
             if let code = site {
                 guard let found = loaded.site(code: code) else {
                     throw ConfigurationError("site \(code) is not in \(inventory)")

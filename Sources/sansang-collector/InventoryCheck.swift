@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inventory
-
-enum Language: String, ExpressibleByArgument, CaseIterable {
-    case vi, en
-}
+import Presentation
 
 struct InventoryCheck: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import CommandLineSupport
 
 @main
 struct SansangCollector: AsyncParsableCommand {
@@ -9,33 +9,5 @@ struct SansangCollector: AsyncParsableCommand {
         subcommands: [InventoryCommand.self]
     )
 
-    /// Usage errors exit 2, as every sansang command does (ArgumentParser's own default is 64).
-    static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            let code = exitCode(for: error)
-            guard code == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            exit(withError: ExitCode(2))
-        }
-    }
-}
-
-struct InventoryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "inventory",
-        abstract: "Check inventory files, or make one from a spreadsheet.",
-        subcommands: [InventoryCheck.self, InventoryImport.self]
-    )
-}
-
-/// Writes to standard error, for messages that must not mix with machine-readable output.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    static func main() async { await CommandLineMain.run(Self.self) }
 }

@@ -1,4 +1,5 @@
 import Inventory
+import Presentation
 import ReadinessModel
 
 /// The summary of `inventory check` as text tables, in Vietnamese or English.
@@ -6,7 +7,7 @@ struct SummaryText {
     let summary: InventorySummary
     let language: Language
 
-    private func t(_ vi: String, _ en: String) -> String { language == .vi ? vi : en }
+    private func t(_ vi: String, _ en: String) -> String { language.pick(vi, en) }
 
     func render() -> String {
         var out = t("Danh mục hợp lệ: \(summary.units) đơn vị hành chính cấp xã, \(summary.offices) trụ sở có thể cài agent.",
@@ -28,19 +29,11 @@ struct SummaryText {
 
     private func typeName(_ raw: String) -> String {
         guard let type = SiteType(rawValue: raw) else { return raw }
-        return language == .vi ? type.vietnameseName : type.englishName
+        return language.pick(type.vietnameseName, type.englishName)
     }
 
-    /// First column left-aligned, the others (counts) right-aligned; widths in characters, so that
-    /// Vietnamese letters with two diacritics count once.
+    /// First column left-aligned, the counts right-aligned.
     private func table(header: [String], rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            "  " + row.enumerated().map { column, cell in
-                let pad = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ") + "\n"
-        }.joined()
+        TextTable(header: header, rows: rows, alignments: [.left] + Array(repeating: .right, count: header.count - 1), indent: "  ").render()
     }
 }
