@@ -8,8 +8,9 @@ public final class NetworkNamespace: @unchecked Sendable {
     public init(prefix: String = "sst") throws {
         guard geteuid() == 0 else { throw NeedsRoot() }
         name = "\(prefix)-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
-        try run(["ip", "netns", "add", name])
-        try run(["ip", "-n", name, "link", "set", "lo", "up"])
+        // TestSupport.run: `run` alone would be the method below, which runs inside the namespace.
+        try TestSupport.run(["ip", "netns", "add", name])
+        try TestSupport.run(["ip", "-n", name, "link", "set", "lo", "up"])
     }
 
     /// The argv that runs `argv` inside this namespace.

@@ -1,1 +1,0 @@
-// LLDP: being written.

@@ -1,1 +1,0 @@
-// PacketCapture: being written.
