@@ -1,36 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
-/// Runs the built `sansang-collector`, which `swift test` builds next to the test bundle.
+/// Runs the built `sansang-collector`.
 @Suite("sansang-collector inventory")
 struct CommandTests {
-    func collector() throws -> URL {
-        let products = Bundle.main.executableURL?.deletingLastPathComponent()
-        let candidates = [products?.appendingPathComponent("sansang-collector")]
-            + ((try? FileManager.default.contentsOfDirectory(atPath: packageRoot.path)) ?? [])
-                .filter { $0.hasPrefix(".build") }.sorted()
-                .map { packageRoot.appendingPathComponent("\($0)/debug/sansang-collector") }
-        return try #require(candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                            "build sansang-collector first")
-    }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try collector()
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
-        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("inv-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errFile) }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let stderr = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, stdout, stderr)
-    }
+    func run(_ arguments: [String]) throws -> ProgramRun { try runProgram("sansang-collector", arguments) }
 
     @Test func checkExampleInventory() throws {
         let result = try run(["inventory", "check", "inventory/"])

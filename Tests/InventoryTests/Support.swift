@@ -1,9 +1,7 @@
 import Foundation
 import Inventory
+import TestSupport
 
-/// The package root, found from this file's path (Tests/InventoryTests/Support.swift).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
 
 /// A minimal profile file that the test documents refer to.
 let profilesSource = InventorySource(file: "profiles.yaml", text: """
