@@ -1,3 +1,5 @@
+import Foundation
+
 /// What sites are grouped by in a roll-up.
 public enum RollUpDimension: String, Sendable, Hashable, Codable, CaseIterable {
     case province
@@ -104,11 +106,22 @@ public struct RollUp: Sendable, Hashable {
             }
         }
         for (i, dimension) in dimensions.enumerated() {
-            grouped[dimension] = tallies[i].map { RollUpGroup(key: $0.key, tally: $0.value) }.sorted { $0.key < $1.key }
+            grouped[dimension] = tallies[i]
+                .map { (order: Self.collationKey($0.key), group: RollUpGroup(key: $0.key, tally: $0.value)) }
+                .sorted { ($0.order, $0.group.key) < ($1.order, $1.group.key) }
+                .map(\.group)
         }
     }
 
-    /// The groups under `dimension`, sorted by key; empty if the roll-up was not computed by it.
+    /// Alphabetical ignoring case and diacritics: "Đại Lộc" < "Hải Châu" < "Hòa Vang" < "Sơn Trà",
+    /// where code-point order would put "Hòa" before "Hải" and "Đ" after "Z".
+    private static func collationKey(_ key: String) -> String {
+        key.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+            .replacingOccurrences(of: "đ", with: "d")
+    }
+
+    /// The groups under `dimension`, sorted by key (alphabetical, ignoring case and diacritics, then exact);
+    /// empty if the roll-up was not computed by it.
     public func groups(by dimension: RollUpDimension) -> [RollUpGroup] { grouped[dimension] ?? [] }
 }
 
