@@ -58,7 +58,8 @@ let package = Package(
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "LLDP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
-        .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"], swiftSettings: strict),
+        .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "ReadinessModel"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "FieldCheck", "TestSupport"], swiftSettings: strict),
 
