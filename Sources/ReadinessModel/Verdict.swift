@@ -6,6 +6,27 @@ public enum VerdictState: String, Sendable, Hashable, Codable, CaseIterable {
     case degraded
     case notReady = "not_ready"
     case unknown
+
+    /// How bad the state is, for ordering: ready 0 < degraded 1 < unknown 2 < not_ready 3.
+    /// Unknown ranks below not_ready because a site proven short of its target is the firmer finding.
+    public var severity: Int {
+        switch self {
+        case .ready: 0
+        case .degraded: 1
+        case .unknown: 2
+        case .notReady: 3
+        }
+    }
+
+    /// The name NOC staff and field technicians read.
+    public var vietnameseName: String {
+        switch self {
+        case .ready: "sẵn sàng"
+        case .degraded: "suy giảm"
+        case .notReady: "chưa sẵn sàng"
+        case .unknown: "không rõ"
+        }
+    }
 }
 
 /// Machine-readable reason codes (DESIGN.md); rendered as `CODE` or `CODE:subject`.
@@ -38,7 +59,39 @@ public struct Reason: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// "LINK_BELOW_TARGET:lan", "STALE".
+    public var description: String { key.description }
+
+    public var key: ReasonKey { ReasonKey(code: code, subject: subject) }
+}
+
+/// A reason without its impact and evidence: what roll-ups count and filters match.
+public struct ReasonKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var code: ReasonCode
+    public var subject: String?
+
+    public init(code: ReasonCode, subject: String? = nil) {
+        self.code = code
+        self.subject = subject
+    }
+
+    /// Parses "CODE" or "CODE:subject"; nil for an unknown code.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let code = ReasonCode(rawValue: String(parts[0])) else { return nil }
+        self.init(code: code, subject: parts.count == 2 ? String(parts[1]) : nil)
+    }
+
     public var description: String { subject.map { "\(code.rawValue):\($0)" } ?? code.rawValue }
+
+    /// By code, then subject (none first).
+    public static func < (a: ReasonKey, b: ReasonKey) -> Bool {
+        if a.code != b.code { return a.code.rawValue < b.code.rawValue }
+        switch (a.subject, b.subject) {
+        case let (x?, y?): return x < y
+        case (nil, _?): return true
+        default: return false
+        }
+    }
 }
 
 /// The verdict on one site at one moment, with every reason behind it.
@@ -57,6 +110,9 @@ public struct SiteVerdict: Sendable, Hashable, Codable {
         self.evaluatedAt = evaluatedAt
         self.reportGeneratedAt = reportGeneratedAt
     }
+
+    /// The reasons as "CODE:subject" strings, in verdict order.
+    public var reasonStrings: [String] { reasons.map(\.description) }
 
     enum CodingKeys: String, CodingKey {
         case site, state, reasons
