@@ -15,7 +15,7 @@ public enum CommandLineMain {
             }
             exit(0)
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            printError(error.message)
             exit(2)
         } catch {
             let code = Root.exitCode(for: error)
@@ -38,3 +38,8 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 }
 
 extension Language: ExpressibleByArgument {}
+
+/// One line to standard error (errors and diagnostics never mix with `--json` output on stdout).
+public func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -11,3 +11,11 @@ struct SansangCollector: AsyncParsableCommand {
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }
+
+struct InventoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory",
+        abstract: "Check inventory files, or make one from a spreadsheet.",
+        subcommands: [InventoryCheck.self, InventoryImport.self]
+    )
+}

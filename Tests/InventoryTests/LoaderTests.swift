@@ -2,6 +2,7 @@ import Foundation
 import Inventory
 import ReadinessModel
 import Testing
+import TestSupport
 
 @Suite("The example inventory")
 struct ExampleInventoryTests {
