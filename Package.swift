@@ -31,7 +31,7 @@ let package = Package(
 
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
-        .target(name: "Presentation", swiftSettings: strict),
+        .target(name: "Presentation", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
 
         // Inventory files (YAML) → model, with file:line:column errors.

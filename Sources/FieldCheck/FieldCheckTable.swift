@@ -13,14 +13,15 @@ public struct FieldCheckTable: Sendable {
     public func render(_ result: FieldCheckResult) -> String {
         let t = language.pick
         var out: [String] = []
-        out.append(t("Kiểm tra tại chỗ", "Field check") + " — \(result.site.name) (\(result.site.code)), "
+        let siteName = result.site.code == FieldCheck.Configuration().site.code ? t("máy này", "this host") : result.site.name
+        out.append(t("Kiểm tra tại chỗ", "Field check") + " — \(siteName) (\(result.site.code)), "
             + t("hồ sơ", "profile") + " \(result.profile.name)")
         out.append(t("Giao diện đường lên", "Uplink interface") + ": \(result.uplink)")
         out.append("")
 
         out.append(t("ĐƯỜNG TRUYỀN", "LINKS"))
-        var links = [[t("Vai trò", "Role"), t("Mục tiêu", "Target")] + SpeedSource.allCases.map { $0.rawValue.uppercased() }
-            + [t("Thông lượng", "Throughput"), t("Kết quả", "Result")]]
+        var links = TextTable(header: [t("Vai trò", "Role"), t("Mục tiêu", "Target")]
+            + SpeedSource.allCases.map { $0.rawValue.uppercased() } + [t("Thông lượng", "Throughput"), t("Kết quả", "Result")])
         for link in result.profile.links {
             let report = result.report.link(link.role)
             var row = [link.role.rawValue, Self.speed(link.targetMbps)]
@@ -30,9 +31,9 @@ public struct FieldCheckTable: Sendable {
             row.append(link.role.judgedBy == .throughput
                        ? (report?.throughput.map(throughput) ?? t("chưa cấu hình", "not configured")) : "—")
             row.append(outcome(subject: link.role.rawValue, in: result.verdict))
-            links.append(row)
+            links.rows.append(row)
         }
-        out += TextTable(header: links[0], rows: Array(links.dropFirst())).lines()
+        out += links.lines()
         out.append("")
 
         let services = result.notConfigured.filter { $0.hasPrefix("service:") }.map { String($0.dropFirst("service:".count)) }
@@ -44,10 +45,11 @@ public struct FieldCheckTable: Sendable {
         }
 
         out.append(t("GIAO DIỆN MẠNG", "NETWORK INTERFACES"))
-        var interfaces = [[t("Tên", "Name"), t("Tốc độ", "Speed"), t("Song công", "Duplex"), t("Tín hiệu", "Carrier"),
-                           t("Trạng thái", "State"), "MTU", "Driver", t("Lỗi rx/tx", "Errors rx/tx")]]
+        var interfaces = TextTable(header: [t("Tên", "Name"), t("Tốc độ", "Speed"), t("Song công", "Duplex"),
+                                            t("Tín hiệu", "Carrier"), t("Trạng thái", "State"), "MTU", "Driver",
+                                            t("Lỗi rx/tx", "Errors rx/tx")])
         for nic in result.interfaces {
-            interfaces.append([
+            interfaces.rows.append([
                 nic.interface + (nic.interface == result.uplink ? " *" : ""),
                 nic.speedMbps.map(Self.speed) ?? t("không rõ", "unknown"),
                 nic.duplex ?? "—",
@@ -58,14 +60,22 @@ public struct FieldCheckTable: Sendable {
                 "\(nic.counters.rxErrors.map(String.init) ?? "—")/\(nic.counters.txErrors.map(String.init) ?? "—")",
             ])
         }
-        out += TextTable(header: interfaces[0], rows: Array(interfaces.dropFirst())).lines()
+        out += interfaces.lines()
         out.append("  * " + t("giao diện đường lên", "uplink interface"))
         out.append("")
 
         out.append(t("KẾT LUẬN", "VERDICT") + ": " + verdictName(result.verdict?.state)
             + " — " + t("mã thoát", "exit code") + " \(result.exitCode)")
-        for reason in result.verdict?.reasons ?? [] {
-            out.append("  \(reason) — \(reason.evidence)")
+        // Checks this build does not run are summed up in one line rather than one NO_DATA each.
+        let notRun = Set(result.notConfigured.map { $0.split(separator: ":").last.map(String.init) ?? $0 })
+        let reasons = result.verdict?.reasons ?? []
+        for reason in reasons where !(reason.code == .noData && notRun.contains(reason.subject ?? "")) {
+            out.append("  \(reason): \(wording.phrase(reason)) — \(reason.evidence)")
+        }
+        let skipped = reasons.count { $0.code == .noData && notRun.contains($0.subject ?? "") }
+        if skipped > 0 {
+            out.append("  NO_DATA ×\(skipped): " + t("các kiểm tra chưa cấu hình trong bản này (xem trên)",
+                                                      "checks not configured in this build (see above)"))
         }
         return out.joined(separator: "\n") + "\n"
     }
@@ -82,7 +92,9 @@ public struct FieldCheckTable: Sendable {
         }.joined(separator: " ") + " Mbit/s"
     }
 
-    /// The outcome for one link or service: met, or the worst of its reasons.
+    private var wording: ReasonWording { ReasonWording(language: language) }
+
+    /// The outcome for one link or service: met, or its reason codes.
     private func outcome(subject: String, in verdict: SiteVerdict?) -> String {
         let reasons = verdict?.reasons.filter { $0.subject == subject } ?? []
         guard !reasons.isEmpty else { return language.pick("đạt", "met") }
