@@ -14,10 +14,14 @@ enum NetSNMP {
         // Nothing read from or written to the persistent store (/var/lib/snmp by default).
         netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1)
         netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1)
-        // init_snmp still creates directories there (cert_indexes): point it at a private one.
+        // init_snmp still creates a directory there (cert_indexes, announced on stderr unless it exists):
+        // point it at a private, prepared one.
         if ProcessInfo.processInfo.environment["SNMP_PERSISTENT_DIR"] == nil {
             var template = Array((NSTemporaryDirectory() + "/sansang-netsnmp-XXXXXX").utf8CString)
-            if let directory = mkdtemp(&template) { set_persistent_directory(directory) }
+            if let directory = mkdtemp(&template) {
+                mkdir(String(cString: directory) + "/cert_indexes", 0o700)
+                set_persistent_directory(directory)
+            }
         }
         // Load no MIB modules (Debian ships almost none, and we use numeric OIDs): without this the library
         // prints "Cannot find module" for each default module. The MIBS environment variable still wins.

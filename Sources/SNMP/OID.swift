@@ -6,9 +6,10 @@ public struct OID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The most sub-identifiers an OID may have (RFC 2578, and net-snmp's `MAX_OID_LEN`).
     public static let maximumLength = 128
 
+    /// At least two sub-identifiers: BER encodes the first two as one, so a shorter OID cannot be sent.
     public init(_ components: [UInt]) throws(SNMPError) {
-        guard (1...Self.maximumLength).contains(components.count) else {
-            throw SNMPError(.badOID, "an OID has 1 to \(Self.maximumLength) sub-identifiers, not \(components.count)")
+        guard (2...Self.maximumLength).contains(components.count) else {
+            throw SNMPError(.badOID, "an OID has 2 to \(Self.maximumLength) sub-identifiers, not \(components.count)")
         }
         guard components.allSatisfy({ $0 <= UInt(UInt32.max) }) else {
             throw SNMPError(.badOID, "a sub-identifier of \(components) does not fit in 32 bits")
