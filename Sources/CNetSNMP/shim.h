@@ -5,4 +5,54 @@
 #include <sys/select.h>
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+
+/* Macros built with `|` are not imported by Swift: the same values as plain constants. */
+
+/* PDU types (RFC 3416), for netsnmp_pdu.command. */
+static const int SANSANG_SNMP_MSG_GET = SNMP_MSG_GET;
+static const int SANSANG_SNMP_MSG_GETNEXT = SNMP_MSG_GETNEXT;
+static const int SANSANG_SNMP_MSG_RESPONSE = SNMP_MSG_RESPONSE;
+static const int SANSANG_SNMP_MSG_SET = SNMP_MSG_SET;
+static const int SANSANG_SNMP_MSG_GETBULK = SNMP_MSG_GETBULK;
+static const int SANSANG_SNMP_MSG_INFORM = SNMP_MSG_INFORM;
+static const int SANSANG_SNMP_MSG_TRAP2 = SNMP_MSG_TRAP2;
+static const int SANSANG_SNMP_MSG_REPORT = SNMP_MSG_REPORT;
+
+/* Value types, for netsnmp_variable_list.type. */
+static const u_char SANSANG_ASN_INTEGER = ASN_INTEGER;
+static const u_char SANSANG_ASN_OCTET_STR = ASN_OCTET_STR;
+static const u_char SANSANG_ASN_NULL = ASN_NULL;
+static const u_char SANSANG_ASN_OBJECT_ID = ASN_OBJECT_ID;
+static const u_char SANSANG_ASN_IPADDRESS = ASN_IPADDRESS;
+static const u_char SANSANG_ASN_COUNTER = ASN_COUNTER;
+static const u_char SANSANG_ASN_GAUGE = ASN_GAUGE; /* also Unsigned32 */
+static const u_char SANSANG_ASN_TIMETICKS = ASN_TIMETICKS;
+static const u_char SANSANG_ASN_OPAQUE = ASN_OPAQUE;
+static const u_char SANSANG_ASN_COUNTER64 = ASN_COUNTER64;
+static const u_char SANSANG_SNMP_NOSUCHOBJECT = SNMP_NOSUCHOBJECT;
+static const u_char SANSANG_SNMP_NOSUCHINSTANCE = SNMP_NOSUCHINSTANCE;
+static const u_char SANSANG_SNMP_ENDOFMIBVIEW = SNMP_ENDOFMIBVIEW;
+
+/* The USM protocol OIDs are C arrays, which Swift imports as mutable global tuples (not concurrency-safe):
+   hand them out as pointer + length instead. AES-192/256 are the Blumenthal (draft-04) variants. */
+#define SANSANG_PROTOCOL_OID(fn, array) \
+    static inline const oid *fn(size_t *length) { *length = OID_LENGTH(array); return array; }
+SANSANG_PROTOCOL_OID(sansang_usm_auth_md5, usmHMACMD5AuthProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_auth_sha, usmHMACSHA1AuthProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_auth_sha224, usmHMAC128SHA224AuthProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_auth_sha256, usmHMAC192SHA256AuthProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_auth_sha384, usmHMAC256SHA384AuthProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_auth_sha512, usmHMAC384SHA512AuthProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_priv_des, usmDESPrivProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_priv_aes, usmAESPrivProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_priv_aes192, usmAES192PrivProtocol)
+SANSANG_PROTOCOL_OID(sansang_usm_priv_aes256, usmAES256PrivProtocol)
+#undef SANSANG_PROTOCOL_OID
+
+/* Exported by libnetsnmp (snmp_sess_add_ex calls it while opening) but missing from its public headers.
+   Calling it ourselves after opening with SNMP_FLAGS_DONT_PROBE keeps the probe's error on the session,
+   where snmp_sess_error finds it; a failed probe inside snmp_sess_open loses it. */
+struct session_list;
+int snmpv3_engineID_probe(struct session_list *slp, netsnmp_session *in_session);
+
 #endif

@@ -1,1 +1,0 @@
-// SNMP: being written.
