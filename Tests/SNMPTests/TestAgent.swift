@@ -30,7 +30,7 @@ final class TestAgent: Sendable {
     /// The kernel's ifIndex of lo, which snmpd uses as its ifIndex.
     let loopbackIndex: UInt
     static let overriddenHighSpeed: UInt32 = 1000
-    private let daemon: SpawnedDaemon
+    private let daemon: Daemon
 
     var peer: String { "udp:127.0.0.1:\(port)" }
 
@@ -64,7 +64,7 @@ final class TestAgent: Sendable {
         let state = directory.appendingPathComponent("state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
 
-        daemon = try SpawnedDaemon(
+        daemon = try Daemon(
             ["snmpd", "-f", "-Lo", "-C", "-c", configURL.path, "udp:127.0.0.1:\(port)"],
             log: directory.appendingPathComponent("snmpd.log"),
             environment: ["SNMP_PERSISTENT_DIR": state.path, "MIBS": ""])

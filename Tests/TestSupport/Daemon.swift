@@ -1,83 +1,77 @@
 import Foundation
 
-/// A real daemon started by a test (snmpd, lldpd, …), stopped by its PID — never by name.
+/// A real daemon started by a test (snmpd, lldpd, …) with posix_spawn, stopped by its PID — never by name.
+///
+/// Not Foundation's Process: with daemons that close the descriptors they inherit (snmpd does at start-up), Foundation on Linux
+/// takes the close of its per-child socket for the child's exit and blocks its monitor thread in waitpid on
+/// the daemon, after which no other Process (e.g. `run`) is ever reaped. It also gives the daemon an empty
+/// signal mask: a child of Foundation's Process inherits the blocked signals of a dispatch worker thread,
+/// SIGTERM included, so it could only be killed.
 public final class Daemon: @unchecked Sendable {
     public let name: String
     public let logURL: URL
-    private let process: Process
+    public let pid: pid_t
+    // Guarded by `lock`: whether the child has been reaped.
+    private let lock = NSLock()
+    private var reaped = false
 
-    /// Starts `argv` in the foreground, with stdout and stderr appended to `logURL`.
+    /// Starts `argv` with stdout and stderr appended to `logURL` and stdin from /dev/null.
     public init(_ argv: [String], log logURL: URL, environment: [String: String] = [:]) throws {
-        self.name = argv[0]
+        name = argv[0]
         self.logURL = logURL
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolveExecutable(argv[0]))
-        process.arguments = Array(argv.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let executable = try resolveExecutable(argv[0])
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup($0) } + [nil]
+        defer { (cArgv + cEnv).forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, &actions, &attributes, cArgv, cEnv)
+        guard status == 0 else { throw CommandFailure(argv: argv, status: status, output: String(cString: strerror(status))) }
+        pid = child
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool {
+        lock.withLock {
+            if !reaped, waitpid(pid, nil, WNOHANG) == pid { reaped = true }
+            return !reaped
+        }
+    }
+
     public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    /// SIGTERM, then SIGKILL if it has not exited within `grace` seconds; waits for it.
+    /// SIGTERM, then SIGKILL if it has not exited within `grace` seconds; reaps it.
     public func stop(grace: Double = 3) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        while isRunning, Date() < deadline { usleep(20_000) }
+        lock.withLock {
+            guard !reaped else { return }
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+            reaped = true
+        }
     }
 
     deinit { stop() }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-public func waitUntil(timeout: Double, _ what: String, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if (try? condition()) == true { return }
-        usleep(20_000)
-    }
-    throw TimedOut(what: what, seconds: timeout)
-}
-
-public struct TimedOut: Error, CustomStringConvertible {
-    public let what: String
-    public let seconds: Double
-    public var description: String { "timed out after \(seconds) s waiting for \(what)" }
-}
-
-/// A fresh temporary directory for the duration of `body`, removed afterwards.
-public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try await body(url)
-}
-
-/// A port on 127.0.0.1 that was free a moment ago (the kernel picks it; we release it for the daemon).
-public func freeLoopbackPort(udp: Bool) throws -> UInt16 {
-    let fd = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw CommandFailure(argv: ["socket"], status: errno, output: "") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw CommandFailure(argv: ["bind"], status: errno, output: "") }
-    return UInt16(bigEndian: address.sin_port)
 }

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
+public func waitUntil(timeout: Double, _ what: String, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? condition()) == true { return }
+        usleep(20_000)
+    }
+    throw TimedOut(what: what, seconds: timeout)
+}
+
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public let seconds: Double
+    public var description: String { "timed out after \(seconds) s waiting for \(what)" }
+}
+
+/// A fresh temporary directory for the duration of `body`, removed afterwards.
+public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (the kernel picks it; we release it for the daemon).
+public func freeLoopbackPort(udp: Bool) throws -> UInt16 {
+    let fd = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw CommandFailure(argv: ["socket"], status: errno, output: "") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw CommandFailure(argv: ["bind"], status: errno, output: "") }
+    return UInt16(bigEndian: address.sin_port)
+}
