@@ -32,6 +32,8 @@ let package = Package(
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
         .target(name: "Presentation", dependencies: ["ReadinessModel"], swiftSettings: strict),
+        // The JSON bodies of the collector's HTTP API, shared by collector, agent and NOC client.
+        .target(name: "SansangAPI", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
 
         // Inventory files (YAML) → model, with file:line:column errors.

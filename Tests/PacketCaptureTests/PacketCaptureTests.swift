@@ -34,6 +34,15 @@ import TestSupport
             do {
                 (frames, capture) = try await withTimeout(seconds: 20, "an LLDP frame from sansang-sw1") {
                     try await withLiveCapture(configuration) { capture in
+                        // lldpd's periodic transmission was seen to stall after its first frame in about one
+                        // run in ten; `lldpcli update` makes it send now, while the capture is already active.
+                        let nudge = Task.detached {
+                            while !Task.isCancelled {
+                                _ = try? switchNamespace.run(["lldpcli", "-u", socket, "update"])
+                                try? await Task.sleep(for: .seconds(1))
+                            }
+                        }
+                        defer { nudge.cancel() }
                         var frames: [Packet] = []
                         for try await packet in capture {
                             frames.append(packet)

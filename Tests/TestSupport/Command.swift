@@ -8,13 +8,31 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public var description: String { "\(argv.joined(separator: " ")) exited \(status): \(output)" }
 }
 
+/// What a program printed and its exit status.
+public struct ProgramRun: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
 /// Runs a command to completion and returns its standard output; throws with stderr when it fails.
 @discardableResult
 public func run(_ argv: [String], environment: [String: String]? = nil) throws -> String {
+    let result = try capture(URL(fileURLWithPath: try resolveExecutable(argv[0])), Array(argv.dropFirst()), environment: environment)
+    guard result.status == 0 else {
+        throw CommandFailure(argv: argv, status: result.status, output: result.stdout + result.stderr)
+    }
+    return result.stdout
+}
+
+/// Runs `executable` to completion, capturing stdout and stderr.
+func capture(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+             directory: URL? = nil) throws -> ProgramRun {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try resolveExecutable(argv[0]))
-    process.arguments = Array(argv.dropFirst())
+    process.executableURL = executable
+    process.arguments = arguments
     if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    if let directory { process.currentDirectoryURL = directory }
     // stderr goes to a file so that neither stream can fill a pipe while we read the other.
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-cmd-\(UUID().uuidString)")
     _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -24,14 +42,10 @@ public func run(_ argv: [String], environment: [String: String]? = nil) throws -
     process.standardError = try FileHandle(forWritingTo: errURL)
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    let output = String(decoding: outData, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        throw CommandFailure(argv: argv, status: process.terminationStatus, output: output + errors)
-    }
-    return output
+    let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    return ProgramRun(status: process.terminationStatus, stdout: stdout, stderr: stderr)
 }
 
 /// The absolute path of a program, looked up in PATH and the sbin directories (daemons live there).

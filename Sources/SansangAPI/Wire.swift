@@ -1,0 +1,279 @@
+import Foundation
+import ReadinessModel
+
+// The JSON bodies of the collector's HTTP API (/api/v1), shared by the collector, the agent and the
+// NOC client so that the three cannot drift apart. Described for people in docs/api.md and for
+// machines in openapi.yaml. Keys are snake_case; dates ISO 8601 (ReportCoding's encoder and decoder).
+
+/// Every error response: `{"error": {"code": "...", "message": "..."}}` with a stable code.
+public struct APIErrorBody: Sendable, Hashable, Codable {
+    public struct Detail: Sendable, Hashable, Codable {
+        public var code: String
+        public var message: String
+
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+
+    public var error: Detail
+
+    public init(code: String, message: String) {
+        error = Detail(code: code, message: message)
+    }
+}
+
+/// The stable error codes of the API.
+public enum APIErrorCode: String, Sendable, CaseIterable {
+    case malformedJSON = "malformed_json"
+    case invalidReport = "invalid_report"
+    case unsupportedFormat = "unsupported_format_version"
+    case bodyTooLarge = "body_too_large"
+    case unauthenticated
+    case tokenRevoked = "token_revoked"
+    case forbidden
+    case siteMismatch = "site_mismatch"
+    case notFound = "not_found"
+    case badParameter = "bad_parameter"
+    case rateLimited = "rate_limited"
+    case unavailable
+    case internalError = "internal_error"
+}
+
+/// `POST /api/v1/reports`: one or more reports of one site, oldest first (the spool drains in batches).
+/// The whole batch is committed in one transaction before the collector answers 202.
+public struct ReportBatch: Sendable, Hashable, Codable {
+    public var reports: [Report]
+
+    public init(reports: [Report]) {
+        self.reports = reports
+    }
+}
+
+/// Identifies one report of one site: a report is stored once per (site, boot_id, seq).
+public struct ReportKey: Sendable, Hashable, Codable, Comparable {
+    public var bootId: String
+    public var seq: UInt64
+
+    public init(bootId: String, seq: UInt64) {
+        self.bootId = bootId
+        self.seq = seq
+    }
+
+    public init(_ report: Report) {
+        self.init(bootId: report.agent.bootId, seq: report.seq)
+    }
+
+    public static func < (a: ReportKey, b: ReportKey) -> Bool { (a.bootId, a.seq) < (b.bootId, b.seq) }
+
+    enum CodingKeys: String, CodingKey {
+        case seq
+        case bootId = "boot_id"
+    }
+}
+
+/// The 202 answer to a batch: which reports were stored now and which had been stored before.
+/// Both are acknowledged: the agent removes them from its spool.
+public struct IngestAcknowledgement: Sendable, Hashable, Codable {
+    public var stored: [ReportKey]
+    public var duplicates: [ReportKey]
+
+    public init(stored: [ReportKey], duplicates: [ReportKey]) {
+        self.stored = stored
+        self.duplicates = duplicates
+    }
+}
+
+/// `GET /api/v1/plan`: what the agent of the token's site must check. Served with an ETag; the agent
+/// sends If-None-Match and keeps its cached plan on 304.
+public struct AgentPlan: Sendable, Hashable, Codable {
+    public var site: Site
+    /// The site's profile with its overrides applied.
+    public var profile: Profile
+    public var reportIntervalSeconds: Int
+    /// Changes whenever anything in the plan changes (also the ETag).
+    public var version: String
+
+    public init(site: Site, profile: Profile, reportIntervalSeconds: Int, version: String) {
+        self.site = site
+        self.profile = profile
+        self.reportIntervalSeconds = reportIntervalSeconds
+        self.version = version
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case site, profile, version
+        case reportIntervalSeconds = "report_interval_s"
+    }
+}
+
+/// A tally for the API: the "78/88" figure and its parts.
+public struct TallyBody: Sendable, Hashable, Codable {
+    public var ready: Int
+    public var total: Int
+    public var summary: String
+    public var byState: [String: Int]
+    /// "CODE:subject" → number of sites.
+    public var byReason: [String: Int]
+
+    public init(_ tally: Tally) {
+        ready = tally.ready
+        total = tally.total
+        summary = tally.summary
+        byState = Dictionary(uniqueKeysWithValues: VerdictState.allCases.map { ($0.rawValue, tally.count($0)) })
+        byReason = Dictionary(uniqueKeysWithValues: tally.byReason.map { ($0.key.description, $0.value) })
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ready, total, summary
+        case byState = "by_state"
+        case byReason = "by_reason"
+    }
+}
+
+/// `GET /api/v1/readiness?group_by=former_district`.
+public struct ReadinessBody: Sendable, Hashable, Codable {
+    public struct Group: Sendable, Hashable, Codable {
+        public var key: String
+        public var tally: TallyBody
+
+        public init(key: String, tally: TallyBody) {
+            self.key = key
+            self.tally = tally
+        }
+    }
+
+    public var generatedAt: Date
+    public var overall: TallyBody
+    public var groupBy: String?
+    public var groups: [Group]
+
+    public init(generatedAt: Date, overall: TallyBody, groupBy: String?, groups: [Group]) {
+        self.generatedAt = generatedAt
+        self.overall = overall
+        self.groupBy = groupBy
+        self.groups = groups
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case overall, groups
+        case generatedAt = "generated_at"
+        case groupBy = "group_by"
+    }
+}
+
+/// One row of `GET /api/v1/sites`.
+public struct SiteSummaryBody: Sendable, Hashable, Codable {
+    public var code: String
+    public var name: String
+    public var type: SiteType
+    public var province: String
+    public var formerDistrict: String
+    public var hasOffice: Bool
+    /// Nil for a unit without an office.
+    public var state: VerdictState?
+    public var reasons: [String]
+    public var lastReportAt: Date?
+
+    public init(site: Site, verdict: SiteVerdict?, lastReportAt: Date?) {
+        code = site.code
+        name = site.name
+        type = site.type
+        province = site.province
+        formerDistrict = site.formerDistrict
+        hasOffice = site.hasOffice
+        state = verdict?.state
+        reasons = verdict?.reasonStrings ?? []
+        self.lastReportAt = lastReportAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, name, type, province, state, reasons
+        case formerDistrict = "former_district"
+        case hasOffice = "has_office"
+        case lastReportAt = "last_report_at"
+    }
+}
+
+/// `GET /api/v1/sites?verdict=&reason=&province=&former_district=&limit=&offset=`.
+public struct SiteListBody: Sendable, Hashable, Codable {
+    /// Sites matching the filter, before paging.
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+    public var items: [SiteSummaryBody]
+
+    public init(total: Int, limit: Int, offset: Int, items: [SiteSummaryBody]) {
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+        self.items = items
+    }
+}
+
+/// `GET /api/v1/sites/{code}`: the site, its verdict with reasons and evidence, its latest report.
+public struct SiteDetailBody: Sendable, Hashable, Codable {
+    public var site: Site
+    public var verdict: SiteVerdict?
+    public var latestReport: Report?
+    public var lastReportAt: Date?
+
+    public init(site: Site, verdict: SiteVerdict?, latestReport: Report?, lastReportAt: Date?) {
+        self.site = site
+        self.verdict = verdict
+        self.latestReport = latestReport
+        self.lastReportAt = lastReportAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case site, verdict
+        case latestReport = "latest_report"
+        case lastReportAt = "last_report_at"
+    }
+}
+
+/// A change of a site's verdict state, with the reasons that came with the new state.
+public struct VerdictTransition: Sendable, Hashable, Codable {
+    public var at: Date
+    public var from: VerdictState?
+    public var to: VerdictState
+    public var reasons: [Reason]
+
+    public init(at: Date, from: VerdictState?, to: VerdictState, reasons: [Reason]) {
+        self.at = at
+        self.from = from
+        self.to = to
+        self.reasons = reasons
+    }
+}
+
+/// `GET /api/v1/sites/{code}/history?from=&to=`: verdict transitions and measured series in the range.
+public struct SiteHistoryBody: Sendable, Hashable, Codable {
+    public struct Point: Sendable, Hashable, Codable {
+        public var at: Date
+        /// "link:lan:nic", "throughput:wan:upload", "service:vneid".
+        public var series: String
+        public var value: Double
+
+        public init(at: Date, series: String, value: Double) {
+            self.at = at
+            self.series = series
+            self.value = value
+        }
+    }
+
+    public var site: String
+    public var from: Date
+    public var to: Date
+    public var transitions: [VerdictTransition]
+    public var points: [Point]
+
+    public init(site: String, from: Date, to: Date, transitions: [VerdictTransition], points: [Point]) {
+        self.site = site
+        self.from = from
+        self.to = to
+        self.transitions = transitions
+        self.points = points
+    }
+}
