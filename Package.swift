@@ -42,7 +42,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         // The agent's evidence gatherers, and the field check that combines them.
-        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet"], swiftSettings: strict),
+        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.

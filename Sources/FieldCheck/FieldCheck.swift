@@ -8,19 +8,16 @@ public struct FieldCheck: Sendable {
         /// The site this host belongs to; a placeholder site when checking a host not yet in the inventory.
         public var site: Site
         public var profile: Profile
-        /// The uplink interface, or `auto` for the interface of the default route.
-        public var uplink: String
-        public var nic: NICProbe.Configuration
+        public var evidence: LinkEvidenceGatherer.Configuration
 
         public init(
             site: Site = Site(code: "00000", name: "this host", type: .xa),
-            profile: Profile = FieldCheck.builtInProfile, uplink: String = "auto",
-            nic: NICProbe.Configuration = NICProbe.Configuration()
+            profile: Profile = FieldCheck.builtInProfile,
+            evidence: LinkEvidenceGatherer.Configuration = LinkEvidenceGatherer.Configuration()
         ) {
             self.site = site
             self.profile = profile
-            self.uplink = uplink
-            self.nic = nic
+            self.evidence = evidence
         }
     }
 
@@ -36,37 +33,19 @@ public struct FieldCheck: Sendable {
     }
 
     public func run(now: Date = Date()) async -> FieldCheckResult {
-        let nicProbe = NICProbe(configuration: configuration.nic)
-        let uplink = (try? nicProbe.resolve(configuration.uplink)) ?? configuration.uplink
+        let gatherer = LinkEvidenceGatherer(configuration: configuration.evidence)
         let profile = configuration.profile.applying(configuration.site.overrides)
-        let probes: [any SpeedEvidenceProbe] = [nicProbe]
-        var notConfigured: [String] = []
-
-        var links: [LinkReport] = []
-        for link in profile.links {
-            var readings: [SpeedReading] = []
-            // The host's NIC is evidence for the LAN only: the line to the province sits behind a router.
-            if link.role == .lan {
-                for probe in probes { readings.append(await probe.reading(interface: uplink)) }
-                for source in SpeedSource.allCases where !probes.contains(where: { $0.source == source }) {
-                    readings.append(.unknown(source, error: "not configured"))
-                }
-            } else {
-                notConfigured.append("throughput:\(link.role.rawValue)")
-            }
-            links.append(LinkReport(role: link.role, interface: link.role == .lan ? uplink : nil, speed: readings))
-        }
-        notConfigured += profile.services.map { "service:\($0.name)" }
-
+        let evidence = await gatherer.gather(profile: profile)
         let report = Report(
             site: configuration.site.code, agent: AgentIdentity.current(), seq: 0, generatedAt: now,
-            links: links, services: [])
+            links: evidence.links, services: [])
         let verdict = ReadinessEvaluator().evaluate(
             site: configuration.site, profile: configuration.profile, latest: report, now: now)
-        let interfaces = ((try? nicProbe.interfaces()) ?? []).compactMap { try? nicProbe.evidence(interface: $0) }
+        let nic = gatherer.nicProbe
+        let interfaces = ((try? nic.interfaces()) ?? []).compactMap { try? nic.evidence(interface: $0) }
         return FieldCheckResult(
-            site: configuration.site, profile: profile, uplink: uplink, report: report, verdict: verdict,
-            interfaces: interfaces, notConfigured: notConfigured)
+            site: configuration.site, profile: profile, uplink: evidence.uplink, report: report, verdict: verdict,
+            interfaces: interfaces, notConfigured: evidence.notConfigured)
     }
 }
 
@@ -96,17 +75,4 @@ public struct FieldCheckResult: Sendable, Codable {
         case .unknown, nil: 3
         }
     }
-}
-
-extension AgentIdentity {
-    /// This process: the package version, the host name and the kernel's boot id.
-    public static func current() -> AgentIdentity {
-        let bootId = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? UUID().uuidString.lowercased()
-        return AgentIdentity(version: SansangVersion.current, hostname: ProcessInfo.processInfo.hostName, bootId: bootId)
-    }
-}
-
-public enum SansangVersion {
-    public static let current = "0.1.0"
 }

@@ -48,7 +48,7 @@ public struct Report: Sendable, Hashable, Codable {
 public struct AgentIdentity: Sendable, Hashable, Codable {
     public var version: String
     public var hostname: String
-    /// Changes at every agent start (Linux: /proc/sys/kernel/random/boot_id, or a random UUID).
+    /// A random id drawn at every agent start (not the kernel's boot id: the agent can restart without a reboot).
     public var bootId: String
 
     public init(version: String, hostname: String, bootId: String) {

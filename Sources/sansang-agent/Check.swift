@@ -40,7 +40,7 @@ struct Check: AsyncParsableCommand {
     var lang: Language = .vi
 
     func run() async throws {
-        var configuration = FieldCheck.Configuration(uplink: uplink)
+        var configuration = FieldCheck.Configuration(evidence: .init(uplink: uplink))
         if let inventory {
             let loaded: Inventory
             do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ReadinessModel
 import CommandLineSupport
 import FieldCheck
 

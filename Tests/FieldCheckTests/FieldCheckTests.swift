@@ -10,7 +10,7 @@ import TestSupport
 /// The field check on real interfaces: a veth pair made by the test is a 10 Gbit/s NIC as far as the kernel says.
 @Suite struct FieldCheckOnRealInterfaceTests {
     func check(uplink: String, profile: Profile) async -> FieldCheckResult {
-        await FieldCheck(configuration: .init(profile: profile, uplink: uplink)).run()
+        await FieldCheck(configuration: .init(profile: profile, evidence: .init(uplink: uplink))).run()
     }
 
     @Test func tenGigabitUplinkMeetsTheBuiltInLANTarget() async throws {
