@@ -36,9 +36,11 @@ let package = Package(
         .target(name: "SansangAPI", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
 
-        // Inventory files (YAML) → model, with file:line:column errors.
+        // YAML files read by hand, so that every error names file, line, column and field.
+        .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // Inventory files (YAML) → model.
         .target(name: "Inventory", dependencies: [
-            "ReadinessModel", .product(name: "Yams", package: "Yams"),
+            "ReadinessModel", "YAMLConfig", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
         // The agent's evidence gatherers, and the field check that combines them.
@@ -56,7 +58,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
-            "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
+            "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang", dependencies: [
@@ -69,7 +71,7 @@ let package = Package(
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
 

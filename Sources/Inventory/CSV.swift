@@ -1,3 +1,5 @@
+import YAMLConfig
+
 /// One field of a CSV file and where it starts (1-based line and column, columns in Unicode scalars).
 struct CSVCell {
     var text: String

@@ -1,3 +1,4 @@
+import YAMLConfig
 import ReadinessModel
 import Yams
 
@@ -53,43 +54,15 @@ enum DocumentKeys {
 /// Decodes one inventory file's text. Pure: no file system access.
 func decodeDocument(yaml: String, file: String) -> DocumentContents {
     let root: Node?
-    do {
-        root = try Yams.compose(yaml: yaml)
-    } catch {
-        return DocumentContents(errors: [syntaxError(error, file: file, yaml: yaml)])
+    switch composeYAML(yaml, file: file) {
+    case .success(let node): root = node
+    case .failure(let error): return DocumentContents(errors: [error])
     }
     guard let root else { return DocumentContents() }
     var decoder = DocumentDecoder(reader: NodeReader(file: file))
     var contents = decoder.document(Field(node: root, path: ""))
     contents.errors = decoder.reader.errors
     return contents
-}
-
-/// Yams' error, placed where libyaml found the problem.
-private func syntaxError(_ error: any Error, file: String, yaml: String) -> InventoryError {
-    func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
-    func explain(_ problem: String, _ context: YamlError.Context?) -> String {
-        guard let context else { return "YAML syntax error: \(problem)" }
-        return "YAML syntax error: \(problem) (\(context.text) at \(context.mark.line):\(context.mark.column))"
-    }
-    switch error as? YamlError {
-    case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-         let .composer(context, problem, mark, _):
-        return InventoryError(.yamlSyntax, explain(problem, context), at: at(mark), field: "")
-    case let .duplicatedKeysInMapping(duplicates, context):
-        let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
-        return InventoryError(.duplicateKey, "duplicate key \(keys) in one mapping", at: at(context.mark), field: "")
-    case let .reader(problem, offset, _, _):
-        // The offset counts Characters from the start of the text.
-        let prefix = yaml.prefix(offset ?? 0)
-        let line = prefix.count { $0 == "\n" } + 1
-        let column = prefix.split(separator: "\n", omittingEmptySubsequences: false).last.map { $0.unicodeScalars.count } ?? 0
-        return InventoryError(.yamlSyntax, "YAML syntax error: \(problem)",
-                              at: SourceLocation(file: file, line: line, column: column + 1), field: "")
-    default:
-        return InventoryError(.yamlSyntax, "YAML syntax error: \(error)",
-                              at: SourceLocation(file: file, line: 1, column: 1), field: "")
-    }
 }
 
 /// File-level defaults for the sites of one file.

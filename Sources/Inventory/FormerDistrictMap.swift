@@ -1,3 +1,4 @@
+import YAMLConfig
 import Foundation
 
 /// Which district (before 1 July 2025) each new commune-level unit's area belonged to.

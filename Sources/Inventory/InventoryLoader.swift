@@ -1,3 +1,4 @@
+import YAMLConfig
 import Foundation
 import ReadinessModel
 
@@ -115,8 +116,4 @@ public enum InventoryLoader {
             .sorted()
             .map { "\(base)/\($0)" }
     }
-}
-
-extension SourceLocation {
-    static func start(of file: String) -> SourceLocation { SourceLocation(file: file, line: 1, column: 1) }
 }

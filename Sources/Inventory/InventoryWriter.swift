@@ -1,3 +1,4 @@
+import YAMLConfig
 import ReadinessModel
 
 /// Writes sites as an inventory file that `InventoryLoader` reads back to the same sites.

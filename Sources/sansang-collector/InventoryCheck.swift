@@ -1,3 +1,4 @@
+import YAMLConfig
 import ArgumentParser
 import CommandLineSupport
 import Foundation

@@ -1,3 +1,4 @@
+import YAMLConfig
 import Inventory
 import Presentation
 import ReadinessModel

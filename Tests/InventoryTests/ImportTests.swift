@@ -1,3 +1,4 @@
+import YAMLConfig
 import Foundation
 import Inventory
 import ReadinessModel

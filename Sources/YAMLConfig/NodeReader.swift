@@ -2,39 +2,44 @@ import Foundation
 import Yams
 
 /// A YAML node together with its field path, for error messages.
-struct Field {
-    let node: Node
-    let path: String
+public struct Field {
+    public let node: Node
+    public let path: String
 
-    func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public init(node: Node, path: String) {
+        self.node = node
+        self.path = path
+    }
+
+    public func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 }
 
 /// Reads Yams nodes by hand, collecting every problem with its file, line, column and field path
 /// instead of stopping at the first one (which is what `Decodable` would do).
-struct NodeReader {
-    let file: String
-    private(set) var errors: [InventoryError] = []
+public struct NodeReader {
+    public let file: String
+    public private(set) var errors: [ConfigError] = []
 
-    init(file: String) {
+    public init(file: String) {
         self.file = file
     }
 
-    func location(_ node: Node) -> SourceLocation {
+    public func location(_ node: Node) -> SourceLocation {
         let mark = node.mark
         return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    mutating func report(_ code: InventoryError.Code, _ message: String, at node: Node, field: String) {
-        errors.append(InventoryError(code, message, at: location(node), field: field))
+    public mutating func report(_ code: ConfigError.Code, _ message: String, at node: Node, field: String) {
+        errors.append(ConfigError(code, message, at: location(node), field: field))
     }
 
-    mutating func report(_ code: InventoryError.Code, _ message: String, at field: Field) {
+    public mutating func report(_ code: ConfigError.Code, _ message: String, at field: Field) {
         report(code, message, at: field.node, field: field.path)
     }
 
     /// The entries of a mapping whose keys must all be in `allowed`; reports unknown keys (with a
     /// suggestion), missing `required` keys (at the mapping), and a node that is not a mapping.
-    mutating func mapping(_ field: Field, allowed: [String], required: [String] = []) -> [String: Field]? {
+    public mutating func mapping(_ field: Field, allowed: [String], required: [String] = []) -> [String: Field]? {
         guard case .mapping(let mapping) = field.node else {
             report(.wrongType, "expected a mapping, found \(describe(field.node))", at: field)
             return nil
@@ -60,7 +65,7 @@ struct NodeReader {
     }
 
     /// The entries of a mapping with free-form keys (profile names, link roles), in file order.
-    mutating func pairs(_ field: Field) -> [(key: String, keyNode: Node, value: Field)]? {
+    public mutating func pairs(_ field: Field) -> [(key: String, keyNode: Node, value: Field)]? {
         guard case .mapping(let mapping) = field.node else {
             report(.wrongType, "expected a mapping, found \(describe(field.node))", at: field)
             return nil
@@ -76,7 +81,7 @@ struct NodeReader {
         return result
     }
 
-    mutating func list(_ field: Field) -> [Field]? {
+    public mutating func list(_ field: Field) -> [Field]? {
         guard case .sequence(let sequence) = field.node else {
             report(.wrongType, "expected a list, found \(describe(field.node))", at: field)
             return nil
@@ -85,7 +90,7 @@ struct NodeReader {
     }
 
     /// Any non-null scalar, as written: `code: 20242` and `code: "20242"` both give "20242".
-    mutating func string(_ field: Field) -> String? {
+    public mutating func string(_ field: Field) -> String? {
         guard case .scalar(let scalar) = field.node, tagName(field.node) != .null else {
             report(.wrongType, "expected a string, found \(describe(field.node))", at: field)
             return nil
@@ -93,7 +98,7 @@ struct NodeReader {
         return scalar.string
     }
 
-    mutating func nonEmptyString(_ field: Field) -> String? {
+    public mutating func nonEmptyString(_ field: Field) -> String? {
         guard let value = string(field) else { return nil }
         guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
             report(.badValue, "must not be empty", at: field)
@@ -102,7 +107,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func int(_ field: Field, in range: ClosedRange<Int>) -> Int? {
+    public mutating func int(_ field: Field, in range: ClosedRange<Int>) -> Int? {
         guard case .scalar(let scalar) = field.node, tagName(field.node) == .int,
               let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")) else {
             report(.wrongType, "expected an integer, found \(describe(field.node))", at: field)
@@ -115,7 +120,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func double(_ field: Field, in range: ClosedRange<Double>) -> Double? {
+    public mutating func double(_ field: Field, in range: ClosedRange<Double>) -> Double? {
         let tag = tagName(field.node)
         guard case .scalar(let scalar) = field.node, tag == .int || tag == .float,
               let value = Double(scalar.string.replacingOccurrences(of: "_", with: "")), value.isFinite else {
@@ -130,7 +135,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func bool(_ field: Field) -> Bool? {
+    public mutating func bool(_ field: Field) -> Bool? {
         guard tagName(field.node) == .bool, let value = field.node.bool else {
             report(.wrongType, "expected true or false, found \(describe(field.node))", at: field)
             return nil
@@ -138,7 +143,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ field: Field, _: E.Type) -> E?
+    public mutating func enumeration<E: RawRepresentable & CaseIterable>(_ field: Field, _: E.Type) -> E?
     where E.RawValue == String {
         guard let text = string(field) else { return nil }
         if let value = E(rawValue: text) { return value }
@@ -149,7 +154,7 @@ struct NodeReader {
     }
 
     /// A list of enumeration values; an empty list is refused (it would silently check nothing).
-    mutating func enumerations<E: RawRepresentable & CaseIterable>(_ field: Field, _ type: E.Type) -> [E]?
+    public mutating func enumerations<E: RawRepresentable & CaseIterable>(_ field: Field, _ type: E.Type) -> [E]?
     where E.RawValue == String {
         guard let items = list(field) else { return nil }
         guard !items.isEmpty else {
@@ -161,7 +166,7 @@ struct NodeReader {
     }
 
     /// A link target in Mbit/s: an integer, or a string with a unit ("10 Gbit/s", "200M").
-    mutating func target(_ field: Field) -> Int? {
+    public mutating func target(_ field: Field) -> Int? {
         guard case .scalar(let scalar) = field.node, tagName(field.node) != .null else {
             report(.wrongType, "expected a bit rate, found \(describe(field.node))", at: field)
             return nil
@@ -176,7 +181,7 @@ struct NodeReader {
     }
 
     /// A local time of day, "HH:MM" on a 24-hour clock.
-    mutating func timeOfDay(_ field: Field) -> String? {
+    public mutating func timeOfDay(_ field: Field) -> String? {
         guard let text = string(field) else { return nil }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         if parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
@@ -208,7 +213,7 @@ struct NodeReader {
 private func tagName(_ node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
 
 /// ` (did you mean "x"?)` when one candidate is close to what was written, else "".
-func suggestion(for word: String, among candidates: [String]) -> String {
+public func suggestion(for word: String, among candidates: [String]) -> String {
     let limit = max(1, word.count / 3)
     let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
     guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else { return "" }
@@ -217,7 +222,7 @@ func suggestion(for word: String, among candidates: [String]) -> String {
 
 /// Edit distance over characters, counting a swap of two neighbours ("nmae") as one edit
 /// (optimal string alignment).
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     guard !a.isEmpty else { return b.count }
     guard !b.isEmpty else { return a.count }

@@ -13,11 +13,11 @@ public enum TargetSpeed {
     }
 
     /// Why a target was refused, phrased for an error message.
-    enum Problem: Error {
+    public enum Problem: Error {
         case notANumber, bytes, unknownUnit(String), notPositive, fractionOfMegabit, tooLarge
     }
 
-    static func parse(_ text: String) -> Result<Int, Problem> {
+    public static func parse(_ text: String) -> Result<Int, Problem> {
         let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
         let numberEnd = trimmed.firstIndex { !($0.isASCII && ($0.isNumber || $0 == ".")) } ?? trimmed.endIndex
         guard let value = Double(trimmed[..<numberEnd]) else { return .failure(.notANumber) }
@@ -50,7 +50,7 @@ public enum TargetSpeed {
 }
 
 extension TargetSpeed.Problem {
-    var message: String {
+    public var message: String {
         switch self {
         case .notANumber: "expected a bit rate such as 200, \"200 Mbit/s\" or \"10G\""
         case .bytes: "use bits (\"Mbit/s\", \"Gbit/s\"), not bytes"
