@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
@@ -47,6 +48,11 @@ let package = Package(
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
 
+        // The NOC's client of the collector API.
+        .target(name: "NOCClient", dependencies: [
+            "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: strict),
+
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
             "Presentation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -62,7 +68,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang", dependencies: [
-            "ReadinessModel",
+            "NOCClient", "ReadinessModel", "SansangAPI", "Presentation", "CommandLineSupport", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 

@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ReadinessModel
+import SansangAPI
+
+/// Where the NOC's collector is and who is asking.
+public struct NOCClientConfiguration: Sendable {
+    /// Base URL of the collector, e.g. `http://127.0.0.1:8470`.
+    public var server: String
+    /// A NOC token (read or admin role).
+    public var token: String
+    public var timeout: Duration
+
+    public init(server: String = "http://127.0.0.1:8470", token: String = "", timeout: Duration = .seconds(10)) {
+        self.server = server
+        self.token = token
+        self.timeout = timeout
+    }
+}
+
+/// A request to the collector that did not give what was asked, with the API's error code when it sent one.
+public struct NOCClientError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case unreachable
+        case http
+        case badResponse = "bad_response"
+    }
+
+    public let code: Code
+    public let message: String
+    /// The HTTP status and the API error code, when the collector answered.
+    public let status: Int?
+    public let apiCode: String?
+
+    public var description: String { message }
+}
+
+/// The NOC's client of the collector API (/api/v1), decoding the shared SansangAPI bodies.
+public struct NOCClient: Sendable {
+    public let configuration: NOCClientConfiguration
+    private let http: HTTPClient
+
+    public init(configuration: NOCClientConfiguration, http: HTTPClient = .shared) {
+        self.configuration = configuration
+        self.http = http
+    }
+
+    public func readiness(groupBy: RollUpDimension?) async throws(NOCClientError) -> ReadinessBody {
+        try await get("/api/v1/readiness", query: ["group_by": groupBy?.rawValue])
+    }
+
+    public func sites(_ filter: SiteFilter, limit: Int, offset: Int) async throws(NOCClientError) -> SiteListBody {
+        try await get("/api/v1/sites", query: [
+            "verdict": filter.verdict?.rawValue, "reason": filter.reason, "province": filter.province,
+            "former_district": filter.formerDistrict, "limit": String(limit), "offset": String(offset),
+        ])
+    }
+
+    public func site(_ code: String) async throws(NOCClientError) -> SiteDetailBody {
+        try await get("/api/v1/sites/\(Self.escape(code))", query: [:])
+    }
+
+    public func history(_ code: String, from: Date, to: Date) async throws(NOCClientError) -> SiteHistoryBody {
+        let format = ISO8601DateFormatter()
+        return try await get("/api/v1/sites/\(Self.escape(code))/history",
+                             query: ["from": format.string(from: from), "to": format.string(from: to)])
+    }
+
+    private func get<Body: Decodable>(_ path: String, query: [String: String?]) async throws(NOCClientError) -> Body {
+        var components = URLComponents(string: configuration.server.trimmingSuffix("/") + path)
+        let items = query.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }
+        if !items.isEmpty { components?.queryItems = items.sorted { $0.name < $1.name } }
+        guard let url = components?.string else {
+            throw NOCClientError(code: .unreachable, message: "bad server URL \(configuration.server)", status: nil, apiCode: nil)
+        }
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .init(configuration.timeout))
+            body = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw NOCClientError(code: .unreachable, message: "cannot reach \(configuration.server): \(error)", status: nil, apiCode: nil)
+        }
+        let data = Data(body.readableBytesView)
+        guard response.status == .ok else {
+            let api = try? ReportCoding.decoder().decode(APIErrorBody.self, from: data)
+            throw NOCClientError(
+                code: .http, message: "\(response.status.code) \(api?.error.message ?? response.status.reasonPhrase)",
+                status: Int(response.status.code), apiCode: api?.error.code)
+        }
+        do {
+            return try ReportCoding.decoder().decode(Body.self, from: data)
+        } catch {
+            throw NOCClientError(code: .badResponse, message: "unexpected answer from \(path): \(error)", status: nil, apiCode: nil)
+        }
+    }
+
+    private static func escape(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
+    }
+}
+
+/// Which sites `sansang sites` asks for.
+public struct SiteFilter: Sendable, Hashable {
+    public var verdict: VerdictState?
+    /// A reason code (`LINK_BELOW_TARGET`) or code and subject (`SERVICE_DOWN:vneid`).
+    public var reason: String?
+    public var province: String?
+    public var formerDistrict: String?
+
+    public init(verdict: VerdictState? = nil, reason: String? = nil, province: String? = nil, formerDistrict: String? = nil) {
+        self.verdict = verdict
+        self.reason = reason
+        self.province = province
+        self.formerDistrict = formerDistrict
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
+
+extension TimeAmount {
+    fileprivate init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

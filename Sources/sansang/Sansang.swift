@@ -1,0 +1,23 @@
+import ArgumentParser
+import CommandLineSupport
+import ReadinessModel
+
+@main
+struct Sansang: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sansang",
+        abstract: "The NOC's command line client of the sansang collector.",
+        discussion: """
+            The server and a NOC token come from --server/--token, the environment (SANSANG_SERVER, \
+            SANSANG_TOKEN) or ~/.config/sansang/cli.yaml, in that order.
+
+            Examples:
+              sansang status --group-by former_district
+              sansang sites --verdict not_ready --csv > chua-san-sang.csv
+              sansang site 20242
+            """,
+        version: SansangVersion.current,
+        subcommands: [Status.self, Sites.self, SiteCommand.self])
+
+    static func main() async { await CommandLineMain.run(Self.self) }
+}
