@@ -54,7 +54,7 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
-            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
+            "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
