@@ -72,8 +72,10 @@ let package = Package(
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
+        // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
+        .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
