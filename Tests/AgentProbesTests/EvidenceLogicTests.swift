@@ -131,12 +131,13 @@ func lldpFrame(chassis: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], port: String = "Gi1/
 
 @Suite struct TrafficAccumulatorTests {
     @Test func directionsBucketsMeanAndPeak() {
+        // A frame starts with its destination MAC, then its source MAC.
         let own: [UInt8] = [2, 0, 0, 0, 0, 1], other: [UInt8] = [2, 0, 0, 0, 0, 2]
         let t0 = Date(timeIntervalSince1970: 1_750_000_000)
         var meter = TrafficAccumulator(ownMAC: own, start: t0)
-        for i in 0..<10 { meter.add(frame: other + own, originalLength: 1000, at: t0.addingTimeInterval(Double(i) * 0.1)) }
-        for i in 0..<4 { meter.add(frame: own + other, originalLength: 500, at: t0.addingTimeInterval(1.5 + Double(i) * 0.1)) }
-        meter.add(frame: other + own, originalLength: 1000, at: t0.addingTimeInterval(5))   // after the window
+        for i in 0..<10 { meter.add(frame: own + other, originalLength: 1000, at: t0.addingTimeInterval(Double(i) * 0.1)) }
+        for i in 0..<4 { meter.add(frame: other + own, originalLength: 500, at: t0.addingTimeInterval(1.5 + Double(i) * 0.1)) }
+        meter.add(frame: own + other, originalLength: 1000, at: t0.addingTimeInterval(5))   // after the window
         meter.add(frame: [1, 2], originalLength: 60, at: t0)                                // too short to tell
         let summary = meter.summary(seconds: 2, interface: "eth0")
         #expect(summary.rx?.bytes == 10_000)
