@@ -6,7 +6,7 @@ DEB_PACKAGES := pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run test clean
+.PHONY: deps build run test clean bench-snmp
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -28,6 +28,11 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# SNMP walk of the switch-port tables, our probe against snmpbulkwalk; appends to docs/performance.md.
+bench-snmp: deps
+	$(SWIFT) build -c release --product sansang-agent
+	AGENT=.build/release/sansang-agent bench/snmp-walk.sh 30
 
 clean:
 	rm -rf .build

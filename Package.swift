@@ -60,7 +60,7 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
-            "FieldCheck", "AgentProbes", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
+            "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
@@ -78,8 +78,10 @@ let package = Package(
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
+        // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
+        .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

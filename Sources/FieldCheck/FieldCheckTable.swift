@@ -35,6 +35,11 @@ public struct FieldCheckTable: Sendable {
         }
         out += links.lines()
         out.append("")
+        for link in result.profile.links where link.role.judgedBy == .speedEvidence {
+            guard let report = result.report.link(link.role) else { continue }
+            out += evidence(report, target: link.targetMbps)
+            out.append("")
+        }
 
         let services = result.notConfigured.filter { $0.hasPrefix("service:") }.map { String($0.dropFirst("service:".count)) }
         if !services.isEmpty {
@@ -78,6 +83,64 @@ public struct FieldCheckTable: Sendable {
                                                       "checks not configured in this build (see above)"))
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Each source of a link's speed evidence with its details, which reading was trusted and why, and traffic.
+    private func evidence(_ report: LinkReport, target: Int) -> [String] {
+        let t = language.pick
+        var out = [t("BẰNG CHỨNG TỐC ĐỘ", "SPEED EVIDENCE") + " (\(report.role.rawValue), " + t("mục tiêu", "target") + " \(Self.speed(target)))"]
+        var table = TextTable(header: [t("Nguồn", "Source"), t("Tốc độ", "Speed"), t("Chi tiết", "Details")])
+        for reading in report.speed {
+            table.rows.append([Self.sourceName(reading.source, language), self.reading(reading), details(reading)])
+        }
+        out += table.lines()
+        let known = report.speed.compactMap { r in r.speedMbps.map { (r.source, $0) } }
+        if let lowest = known.min(by: { $0.1 < $1.1 }) {
+            let agree = Set(known.map(\.1)).count == 1
+            let why = known.count == 1 ? t("nguồn duy nhất đọc được", "the only source that could be read")
+                : agree ? t("các nguồn khớp nhau", "the sources agree")
+                : t("các nguồn không khớp: tin giá trị thấp nhất, vì lưu lượng không đi nhanh hơn điểm chậm nhất",
+                    "the sources disagree: the lowest is trusted, as traffic goes no faster than the slowest point")
+            out.append("  " + t("Tin cậy", "Trusted") + ": \(Self.sourceName(lowest.0, language)) \(Self.speed(lowest.1)) — \(why)")
+        }
+        if let traffic = report.traffic {
+            out.append("  " + t("Lưu lượng", "Traffic") + " (\(traffic.interface), \(traffic.windowSeconds) s): " + Self.traffic(traffic, language))
+        }
+        return out
+    }
+
+    public static func sourceName(_ source: SpeedSource, _ language: Language) -> String {
+        switch source {
+        case .nic: language.pick("NIC máy chủ", "host NIC")
+        case .lldp: language.pick("LLDP (cổng switch)", "LLDP (switch port)")
+        case .snmp: language.pick("SNMP (cổng switch)", "SNMP (switch port)")
+        }
+    }
+
+    /// "rx 1.2 Mbit/s (đỉnh 3.4), tx …; rơi 0" — or the error.
+    public static func traffic(_ traffic: TrafficSummary, _ language: Language) -> String {
+        guard let rx = traffic.rx, let tx = traffic.tx else { return language.pick("không rõ", "unknown") + ": \(traffic.error ?? "")" }
+        func rate(_ bps: Double) -> String {
+            bps >= 1e9 ? String(format: "%.2f Gbit/s", bps / 1e9) : bps >= 1e6 ? String(format: "%.1f Mbit/s", bps / 1e6)
+                : String(format: "%.0f kbit/s", bps / 1e3)
+        }
+        let peak = language.pick("đỉnh", "peak")
+        let drops = (traffic.droppedByKernel ?? 0) + (traffic.droppedByInterface ?? 0) + (traffic.droppedByMeter ?? 0)
+        return "rx \(rate(rx.meanBitsPerSecond)) (\(peak) \(rate(rx.peakBitsPerSecond)), \(Int(rx.meanPacketsPerSecond.rounded())) pkt/s), "
+            + "tx \(rate(tx.meanBitsPerSecond)) (\(peak) \(rate(tx.peakBitsPerSecond)), \(Int(tx.meanPacketsPerSecond.rounded())) pkt/s); "
+            + language.pick("gói bị rơi", "dropped") + " \(drops)"
+    }
+
+    /// The facts a technician looks at first, per source, or the error of an unknown reading.
+    private func details(_ reading: SpeedReading) -> String {
+        let keys: [String] = switch reading.source {
+        case .nic: ["interface", "duplex", "carrier", "operstate", "driver"]
+        case .lldp: ["system_name", "port_id", "port_description", "mau_type", "management_address"]
+        case .snmp: ["switch", "port", "matched_by", "oper_status", "in_errors", "out_errors", "in_utilisation_percent", "out_utilisation_percent", "notes"]
+        }
+        let facts = keys.compactMap { key in reading.facts[key].map { "\(key)=\($0)" } }.joined(separator: " ")
+        guard let error = reading.error else { return facts }
+        return facts.isEmpty ? error : "\(error); \(facts)"
     }
 
     private func reading(_ reading: SpeedReading) -> String {

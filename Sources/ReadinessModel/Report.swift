@@ -70,12 +70,77 @@ public struct LinkReport: Sendable, Hashable, Codable {
     /// One reading per independent source of speed evidence.
     public var speed: [SpeedReading]
     public var throughput: ThroughputMeasurement?
+    /// Passive traffic seen on the link's interface over the report window (optional; absent in older reports).
+    public var traffic: TrafficSummary?
 
-    public init(role: LinkRole, interface: String? = nil, speed: [SpeedReading] = [], throughput: ThroughputMeasurement? = nil) {
+    public init(role: LinkRole, interface: String? = nil, speed: [SpeedReading] = [], throughput: ThroughputMeasurement? = nil,
+                traffic: TrafficSummary? = nil) {
         self.role = role
         self.interface = interface
         self.speed = speed
         self.throughput = throughput
+        self.traffic = traffic
+    }
+}
+
+/// Bit and packet rates on an interface over a window, from a passive capture (libpcap), per direction, with
+/// what the capture dropped (so that a busy link is not under-reported silently).
+public struct TrafficSummary: Sendable, Hashable, Codable {
+    public struct Direction: Sendable, Hashable, Codable {
+        public var bytes: UInt64
+        public var packets: UInt64
+        public var meanBitsPerSecond: Double
+        public var peakBitsPerSecond: Double
+        public var meanPacketsPerSecond: Double
+        public var peakPacketsPerSecond: Double
+
+        public init(bytes: UInt64, packets: UInt64, meanBitsPerSecond: Double, peakBitsPerSecond: Double,
+                    meanPacketsPerSecond: Double, peakPacketsPerSecond: Double) {
+            self.bytes = bytes
+            self.packets = packets
+            self.meanBitsPerSecond = meanBitsPerSecond
+            self.peakBitsPerSecond = peakBitsPerSecond
+            self.meanPacketsPerSecond = meanPacketsPerSecond
+            self.peakPacketsPerSecond = peakPacketsPerSecond
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case bytes, packets
+            case meanBitsPerSecond = "mean_bps", peakBitsPerSecond = "peak_bps"
+            case meanPacketsPerSecond = "mean_pps", peakPacketsPerSecond = "peak_pps"
+        }
+    }
+
+    public var interface: String
+    /// Length of the window; peaks are over 1-second buckets.
+    public var windowSeconds: Int
+    /// Nil when the capture could not run (see `error`): unknown, never zero.
+    public var rx: Direction?
+    public var tx: Direction?
+    public var error: String?
+    public var droppedByKernel: UInt64?
+    public var droppedByInterface: UInt64?
+    /// Packets the meter itself could not keep up with.
+    public var droppedByMeter: UInt64?
+
+    public init(interface: String, windowSeconds: Int, rx: Direction?, tx: Direction?, error: String? = nil,
+                droppedByKernel: UInt64? = nil, droppedByInterface: UInt64? = nil, droppedByMeter: UInt64? = nil) {
+        self.interface = interface
+        self.windowSeconds = windowSeconds
+        self.rx = rx
+        self.tx = tx
+        self.error = error
+        self.droppedByKernel = droppedByKernel
+        self.droppedByInterface = droppedByInterface
+        self.droppedByMeter = droppedByMeter
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case interface, rx, tx, error
+        case windowSeconds = "window_s"
+        case droppedByKernel = "dropped_by_kernel"
+        case droppedByInterface = "dropped_by_interface"
+        case droppedByMeter = "dropped_by_meter"
     }
 }
 

@@ -19,6 +19,13 @@ struct Check: AsyncParsableCommand {
               sansang-agent check
               sansang-agent check --inventory inventory --site 20242 --lang en
               sansang-agent check --uplink eno1 --json
+              sansang-agent check --uplink eno1 --lldp-wait 35 --switch udp:10.0.0.2:161 --v3-user sansang \\
+                  --auth-protocol sha256 --auth-passphrase 'auth secret' --privacy-passphrase 'priv secret'
+              sansang-agent check --switch udp:10.0.0.2:161 --community sansang-ro --port-name Gi1/0/24 --lang en
+
+            Speed evidence of the LAN comes from four sources read at the same time: the uplink NIC, the LLDP \
+            neighbour (listening --lldp-wait seconds), the switch port over SNMP (--switch), and passive traffic \
+            on the uplink over the same window. A source that cannot be read is unknown, never 0.
             """)
 
     @Option(help: "Inventory file or directory, for the site and its profile. Without it: the built-in LAN check.")
@@ -33,6 +40,14 @@ struct Check: AsyncParsableCommand {
     @Option(help: "Uplink interface, or `auto` for the interface of the default route.")
     var uplink = "auto"
 
+    @OptionGroup(title: "Upstream switch (SNMP)") var switchOptions: SwitchOptions
+
+    @Option(name: .customLong("lldp-wait"), help: "Seconds to listen for the LLDP neighbour and to measure traffic (0: neither).")
+    var lldpWait = 5.0
+
+    @Option(name: .customLong("source-timeout"), help: "Seconds after which a source that has not answered is reported unknown.")
+    var sourceTimeout = 20.0
+
     @Flag(help: "Print the full result as JSON.")
     var json = false
 
@@ -40,7 +55,11 @@ struct Check: AsyncParsableCommand {
     var lang: Language = .vi
 
     func run() async throws {
-        var configuration = FieldCheck.Configuration(evidence: .init(uplink: uplink))
+        let wait = try seconds(lldpWait, flag: "--lldp-wait")
+        var configuration = FieldCheck.Configuration(evidence: .init(
+            uplink: uplink, upstreamSwitch: try switchOptions.configuration(), lldp: .init(wait: wait),
+            sourceTimeout: try seconds(sourceTimeout, flag: "--source-timeout"),
+            traffic: wait >= .seconds(1) ? TrafficMeter.Configuration(window: wait) : nil))
         if let inventory {
             let loaded: Inventory
             do {

@@ -13,7 +13,7 @@ struct SansangAgent: AsyncParsableCommand {
               sansang-agent check --inventory /etc/sansang/inventory --site 20242
             """,
         version: SansangVersion.current,
-        subcommands: [Check.self])
+        subcommands: [Check.self, Probe.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }

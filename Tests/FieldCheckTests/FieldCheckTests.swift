@@ -10,7 +10,7 @@ import TestSupport
 /// The field check on real interfaces: a veth pair made by the test is a 10 Gbit/s NIC as far as the kernel says.
 @Suite struct FieldCheckOnRealInterfaceTests {
     func check(uplink: String, profile: Profile) async -> FieldCheckResult {
-        await FieldCheck(configuration: .init(profile: profile, evidence: .init(uplink: uplink))).run()
+        await FieldCheck(configuration: .init(profile: profile, evidence: .init(uplink: uplink, lldp: .init(wait: .seconds(1))))).run()
     }
 
     @Test func tenGigabitUplinkMeetsTheBuiltInLANTarget() async throws {
@@ -20,8 +20,9 @@ import TestSupport
         let nic = try #require(lan.speed.first { $0.source == .nic })
         #expect(nic.speedMbps == 10_000)
         #expect(nic.facts["driver"] == "veth")
-        // LLDP and SNMP evidence are not gathered by this build: unknown with the reason, never zero.
-        #expect(lan.speed.filter { $0.source != .nic }.allSatisfy { $0.speedMbps == nil && $0.error == "not configured" })
+        // No switch configured, no LLDP neighbour on a bare veth: unknown with the reason, never zero.
+        #expect(lan.speed.first { $0.source == .snmp }?.error == "not configured")
+        #expect(lan.speed.first { $0.source == .lldp }?.error?.hasPrefix("no LLDP frame within") == true)
         #expect(result.verdict?.state == .ready)
         #expect(result.exitCode == 0)
         #expect(result.interfaces.contains { $0.interface == pair.name && $0.speedMbps == 10_000 })

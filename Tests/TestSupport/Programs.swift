@@ -16,3 +16,16 @@ public func runProgram(_ name: String, _ arguments: [String]) throws -> ProgramR
     }
     return try capture(program, arguments, directory: packageRoot)
 }
+
+/// Runs one of this package's executables inside a network namespace (`ip netns exec`), in the package root.
+public func runProgram(_ name: String, _ arguments: [String], in namespace: NetworkNamespace) throws -> ProgramRun {
+    guard let directory = Bundle.main.executableURL?.deletingLastPathComponent() else {
+        throw MissingTool(name: "\(name) (the test bundle has no path)")
+    }
+    let program = directory.appendingPathComponent(name)
+    guard FileManager.default.isExecutableFile(atPath: program.path) else {
+        throw MissingTool(name: "\(program.path) (build the package first)")
+    }
+    let ip = URL(fileURLWithPath: try resolveExecutable("ip"))
+    return try capture(ip, ["netns", "exec", namespace.name, program.path] + arguments, directory: packageRoot)
+}

@@ -1,0 +1,275 @@
+import Foundation
+import Testing
+import TestSupport
+
+// These tests create namespaces and capture packets: they run as root (CI does). Serialized: each lab uses
+// the same addresses in its own namespaces, and lldpd/snmpd are real processes.
+
+@Suite(.serialized) struct EvidenceLabTests {
+    @Test func oneGigabitSwitchPortIsAMismatchAndBelowTarget() throws {
+        try withLab(.init(portHighSpeed: 1000)) { lab in
+            let (status, json, stderr) = try lab.agentJSON([
+                "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
+                "--lldp-wait", "10"])
+            #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000, "\(stderr)")
+            let lldp = reading(json, "lldp")
+            #expect(lldp?["speed_mbps"] as? Int == 10_000, "\(lab.logs)")
+            #expect(facts(lldp)["system_name"] == Lab.switchName)
+            #expect(facts(lldp)["mau_type"] == "10GbaseT (54)")
+            let snmp = reading(json, "snmp")
+            #expect(snmp?["speed_mbps"] as? Int == 1000, "\(String(describing: snmp))")
+            #expect(facts(snmp)["port"] == lab.switchInterface)
+            #expect(facts(snmp)["matched_by"] == "LLDP neighbour's port id")
+            #expect(facts(snmp)["oper_status"] == "up")
+            #expect(facts(snmp)["in_utilisation_percent"] != nil)
+            #expect(reasons(json) == ["SPEED_MISMATCH:lan", "LINK_BELOW_TARGET:lan"])
+            #expect(status == 2)
+            let lan = ((json["report"] as? [String: Any])?["links"] as? [[String: Any]])?.first
+            #expect((lan?["traffic"] as? [String: Any])?["rx"] != nil)
+
+            // The table a technician reads: every source, the trusted one and why.
+            let table = try lab.agent(["check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress,
+                                       "--community", Lab.community, "--lldp-wait", "6", "--lang", "en"])
+            #expect(table.stdout.contains("Trusted: SNMP (switch port) 1 Gbit/s — the sources disagree"), "\(table.stdout)")
+            #expect(table.stdout.contains("system_name=\(Lab.switchName)"))
+            #expect(table.stdout.contains("NOT READY (CRITICAL)"))
+            let vietnamese = try lab.agent(["check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress,
+                                            "--community", Lab.community, "--lldp-wait", "6"])
+            #expect(vietnamese.stdout.contains("Tin cậy: SNMP (cổng switch) 1 Gbit/s — các nguồn không khớp"), "\(vietnamese.stdout)")
+            #expect(vietnamese.stdout == vietnamese.stdout.precomposedStringWithCanonicalMapping)
+        }
+    }
+
+    @Test func tenGigabitSwitchPortIsReady() throws {
+        try withLab(.init(portHighSpeed: 10_000)) { lab in
+            let (status, json, _) = try lab.agentJSON([
+                "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
+                "--lldp-wait", "10"])
+            #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000)
+            #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000, "\(lab.logs)")
+            #expect(reading(json, "snmp")?["speed_mbps"] as? Int == 10_000)
+            #expect(reasons(json).isEmpty)
+            #expect((json["verdict"] as? [String: Any])?["state"] as? String == "ready")
+            #expect(status == 0)
+        }
+    }
+
+    @Test func portFoundByConfiguredName() throws {
+        try withLab(.init(lldpd: false)) { lab in
+            let (status, json, stderr) = try lab.agentJSON([
+                "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
+                "--port-name", lab.switchInterface, "--rate-seconds", "0"])
+            #expect(status == 0, "\(stderr)")
+            #expect(reading(json, "snmp")?["speed_mbps"] as? Int == 1000)
+            #expect(facts(reading(json, "snmp"))["matched_by"] == "configured ifName")
+            #expect(facts(reading(json, "snmp"))["speed_from"] == "ifHighSpeed")
+        }
+    }
+
+    @Test func portFoundBySwitchLLDPRemoteTable() throws {
+        try withLab(.init(lldpd: false, lldpRemoteRows: true)) { lab in
+            let (status, json, stderr) = try lab.agentJSON([
+                "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
+                "--lldp-wait", "1", "--rate-seconds", "0"])
+            #expect(status == 0, "\(stderr)")
+            #expect(facts(reading(json, "snmp"))["matched_by"] == "switch's lldpRemTable")
+            #expect(facts(reading(json, "snmp"))["port"] == lab.switchInterface)
+        }
+    }
+
+    @Test func portNotFoundSaysWhatWasTried() throws {
+        try withLab(.init(lldpd: false)) { lab in
+            let run = try lab.agent(["probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress,
+                                     "--community", Lab.community, "--lldp-wait", "1", "--lang", "en"])
+            #expect(run.status == 1)
+            #expect(run.stdout.contains("was not found"), "\(run.stdout)")
+            #expect(run.stdout.contains("LLDP neighbour (none heard)"))
+            #expect(run.stdout.contains("lldpRemTable (empty or absent)"))
+        }
+    }
+
+    @Test func silentSwitchIsUnknownAndOtherSourcesUnaffected() throws {
+        try withLab(.init(portHighSpeed: 10_000)) { lab in
+            let started = Date()
+            let (status, json, _) = try lab.agentJSON([
+                "check", "--uplink", lab.officeInterface, "--switch", "udp:198.18.10.1:1162", "--community", Lab.community,
+                "--timeout-ms", "500", "--lldp-wait", "8"])
+            let snmp = reading(json, "snmp")
+            #expect(snmp?["speed_mbps"] == nil)
+            #expect((snmp?["error"] as? String)?.contains("no answer (timeout)") == true, "\(String(describing: snmp))")
+            #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000)
+            #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000)
+            #expect(reasons(json).isEmpty)
+            #expect(status == 0)
+            #expect(Date().timeIntervalSince(started) < 15)
+        }
+    }
+
+    @Test func slowSwitchIsCutAtTheSourceTimeout() throws {
+        try withLab(.init(portHighSpeed: 10_000, lldpd: false)) { lab in
+            // 2 s per request and a 1 s per-source budget: the check ends on time without the switch.
+            let started = Date()
+            let (_, json, _) = try lab.agentJSON([
+                "check", "--uplink", lab.officeInterface, "--switch", "udp:198.18.10.1:1162", "--community", Lab.community,
+                "--timeout-ms", "2000", "--lldp-wait", "0", "--source-timeout", "1"])
+            #expect((reading(json, "snmp")?["error"] as? String)?.contains("per-source timeout") == true)
+            #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000)
+            #expect(Date().timeIntervalSince(started) < 4)
+        }
+    }
+
+    @Test func wrongV3PassphraseIsAnAuthenticationError() throws {
+        try withLab(.init(portHighSpeed: 1000)) { lab in
+            let (_, json, _) = try lab.agentJSON([
+                "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--v3-user", Lab.v3User,
+                "--auth-protocol", "sha256", "--auth-passphrase", "not-the-secret", "--privacy-passphrase", Lab.v3Privacy,
+                "--lldp-wait", "8"])
+            let snmp = reading(json, "snmp")
+            #expect(snmp?["speed_mbps"] == nil)
+            #expect((snmp?["error"] as? String)?.contains("authentication failed") == true, "\(String(describing: snmp))")
+            #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000)
+            #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000)
+
+            // And with the right passphrase, the same switch reads fine over v3 authPriv.
+            let (status, right, _) = try lab.agentJSON([
+                "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--v3-user", Lab.v3User,
+                "--auth-protocol", "sha256", "--auth-passphrase", Lab.v3Auth, "--privacy-passphrase", Lab.v3Privacy,
+                "--port-name", lab.switchInterface, "--rate-seconds", "0"])
+            #expect(status == 0)
+            #expect(reading(right, "snmp")?["speed_mbps"] as? Int == 1000)
+        }
+    }
+
+    @Test func switchWithoutIfXTableFallsBackToIfSpeed() throws {
+        try withLab(.init(portHighSpeed: nil, ifXTable: false, portIfSpeed: 1_000_000_000)) { lab in
+            let (_, json, _) = try lab.agentJSON([
+                "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
+                "--lldp-wait", "8"])
+            let snmp = reading(json, "snmp")
+            #expect(snmp?["speed_mbps"] as? Int == 1000, "\(String(describing: snmp))")
+            #expect(facts(snmp)["speed_from"] == "ifSpeed")
+            #expect(facts(snmp)["notes"]?.contains("no ifXTable") == true)
+            // Without ifName the port is found by the LLDP neighbour's port id (the MAC, via ifPhysAddress).
+            #expect(facts(snmp)["matched_by"] == "LLDP neighbour's port id")
+            #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000)
+            #expect(reasons(json) == ["SPEED_MISMATCH:lan", "LINK_BELOW_TARGET:lan"])
+        }
+    }
+
+    @Test func trafficMeterMeasuresAKnownAmount() async throws {
+        try await withTemporaryDirectory { directory in
+            let lab = try Lab(.init(lldpd: false), directory: directory)
+            defer { lab.stop() }
+            // 300 UDP datagrams of 1000 bytes (1042-byte frames) at about 100/s from the switch to a socket bound
+            // in the office (so nothing answers); the meter listens on the office end for 6 s.
+            let count = 300, frame = 1042
+            let receiver = try UDPSocket(in: lab.office, bind: "198.18.10.2", port: 9999)
+            defer { receiver.close() }
+            let meter = Task.detached {
+                try lab.agent(["probe", "traffic", "--iface", lab.officeInterface, "--seconds", "6", "--json"])
+            }
+            try await Task.sleep(for: .milliseconds(1500))
+            let sender = try UDPSocket(in: lab.switchNamespace, bind: "198.18.10.1", port: 0)
+            defer { sender.close() }
+            try sender.send(count: count, size: 1000, to: "198.18.10.2", port: 9999, interval: .milliseconds(10))
+            let (status, json, stderr) = try lab.decode(try await meter.value)
+            #expect(status == 0, "\(stderr)")
+            let rx = try #require(json["rx"] as? [String: Any], "\(json)")
+            let tx = try #require(json["tx"] as? [String: Any])
+            let expected = Double(count * frame)
+            let bytes = try #require((rx["bytes"] as? NSNumber)?.doubleValue)
+            #expect(abs(bytes - expected) <= expected * 0.05, "\(rx)")
+            let mean = try #require((rx["mean_bps"] as? NSNumber)?.doubleValue)
+            #expect(abs(mean - expected * 8 / 6) <= expected * 8 / 6 * 0.05, "\(rx)")
+            let peak = try #require((rx["peak_pps"] as? NSNumber)?.doubleValue)
+            #expect(peak >= 60 && peak <= 130, "\(rx)")
+            // The office sends (almost) nothing back: an ARP reply or two.
+            #expect(((tx["bytes"] as? NSNumber)?.doubleValue ?? .infinity) < 1000, "\(tx)")
+            #expect(json["dropped_by_kernel"] as? Int == 0)
+        }
+    }
+
+    private func withLab(_ options: Lab.Options, _ body: (Lab) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-lab-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lab = try Lab(options, directory: directory)
+        defer { lab.stop() }
+        try body(lab)
+    }
+}
+
+/// A UDP socket opened inside a network namespace (on a short-lived thread that joined it with setns(2),
+/// so the test process itself stays where it is).
+final class UDPSocket: @unchecked Sendable {
+    let descriptor: Int32
+
+    init(in namespace: NetworkNamespace, bind address: String, port: UInt16) throws {
+        let result = try Self.onThread(in: namespace) { () -> Int32 in
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            guard fd >= 0 else { return -errno }
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            inet_pton(AF_INET, address, &sin.sin_addr)
+            let bound = withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound != 0 { let error = errno; Glibc.close(fd); return -error }
+            return fd
+        }
+        guard result >= 0 else { throw SocketError(what: "socket in \(namespace.name)", errno: -result) }
+        descriptor = result
+    }
+
+    func send(count: Int, size: Int, to address: String, port: UInt16, interval: Duration) throws {
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        inet_pton(AF_INET, address, &sin.sin_addr)
+        let payload = [UInt8](repeating: 0x5a, count: size)
+        let pause = useconds_t(interval / .microseconds(1))
+        for _ in 0..<count {
+            let sent = withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard sent == size else { throw SocketError(what: "sendto", errno: errno) }
+            usleep(pause)
+        }
+    }
+
+    func close() { Glibc.close(descriptor) }
+
+    private static func onThread(in namespace: NetworkNamespace, _ body: @escaping @Sendable () -> Int32) throws -> Int32 {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox()
+        let thread = Thread {
+            let fd = open("/var/run/netns/\(namespace.name)", O_RDONLY)
+            if fd >= 0, let setns = Self.setns, setns(fd, Self.cloneNewNet) == 0 { box.value = body() } else { box.value = -errno }
+            if fd >= 0 { Glibc.close(fd) }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        return box.value
+    }
+
+    /// setns(2) is not in Glibc's Swift overlay (it needs _GNU_SOURCE): found at run time instead.
+    private static let setns: (@convention(c) (Int32, Int32) -> Int32)? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "setns") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
+    }()
+    private static let cloneNewNet: Int32 = 0x4000_0000
+
+    private final class ResultBox: @unchecked Sendable {
+        var value: Int32 = 0
+    }
+}
+
+struct SocketError: Error, CustomStringConvertible {
+    let what: String
+    let errno: Int32
+    var description: String { "\(what): \(String(cString: strerror(errno)))" }
+}
