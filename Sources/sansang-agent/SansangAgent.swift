@@ -11,9 +11,11 @@ struct SansangAgent: AsyncParsableCommand {
         discussion: """
             Example, on the office server:
               sansang-agent check --inventory /etc/sansang/inventory --site 20242
+              sansang-agent run --config /etc/sansang/agent.yaml
+              sansang-agent spool status
             """,
         version: SansangVersion.current,
-        subcommands: [Check.self])
+        subcommands: [Check.self, Run.self, SpoolCommand.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }
