@@ -42,8 +42,8 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             let probe = try Spool(directory: dir.appendingPathComponent("probe"))
             try await probe.append(report(boot: "b", seq: 0, at: t0), bootStartedAt: t0, now: t0)
             let recordSize = await probe.status().bytes
-            // Room for 5 records with the append's estimate slack.
-            let spool = try Spool(directory: dir.appendingPathComponent("s"), bounds: SpoolBounds(maxBytes: recordSize * 5 + 300, maxAge: 1e9))
+            // Room for 5 records and the append estimate (a record plus 256 bytes of slack for a gap).
+            let spool = try Spool(directory: dir.appendingPathComponent("s"), bounds: SpoolBounds(maxBytes: recordSize * 6 + 200, maxAge: 1e9))
             for seq in 0..<5 {
                 let spooled = try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq) * 60), bootStartedAt: t0, now: t0 + Double(seq) * 60)
                 #expect(spooled.gap == nil)
