@@ -115,6 +115,8 @@ struct SenderService: Service {
     func run() async throws {
         var backoff = backoff
         var limit = batchSize
+        // Reports left to send one at a time after a batch was refused.
+        var singles = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let batch: [Spool.Item]
             do {
@@ -147,14 +149,18 @@ struct SenderService: Service {
                 }
                 logger.debug("batch acknowledged", metadata: ["count": "\(acknowledged.count)"])
                 backoff.reset()
-                limit = batchSize
+                singles = max(0, singles - 1)
+                if singles == 0 { limit = batchSize }
             case .rejected(let code, let message):
                 if batch.count > 1 {
-                    // Find the report the collector refuses: send one at a time until one goes through.
-                    logger.warning("batch refused; sending one report at a time", metadata: ["code": "\(code)"])
+                    // Find the report the collector refuses: send the reports of that batch one at a time.
+                    logger.warning("batch refused; sending its reports one at a time", metadata: ["code": "\(code)"])
                     limit = 1
+                    singles = batch.count
                     continue
                 }
+                singles = 0
+                limit = batchSize
                 logger.error("report rejected for good; moved to the spool's rejected/ directory",
                              metadata: ["boot_id": "\(keys[0].bootId)", "seq": "\(keys[0].seq)", "code": "\(code)", "message": "\(message)"])
                 try? await spool.reject(key: keys[0], reason: "\(code): \(message)")
