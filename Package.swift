@@ -18,13 +18,20 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Agent daemon: HTTP client, services and signals, logs, gzip, TLS trust.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),  // LogHandler.log(event:)
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CNetSNMP", pkgConfig: "netsnmp", providers: [.apt(["libsnmp-dev"])]),
         .systemLibrary(name: "CLinuxNet"),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
@@ -52,6 +59,18 @@ let package = Package(
         .target(name: "NOCClient", dependencies: [
             "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),
+        // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
+        .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
+        .target(name: "AgentDaemon", dependencies: [
+            "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
@@ -61,6 +80,7 @@ let package = Package(
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
+            "AgentDaemon", "Spool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
@@ -79,6 +99,10 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
+        .testTarget(name: "AgentDaemonTests", dependencies: [
+            "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
+        ], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),

@@ -9,11 +9,13 @@ struct SansangAgent: AsyncParsableCommand {
         commandName: "sansang-agent",
         abstract: "The sansang agent of a commune or ward office: speed evidence, throughput, services, reports.",
         discussion: """
-            Example, on the office server:
+            Examples, on the office server:
               sansang-agent check --inventory /etc/sansang/inventory --site 20242
+              sansang-agent run --config /etc/sansang/agent.yaml
+              sansang-agent spool status
             """,
         version: SansangVersion.current,
-        subcommands: [Check.self, Probe.self])
+        subcommands: [Check.self, Probe.self, Run.self, SpoolCommand.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }

@@ -11,9 +11,10 @@ public final class Daemon: @unchecked Sendable {
     public let name: String
     public let logURL: URL
     public let pid: pid_t
-    // Guarded by `lock`: whether the child has been reaped.
+    // Guarded by `lock`: whether the child has been reaped, and its wait status then.
     private let lock = NSLock()
     private var reaped = false
+    private var waitStatus: Int32 = 0
 
     /// Starts `argv` with stdout and stderr appended to `logURL` and stdin from /dev/null.
     public init(_ argv: [String], log logURL: URL, environment: [String: String] = [:]) throws {
@@ -52,8 +53,17 @@ public final class Daemon: @unchecked Sendable {
 
     public var isRunning: Bool {
         lock.withLock {
-            if !reaped, waitpid(pid, nil, WNOHANG) == pid { reaped = true }
+            if !reaped, waitpid(pid, &waitStatus, WNOHANG) == pid { reaped = true }
             return !reaped
+        }
+    }
+
+    /// Once it has exited: its exit code, or 128 + the signal that ended it (as a shell reports it).
+    public var exitCode: Int32? {
+        guard !isRunning else { return nil }
+        return lock.withLock {
+            let signal = waitStatus & 0x7f
+            return signal == 0 ? (waitStatus >> 8) & 0xff : 128 + signal
         }
     }
 

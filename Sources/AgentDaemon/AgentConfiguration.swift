@@ -1,0 +1,234 @@
+import AgentProbes
+import Foundation
+import SNMP
+import Spool
+import YAMLConfig
+import Yams
+
+/// `/etc/sansang/agent.yaml` (docs/agent.md). Every key but `site` and `collector.url` has a default.
+public struct AgentConfiguration: Sendable {
+    public struct Collector: Sendable {
+        /// http:// or https://, without the /api/v1 part.
+        public var url: URL
+        public var tokenFile: String = "/etc/sansang/agent.token"
+        /// An extra CA (PEM) trusted for the collector's certificate, beside the system's.
+        public var caFile: String?
+        public var timeout: Duration = .seconds(30)
+
+        public init(url: URL) {
+            self.url = url
+        }
+    }
+
+    public struct Send: Sendable {
+        public var batchSize = 50
+        public var backoffInitial: Duration = .seconds(1)
+        public var backoffMax: Duration = .seconds(300)
+
+        public init() {}
+    }
+
+    public var site: String
+    public var collector: Collector
+    public var uplink = "auto"
+    public var stateDirectory = URL(fileURLWithPath: "/var/lib/sansang-agent")
+    public var spool = SpoolBounds()
+    public var send = Send()
+    public var upstreamSwitch: SwitchConfiguration?
+    /// For tests and the lab: report this often instead of the plan's interval.
+    public var reportIntervalOverride: Duration?
+    /// How often the plan is fetched again.
+    public var planRefresh: Duration = .seconds(300)
+
+    public init(site: String, collector: Collector) {
+        self.site = site
+        self.collector = collector
+    }
+
+    public var spoolDirectory: URL { stateDirectory.appendingPathComponent("spool") }
+    public var planFile: URL { stateDirectory.appendingPathComponent("plan.json") }
+
+    public static let defaultPath = "/etc/sansang/agent.yaml"
+
+    /// Reads and decodes the file at `path`; every problem comes back with file:line:column and field.
+    public static func load(path: String) throws(ConfigErrors) -> AgentConfiguration {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw ConfigErrors([ConfigError(.unreadableFile, "not UTF-8 text", at: .start(of: path), field: "")])
+            }
+            text = decoded
+        } catch let error as ConfigErrors {
+            throw error
+        } catch {
+            throw ConfigErrors([ConfigError(.unreadableFile, "cannot read: \(error.localizedDescription)",
+                                            at: .start(of: path), field: "")])
+        }
+        return try decode(yaml: text, file: path)
+    }
+
+    /// Decodes the text of an agent.yaml (pure).
+    public static func decode(yaml: String, file: String) throws(ConfigErrors) -> AgentConfiguration {
+        let root: Node?
+        switch composeYAML(yaml, file: file) {
+        case .success(let node): root = node
+        case .failure(let error): throw ConfigErrors([error])
+        }
+        guard let root else {
+            throw ConfigErrors([ConfigError(.missingKey, "empty file: \"site\" and \"collector.url\" are required",
+                                            at: .start(of: file), field: "")])
+        }
+        var decoder = AgentConfigurationDecoder(reader: NodeReader(file: file))
+        let configuration = decoder.configuration(Field(node: root, path: ""))
+        guard decoder.reader.errors.isEmpty, let configuration else {
+            throw ConfigErrors(decoder.reader.errors.sorted { $0.location < $1.location })
+        }
+        return configuration
+    }
+}
+
+enum AgentConfigurationKeys {
+    static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "report_interval_s"]
+    static let collector = ["url", "token_file", "ca_file", "timeout_s"]
+    static let spool = ["max_bytes", "max_age_hours"]
+    static let send = ["batch_size", "backoff_initial_s", "backoff_max_s"]
+    static let upstreamSwitch = ["address", "version", "community", "user", "auth_protocol", "auth_passphrase",
+                                 "privacy_protocol", "privacy_passphrase", "timeout_ms", "retries", "port_name", "port_alias"]
+}
+
+/// Names of the SNMP choices as written in agent.yaml.
+enum SNMPVersionName: String, CaseIterable { case v2c, v3 }
+enum AuthProtocolName: String, CaseIterable { case md5, sha, sha224, sha256, sha384, sha512 }
+enum PrivacyProtocolName: String, CaseIterable { case des, aes, aes192, aes256 }
+
+private struct AgentConfigurationDecoder {
+    var reader: NodeReader
+
+    mutating func configuration(_ root: Field) -> AgentConfiguration? {
+        guard let top = reader.mapping(root, allowed: AgentConfigurationKeys.top, required: ["site", "collector"]) else {
+            return nil
+        }
+        let site = top["site"].flatMap { reader.nonEmptyString($0) }
+        let collector = top["collector"].flatMap { collectorSection($0) }
+        // Placeholders when site or collector are wrong, so that the other keys are still checked.
+        var configuration = AgentConfiguration(site: site ?? "", collector: collector ?? AgentConfiguration.Collector(url: URL(fileURLWithPath: "/")))
+        if let field = top["uplink"], let uplink = reader.nonEmptyString(field) { configuration.uplink = uplink }
+        if let field = top["state_directory"], let path = absolutePath(field) {
+            configuration.stateDirectory = URL(fileURLWithPath: path)
+        }
+        if let field = top["spool"], let keys = reader.mapping(field, allowed: AgentConfigurationKeys.spool) {
+            if let bytes = keys["max_bytes"].flatMap({ reader.int($0, in: 65_536...(1 << 40)) }) { configuration.spool.maxBytes = bytes }
+            if let hours = keys["max_age_hours"].flatMap({ reader.double($0, in: 0.01...8760) }) { configuration.spool.maxAge = hours * 3600 }
+        }
+        if let field = top["send"], let keys = reader.mapping(field, allowed: AgentConfigurationKeys.send) {
+            if let size = keys["batch_size"].flatMap({ reader.int($0, in: 1...1000) }) { configuration.send.batchSize = size }
+            if let initial = keys["backoff_initial_s"].flatMap({ reader.double($0, in: 0.01...3600) }) {
+                configuration.send.backoffInitial = .seconds(initial)
+            }
+            if let maximum = keys["backoff_max_s"].flatMap({ reader.double($0, in: 0.01...86400) }) {
+                configuration.send.backoffMax = .seconds(maximum)
+            }
+            if configuration.send.backoffMax < configuration.send.backoffInitial, let field = keys["backoff_max_s"] {
+                reader.report(.outOfRange, "must not be less than send.backoff_initial_s", at: field)
+            }
+        }
+        if let field = top["switch"] { configuration.upstreamSwitch = upstreamSwitch(field) }
+        if let field = top["report_interval_s"], let seconds = reader.double(field, in: 0.01...86400) {
+            configuration.reportIntervalOverride = .seconds(seconds)
+        }
+        return site == nil || collector == nil ? nil : configuration
+    }
+
+    mutating func collectorSection(_ field: Field) -> AgentConfiguration.Collector? {
+        guard let keys = reader.mapping(field, allowed: AgentConfigurationKeys.collector, required: ["url"]) else { return nil }
+        guard let urlField = keys["url"], let text = reader.nonEmptyString(urlField) else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              url.host?.isEmpty == false else {
+            reader.report(.badValue, "\"\(text)\" is not an http:// or https:// URL", at: urlField)
+            return nil
+        }
+        var collector = AgentConfiguration.Collector(url: url)
+        if let field = keys["token_file"], let path = absolutePath(field) { collector.tokenFile = path }
+        if let field = keys["ca_file"], let path = absolutePath(field) { collector.caFile = path }
+        if let seconds = keys["timeout_s"].flatMap({ reader.double($0, in: 0.1...3600) }) { collector.timeout = .seconds(seconds) }
+        return collector
+    }
+
+    mutating func upstreamSwitch(_ field: Field) -> SwitchConfiguration? {
+        guard let keys = reader.mapping(field, allowed: AgentConfigurationKeys.upstreamSwitch, required: ["address"]) else {
+            return nil
+        }
+        var snmp = SNMPSessionConfiguration()
+        if let address = keys["address"].flatMap({ reader.nonEmptyString($0) }) { snmp.peer = address }
+        if let ms = keys["timeout_ms"].flatMap({ reader.int($0, in: 10...60_000) }) { snmp.timeout = .milliseconds(ms) }
+        if let retries = keys["retries"].flatMap({ reader.int($0, in: 0...10) }) { snmp.retries = retries }
+        let version = keys["version"].flatMap { reader.enumeration($0, SNMPVersionName.self) } ?? .v3
+        switch version {
+        case .v2c:
+            for key in ["user", "auth_protocol", "auth_passphrase", "privacy_protocol", "privacy_passphrase"] {
+                if let field = keys[key] { reader.report(.badValue, "only for version v3", at: field) }
+            }
+            snmp.version = .v2c(community: keys["community"].flatMap { reader.nonEmptyString($0) } ?? "public")
+        case .v3:
+            if let field = keys["community"] { reader.report(.badValue, "only for version v2c", at: field) }
+            var security = SNMPv3Security(level: .authPriv)
+            if let user = keys["user"].flatMap({ reader.nonEmptyString($0) }) { security.user = user } else if keys["user"] == nil {
+                reader.report(.missingKey, "missing required key \"user\" (SNMPv3)", at: field.node, field: field.child("user"))
+            }
+            security.authProtocol = authProtocol(keys["auth_protocol"].flatMap { reader.enumeration($0, AuthProtocolName.self) } ?? .sha)
+            security.privacyProtocol = privacyProtocol(keys["privacy_protocol"].flatMap { reader.enumeration($0, PrivacyProtocolName.self) } ?? .aes)
+            security.authPassphrase = passphrase(keys, "auth_passphrase", in: field) ?? ""
+            security.privacyPassphrase = passphrase(keys, "privacy_passphrase", in: field) ?? ""
+            snmp.version = .v3(security)
+        }
+        var port = PortSelector()
+        port.ifName = keys["port_name"].flatMap { reader.nonEmptyString($0) }
+        port.ifAlias = keys["port_alias"].flatMap { reader.nonEmptyString($0) }
+        return SwitchConfiguration(snmp: snmp, port: port)
+    }
+
+    /// authPriv is the default and the only level offered: both passphrases are required, 8 characters at least.
+    mutating func passphrase(_ keys: [String: Field], _ key: String, in parent: Field) -> String? {
+        guard let field = keys[key] else {
+            reader.report(.missingKey, "missing required key \"\(key)\" (SNMPv3 authPriv)", at: parent.node,
+                          field: parent.child(key))
+            return nil
+        }
+        guard let text = reader.string(field) else { return nil }
+        guard text.count >= 8 else {
+            reader.report(.badValue, "must be at least 8 characters (RFC 3414)", at: field)
+            return nil
+        }
+        return text
+    }
+
+    mutating func absolutePath(_ field: Field) -> String? {
+        guard let path = reader.nonEmptyString(field) else { return nil }
+        guard path.hasPrefix("/") else {
+            reader.report(.badValue, "\"\(path)\" is not an absolute path", at: field)
+            return nil
+        }
+        return path
+    }
+
+    func authProtocol(_ name: AuthProtocolName) -> SNMPv3Security.AuthProtocol {
+        switch name {
+        case .md5: .md5
+        case .sha: .sha
+        case .sha224: .sha224
+        case .sha256: .sha256
+        case .sha384: .sha384
+        case .sha512: .sha512
+        }
+    }
+
+    func privacyProtocol(_ name: PrivacyProtocolName) -> SNMPv3Security.PrivacyProtocol {
+        switch name {
+        case .des: .des
+        case .aes: .aes
+        case .aes192: .aes192
+        case .aes256: .aes256
+        }
+    }
+}

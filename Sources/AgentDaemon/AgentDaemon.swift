@@ -1,0 +1,80 @@
+import AgentProbes
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ReadinessModel
+import ServiceLifecycle
+import Spool
+
+/// `sansang-agent run`: the plan, reporter, sender and systemd services in one ServiceGroup.
+public enum AgentDaemon {
+    /// A problem that stops the daemon before it runs: a stable code, a message, the cause.
+    public struct StartError: Error, Sendable, CustomStringConvertible {
+        public var code: String
+        public var message: String
+        public var cause: String?
+        public var description: String { cause.map { "\(message): \($0)" } ?? message }
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns after a graceful shutdown (state flushed, spool intact).
+    public static func run(configuration: AgentConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
+        var logger = Logger(label: "sansang-agent")
+        logger.logLevel = environment["SANSANG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        do {
+            _ = try CollectorClient.readToken(configuration.collector.tokenFile)
+        } catch {
+            throw StartError(code: error.code, message: error.message)
+        }
+        let spool: Spool
+        do {
+            spool = try Spool(directory: configuration.spoolDirectory, bounds: configuration.spool)
+        } catch {
+            throw StartError(code: "spool", message: "cannot open the spool", cause: error.description)
+        }
+        let opened = await spool.status()
+        logger.info("spool opened", metadata: [
+            "directory": "\(opened.directory)", "depth": "\(opened.depth)", "corrupt": "\(opened.corruptRecords)",
+            "interrupted_writes": "\(opened.interruptedWrites)", "dropped": "\(opened.droppedReports)",
+        ])
+        let cached = CachedPlan.load(configuration.planFile)
+        if let cached {
+            logger.info("cached plan", metadata: ["version": "\(cached.plan.version)", "fetched_at": "\(cached.fetchedAt)"])
+        }
+
+        let http = try CollectorClient.makeHTTPClient(configuration.collector)
+        let client = CollectorClient(http: http, configuration: configuration.collector)
+        let holder = PlanHolder(cached)
+        let wake = WakeSignal()
+        let bootStartedAt = Date()
+        let identity = AgentIdentity.current()
+        logger.info("starting", metadata: ["site": "\(configuration.site)", "boot_id": "\(identity.bootId)",
+                                           "collector": "\(configuration.collector.url)"])
+        let backoff = Backoff(initial: configuration.send.backoffInitial, maximum: configuration.send.backoffMax)
+        let gatherer = LinkEvidenceGatherer(configuration: .init(uplink: configuration.uplink,
+                                                                 upstreamSwitch: configuration.upstreamSwitch))
+        // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the sender, then plans.
+        let services: [any Service] = [
+            PlanService(client: client, holder: holder, cacheFile: configuration.planFile, refresh: configuration.planRefresh,
+                        retry: backoff, logger: logger),
+            SenderService(client: client, spool: spool, batchSize: configuration.send.batchSize, backoff: backoff,
+                          wakeups: wake, logger: logger),
+            ReporterService(site: configuration.site, identity: identity, bootStartedAt: bootStartedAt, holder: holder,
+                            gatherer: gatherer, spool: spool, intervalOverride: configuration.reportIntervalOverride,
+                            wake: { Task { await wake.signal() } }, logger: logger),
+            SystemdService(notifier: SystemdNotifier(environment: environment), holder: holder, logger: logger),
+        ]
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        let status = await spool.status()
+        logger.info("stopped", metadata: ["spool_depth": "\(status.depth)"])
+    }
+}

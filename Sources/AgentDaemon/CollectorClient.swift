@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import CompressNIO
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOSSL
+import ReadinessModel
+import SansangAPI
+
+/// The agent's side of the collector's HTTP API: `GET /api/v1/plan` and `POST /api/v1/reports`.
+public struct CollectorClient: Sendable {
+    public enum PlanAnswer: Sendable {
+        case notModified
+        case plan(AgentPlan, etag: String?)
+    }
+
+    /// An HTTP exchange that failed: a stable code, a message, the cause.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var code: String
+        public var message: String
+        public var cause: String?
+        public var description: String { cause.map { "\(message): \($0)" } ?? message }
+    }
+
+    let http: HTTPClient
+    let base: URL
+    let tokenFile: String
+    let timeout: TimeAmount
+
+    public init(http: HTTPClient, configuration: AgentConfiguration.Collector) {
+        self.http = http
+        base = configuration.url
+        tokenFile = configuration.tokenFile
+        let components = configuration.timeout.components
+        timeout = .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
+    }
+
+    /// An HTTP client for the collector: the system's CAs plus `caFile` when configured.
+    public static func makeHTTPClient(_ configuration: AgentConfiguration.Collector) throws -> HTTPClient {
+        var client = HTTPClient.Configuration()
+        if let caFile = configuration.caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            do {
+                tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
+            } catch {
+                throw Failure(code: "ca_file", message: "cannot read the CA file \(caFile)", cause: String(describing: error))
+            }
+            client.tlsConfiguration = tls
+        }
+        client.decompression = .enabled(limit: .size(16 << 20))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+    }
+
+    /// The site token, read at each request so that a replaced token file is picked up without a restart.
+    public static func readToken(_ file: String) throws(Failure) -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw Failure(code: "token_file", message: "cannot read the token file \(file)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty, !token.contains(where: \.isNewline) else {
+            throw Failure(code: "token_file", message: "the token file \(file) does not hold one token")
+        }
+        return token
+    }
+
+    private func request(_ path: String) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: base.appendingPathComponent(path).absoluteString)
+        request.headers.add(name: "Authorization", value: "Bearer \(try Self.readToken(tokenFile))")
+        request.headers.add(name: "User-Agent", value: "sansang-agent/\(SansangVersion.current)")
+        return request
+    }
+
+    public func fetchPlan(etag: String?) async throws -> PlanAnswer {
+        var request = try request("api/v1/plan")
+        if let etag { request.headers.add(name: "If-None-Match", value: etag) }
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 4 << 20)
+        switch response.status.code {
+        case 304:
+            return .notModified
+        case 200:
+            do {
+                let plan = try ReportCoding.decoder().decode(AgentPlan.self, from: Data(buffer: body))
+                return .plan(plan, etag: response.headers.first(name: "ETag"))
+            } catch {
+                throw Failure(code: "bad_plan", message: "the collector's plan cannot be read", cause: String(describing: error))
+            }
+        default:
+            let error = try? JSONDecoder().decode(APIErrorBody.self, from: Data(buffer: body))
+            throw Failure(code: "plan_http_\(response.status.code)", message: "GET /api/v1/plan answered HTTP \(response.status.code)",
+                          cause: error.map { "\($0.error.code): \($0.error.message)" })
+        }
+    }
+
+    /// Posts a batch, gzip-compressed; returns the status and body, or throws when there was no answer.
+    public func post(_ batch: ReportBatch) async throws -> (status: Int, body: Data) {
+        var request = try request("api/v1/reports")
+        request.method = .POST
+        var json = ByteBuffer(data: try ReportCoding.encoder().encode(batch))
+        let compressed = try json.compress(with: .gzip())
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Content-Encoding", value: "gzip")
+        request.body = .bytes(compressed)
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), Data(buffer: body))
+    }
+}

@@ -1,0 +1,2 @@
+// zlib, for the CRC-32 of spool records (crc32_z).
+#include <zlib.h>

@@ -1,0 +1,262 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import ReadinessModel
+import SansangAPI
+
+/// The agent's durable report spool: one record file per report, written (fsync, rename, fsync of the
+/// directory) before any send; removed only when acknowledged; bounded by size and age, with every loss
+/// accounted for in a gap record carried by the next report.
+///
+/// Layout of `directory`: `*.rec` records, `state.json`, `lock`, `tmp/` (writes in progress),
+/// `corrupt/` (records that failed their checks), `rejected/` (reports the collector refused for good).
+public actor Spool {
+    public struct Item: Sendable, Hashable {
+        public var entry: SpoolEntry
+        public var report: Report
+        public var key: ReportKey { entry.key }
+    }
+
+    public nonisolated let directory: URL
+    public let bounds: SpoolBounds
+    private var entries: [SpoolEntry] = []
+    private var carriedGaps: [ReportKey: PendingGap] = [:]
+    private var state: SpoolState
+    private var lockDescriptor: Int32
+
+    private var temporaryDirectory: URL { directory.appendingPathComponent("tmp") }
+    private var corruptDirectory: URL { directory.appendingPathComponent("corrupt") }
+    private var rejectedDirectory: URL { directory.appendingPathComponent("rejected") }
+    private static func stateFile(_ directory: URL) -> URL { directory.appendingPathComponent("state.json") }
+
+    /// Opens (creating if needed) the spool in `directory` and recovers it: interrupted writes are deleted
+    /// and counted, every record is checked, damaged ones are moved to `corrupt/`, counted and accounted
+    /// for as a gap.
+    public init(directory: URL, bounds: SpoolBounds = SpoolBounds()) throws(SpoolError) {
+        self.directory = directory
+        self.bounds = bounds
+        for dir in [directory, directory.appendingPathComponent("tmp"), directory.appendingPathComponent("corrupt"),
+                    directory.appendingPathComponent("rejected")] {
+            try DurableFiles.createDirectory(dir)
+        }
+        lockDescriptor = try DurableFiles.lock(directory.appendingPathComponent("lock"))
+        var state = Self.readState(directory)
+        do {
+            (entries, carriedGaps) = try Self.recover(directory, &state)
+            self.state = state
+            try Self.saveState(state, in: directory)
+        } catch {
+            close(lockDescriptor)
+            throw error
+        }
+    }
+
+    deinit { close(lockDescriptor) }
+
+    private static func recover(_ directory: URL, _ state: inout SpoolState)
+    throws(SpoolError) -> ([SpoolEntry], [ReportKey: PendingGap]) {
+        let temporaryDirectory = directory.appendingPathComponent("tmp")
+        let leftovers = try DurableFiles.list(temporaryDirectory)
+        for leftover in leftovers { try DurableFiles.remove(temporaryDirectory.appendingPathComponent(leftover.name)) }
+        state.interruptedWrites += leftovers.count
+        var entries: [SpoolEntry] = []
+        var carriedGaps: [ReportKey: PendingGap] = [:]
+        var lost: [SpoolEntry] = []
+        func quarantine(_ url: URL) throws(SpoolError) {
+            try DurableFiles.move(url, into: directory.appendingPathComponent("corrupt"))
+            state.corruptRecords += 1
+        }
+        for file in try DurableFiles.list(directory) where file.name.hasSuffix(SpoolEntry.suffix) {
+            let url = directory.appendingPathComponent(file.name)
+            guard let entry = SpoolEntry.parse(fileName: file.name, bytes: file.bytes) else {
+                try quarantine(url)
+                continue
+            }
+            switch Self.load(url) {
+            case .success(let spooled):
+                guard ReportKey(spooled.report) == entry.key else {
+                    try quarantine(url)
+                    lost.append(entry)
+                    continue
+                }
+                entries.append(entry)
+                if let gap = spooled.report.gap, let boot = spooled.gapBoot {
+                    carriedGaps[entry.key] = PendingGap(boot: boot, gap: gap)
+                }
+            case .failure:
+                try quarantine(url)
+                lost.append(entry)
+            }
+        }
+        entries.sort()
+        state.gaps.record(lost: lost)
+        // A crash between spooling a report that carries a gap and saving the state leaves the gap pending
+        // although a record carries it: it must not be reported twice.
+        for carried in carriedGaps.values { state.gaps.carried(carried) }
+        return (entries, carriedGaps)
+    }
+
+    private static func load(_ url: URL) -> Result<SpooledReport, SpoolRecordProblem> {
+        guard let data = try? DurableFiles.read(url) else { return .failure(.truncatedHeader(0)) }
+        return SpoolRecord.decode(data).flatMap(SpooledReport.decode)
+    }
+
+    private func quarantine(_ url: URL) throws(SpoolError) {
+        try DurableFiles.move(url, into: corruptDirectory)
+        state.corruptRecords += 1
+    }
+
+    // MARK: Writing
+
+    /// Spools `report` durably and returns it as spooled: carrying the oldest pending gap, if any (which is
+    /// cleared only now that a spooled report carries it). Makes room first by dropping the oldest records.
+    @discardableResult
+    public func append(_ report: Report, bootStartedAt: Date, now: Date = Date()) throws(SpoolError) -> Report {
+        let boot = BootOrigin(bootId: report.agent.bootId, startedAt: bootStartedAt)
+        guard SpoolEntry.isValidBootId(boot.bootId) else {
+            throw SpoolError(.badBootId, "boot id \"\(boot.bootId)\" cannot name a spool file")
+        }
+        var spooled = SpooledReport(report: report)
+        let estimate = try Self.record(spooled).count + 256
+        try drop(bounds.entriesToDrop(entries, incoming: estimate, now: now))
+
+        let carried = report.gap == nil ? state.gaps.next : nil
+        if let carried {
+            spooled.report.gap = carried.gap
+            spooled.gapBoot = carried.boot
+        }
+        let data = try Self.record(spooled)
+        let entry = SpoolEntry(boot: boot, seq: report.seq, generatedAt: report.generatedAt, bytes: data.count)
+        try DurableFiles.writeAtomically(data, to: directory.appendingPathComponent(entry.fileName),
+                                         via: temporaryDirectory.appendingPathComponent(entry.fileName))
+        entries.removeAll { $0.key == entry.key }
+        entries.insert(entry, at: entries.firstIndex { entry < $0 } ?? entries.endIndex)
+        if let carried {
+            carriedGaps[entry.key] = carried
+            state.gaps.carried(carried)
+        }
+        try saveState()
+        return spooled.report
+    }
+
+    private static func record(_ spooled: SpooledReport) throws(SpoolError) -> Data {
+        do {
+            return SpoolRecord.encode(payload: try spooled.encoded())
+        } catch {
+            throw SpoolError(.encode, "cannot encode report \(spooled.report.seq)", cause: String(describing: error))
+        }
+    }
+
+    private func drop(_ victims: [SpoolEntry]) throws(SpoolError) {
+        guard !victims.isEmpty else { return }
+        for victim in victims {
+            try DurableFiles.remove(directory.appendingPathComponent(victim.fileName))
+            // A dropped report that carried a gap takes the gap back to the ledger.
+            if let carried = carriedGaps.removeValue(forKey: victim.key) { state.gaps.add(carried) }
+        }
+        try DurableFiles.syncDirectory(directory)
+        let keys = Set(victims.map(\.key))
+        entries.removeAll { keys.contains($0.key) }
+        state.gaps.record(lost: victims)
+        state.droppedReports += victims.count
+    }
+
+    // MARK: Draining
+
+    /// Up to `max` reports, oldest first. A record found damaged now is moved aside, counted and gapped.
+    public func peekBatch(max: Int) throws(SpoolError) -> [Item] {
+        var items: [Item] = []
+        var lost: [SpoolEntry] = []
+        var index = 0
+        while items.count < max, index < entries.count {
+            let entry = entries[index]
+            let url = directory.appendingPathComponent(entry.fileName)
+            switch Self.load(url) {
+            case .success(let spooled):
+                items.append(Item(entry: entry, report: spooled.report))
+                index += 1
+            case .failure:
+                try quarantine(url)
+                entries.remove(at: index)
+                carriedGaps[entry.key] = nil
+                lost.append(entry)
+            }
+        }
+        if !lost.isEmpty {
+            state.gaps.record(lost: lost)
+            try saveState()
+        }
+        return items
+    }
+
+    /// Removes the acknowledged reports; returns how many of `keys` were in the spool.
+    @discardableResult
+    public func remove(keys: some Sequence<ReportKey>, at now: Date = Date()) throws(SpoolError) -> Int {
+        let wanted = Set(keys)
+        let removed = entries.filter { wanted.contains($0.key) }
+        guard !removed.isEmpty else { return 0 }
+        for entry in removed { try DurableFiles.remove(directory.appendingPathComponent(entry.fileName)) }
+        try DurableFiles.syncDirectory(directory)
+        entries.removeAll { wanted.contains($0.key) }
+        for entry in removed { carriedGaps[entry.key] = nil }
+        state.acknowledgedReports += removed.count
+        state.lastAcknowledgedAt = now
+        try saveState()
+        return removed.count
+    }
+
+    /// Moves a report the collector will never accept to `rejected/`, so that it no longer blocks the queue.
+    public func reject(key: ReportKey, reason: String, at now: Date = Date()) throws(SpoolError) {
+        guard let entry = entries.first(where: { $0.key == key }) else { return }
+        try DurableFiles.move(directory.appendingPathComponent(entry.fileName), into: rejectedDirectory)
+        entries.removeAll { $0.key == key }
+        carriedGaps[key] = nil
+        state.rejectedReports += 1
+        state.lastError = SpoolStatus.LastError(at: now, message: "report \(key.bootId)/\(key.seq) rejected: \(reason)")
+        try saveState()
+    }
+
+    /// Remembers the last send failure for `spool status`.
+    public func recordError(_ message: String, at now: Date = Date()) throws(SpoolError) {
+        state.lastError = SpoolStatus.LastError(at: now, message: message)
+        try saveState()
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public func status() -> SpoolStatus { SpoolStatus(directory: directory, entries: entries, state: state) }
+
+    // MARK: State
+
+    private func saveState() throws(SpoolError) { try Self.saveState(state, in: directory) }
+
+    private static func saveState(_ state: SpoolState, in directory: URL) throws(SpoolError) {
+        let data: Data
+        do {
+            data = try ReportCoding.encoder(pretty: true).encode(state)
+        } catch {
+            throw SpoolError(.encode, "cannot encode the spool state", cause: String(describing: error))
+        }
+        try DurableFiles.writeAtomically(data, to: stateFile(directory),
+                                         via: directory.appendingPathComponent("tmp/state.json.\(UUID().uuidString)"))
+    }
+
+    private static func readState(_ directory: URL) -> SpoolState {
+        guard let data = try? Data(contentsOf: stateFile(directory)),
+              let state = try? ReportCoding.decoder().decode(SpoolState.self, from: data) else { return SpoolState() }
+        return state
+    }
+
+    /// The status of the spool in `directory` without opening it (no lock, no recovery, no writes): safe
+    /// while the agent runs. Records are counted from their names.
+    public static func status(directory: URL) throws(SpoolError) -> SpoolStatus {
+        guard FileManager.default.fileExists(atPath: directory.path) else {
+            throw SpoolError(.read, "no spool at \(directory.path)")
+        }
+        let entries = try DurableFiles.list(directory).compactMap { SpoolEntry.parse(fileName: $0.name, bytes: $0.bytes) }
+        return SpoolStatus(directory: directory, entries: entries, state: readState(directory))
+    }
+}

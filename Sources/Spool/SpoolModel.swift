@@ -1,0 +1,199 @@
+import Foundation
+import ReadinessModel
+import SansangAPI
+
+/// The JSON payload of a record: the report, and which boot the gap it carries belongs to (a `GapRecord`
+/// names sequence numbers but not their boot; the spool needs the boot to account for the gap again if it
+/// ever has to drop the report that carries it).
+public struct SpooledReport: Sendable, Hashable, Codable {
+    public var report: Report
+    public var gapBoot: BootOrigin?
+
+    public init(report: Report, gapBoot: BootOrigin? = nil) {
+        self.report = report
+        self.gapBoot = gapBoot
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case report
+        case gapBoot = "gap_boot"
+    }
+
+    public func encoded() throws -> Data { try ReportCoding.encoder().encode(self) }
+
+    public static func decode(_ data: Data) -> Result<SpooledReport, SpoolRecordProblem> {
+        do {
+            let spooled = try ReportCoding.decoder().decode(SpooledReport.self, from: data)
+            guard spooled.report.formatVersion == Report.currentFormatVersion else {
+                return .failure(.undecodablePayload("report format_version \(spooled.report.formatVersion)"))
+            }
+            return .success(spooled)
+        } catch {
+            return .failure(.undecodablePayload(String(describing: error)))
+        }
+    }
+}
+
+/// One agent boot: its random id and when it started (boots are drained in start order).
+public struct BootOrigin: Sendable, Hashable, Codable {
+    public var bootId: String
+    public var startedAtMilliseconds: Int64
+
+    public init(bootId: String, startedAt: Date) {
+        self.init(bootId: bootId, startedAtMilliseconds: milliseconds(startedAt))
+    }
+
+    public init(bootId: String, startedAtMilliseconds: Int64) {
+        self.bootId = bootId
+        self.startedAtMilliseconds = startedAtMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bootId = "boot_id"
+        case startedAtMilliseconds = "started_at_ms"
+    }
+}
+
+/// What the spool knows of one record without reading it: everything is in its file name, which appears
+/// atomically (rename), so the name is trustworthy even when the contents are not.
+///
+/// Name: `<boot start ms, 15 digits>-<seq, 20 digits>-<generated_at ms, 15 digits>-<boot id>.rec`, so that
+/// the names sort oldest first by (boot start, seq).
+public struct SpoolEntry: Sendable, Hashable, Comparable {
+    public var boot: BootOrigin
+    public var seq: UInt64
+    public var generatedAtMilliseconds: Int64
+    public var bytes: Int
+
+    public init(boot: BootOrigin, seq: UInt64, generatedAt: Date, bytes: Int) {
+        self.init(boot: boot, seq: seq, generatedAtMilliseconds: milliseconds(generatedAt), bytes: bytes)
+    }
+
+    public init(boot: BootOrigin, seq: UInt64, generatedAtMilliseconds: Int64, bytes: Int) {
+        self.boot = boot
+        self.seq = seq
+        self.generatedAtMilliseconds = generatedAtMilliseconds
+        self.bytes = bytes
+    }
+
+    public var key: ReportKey { ReportKey(bootId: boot.bootId, seq: seq) }
+    public var generatedAt: Date { Date(timeIntervalSince1970: Double(generatedAtMilliseconds) / 1000) }
+
+    public static let suffix = ".rec"
+
+    public var fileName: String {
+        func pad(_ value: some BinaryInteger, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(boot.startedAtMilliseconds, 15))-\(pad(seq, 20))-\(pad(generatedAtMilliseconds, 15))-\(boot.bootId)\(Self.suffix)"
+    }
+
+    /// The entry a file name stands for, or nil when it is not a record's name.
+    public static func parse(fileName: String, bytes: Int) -> SpoolEntry? {
+        guard fileName.hasSuffix(suffix) else { return nil }
+        let parts = fileName.dropLast(suffix.count).split(separator: "-", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0].count == 15, parts[1].count == 20, parts[2].count == 15,
+              parts[0...2].allSatisfy({ $0.allSatisfy(\.isASCII) }),
+              let start = Int64(parts[0]), let seq = UInt64(parts[1]), let generated = Int64(parts[2]),
+              isValidBootId(String(parts[3])) else { return nil }
+        return SpoolEntry(boot: BootOrigin(bootId: String(parts[3]), startedAtMilliseconds: start), seq: seq,
+                          generatedAtMilliseconds: generated, bytes: bytes)
+    }
+
+    /// Boot ids become part of file names: letters, digits, '-' and '_' only.
+    public static func isValidBootId(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 64 && id.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+        }
+    }
+
+    public static func < (a: SpoolEntry, b: SpoolEntry) -> Bool {
+        (a.boot.startedAtMilliseconds, a.boot.bootId, a.seq) < (b.boot.startedAtMilliseconds, b.boot.bootId, b.seq)
+    }
+}
+
+/// A gap not yet carried by a spooled report: reports of one boot that were dropped or found corrupt.
+public struct PendingGap: Sendable, Hashable, Codable {
+    public var boot: BootOrigin
+    public var gap: GapRecord
+
+    public init(boot: BootOrigin, gap: GapRecord) {
+        self.boot = boot
+        self.gap = gap
+    }
+}
+
+/// The gaps waiting to be carried, one per boot, oldest boot first (pure).
+public struct GapLedger: Sendable, Hashable, Codable {
+    public private(set) var pending: [PendingGap] = []
+
+    public init(pending: [PendingGap] = []) {
+        self.pending = pending
+    }
+
+    /// Accounts for lost reports; reports of a boot that already has a pending gap widen that gap.
+    public mutating func record(lost entries: [SpoolEntry]) {
+        for entry in entries {
+            let date = entry.generatedAt
+            add(PendingGap(boot: entry.boot, gap: GapRecord(count: 1, firstSeq: entry.seq, lastSeq: entry.seq, from: date, to: date)))
+        }
+    }
+
+    /// Accounts for a whole gap again (the report that carried it was dropped before it was sent).
+    public mutating func add(_ gap: PendingGap) {
+        if let index = pending.firstIndex(where: { $0.boot.bootId == gap.boot.bootId }) {
+            var merged = pending[index].gap
+            merged.count += gap.gap.count
+            merged.firstSeq = min(merged.firstSeq, gap.gap.firstSeq)
+            merged.lastSeq = max(merged.lastSeq, gap.gap.lastSeq)
+            merged.from = min(merged.from, gap.gap.from)
+            merged.to = max(merged.to, gap.gap.to)
+            pending[index].gap = merged
+        } else {
+            pending.append(gap)
+            pending.sort { ($0.boot.startedAtMilliseconds, $0.boot.bootId) < ($1.boot.startedAtMilliseconds, $1.boot.bootId) }
+        }
+    }
+
+    /// The gap the next report should carry.
+    public var next: PendingGap? { pending.first }
+
+    /// Clears a gap once a report carrying it is spooled.
+    public mutating func carried(_ gap: PendingGap) {
+        pending.removeAll { $0 == gap }
+    }
+
+    public var isEmpty: Bool { pending.isEmpty }
+}
+
+/// How large and how old the spool may grow.
+public struct SpoolBounds: Sendable, Hashable {
+    public var maxBytes: Int
+    public var maxAge: TimeInterval
+
+    public init(maxBytes: Int = 64 << 20, maxAge: TimeInterval = 72 * 3600) {
+        self.maxBytes = maxBytes
+        self.maxAge = maxAge
+    }
+
+    /// The entries to drop (a subset of `entries`, which are sorted oldest first) so that a new record of
+    /// `incoming` bytes fits: every entry older than `maxAge`, then the oldest until the total fits.
+    /// The newest record itself is never dropped to make room for itself.
+    public func entriesToDrop(_ entries: [SpoolEntry], incoming: Int, now: Date) -> [SpoolEntry] {
+        let cutoff = milliseconds(now.addingTimeInterval(-maxAge))
+        var drop = Set<Int>()
+        var total = incoming
+        for (index, entry) in entries.enumerated() {
+            if entry.generatedAtMilliseconds < cutoff { drop.insert(index) } else { total += entry.bytes }
+        }
+        for (index, entry) in entries.enumerated() where total > maxBytes && !drop.contains(index) {
+            drop.insert(index)
+            total -= entry.bytes
+        }
+        return entries.indices.filter(drop.contains).map { entries[$0] }
+    }
+}
+
+/// Milliseconds since 1970, rounded down (file names and boot order).
+func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
