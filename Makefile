@@ -25,9 +25,13 @@ run: build
 	@$(BIN)/sansang-agent check --inventory inventory --site 20242; echo "sansang-agent check exited $$?"
 	@$(BIN)/sansang-collector inventory check inventory
 
+# The lab suites (namespaces, daemons, timing across processes) run on their own after the rest, so that the
+# parallel unit and integration tests do not starve them of the machine's two cores.
+LAB_SUITES := EvidenceLabTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))
+	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--filter $(s))
 
 # SNMP walk of the switch-port tables, our probe against snmpbulkwalk; appends to docs/performance.md.
 bench-snmp: deps

@@ -165,10 +165,15 @@ import TestSupport
             let count = 300, frame = 1042
             let receiver = try UDPSocket(in: lab.office, bind: "198.18.10.2", port: 9999)
             defer { receiver.close() }
+            // Packet sockets of the office namespace: the meter's capture shows up here once it is open.
+            let packetSockets = { try lab.office.run(["cat", "/proc/net/packet"]).split(separator: "\n").count }
+            let before = try packetSockets()
             let meter = Task.detached {
                 try lab.agent(["probe", "traffic", "--iface", lab.officeInterface, "--seconds", "6", "--json"])
             }
-            try await Task.sleep(for: .milliseconds(1500))
+            // Send only once the capture is open, however slowly the agent starts on a loaded machine.
+            try waitUntil(timeout: 20, "the traffic meter's capture socket") { try packetSockets() > before }
+            try await Task.sleep(for: .milliseconds(300))
             let sender = try UDPSocket(in: lab.switchNamespace, bind: "198.18.10.1", port: 0)
             defer { sender.close() }
             try sender.send(count: count, size: 1000, to: "198.18.10.2", port: 9999, interval: .milliseconds(10))
