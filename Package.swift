@@ -18,6 +18,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Collector: HTTP server, SQLite store, lifecycle, logs, metrics, token hashes, gzip bodies.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
@@ -47,6 +56,28 @@ let package = Package(
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
 
+        // Collector: store behind one protocol (SQLite today), the backend the HTTP layer calls, the HTTP layer.
+        .target(name: "CollectorStore", dependencies: [
+            "ReadinessModel", "SansangAPI", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        .target(name: "CollectorCore", dependencies: [
+            "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        .target(name: "CollectorHTTP", dependencies: [
+            "CollectorCore", "SansangAPI", "ReadinessModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ], resources: [.copy("openapi.yaml")], swiftSettings: strict),
+
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
             "Presentation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -59,7 +90,12 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
+            "CollectorStore", "CollectorCore", "CollectorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang", dependencies: [
             "ReadinessModel",
@@ -74,6 +110,12 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorStore", "Inventory", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CollectorHTTPTests", dependencies: [
+            "CollectorHTTP", "CollectorCore", "CollectorStore", "Inventory", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
