@@ -110,7 +110,9 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CollectorStoreTests", dependencies: [
+            "CollectorStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorStore", "Inventory", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
             "CollectorHTTP", "CollectorCore", "CollectorStore", "Inventory", "TestSupport",
