@@ -113,11 +113,18 @@ let package = Package(
         .testTarget(name: "CollectorStoreTests", dependencies: [
             "CollectorStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
-        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorStore", "Inventory", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "CollectorHTTPTests", dependencies: [
-            "CollectorHTTP", "CollectorCore", "CollectorStore", "Inventory", "TestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .testTarget(name: "CollectorCoreTests", dependencies: [
+            "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
         ], swiftSettings: strict),
+        .testTarget(name: "CollectorHTTPTests", dependencies: [
+            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], swiftSettings: strict),
+        .target(name: "CollectorTestSupport", dependencies: [
+            "CollectorCore", "CollectorStore", "Inventory", "ReadinessModel", "TestSupport",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+        ], path: "Tests/CollectorTestSupport", swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
