@@ -120,6 +120,7 @@ let package = Package(
             "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CompressNIO", package: "compress-nio"),
         ], swiftSettings: strict),
         .target(name: "CollectorTestSupport", dependencies: [
             "CollectorCore", "CollectorStore", "Inventory", "ReadinessModel", "TestSupport",
