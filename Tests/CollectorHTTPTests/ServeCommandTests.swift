@@ -1,0 +1,89 @@
+import CollectorTestSupport
+import Foundation
+import ReadinessModel
+import SansangAPI
+import TestSupport
+import Testing
+
+/// The built `sansang-collector` executable, next to the test bundle.
+func collectorBinary() throws -> String {
+    struct NoBundlePath: Error {}
+    guard let directory = Bundle.main.executableURL?.deletingLastPathComponent() else { throw NoBundlePath() }
+    return directory.appendingPathComponent("sansang-collector").path
+}
+
+@Suite(.serialized) struct ServeCommandTests {
+    func writeConfig(in dir: URL, port: UInt16) throws -> String {
+        let config = dir.appendingPathComponent("collector.yaml")
+        try """
+            listen: {host: 127.0.0.1, port: \(port)}
+            database: {sqlite_path: collector.sqlite}
+            inventory: [\(packageRoot.appendingPathComponent("inventory").path)]
+            evaluation_interval_s: 1
+            """.write(to: config, atomically: true, encoding: .utf8)
+        return config.path
+    }
+
+    @Test func serveIngestsOverRealHTTPAndStopsOnSIGTERM() async throws {
+        try await withTemporaryDirectory { dir in
+            let port = try freeLoopbackPort(udp: false)
+            let config = try writeConfig(in: dir, port: port)
+            let migrate = try runProgram("sansang-collector", ["migrate", "--config", config])
+            #expect(migrate.status == 0, "\(migrate.stderr)")
+            let issued = try runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config])
+            #expect(issued.status == 0, "\(issued.stderr)")
+            let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(token.hasPrefix("sst_"))
+            let noc = try runProgram("sansang-collector", ["token", "issue", "--noc", "bao", "--role", "admin", "--config", config])
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let list = try runProgram("sansang-collector", ["token", "list", "--json", "--config", config])
+            #expect(list.stdout.contains("\"name\" : \"bao\""))
+            #expect(!list.stdout.contains(token), "token list never shows a token")
+
+            let server = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
+            defer { server.stop() }
+            try waitUntil(timeout: 20, "listening") { server.log.contains("listening on http://127.0.0.1:\(port)") }
+
+            // A gzip batch with curl, the way an agent sends it.
+            let report = readyReport(try exampleInventory(), site: ExampleSite.haiChau, seq: 1, at: Date())
+            let body = dir.appendingPathComponent("batch.json")
+            try ReportCodingBatch.write([report], to: body)
+            try run(["gzip", "-k", body.path])
+            let url = "http://127.0.0.1:\(port)"
+            let ack = try run(["curl", "-sS", "-w", " %{http_code}", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                               "-H", "Content-Encoding: gzip", "--data-binary", "@\(body.path).gz", "\(url)/api/v1/reports"])
+            #expect(ack.hasSuffix(" 202"), "\(ack)")
+            #expect(ack.contains("\"stored\":[{\"boot_id\":\"boot-1\",\"seq\":1}]"), "\(ack)")
+            let site = try run(["curl", "-sS", "-H", "Authorization: Bearer \(noc)", "\(url)/api/v1/sites/\(ExampleSite.haiChau)"])
+            #expect(site.contains("\"state\":\"ready\""), "\(site)")
+            #expect(try run(["curl", "-sS", "\(url)/readyz"]).contains("ready"))
+            // The request log names the caller.
+            try waitUntil(timeout: 5, "request log") { server.log.contains("caller=site 20242") && server.log.contains("caller=noc bao (admin)") }
+
+            kill(server.pid, SIGTERM)
+            try waitUntil(timeout: 10, "graceful exit on SIGTERM") { !server.isRunning }
+        }
+    }
+
+    @Test func configErrorsNameFileLineColumnAndFieldAndExit2() async throws {
+        try await withTemporaryDirectory { dir in
+            let config = dir.appendingPathComponent("collector.yaml")
+            try "listen:\n  port: http\n".write(to: config, atomically: true, encoding: .utf8)
+            for command in [["serve"], ["migrate"], ["token", "list"]] {
+                let result = try runProgram("sansang-collector", command + ["--config", config.path])
+                #expect(result.status == 2, "\(command)")
+                #expect(result.stderr.contains("\(config.path):2:9: listen.port:"), "\(result.stderr)")
+            }
+            let missing = try runProgram("sansang-collector", ["serve", "--config", dir.appendingPathComponent("none.yaml").path])
+            #expect(missing.status == 2)
+            #expect(missing.stderr.contains("none.yaml:1:1"))
+        }
+    }
+}
+
+/// The request body of `POST /api/v1/reports`, written to a file for curl.
+enum ReportCodingBatch {
+    static func write(_ reports: [ReadinessModel.Report], to url: URL) throws {
+        try ReadinessModel.ReportCoding.encoder().encode(SansangAPI.ReportBatch(reports: reports)).write(to: url)
+    }
+}
