@@ -59,7 +59,7 @@ struct APIHandlers: Sendable {
     @Sendable func readiness(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         try await authenticate(request, context).requireNOC()
         var dimension: RollUpDimension?
-        if let value = request.uri.queryParameters["group_by"].map(String.init) {
+        if let value = formQuery(request)["group_by"] {
             guard let parsed = RollUpDimension(rawValue: value) else {
                 let known = RollUpDimension.allCases.map(\.rawValue).joined(separator: ", ")
                 throw CollectorError(.badParameter, "group_by must be one of \(known), not \(value)")
@@ -71,12 +71,11 @@ struct APIHandlers: Sendable {
 
     @Sendable func sites(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         try await authenticate(request, context).requireNOC()
-        let query = request.uri.queryParameters
-        let filter = try SiteFilter(verdict: query["verdict"].map(String.init), reason: query["reason"].map(String.init),
-                                    province: query["province"].map(String.init),
-                                    formerDistrict: query["former_district"].map(String.init))
-        let limit = try integer(query["limit"].map(String.init), name: "limit", default: 100, in: 1...1000)
-        let offset = try integer(query["offset"].map(String.init), name: "offset", default: 0, in: 0...Int(Int32.max))
+        let query = formQuery(request)
+        let filter = try SiteFilter(verdict: query["verdict"], reason: query["reason"], province: query["province"],
+                                    formerDistrict: query["former_district"])
+        let limit = try integer(query["limit"], name: "limit", default: 100, in: 1...1000)
+        let offset = try integer(query["offset"], name: "offset", default: 0, in: 0...Int(Int32.max))
         return try json(try await collector.sites(filter: filter, limit: limit, offset: offset), status: .ok)
     }
 
@@ -89,10 +88,26 @@ struct APIHandlers: Sendable {
     @Sendable func history(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         try await authenticate(request, context).requireNOC()
         let code = try context.parameters.require("code")
-        let query = request.uri.queryParameters
-        let to = try date(query["to"].map(String.init), name: "to") ?? Date()
-        let from = try date(query["from"].map(String.init), name: "from") ?? to.addingTimeInterval(-7 * 86400)
+        let query = formQuery(request)
+        let to = try date(query["to"], name: "to") ?? Date()
+        let from = try date(query["from"], name: "from") ?? to.addingTimeInterval(-7 * 86400)
         return try json(try await collector.history(code: code, from: from, to: to), status: .ok)
+    }
+
+    /// Query parameters decoded as HTML forms and `curl --data-urlencode` send them: "+" is a space
+    /// ("former_district=H%E1%BA%A3i+Ch%C3%A2u"). The first value of a repeated name wins.
+    private func formQuery(_ request: Request) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let name = decode(parts[0])
+            if result[name] == nil { result[name] = parts.count == 2 ? decode(parts[1]) : "" }
+        }
+        return result
     }
 
     private func integer(_ text: String?, name: String, default value: Int, in range: ClosedRange<Int>) throws(CollectorError) -> Int {

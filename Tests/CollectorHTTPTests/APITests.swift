@@ -83,6 +83,8 @@ import Testing
                 ("reason=LINK_BELOW_TARGET:lan", [ExampleSite.hoaCuong]),
                 ("reason=LINK_BELOW_TARGET", [ExampleSite.hoaCuong]),
                 ("former_district=H%E1%BA%A3i%20Ch%C3%A2u", [ExampleSite.haiChau, ExampleSite.hoaCuong]),
+                // As curl --data-urlencode and HTML forms send it.
+                ("former_district=H%e1%ba%a3i+Ch%c3%a2u", [ExampleSite.haiChau, ExampleSite.hoaCuong]),
                 ("province=Th%C3%A0nh%20ph%E1%BB%91%20%C4%90%C3%A0%20N%E1%BA%B5ng&former_district=H%E1%BA%A3i%20Ch%C3%A2u&limit=1&offset=1",
                  [ExampleSite.hoaCuong]),
             ]
