@@ -63,6 +63,7 @@ let package = Package(
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import Inventory
 import ServiceLifecycle
+import UnixSignals
 
 /// Re-evaluates every site on a timer, so that an agent's silence turns its site STALE (then shows as
 /// unknown) without any report arriving. Evaluates once at start.
@@ -61,6 +63,38 @@ private func repeatUntilShutdown(every interval: Duration, _ body: @escaping @Se
                 try await Task.sleep(for: interval)
             } catch {
                 return
+            }
+        }
+    }
+}
+
+/// Reloads the inventory on SIGHUP without dropping a request: the new one is validated first and swapped
+/// in only when valid; an invalid one is logged and the running inventory kept.
+public struct InventoryReloadService: Service {
+    public let collector: Collector
+    public let paths: [String]
+    private let logger: Logger
+
+    public init(collector: Collector, paths: [String], logger: Logger = Logger(label: "sansang.inventory")) {
+        self.collector = collector
+        self.paths = paths
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        logger.info("SIGHUP reloads the inventory", metadata: ["paths": "\(paths.joined(separator: ","))"])
+        for await _ in signals.cancelOnGracefulShutdown() {
+            do {
+                let inventory = try InventoryLoader.load(paths: paths)
+                collector.replaceInventory(inventory)
+                logger.info("inventory reloaded", metadata: ["sites": "\(inventory.sites.count)"])
+                try await collector.evaluateAll()
+            } catch let errors as InventoryErrors {
+                logger.error("inventory reload refused; keeping the running one",
+                             metadata: ["errors": "\(errors.errors.map(\.description).joined(separator: "; "))"])
+            } catch {
+                logger.error("evaluation after reload failed", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -46,7 +46,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the collector: HTTP API, evaluation timer, retention.",
         discussion: """
             Loads the config and the inventory, migrates the database, then serves until SIGTERM or SIGINT \
-            (graceful: requests in flight finish). See docs/collector.md.
+            (graceful: requests in flight finish). SIGHUP reloads the inventory (kept if the new one is \
+            invalid). See docs/collector.md.
 
             Example:
               sansang-collector serve --config /etc/sansang/collector.yaml
@@ -84,6 +85,7 @@ struct Serve: AsyncParsableCommand {
                 app,
                 EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
                 RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
+                InventoryReloadService(collector: collector, paths: configuration.inventory, logger: logger),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -65,6 +65,47 @@ func collectorBinary() throws -> String {
         }
     }
 
+    @Test func sighupReloadsTheInventoryAndKeepsItWhenTheNewOneIsInvalid() async throws {
+        try await withTemporaryDirectory { dir in
+            let inventory = dir.appendingPathComponent("inventory")
+            try FileManager.default.createDirectory(at: inventory, withIntermediateDirectories: true)
+            for file in ["danang.yaml", "profiles.yaml"] {
+                try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("inventory/\(file)"),
+                                                 to: inventory.appendingPathComponent(file))
+            }
+            let port = try freeLoopbackPort(udp: false)
+            let config = dir.appendingPathComponent("collector.yaml")
+            try "listen: {port: \(port)}\ndatabase: {sqlite_path: c.sqlite}\ninventory: [inventory]\n"
+                .write(to: config, atomically: true, encoding: .utf8)
+            let token = try runProgram("sansang-collector", ["token", "issue", ExampleSite.traLeng, "--config", config.path])
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let server = try Daemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log"))
+            defer { server.stop() }
+            try waitUntil(timeout: 20, "listening and watching SIGHUP") {
+                server.log.contains("listening on") && server.log.contains("SIGHUP reloads the inventory")
+            }
+            func plan() throws -> String {
+                try run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)/api/v1/plan"])
+            }
+            #expect(try plan().contains(#""role":"wan","target_mbps":100"#))
+
+            // Trà Leng's is the first wan override of danang.yaml.
+            let sites = inventory.appendingPathComponent("danang.yaml")
+            let text = try String(contentsOf: sites, encoding: .utf8)
+            let range = try #require(text.range(of: "link_targets: {wan: 100 Mbit/s}"))
+            try text.replacingCharacters(in: range, with: "link_targets: {wan: 150 Mbit/s}").write(to: sites, atomically: true, encoding: .utf8)
+            kill(server.pid, SIGHUP)
+            try waitUntil(timeout: 10, "reload") { server.log.contains("inventory reloaded") }
+            #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
+
+            try "sites: [".write(to: sites, atomically: true, encoding: .utf8)
+            kill(server.pid, SIGHUP)
+            try waitUntil(timeout: 10, "refused reload") { server.log.contains("inventory reload refused") }
+            #expect(server.isRunning)
+            #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
+        }
+    }
+
     @Test func configErrorsNameFileLineColumnAndFieldAndExit2() async throws {
         try await withTemporaryDirectory { dir in
             let config = dir.appendingPathComponent("collector.yaml")
