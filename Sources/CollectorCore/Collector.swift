@@ -152,11 +152,11 @@ public final class Collector: Sendable {
     /// Sites matching the filter in inventory order, paged.
     public func sites(filter: SiteFilter, limit: Int = 100, offset: Int = 0) async throws(CollectorError) -> SiteListBody {
         let verdicts = try await storage("reading verdicts") { try await store.currentVerdicts() }
-        let latest = try await storage("reading reports") { try await store.latestReports() }
+        let received = try await storage("reading reports") { try await store.latestReceivedAt() }
         let matching = inventory.sites.filter { filter.matches($0, verdicts[$0.code]) }
         let page = matching.dropFirst(offset).prefix(limit)
         return SiteListBody(total: matching.count, limit: limit, offset: offset, items: page.map {
-            SiteSummaryBody(site: $0, verdict: verdicts[$0.code], lastReportAt: latest[$0.code]?.receivedAt)
+            SiteSummaryBody(site: $0, verdict: verdicts[$0.code], lastReportAt: received[$0.code])
         })
     }
 

@@ -19,6 +19,8 @@ public protocol ReadinessStore: Sendable {
     func latestReport(site: String) async throws -> StoredReport?
     /// The newest report of every site that has one, by site code.
     func latestReports() async throws -> [String: StoredReport]
+    /// When the newest report of each site that has one was received (cheap: no report is decoded).
+    func latestReceivedAt() async throws -> [String: Date]
 
     /// Saves each verdict as its site's current one; records a transition for each site whose state or
     /// set of reason keys changed (or that had no verdict before). Returns the transitions recorded.

@@ -141,6 +141,16 @@ public final class SQLiteStore: ReadinessStore {
         }
     }
 
+    public func latestReceivedAt() async throws -> [String: Date] {
+        try await pool.read { db in
+            var result: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT site, received_at FROM latest_report") {
+                result[row["site"]] = Date(timeIntervalSince1970: row["received_at"])
+            }
+            return result
+        }
+    }
+
     private static func storedReport(_ row: Row) throws -> StoredReport {
         StoredReport(report: try ReportCoding.decoder().decode(Report.self, from: row["json"] as Data),
                      receivedAt: Date(timeIntervalSince1970: row["received_at"]))

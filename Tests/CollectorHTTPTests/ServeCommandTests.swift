@@ -106,6 +106,28 @@ func collectorBinary() throws -> String {
         }
     }
 
+    @Test func servesHTTPSWhenTheConfigNamesACertificateAndKey() async throws {
+        try await withTemporaryDirectory { dir in
+            let cert = dir.appendingPathComponent("collector.crt").path
+            let key = dir.appendingPathComponent("collector.key").path
+            try run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                     "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])
+            let port = try freeLoopbackPort(udp: false)
+            let config = dir.appendingPathComponent("collector.yaml")
+            try """
+                listen: {port: \(port)}
+                tls: {cert_file: collector.crt, key_file: collector.key}
+                database: {sqlite_path: c.sqlite}
+                inventory: [\(packageRoot.appendingPathComponent("inventory").path)]
+                """.write(to: config, atomically: true, encoding: .utf8)
+            let server = try Daemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log"))
+            defer { server.stop() }
+            try waitUntil(timeout: 20, "listening") { server.log.contains("listening on https://127.0.0.1:\(port)") }
+            let health = try run(["curl", "-sS", "--cacert", cert, "https://127.0.0.1:\(port)/healthz"])
+            #expect(health.contains("\"status\":\"ok\""))
+        }
+    }
+
     @Test func configErrorsNameFileLineColumnAndFieldAndExit2() async throws {
         try await withTemporaryDirectory { dir in
             let config = dir.appendingPathComponent("collector.yaml")
