@@ -128,6 +128,60 @@ func collectorBinary() throws -> String {
         }
     }
 
+    /// Durable before the acknowledgement: the collector is killed with SIGKILL while reports stream in;
+    /// after a restart every report that got a 202 is there exactly once (re-sent, it is a duplicate).
+    @Test func everyAcknowledgedReportSurvivesSIGKILLMidIngest() async throws {
+        try await withTemporaryDirectory { dir in
+            let port = try freeLoopbackPort(udp: false)
+            let config = try writeConfig(in: dir, port: port)
+            let token = try runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config])
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let inventory = try exampleInventory()
+            let count = 300
+            let start = Date()
+            for seq in 1...count {
+                let report = readyReport(inventory, site: ExampleSite.haiChau, seq: UInt64(seq), at: start)
+                try ReportCodingBatch.write([report], to: dir.appendingPathComponent("batch-\(seq).json"))
+            }
+            let url = "http://127.0.0.1:\(port)/api/v1/reports"
+            // One curl per report; each line of acks.txt: "<seq> <status>" (000 when the server was gone).
+            let sender = """
+                for i in $(seq 1 \(count)); do
+                  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer \(token)' \
+                    -H 'Content-Type: application/json' --data-binary @batch-$i.json \(url))
+                  echo "$i $code" >> acks.txt
+                done
+                """
+            try sender.write(to: dir.appendingPathComponent("send.sh"), atomically: true, encoding: .utf8)
+            let server = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
+            try waitUntil(timeout: 20, "listening") { server.log.contains("listening on") }
+            let client = try Daemon(["sh", "-c", "cd '\(dir.path)' && sh send.sh"], log: dir.appendingPathComponent("send.log"))
+            let acks = dir.appendingPathComponent("acks.txt")
+            func lines() -> [(seq: Int, status: String)] {
+                ((try? String(contentsOf: acks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
+                    let parts = line.split(separator: " ")
+                    return parts.count == 2 ? (Int(parts[0]) ?? 0, String(parts[1])) : nil
+                }
+            }
+            try waitUntil(timeout: 30, "some acknowledgements") { lines().filter { $0.status == "202" }.count >= 40 }
+            kill(server.pid, SIGKILL)
+            try waitUntil(timeout: 5, "killed") { !server.isRunning }
+            try waitUntil(timeout: 60, "the sender to finish") { !client.isRunning }
+            let acknowledged = lines().filter { $0.status == "202" }.map(\.seq)
+            #expect(acknowledged.count >= 40)
+            #expect(acknowledged.count < count, "the kill came before the end")
+
+            let restarted = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve2.log"))
+            defer { restarted.stop() }
+            try waitUntil(timeout: 20, "listening again") { restarted.log.contains("listening on") }
+            for seq in acknowledged {
+                let answer = try run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                                      "--data-binary", "@\(dir.path)/batch-\(seq).json", url])
+                #expect(answer == #"{"duplicates":[{"boot_id":"boot-1","seq":\#(seq)}],"stored":[]}"#, "seq \(seq)")
+            }
+        }
+    }
+
     @Test func configErrorsNameFileLineColumnAndFieldAndExit2() async throws {
         try await withTemporaryDirectory { dir in
             let config = dir.appendingPathComponent("collector.yaml")
