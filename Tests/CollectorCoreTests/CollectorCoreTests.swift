@@ -77,6 +77,29 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
         }
     }
 
+    /// Concurrent, overlapping batches (an agent retrying while its first send is still in flight):
+    /// every report is stored once, and each is acknowledged as stored exactly once overall.
+    @Test func concurrentOverlappingBatchesStoreEachReportOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            let collector = try await makeCollector(in: dir)
+            let reports = (1...60).map { readyReport(collector.inventory, site: ExampleSite.haiChau, seq: UInt64($0), at: now) }
+            let acks = try await withThrowingTaskGroup(of: IngestAcknowledgement.self) { group in
+                for start in stride(from: 0, to: 60, by: 5) {
+                    for _ in 0..<3 {
+                        let batch = ReportBatch(reports: Array(reports[start..<min(start + 10, 60)]))
+                        group.addTask { try await collector.ingest(batch, from: .site(ExampleSite.haiChau), receivedAt: now) }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let stored = acks.flatMap(\.stored)
+            #expect(stored.count == 60)
+            #expect(Set(stored).count == 60)
+            #expect(acks.map { $0.stored.count + $0.duplicates.count }.reduce(0, +) == acks.count * 10 - 3 * 5)
+            #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 60)
+        }
+    }
+
     @Test func reportsForAnotherSiteOrWithoutAnOfficeAreRefusedAndNotStored() async throws {
         try await withTemporaryDirectory { dir in
             let collector = try await makeCollector(in: dir)
