@@ -125,7 +125,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "CollectorTestSupport", dependencies: [
             "CollectorCore", "CollectorStore", "Inventory", "ReadinessModel", "TestSupport",
-            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Tests/CollectorTestSupport", swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.

@@ -2,7 +2,6 @@ import CollectorCore
 import CollectorStore
 import Foundation
 import Inventory
-import Logging
 import Metrics
 import ReadinessModel
 import TestSupport
