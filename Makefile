@@ -3,6 +3,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # The Debian packages the build, the demo and the tests need (C libraries and the real daemons tests talk to).
 DEB_PACKAGES := pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
+# The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
+DEB_PACKAGES += curl python3-pip systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
@@ -14,6 +16,8 @@ deps:
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml' 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
 
 build: deps

@@ -18,12 +18,17 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        // Agent daemon: HTTP client, services and signals, logs, gzip, TLS trust.
+        // HTTP client and server, services and signals, logs, metrics, TLS, token hashes, SQLite.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),  // LogHandler.log(event:)
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
     ],
     targets: [
@@ -71,6 +76,28 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ], swiftSettings: strict),
+        // Collector: store behind one protocol (SQLite today), the backend the HTTP layer calls, the HTTP layer.
+        .target(name: "CollectorStore", dependencies: [
+            "ReadinessModel", "SansangAPI", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        .target(name: "CollectorCore", dependencies: [
+            "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        .target(name: "CollectorHTTP", dependencies: [
+            "CollectorCore", "SansangAPI", "ReadinessModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ], resources: [.copy("openapi.yaml")], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
@@ -85,7 +112,12 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
+            "CollectorStore", "CollectorCore", "CollectorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang", dependencies: [
             "NOCClient", "ReadinessModel", "SansangAPI", "Presentation", "CommandLineSupport", "YAMLConfig",
@@ -106,6 +138,22 @@ let package = Package(
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CollectorStoreTests", dependencies: [
+            "CollectorStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        .testTarget(name: "CollectorCoreTests", dependencies: [
+            "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "CollectorHTTPTests", dependencies: [
+            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ], swiftSettings: strict),
+        .target(name: "CollectorTestSupport", dependencies: [
+            "CollectorCore", "CollectorStore", "Inventory", "ReadinessModel", "TestSupport",
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], path: "Tests/CollectorTestSupport", swiftSettings: strict),
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

@@ -248,7 +248,8 @@ public struct VerdictTransition: Sendable, Hashable, Codable {
     }
 }
 
-/// `GET /api/v1/sites/{code}/history?from=&to=`: verdict transitions and measured series in the range.
+/// `GET /api/v1/sites/{code}/history?from=&to=`: verdict transitions, measured series and the agent's gap
+/// records (reports its spool had to drop) in the range.
 public struct SiteHistoryBody: Sendable, Hashable, Codable {
     public struct Point: Sendable, Hashable, Codable {
         public var at: Date
@@ -268,12 +269,15 @@ public struct SiteHistoryBody: Sendable, Hashable, Codable {
     public var to: Date
     public var transitions: [VerdictTransition]
     public var points: [Point]
+    public var gaps: [GapRecord]
 
-    public init(site: String, from: Date, to: Date, transitions: [VerdictTransition], points: [Point]) {
+    public init(site: String, from: Date, to: Date, transitions: [VerdictTransition], points: [Point],
+                gaps: [GapRecord] = []) {
         self.site = site
         self.from = from
         self.to = to
         self.transitions = transitions
         self.points = points
+        self.gaps = gaps
     }
 }

@@ -6,8 +6,8 @@ import CommandLineSupport
 struct SansangCollector: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sansang-collector",
-        abstract: "The sansang collector: inventory of sites and check profiles.",
-        subcommands: [InventoryCommand.self]
+        abstract: "The sansang collector: reports from agents, verdicts, API; inventory of sites and check profiles.",
+        subcommands: [Serve.self, Migrate.self, TokenCommand.self, InventoryCommand.self]
     )
 
     static func main() async { await CommandLineMain.run(Self.self) }

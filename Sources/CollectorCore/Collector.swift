@@ -1,0 +1,279 @@
+import CollectorStore
+import Crypto
+import Foundation
+import Inventory
+import Logging
+import Metrics
+import ReadinessModel
+import SansangAPI
+import Synchronization
+
+/// The collector's backend, what the HTTP layer calls: the inventory (replaceable, e.g. on SIGHUP),
+/// the store, the evaluator and the token authority.
+public final class Collector: Sendable {
+    public let store: any ReadinessStore
+    public let tokens: TokenAuthority
+    public let evaluator: ReadinessEvaluator
+    /// The report interval agents are told in their plan.
+    public let reportIntervalSeconds: Int
+    private let current: Mutex<Inventory>
+    private let logger: Logger
+    private let metrics: CollectorMetrics
+
+    public init(store: any ReadinessStore, inventory: Inventory, reportIntervalSeconds: Int = 60,
+                evaluator: ReadinessEvaluator = ReadinessEvaluator(), logger: Logger = Logger(label: "sansang.collector"),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+        self.store = store
+        self.tokens = TokenAuthority(store: store)
+        self.evaluator = evaluator
+        self.reportIntervalSeconds = reportIntervalSeconds
+        self.current = Mutex(inventory)
+        self.logger = logger
+        self.metrics = CollectorMetrics(factory: metricsFactory)
+    }
+
+    public var inventory: Inventory { current.withLock { $0 } }
+
+    /// Swaps in a new inventory; requests in flight finish with the one they started with.
+    public func replaceInventory(_ inventory: Inventory) {
+        current.withLock { $0 = inventory }
+    }
+
+    // MARK: Authentication
+
+    public func authenticate(bearer token: String?) async throws(CollectorError) -> Principal {
+        try await tokens.verify(token).0
+    }
+
+    // MARK: Ingest
+
+    /// Stores a batch of the principal's site and re-evaluates the site. The batch is committed before
+    /// this returns, so the acknowledgement can be trusted by the agent's spool.
+    public func ingest(_ batch: ReportBatch, from principal: Principal, receivedAt: Date = Date()) async throws(CollectorError)
+        -> IngestAcknowledgement {
+        guard case .site(let code) = principal else {
+            throw reject(CollectorError(.forbidden, "reports are sent with a site token"))
+        }
+        if let other = batch.reports.first(where: { $0.site != code }) {
+            logger.warning("refused reports for another site", metadata: ["token_site": "\(code)", "report_site": "\(other.site)"])
+            throw reject(CollectorError(.siteMismatch, "this token is bound to site \(code); a report is for site \(other.site)"))
+        }
+        guard let site = inventory.site(code: code) else {
+            throw reject(CollectorError(.invalidReport, "site \(code) is not in the inventory"))
+        }
+        guard site.hasOffice else {
+            throw reject(CollectorError(.invalidReport, "site \(code) has no office: nothing to report"))
+        }
+        let outcome = try await storage("storing reports") { try await store.ingest(batch.reports, receivedAt: receivedAt) }
+        metrics.batches.increment()
+        metrics.stored.increment(by: outcome.stored.count)
+        metrics.duplicates.increment(by: outcome.duplicates.count)
+        if !outcome.stored.isEmpty {
+            do {
+                try await evaluate([site], now: receivedAt)
+            } catch {
+                // The reports are committed: acknowledge them; the timer re-evaluates later.
+                logger.error("evaluation after ingest failed", metadata: ["site": "\(code)", "error": "\(error)"])
+            }
+        }
+        return IngestAcknowledgement(stored: outcome.stored, duplicates: outcome.duplicates)
+    }
+
+    private func reject(_ error: CollectorError) -> CollectorError {
+        metrics.rejected(error.code).increment()
+        return error
+    }
+
+    // MARK: Evaluation
+
+    /// Re-evaluates every office (so that silence becomes STALE / NO_DATA) and records what changed.
+    @discardableResult
+    public func evaluateAll(now: Date = Date()) async throws -> [String: VerdictTransition] {
+        let start = ContinuousClock.now
+        defer { metrics.evaluation.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
+        return try await evaluate(inventory.offices, now: now)
+    }
+
+    @discardableResult
+    private func evaluate(_ sites: [Site], now: Date) async throws -> [String: VerdictTransition] {
+        let inventory = self.inventory
+        let latest: [String: StoredReport]
+        if sites.count == 1, let site = sites.first {
+            latest = try await store.latestReport(site: site.code).map { [site.code: $0] } ?? [:]
+        } else {
+            latest = try await store.latestReports()
+        }
+        let verdicts = sites.compactMap { site -> SiteVerdict? in
+            guard let profile = inventory.profile(named: site.profile) else { return nil }
+            return evaluator.evaluate(site: site, profile: profile, latest: latest[site.code]?.report, now: now)
+        }
+        let transitions = try await store.recordVerdicts(verdicts)
+        metrics.transitions.increment(by: transitions.count)
+        for (site, transition) in transitions.sorted(by: { $0.key < $1.key }) {
+            logger.info("verdict changed", metadata: [
+                "site": "\(site)", "from": "\(transition.from?.rawValue ?? "none")", "to": "\(transition.to.rawValue)",
+                "reasons": "\(transition.reasons.map(\.description).joined(separator: ","))",
+            ])
+        }
+        return transitions
+    }
+
+    // MARK: Plan
+
+    /// What the agent of `code` must check: its profile with overrides applied. `version` is a hash of
+    /// the rest of the plan, so it changes exactly when the plan does (the HTTP layer's ETag).
+    public func plan(site code: String) throws(CollectorError) -> AgentPlan {
+        let inventory = self.inventory
+        guard let site = inventory.site(code: code), site.hasOffice, let profile = inventory.effectiveProfile(for: site) else {
+            throw CollectorError(.notFound, "site \(code) is not an office in the inventory")
+        }
+        var plan = AgentPlan(site: site, profile: profile, reportIntervalSeconds: reportIntervalSeconds, version: "")
+        // Sets encode in a per-process order: hash a copy with the skipped services sorted instead.
+        var canonical = plan
+        canonical.site.overrides.skipServices = []
+        let skipped = site.overrides.skipServices.sorted().joined(separator: "\n")
+        let json = (try? ReportCoding.encoder().encode(canonical)) ?? Data()
+        let digest = SHA256.hash(data: json + Data(skipped.utf8))
+        plan.version = digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+        return plan
+    }
+
+    // MARK: Queries
+
+    public func readiness(groupBy dimension: RollUpDimension?, now: Date = Date()) async throws(CollectorError) -> ReadinessBody {
+        let verdicts = try await storage("reading verdicts") { try await store.currentVerdicts() }
+        let statuses = inventory.sites.map { SiteStatus(site: $0, verdict: verdicts[$0.code]) }
+        let rollUp = RollUp(statuses, by: dimension.map { [$0] } ?? [])
+        let groups = dimension.map { rollUp.groups(by: $0) } ?? []
+        return ReadinessBody(generatedAt: now, overall: TallyBody(rollUp.overall), groupBy: dimension?.rawValue,
+                             groups: groups.map { ReadinessBody.Group(key: $0.key, tally: TallyBody($0.tally)) })
+    }
+
+    /// Sites matching the filter in inventory order, paged.
+    public func sites(filter: SiteFilter, limit: Int = 100, offset: Int = 0) async throws(CollectorError) -> SiteListBody {
+        let verdicts = try await storage("reading verdicts") { try await store.currentVerdicts() }
+        let received = try await storage("reading reports") { try await store.latestReceivedAt() }
+        let matching = inventory.sites.filter { filter.matches($0, verdicts[$0.code]) }
+        let page = matching.dropFirst(offset).prefix(limit)
+        return SiteListBody(total: matching.count, limit: limit, offset: offset, items: page.map {
+            SiteSummaryBody(site: $0, verdict: verdicts[$0.code], lastReportAt: received[$0.code])
+        })
+    }
+
+    public func site(code: String) async throws(CollectorError) -> SiteDetailBody {
+        guard let site = inventory.site(code: code) else { throw CollectorError(.notFound, "no site \(code) in the inventory") }
+        let verdict = try await storage("reading verdicts") { try await store.currentVerdicts()[code] }
+        let latest = try await storage("reading reports") { try await store.latestReport(site: code) }
+        return SiteDetailBody(site: site, verdict: verdict, latestReport: latest?.report, lastReportAt: latest?.receivedAt)
+    }
+
+    public func history(code: String, from: Date, to: Date) async throws(CollectorError) -> SiteHistoryBody {
+        guard inventory.site(code: code) != nil else { throw CollectorError(.notFound, "no site \(code) in the inventory") }
+        guard from <= to else { throw CollectorError(.badParameter, "from must not be after to") }
+        let transitions = try await storage("reading history") { try await store.transitions(site: code, from: from, to: to) }
+        let points = try await storage("reading history") { try await store.points(site: code, from: from, to: to) }
+        let gaps = try await storage("reading history") { try await store.gaps(site: code, from: from, to: to) }
+        return SiteHistoryBody(site: code, from: from, to: to, transitions: transitions, points: points, gaps: gaps)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    public func isReady() async -> Bool {
+        (try? await store.ping()) != nil && !inventory.sites.isEmpty
+    }
+
+    private func storage<T>(_ what: String, _ operation: () async throws -> T) async throws(CollectorError) -> T {
+        do {
+            return try await operation()
+        } catch {
+            logger.error("storage failed", metadata: ["operation": "\(what)", "error": "\(error)"])
+            throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
+        }
+    }
+}
+
+/// Which sites `GET /api/v1/sites` lists.
+public struct SiteFilter: Sendable, Hashable {
+    public var verdict: VerdictState?
+    /// "CODE" matches any subject of that code; "CODE:subject" only that one.
+    public var reason: ReasonKey?
+    public var reasonHasSubject = false
+    public var province: String?
+    public var formerDistrict: String?
+
+    public init() {}
+
+    /// From query parameters; an unknown verdict or reason code is a `bad_parameter`.
+    public init(verdict: String?, reason: String?, province: String?, formerDistrict: String?) throws(CollectorError) {
+        if let verdict {
+            guard let state = VerdictState(rawValue: verdict) else {
+                let known = VerdictState.allCases.map(\.rawValue).joined(separator: ", ")
+                throw CollectorError(.badParameter, "verdict must be one of \(known), not \(verdict)")
+            }
+            self.verdict = state
+        }
+        if let reason {
+            guard let key = ReasonKey(reason) else {
+                throw CollectorError(.badParameter, "reason must be CODE or CODE:subject with a known code, not \(reason)")
+            }
+            self.reason = key
+            reasonHasSubject = reason.contains(":")
+        }
+        self.province = province
+        self.formerDistrict = formerDistrict
+    }
+
+    public func matches(_ site: Site, _ verdict: SiteVerdict?) -> Bool {
+        if let province, site.province != province { return false }
+        if let formerDistrict, site.formerDistrict != formerDistrict { return false }
+        if let state = self.verdict, !site.hasOffice || verdict?.state != state { return false }
+        if let reason {
+            let keys = verdict?.reasons.map(\.key) ?? []
+            let found = reasonHasSubject ? keys.contains(reason) : keys.contains { $0.code == reason.code }
+            if !found { return false }
+        }
+        return true
+    }
+}
+
+/// The collector's own metrics (the HTTP layer counts requests).
+struct CollectorMetrics: Sendable {
+    let factory: any MetricsFactory
+    let batches: Counter
+    let stored: Counter
+    let duplicates: Counter
+    let transitions: Counter
+    let evaluation: Metrics.Timer
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        batches = Counter(label: "sansang_ingest_batches_total", factory: factory)
+        stored = Counter(label: "sansang_reports_stored_total", factory: factory)
+        duplicates = Counter(label: "sansang_reports_duplicate_total", factory: factory)
+        transitions = Counter(label: "sansang_verdict_transitions_total", factory: factory)
+        evaluation = Metrics.Timer(label: "sansang_evaluation_duration_seconds", factory: factory)
+    }
+
+    func rejected(_ code: APIErrorCode) -> Counter {
+        Counter(label: "sansang_ingest_rejected_total", dimensions: [("code", code.rawValue)], factory: factory)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+extension Principal {
+    /// Query endpoints need a NOC token (read or admin).
+    public func requireNOC() throws(CollectorError) {
+        guard case .noc = self else { throw CollectorError(.forbidden, "this endpoint needs a NOC token") }
+    }
+
+    /// The site of a site token; agent endpoints need one.
+    public func requireSite() throws(CollectorError) -> String {
+        guard case .site(let code) = self else { throw CollectorError(.forbidden, "this endpoint needs a site token") }
+        return code
+    }
+}

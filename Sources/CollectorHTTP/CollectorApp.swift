@@ -1,0 +1,104 @@
+import CollectorCore
+import CompressNIO
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import Prometheus
+import ReadinessModel
+import Synchronization
+import SansangAPI
+
+/// The collector's HTTP API (docs/api.md, openapi.yaml) on Hummingbird 2.
+public enum CollectorApp {
+    /// The OpenAPI document served at /openapi.yaml (a resource of this module: one source of truth).
+    public static let openAPIDocument: String = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        return text
+    }()
+
+    /// The routes, with the middleware that logs, counts and turns every error into JSON.
+    public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
+                              logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
+        let router = Router(context: CollectorRequestContext.self)
+        router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
+        let api = APIHandlers(collector: collector, maxBodyBytes: maxBodyBytes)
+        router.post("/api/v1/reports", use: api.ingest)
+        router.get("/api/v1/plan", use: api.plan)
+        router.get("/api/v1/readiness", use: api.readiness)
+        router.get("/api/v1/sites", use: api.sites)
+        router.get("/api/v1/sites/:code", use: api.site)
+        router.get("/api/v1/sites/:code/history", use: api.history)
+        router.get("/openapi.yaml") { _, _ in
+            text(openAPIDocument, contentType: "application/yaml")
+        }
+        router.get("/metrics") { _, _ in
+            text(registry.emitToString(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/healthz") { _, _ in
+            try json(["status": "ok"], status: .ok)
+        }
+        router.get("/readyz") { _, _ in
+            guard await collector.isReady() else {
+                throw CollectorError(.unavailable, "the database does not answer or no inventory is loaded")
+            }
+            return try json(["status": "ready"], status: .ok)
+        }
+        return router
+    }
+
+    /// The server: plain HTTP, or HTTPS when the configuration names a certificate and key.
+    public static func application(
+        collector: Collector, configuration: CollectorConfiguration, registry: PrometheusCollectorRegistry,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, logger: logger)
+        var server: HTTPServerBuilder = .http1()
+        if let tls = configuration.tls {
+            let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile)
+            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+        }
+        return Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                 serverName: "sansang-collector"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.listen.port) },
+            logger: logger)
+    }
+}
+
+/// The request context: Hummingbird's core plus who the request came from, for the request log.
+public struct CollectorRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Filled in by the handler that authenticates; read by the logging middleware after it returns.
+    public let caller = CallerBox()
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// A shared slot for the caller's name: handlers get a copy of the context, the middleware its own.
+public final class CallerBox: Sendable {
+    private let value = Mutex<String?>(nil)
+    public var name: String? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+func text(_ body: String, contentType: String) -> Response {
+    Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+}
+
+func json(_ value: some Encodable, status: HTTPResponse.Status, headers: HTTPFields = [:]) throws -> Response {
+    var fields = headers
+    fields[.contentType] = "application/json"
+    let data = try ReportCoding.encoder().encode(value)
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

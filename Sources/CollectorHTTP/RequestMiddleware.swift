@@ -1,0 +1,78 @@
+import CollectorCore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import SansangAPI
+import ReadinessModel
+
+/// Logs every request (method, path, status, duration, caller), counts it by route and status, and
+/// turns every error into an `APIErrorBody` with its stable code — unknown routes included.
+struct RequestMiddleware: RouterMiddleware {
+    typealias Context = CollectorRequestContext
+    let logger: Logger
+    let factory: any MetricsFactory
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = errorResponse(error, request: request)
+        }
+        let elapsed = ContinuousClock.now - start
+        let route = context.endpointPath ?? "unmatched"
+        let status = response.status.code
+        Counter(label: "sansang_http_requests_total",
+                dimensions: [("route", route), ("method", request.method.rawValue), ("status", String(status))],
+                factory: factory).increment()
+        Metrics.Timer(label: "sansang_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            .record(duration: elapsed)
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+            "duration_ms": "\(String(format: "%.1f", milliseconds))", "caller": "\(context.caller.name ?? "anonymous")",
+        ])
+        return response
+    }
+
+    private func errorResponse(_ error: any Error, request: Request) -> Response {
+        let failure: CollectorError
+        switch error {
+        case let error as CollectorError:
+            failure = error
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound: failure = CollectorError(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)")
+            case .contentTooLarge: failure = CollectorError(.bodyTooLarge, "the body is too large")
+            case .methodNotAllowed: failure = CollectorError(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)")
+            default:
+                failure = error.status.code >= 500 ? CollectorError(.internalError, "internal error")
+                    : CollectorError(.badParameter, error.status.reasonPhrase)
+            }
+        default:
+            failure = CollectorError(.internalError, "internal error")
+        }
+        if failure.code == .internalError {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+        }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if failure.code == .unauthenticated || failure.code == .tokenRevoked { headers[.wwwAuthenticate] = "Bearer" }
+        let body = (try? ReportCoding.encoder().encode(APIErrorBody(code: failure.code.rawValue, message: failure.message))) ?? Data()
+        return Response(status: Self.status(of: failure.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func status(of code: APIErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .malformedJSON, .invalidReport, .unsupportedFormat, .badParameter: .badRequest
+        case .unauthenticated, .tokenRevoked: .unauthorized
+        case .forbidden, .siteMismatch: .forbidden
+        case .notFound: .notFound
+        case .bodyTooLarge: .contentTooLarge
+        case .rateLimited: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        case .internalError: .internalServerError
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import ReadinessModel
+import SansangAPI
+
+/// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite today
+/// (`SQLiteStore`), PostgreSQL later, both behind this one protocol. Every method is atomic.
+public protocol ReadinessStore: Sendable {
+    /// Brings the schema up to date (idempotent).
+    func migrate() async throws
+
+    /// Proves the database answers (for `/readyz`).
+    func ping() async throws
+
+    /// Stores a batch of reports in ONE transaction: all or nothing. A report whose (site, boot id, seq)
+    /// is already stored (or repeated in the batch) is listed as a duplicate and not stored again.
+    func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome
+
+    /// The newest report (by `generated_at`) of one site.
+    func latestReport(site: String) async throws -> StoredReport?
+    /// The newest report of every site that has one, by site code.
+    func latestReports() async throws -> [String: StoredReport]
+    /// When the newest report of each site that has one was received (cheap: no report is decoded).
+    func latestReceivedAt() async throws -> [String: Date]
+
+    /// Saves each verdict as its site's current one; records a transition for each site whose state or
+    /// set of reason keys changed (or that had no verdict before). Returns the transitions recorded.
+    func recordVerdicts(_ verdicts: [SiteVerdict]) async throws -> [String: VerdictTransition]
+    /// The current verdict of every site that has one, by site code.
+    func currentVerdicts() async throws -> [String: SiteVerdict]
+
+    /// Transitions of one site with `from <= at <= to`, oldest first.
+    func transitions(site: String, from: Date, to: Date) async throws -> [VerdictTransition]
+    /// Series points of one site with `from <= at <= to`, by time then series.
+    func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point]
+    /// Gap records the agent of one site sent with `from <= received_at <= to`, oldest first.
+    func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord]
+    /// Number of raw reports stored for one site.
+    func reportCount(site: String) async throws -> Int
+
+    /// Retention: deletes raw reports and series points older than `before` (received / measured);
+    /// transitions, gaps and each site's latest report are kept.
+    func prune(before: Date) async throws -> PruneOutcome
+
+    func insertToken(_ token: TokenRecord) async throws
+    func token(id: String) async throws -> TokenRecord?
+    /// Every token, oldest first.
+    func tokens() async throws -> [TokenRecord]
+    /// Sets `revoked_at` once; false when there is no such token (revoking twice keeps the first time).
+    func revokeToken(id: String, at: Date) async throws -> Bool
+}
+
+/// What `ingest` did with each report of a batch.
+public struct IngestOutcome: Sendable, Hashable {
+    public var stored: [ReportKey]
+    public var duplicates: [ReportKey]
+
+    public init(stored: [ReportKey] = [], duplicates: [ReportKey] = []) {
+        self.stored = stored
+        self.duplicates = duplicates
+    }
+}
+
+/// A report as stored, with the time the collector received it.
+public struct StoredReport: Sendable, Hashable {
+    public var report: Report
+    public var receivedAt: Date
+
+    public init(report: Report, receivedAt: Date) {
+        self.report = report
+        self.receivedAt = receivedAt
+    }
+}
+
+public struct PruneOutcome: Sendable, Hashable {
+    public var reports: Int
+    public var points: Int
+
+    public init(reports: Int, points: Int) {
+        self.reports = reports
+        self.points = points
+    }
+}
+
+/// A bearer token as stored: never the token itself, only its SHA-256.
+public struct TokenRecord: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case site
+        case noc
+    }
+
+    public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+        case read
+        case admin
+    }
+
+    public var id: String
+    public var kind: Kind
+    /// The site a site token is bound to; nil for NOC tokens.
+    public var site: String?
+    /// The NOC user a NOC token belongs to; for a site token, the site code.
+    public var name: String
+    /// Nil for site tokens.
+    public var role: Role?
+    /// Lowercase hex SHA-256 of the whole token string.
+    public var sha256: String
+    public var createdAt: Date
+    public var revokedAt: Date?
+
+    public init(id: String, kind: Kind, site: String?, name: String, role: Role?, sha256: String, createdAt: Date,
+                revokedAt: Date? = nil) {
+        self.id = id
+        self.kind = kind
+        self.site = site
+        self.name = name
+        self.role = role
+        self.sha256 = sha256
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, site, name, role, sha256
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+}
+
+/// The measured series a report contributes to history charts.
+public enum SeriesExtraction {
+    /// "link:<role>:<source>" speed in Mbit/s at the report time, "throughput:<role>:<direction>" Mbit/s at
+    /// the measurement time, "service:<name>" total ms at the check time. Unknown readings give no point.
+    public static func points(of report: Report) -> [SiteHistoryBody.Point] {
+        var points: [SiteHistoryBody.Point] = []
+        for link in report.links {
+            for reading in link.speed {
+                if let speed = reading.speedMbps {
+                    points.append(.init(at: report.generatedAt, series: "link:\(link.role.rawValue):\(reading.source.rawValue)",
+                                        value: Double(speed)))
+                }
+            }
+            if let throughput = link.throughput, throughput.error == nil {
+                for direction in ThroughputDirection.allCases {
+                    if let mbps = throughput.mbps[direction] {
+                        points.append(.init(at: throughput.measuredAt,
+                                            series: "throughput:\(link.role.rawValue):\(direction.rawValue)", value: mbps))
+                    }
+                }
+            }
+        }
+        for service in report.services {
+            if let total = service.totalMilliseconds {
+                points.append(.init(at: service.checkedAt, series: "service:\(service.name)", value: total))
+            }
+        }
+        return points
+    }
+}
+
+/// Whether a new verdict is a transition from the old one: state or the set of reason keys changed.
+public func isTransition(from old: SiteVerdict?, to new: SiteVerdict) -> Bool {
+    guard let old else { return true }
+    return old.state != new.state || Set(old.reasons.map(\.key.description)) != Set(new.reasons.map(\.key.description))
+}

@@ -1,0 +1,289 @@
+import Foundation
+import GRDB
+import ReadinessModel
+import SansangAPI
+
+/// The SQLite store: one file, WAL (a `DatabasePool` gives concurrent readers beside the one writer).
+/// Dates are stored as Unix seconds (REAL) so that ranges compare as numbers.
+public final class SQLiteStore: ReadinessStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database file; its directory must exist. Call `migrate()` before use.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.label = "sansang-collector"
+        // Writers queue behind each other instead of failing with SQLITE_BUSY under load.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+    }
+
+    public func migrate() async throws {
+        let migrator = Self.migrator
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            migrator.asyncMigrate(pool) { result in
+                continuation.resume(with: result.map { _ in () })
+            }
+        }
+    }
+
+    /// The identifiers of the migrations applied to the database, in order.
+    public func appliedMigrations() async throws -> [String] {
+        let migrator = Self.migrator
+        return try await pool.read { db in try migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-reports-verdicts-series-tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE report (
+                    id INTEGER PRIMARY KEY,
+                    site TEXT NOT NULL, boot_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                    generated_at REAL NOT NULL, received_at REAL NOT NULL, json BLOB NOT NULL,
+                    UNIQUE (site, boot_id, seq));
+                CREATE INDEX report_received ON report (received_at);
+                CREATE TABLE latest_report (
+                    site TEXT PRIMARY KEY, boot_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                    generated_at REAL NOT NULL, received_at REAL NOT NULL, json BLOB NOT NULL);
+                CREATE TABLE verdict (
+                    site TEXT PRIMARY KEY, state TEXT NOT NULL, evaluated_at REAL NOT NULL, json BLOB NOT NULL);
+                CREATE TABLE transition (
+                    id INTEGER PRIMARY KEY, site TEXT NOT NULL, at REAL NOT NULL,
+                    from_state TEXT, to_state TEXT NOT NULL, reasons BLOB NOT NULL);
+                CREATE INDEX transition_site_at ON transition (site, at);
+                CREATE TABLE point (
+                    site TEXT NOT NULL, at REAL NOT NULL, series TEXT NOT NULL, value REAL NOT NULL,
+                    PRIMARY KEY (site, series, at)) WITHOUT ROWID;
+                CREATE INDEX point_at ON point (at);
+                CREATE TABLE gap (
+                    id INTEGER PRIMARY KEY, site TEXT NOT NULL, boot_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                    count INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+                    from_at REAL NOT NULL, to_at REAL NOT NULL, received_at REAL NOT NULL);
+                CREATE INDEX gap_site ON gap (site, received_at);
+                CREATE TABLE token (
+                    id TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('site', 'noc')), site TEXT,
+                    name TEXT NOT NULL, role TEXT CHECK (role IN ('read', 'admin')), sha256 TEXT NOT NULL,
+                    created_at REAL NOT NULL, revoked_at REAL);
+                """)
+        }
+        return migrator
+    }
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Reports
+
+    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome {
+        let encoded = try reports.map { (report: $0, json: try ReportCoding.encoder().encode($0)) }
+        let received = receivedAt.timeIntervalSince1970
+        return try await pool.write { db in
+            var outcome = IngestOutcome()
+            for (report, json) in encoded {
+                let key = ReportKey(report)
+                let generated = report.generatedAt.timeIntervalSince1970
+                let arguments: StatementArguments = [report.site, key.bootId, Int64(bitPattern: key.seq), generated, received, json]
+                try db.execute(sql: """
+                    INSERT INTO report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (site, boot_id, seq) DO NOTHING
+                    """, arguments: arguments)
+                guard db.changesCount == 1 else {
+                    outcome.duplicates.append(key)
+                    continue
+                }
+                outcome.stored.append(key)
+                // A report drained late from a spool must not hide a newer one.
+                try db.execute(sql: """
+                    INSERT INTO latest_report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (site) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
+                        generated_at = excluded.generated_at, received_at = excluded.received_at, json = excluded.json
+                    WHERE excluded.generated_at >= latest_report.generated_at
+                    """, arguments: arguments)
+                for point in SeriesExtraction.points(of: report) {
+                    try db.execute(sql: """
+                        INSERT INTO point (site, at, series, value) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (site, series, at) DO NOTHING
+                        """, arguments: [report.site, point.at.timeIntervalSince1970, point.series, point.value])
+                }
+                if let gap = report.gap {
+                    try db.execute(sql: """
+                        INSERT INTO gap (site, boot_id, seq, count, first_seq, last_seq, from_at, to_at, received_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [report.site, key.bootId, Int64(bitPattern: key.seq), gap.count,
+                                         Int64(bitPattern: gap.firstSeq), Int64(bitPattern: gap.lastSeq),
+                                         gap.from.timeIntervalSince1970, gap.to.timeIntervalSince1970, received])
+                }
+            }
+            return outcome
+        }
+    }
+
+    public func latestReport(site: String) async throws -> StoredReport? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT json, received_at FROM latest_report WHERE site = ?", arguments: [site])
+                .map(Self.storedReport)
+        }
+    }
+
+    public func latestReports() async throws -> [String: StoredReport] {
+        try await pool.read { db in
+            var result: [String: StoredReport] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT site, json, received_at FROM latest_report") {
+                result[row["site"]] = try Self.storedReport(row)
+            }
+            return result
+        }
+    }
+
+    public func latestReceivedAt() async throws -> [String: Date] {
+        try await pool.read { db in
+            var result: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT site, received_at FROM latest_report") {
+                result[row["site"]] = Date(timeIntervalSince1970: row["received_at"])
+            }
+            return result
+        }
+    }
+
+    private static func storedReport(_ row: Row) throws -> StoredReport {
+        StoredReport(report: try ReportCoding.decoder().decode(Report.self, from: row["json"] as Data),
+                     receivedAt: Date(timeIntervalSince1970: row["received_at"]))
+    }
+
+    public func reportCount(site: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM report WHERE site = ?", arguments: [site]) ?? 0
+        }
+    }
+
+    // MARK: Verdicts
+
+    public func recordVerdicts(_ verdicts: [SiteVerdict]) async throws -> [String: VerdictTransition] {
+        let encoder = ReportCoding.encoder()
+        let encoded = try verdicts.map { (verdict: $0, json: try encoder.encode($0), reasons: try encoder.encode($0.reasons)) }
+        return try await pool.write { db in
+            var transitions: [String: VerdictTransition] = [:]
+            let decoder = ReportCoding.decoder()
+            for (verdict, json, reasons) in encoded {
+                let old = try Data.fetchOne(db, sql: "SELECT json FROM verdict WHERE site = ?", arguments: [verdict.site])
+                    .map { try decoder.decode(SiteVerdict.self, from: $0) }
+                try db.execute(sql: """
+                    INSERT INTO verdict (site, state, evaluated_at, json) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (site) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at,
+                        json = excluded.json
+                    """, arguments: [verdict.site, verdict.state.rawValue, verdict.evaluatedAt.timeIntervalSince1970, json])
+                guard isTransition(from: old, to: verdict) else { continue }
+                try db.execute(sql: "INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [verdict.site, verdict.evaluatedAt.timeIntervalSince1970, old?.state.rawValue,
+                                           verdict.state.rawValue, reasons])
+                transitions[verdict.site] = VerdictTransition(at: verdict.evaluatedAt, from: old?.state, to: verdict.state,
+                                                              reasons: verdict.reasons)
+            }
+            return transitions
+        }
+    }
+
+    public func currentVerdicts() async throws -> [String: SiteVerdict] {
+        try await pool.read { db in
+            let decoder = ReportCoding.decoder()
+            var result: [String: SiteVerdict] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT site, json FROM verdict") {
+                result[row["site"]] = try decoder.decode(SiteVerdict.self, from: row["json"] as Data)
+            }
+            return result
+        }
+    }
+
+    public func transitions(site: String, from: Date, to: Date) async throws -> [VerdictTransition] {
+        try await pool.read { db in
+            let decoder = ReportCoding.decoder()
+            return try Row.fetchAll(db, sql: """
+                SELECT at, from_state, to_state, reasons FROM transition
+                WHERE site = ? AND at BETWEEN ? AND ? ORDER BY at, id
+                """, arguments: [site, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+                VerdictTransition(at: Date(timeIntervalSince1970: row["at"]),
+                                  from: (row["from_state"] as String?).flatMap(VerdictState.init(rawValue:)),
+                                  to: VerdictState(rawValue: row["to_state"]) ?? .unknown,
+                                  reasons: try decoder.decode([Reason].self, from: row["reasons"] as Data))
+            }
+        }
+    }
+
+    public func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, series, value FROM point WHERE site = ? AND at BETWEEN ? AND ? ORDER BY at, series
+                """, arguments: [site, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+                SiteHistoryBody.Point(at: Date(timeIntervalSince1970: row["at"]), series: row["series"], value: row["value"])
+            }
+        }
+    }
+
+    public func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT count, first_seq, last_seq, from_at, to_at FROM gap
+                WHERE site = ? AND received_at BETWEEN ? AND ? ORDER BY received_at, id
+                """, arguments: [site, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+                GapRecord(count: row["count"], firstSeq: UInt64(bitPattern: row["first_seq"]),
+                          lastSeq: UInt64(bitPattern: row["last_seq"]),
+                          from: Date(timeIntervalSince1970: row["from_at"]), to: Date(timeIntervalSince1970: row["to_at"]))
+            }
+        }
+    }
+
+    public func prune(before: Date) async throws -> PruneOutcome {
+        let cutoff = before.timeIntervalSince1970
+        return try await pool.write { db in
+            try db.execute(sql: "DELETE FROM report WHERE received_at < ?", arguments: [cutoff])
+            let reports = db.changesCount
+            try db.execute(sql: "DELETE FROM point WHERE at < ?", arguments: [cutoff])
+            return PruneOutcome(reports: reports, points: db.changesCount)
+        }
+    }
+
+    // MARK: Tokens
+
+    public func insertToken(_ token: TokenRecord) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO token (id, kind, site, name, role, sha256, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [token.id, token.kind.rawValue, token.site, token.name, token.role?.rawValue, token.sha256,
+                                 token.createdAt.timeIntervalSince1970, token.revokedAt?.timeIntervalSince1970])
+        }
+    }
+
+    public func token(id: String) async throws -> TokenRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM token WHERE id = ?", arguments: [id]).map(Self.tokenRecord)
+        }
+    }
+
+    public func tokens() async throws -> [TokenRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created_at, id").map(Self.tokenRecord)
+        }
+    }
+
+    public func revokeToken(id: String, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM token WHERE id = ?", arguments: [id]) != nil else { return false }
+            try db.execute(sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                           arguments: [at.timeIntervalSince1970, id])
+            return true
+        }
+    }
+
+    private static func tokenRecord(_ row: Row) -> TokenRecord {
+        TokenRecord(id: row["id"], kind: TokenRecord.Kind(rawValue: row["kind"]) ?? .site, site: row["site"],
+                    name: row["name"], role: (row["role"] as String?).flatMap(TokenRecord.Role.init(rawValue:)),
+                    sha256: row["sha256"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                    revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+}

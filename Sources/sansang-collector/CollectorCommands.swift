@@ -1,0 +1,232 @@
+import ArgumentParser
+import CollectorCore
+import CollectorHTTP
+import CollectorStore
+import CommandLineSupport
+import Foundation
+import Inventory
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import YAMLConfig
+
+/// `--config`, shared by serve, migrate and token.
+struct ConfigOption: ParsableArguments {
+    @Option(help: "The collector's config file.")
+    var config: String = CollectorConfiguration.defaultPath
+
+    /// The configuration; a missing or invalid file is a configuration error (exit 2).
+    func load() throws -> CollectorConfiguration {
+        do {
+            return try CollectorConfiguration.load(file: config)
+        } catch {
+            throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    /// The store, migrated (migrations are idempotent and run on every start).
+    func store(_ configuration: CollectorConfiguration) async throws -> SQLiteStore {
+        let directory = URL(fileURLWithPath: configuration.sqlitePath).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw ConfigurationError("\(config): database.sqlite_path: directory \(directory) does not exist")
+        }
+        do {
+            let store = try SQLiteStore(path: configuration.sqlitePath)
+            try await store.migrate()
+            return store
+        } catch {
+            throw ConfigurationError("\(configuration.sqlitePath): cannot open the database: \(error)")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the collector: HTTP API, evaluation timer, retention.",
+        discussion: """
+            Loads the config and the inventory, migrates the database, then serves until SIGTERM or SIGINT \
+            (graceful: requests in flight finish). SIGHUP reloads the inventory (kept if the new one is \
+            invalid). See docs/collector.md.
+
+            Example:
+              sansang-collector serve --config /etc/sansang/collector.yaml
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "sansang.collector")
+        let configuration = try options.load()
+        let inventory: Inventory
+        do {
+            inventory = try InventoryLoader.load(paths: configuration.inventory)
+        } catch {
+            throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
+        }
+        let store = try await options.store(configuration)
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(factory)
+        let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
+                                  logger: logger, metricsFactory: factory)
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let app = try CollectorApp.application(
+            collector: collector, configuration: configuration, registry: registry, logger: logger,
+            onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                app,
+                EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
+                RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
+                InventoryReloadService(collector: collector, paths: configuration.inventory, logger: logger),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or upgrade the database schema (serve does this on start too).",
+        discussion: """
+            Example:
+              sansang-collector migrate --config /etc/sansang/collector.yaml
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let configuration = try options.load()
+        let store = try await options.store(configuration)
+        print("\(store.path): schema up to date (\(try await store.appliedMigrations().joined(separator: ", ")))")
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Issue, revoke and list bearer tokens (site tokens for agents, NOC tokens for people).",
+        subcommands: [TokenIssue.self, TokenRevoke.self, TokenList.self]
+    )
+}
+
+struct TokenIssue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Issue a token and print it once (only its SHA-256 is stored).",
+        discussion: """
+            Examples:
+              sansang-collector token issue 20242 > /etc/sansang/agent.token
+              sansang-collector token issue --noc alice --role read
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Argument(help: "The site code the token is bound to.")
+    var site: String?
+
+    @Option(help: "Issue a NOC token for this user instead of a site token.")
+    var noc: String?
+
+    @Option(help: "Role of a NOC token: read or admin.")
+    var role: String = "read"
+
+    func validate() throws {
+        guard (site == nil) != (noc == nil) else { throw ValidationError("Give either a SITE or --noc NAME.") }
+        guard TokenRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be read or admin.") }
+    }
+
+    func run() async throws {
+        let configuration = try options.load()
+        let authority = TokenAuthority(store: try await options.store(configuration))
+        let issued: TokenAuthority.Issued
+        if let site {
+            let inventory: Inventory
+            do {
+                inventory = try InventoryLoader.load(paths: configuration.inventory)
+            } catch {
+                throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
+            }
+            guard inventory.site(code: site)?.hasOffice == true else {
+                throw ConfigurationError("site \(site) is not an office in the inventory (\(configuration.inventory.joined(separator: ", ")))")
+            }
+            issued = try await authority.issue(site: site)
+        } else {
+            issued = try await authority.issue(nocUser: noc ?? "", role: TokenRecord.Role(rawValue: role) ?? .read)
+        }
+        printError("issued token \(issued.record.id) (\(issued.record.kind.rawValue) \(issued.record.name)); it is shown only now:")
+        print(issued.token)
+    }
+}
+
+struct TokenRevoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke a token by its id (the part after sst_): its requests get 401 token_revoked.",
+        discussion: """
+            Example:
+              sansang-collector token revoke 3f9a0c12be44
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Argument(help: "The token id (token list shows them).")
+    var id: String
+
+    func run() async throws {
+        let configuration = try options.load()
+        let authority = TokenAuthority(store: try await options.store(configuration))
+        guard try await authority.revoke(id: id) else { throw ConfigurationError("no token with id \(id)") }
+        print("revoked token \(id)")
+    }
+}
+
+struct TokenList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List tokens (ids, kinds, sites or users, roles, dates; never the tokens).",
+        discussion: """
+            Examples:
+              sansang-collector token list
+              sansang-collector token list --json
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let configuration = try options.load()
+        let tokens = try await TokenAuthority(store: try await options.store(configuration)).list()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(tokens), as: UTF8.self))
+            return
+        }
+        print("id            kind  site/user             role   created               revoked")
+        for token in tokens {
+            let columns = [token.id.padding(toLength: 13, withPad: " ", startingAt: 0),
+                           token.kind.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0),
+                           token.name.padding(toLength: 21, withPad: " ", startingAt: 0),
+                           (token.role?.rawValue ?? "-").padding(toLength: 6, withPad: " ", startingAt: 0),
+                           token.createdAt.formatted(.iso8601).padding(toLength: 21, withPad: " ", startingAt: 0),
+                           token.revokedAt?.formatted(.iso8601) ?? "-"]
+            print(columns.joined(separator: " "))
+        }
+    }
+}

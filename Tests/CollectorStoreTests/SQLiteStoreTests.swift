@@ -1,0 +1,146 @@
+import CollectorStore
+import Foundation
+import GRDB
+import ReadinessModel
+import SansangAPI
+import TestSupport
+import Testing
+
+func report(site: String = "20242", boot: String = "b1", seq: UInt64, at: Date, lan: Int? = 10000,
+            serviceMs: Double? = 120, gap: GapRecord? = nil) -> Report {
+    Report(site: site, agent: AgentIdentity(version: "test", hostname: "h", bootId: boot), seq: seq, generatedAt: at,
+           links: [LinkReport(role: .lan, speed: [SpeedReading(source: .nic, speedMbps: lan)])],
+           services: [ServiceResult(name: "vneid", kind: .https, ok: true, totalMilliseconds: serviceMs, checkedAt: at)],
+           gap: gap)
+}
+
+func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws -> T {
+    try await withTemporaryDirectory { dir in
+        let path = dir.appendingPathComponent("collector.sqlite").path
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        return try await body(store, path)
+    }
+}
+
+let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+
+@Suite struct SQLiteStoreTests {
+    @Test func migrationsAreIdempotentAndUseWAL() async throws {
+        try await withStore { store, path in
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == ["v1-reports-verdicts-series-tokens"])
+            let mode = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+            try await store.ping()
+        }
+    }
+
+    @Test func repeatedReportIsADuplicateAndStoredOnce() async throws {
+        try await withStore { store, _ in
+            let first = try await store.ingest([report(seq: 1, at: t0), report(seq: 2, at: t0 + 60)], receivedAt: t0 + 61)
+            #expect(first.stored == [ReportKey(bootId: "b1", seq: 1), ReportKey(bootId: "b1", seq: 2)])
+            #expect(first.duplicates.isEmpty)
+            // A replay of seq 2 with new seq 3, and seq 3 twice in one batch.
+            let second = try await store.ingest([report(seq: 2, at: t0 + 60), report(seq: 3, at: t0 + 120),
+                                                 report(seq: 3, at: t0 + 120)], receivedAt: t0 + 121)
+            #expect(second.stored == [ReportKey(bootId: "b1", seq: 3)])
+            #expect(second.duplicates == [ReportKey(bootId: "b1", seq: 2), ReportKey(bootId: "b1", seq: 3)])
+            #expect(try await store.reportCount(site: "20242") == 3)
+            // Same seq under a new boot id is a new report.
+            #expect(try await store.ingest([report(boot: "b2", seq: 1, at: t0 + 180)], receivedAt: t0 + 181).stored.count == 1)
+            #expect(try await store.reportCount(site: "20242") == 4)
+        }
+    }
+
+    @Test func aFailingBatchStoresNothing() async throws {
+        try await withStore { store, path in
+            // A real SQLite failure part-way through the batch: a trigger refuses site 99999's series point.
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: """
+                    CREATE TRIGGER refuse BEFORE INSERT ON point WHEN NEW.site = '99999'
+                    BEGIN SELECT RAISE(ABORT, 'refused by test'); END
+                    """)
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.ingest([report(seq: 1, at: t0), report(site: "99999", seq: 1, at: t0)], receivedAt: t0)
+            }
+            #expect(try await store.reportCount(site: "20242") == 0)
+            #expect(try await store.latestReport(site: "20242") == nil)
+            #expect(try await store.points(site: "20242", from: .distantPast, to: .distantFuture).isEmpty)
+        }
+    }
+
+    @Test func latestReportIsTheNewestGeneratedAndSeriesAndGapsAreKept() async throws {
+        try await withStore { store, _ in
+            let gap = GapRecord(count: 3, firstSeq: 4, lastSeq: 6, from: t0, to: t0 + 180)
+            _ = try await store.ingest([report(seq: 10, at: t0 + 600, lan: 1000, gap: gap)], receivedAt: t0 + 601)
+            // An older report drained late does not hide the newer one.
+            _ = try await store.ingest([report(seq: 9, at: t0 + 540)], receivedAt: t0 + 602)
+            let latest = try #require(try await store.latestReport(site: "20242"))
+            #expect(latest.report.seq == 10)
+            #expect(latest.receivedAt == t0 + 601)
+            #expect(try await store.latestReports().keys.sorted() == ["20242"])
+            #expect(try await store.latestReceivedAt() == ["20242": t0 + 601])
+            let points = try await store.points(site: "20242", from: .distantPast, to: .distantFuture)
+            #expect(points.map(\.series) == ["link:lan:nic", "service:vneid", "link:lan:nic", "service:vneid"])
+            #expect(points.first?.value == 10000)
+            #expect(points.last?.value == 120)
+            #expect(try await store.gaps(site: "20242", from: .distantPast, to: .distantFuture) == [gap])
+        }
+    }
+
+    @Test func transitionsAreRecordedOnlyWhenStateOrReasonsChange() async throws {
+        try await withStore { store, _ in
+            func verdict(_ state: VerdictState, _ reasons: [Reason], at: Date) -> SiteVerdict {
+                SiteVerdict(site: "20242", state: state, reasons: reasons, evaluatedAt: at, reportGeneratedAt: nil)
+            }
+            let noData = Reason(code: .noData, impact: .unknown, evidence: "no report")
+            let slow = Reason(code: .serviceSlow, subject: "vneid", impact: .degraded, evidence: "3000 ms")
+            let slower = Reason(code: .serviceSlow, subject: "vneid", impact: .degraded, evidence: "4000 ms")
+            let down = Reason(code: .serviceDown, subject: "dvc", impact: .degraded, evidence: "refused")
+            #expect(try await store.recordVerdicts([verdict(.unknown, [noData], at: t0)]).count == 1)
+            #expect(try await store.recordVerdicts([verdict(.unknown, [noData], at: t0 + 15)]).isEmpty)
+            #expect(try await store.recordVerdicts([verdict(.degraded, [slow], at: t0 + 30)])["20242"]?.from == .unknown)
+            // Same state and reason keys, other evidence: no transition, but the current verdict is updated.
+            #expect(try await store.recordVerdicts([verdict(.degraded, [slower], at: t0 + 45)]).isEmpty)
+            #expect(try await store.currentVerdicts()["20242"]?.reasons == [slower])
+            // Same state, another reason set: a transition.
+            #expect(try await store.recordVerdicts([verdict(.degraded, [slower, down], at: t0 + 60)]).count == 1)
+            let history = try await store.transitions(site: "20242", from: .distantPast, to: .distantFuture)
+            #expect(history.map(\.to) == [.unknown, .degraded, .degraded])
+            #expect(history.map(\.from) == [nil, .unknown, .degraded])
+            #expect(history.last?.reasons == [slower, down])
+            #expect(try await store.transitions(site: "20242", from: t0 + 31, to: t0 + 59).isEmpty)
+        }
+    }
+
+    @Test func pruneDeletesOldReportsAndPointsButKeepsTransitionsAndLatest() async throws {
+        try await withStore { store, _ in
+            _ = try await store.ingest([report(seq: 1, at: t0)], receivedAt: t0)
+            _ = try await store.ingest([report(seq: 2, at: t0 + 86400 * 100)], receivedAt: t0 + 86400 * 100)
+            _ = try await store.recordVerdicts([SiteVerdict(site: "20242", state: .ready, reasons: [], evaluatedAt: t0,
+                                                            reportGeneratedAt: t0)])
+            let pruned = try await store.prune(before: t0 + 86400 * 10)
+            #expect(pruned == PruneOutcome(reports: 1, points: 2))
+            #expect(try await store.reportCount(site: "20242") == 1)
+            #expect(try await store.points(site: "20242", from: .distantPast, to: .distantFuture).count == 2)
+            #expect(try await store.transitions(site: "20242", from: .distantPast, to: .distantFuture).count == 1)
+            #expect(try await store.latestReport(site: "20242")?.report.seq == 2)
+        }
+    }
+
+    @Test func tokensAreStoredAndRevokedOnce() async throws {
+        try await withStore { store, _ in
+            let record = TokenRecord(id: "0123456789ab", kind: .noc, site: nil, name: "alice", role: .admin,
+                                     sha256: String(repeating: "a", count: 64), createdAt: t0)
+            try await store.insertToken(record)
+            #expect(try await store.token(id: "0123456789ab") == record)
+            #expect(try await store.revokeToken(id: "0123456789ab", at: t0 + 10))
+            #expect(try await store.revokeToken(id: "0123456789ab", at: t0 + 20))
+            #expect(try await store.token(id: "0123456789ab")?.revokedAt == t0 + 10)
+            #expect(try await !store.revokeToken(id: "ffffffffffff", at: t0))
+            #expect(try await store.tokens().map(\.id) == ["0123456789ab"])
+        }
+    }
+}
