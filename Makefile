@@ -31,7 +31,7 @@ run: build
 
 # The lab suites (namespaces, daemons, timing across processes) run on their own after the rest, so that the
 # parallel unit and integration tests do not starve them of the machine's two cores.
-LAB_SUITES := EvidenceLabTests
+LAB_SUITES := EvidenceLabTests PipelineTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))

@@ -136,6 +136,10 @@ let package = Package(
             "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
+        // The reporting pipeline end to end: real collector, real agents, the NOC client.
+        .testTarget(name: "PipelineTests", dependencies: [
+            "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [

@@ -35,6 +35,8 @@ public struct AgentConfiguration: Sendable {
     public var spool = SpoolBounds()
     public var send = Send()
     public var upstreamSwitch: SwitchConfiguration?
+    /// How long each report listens for the LLDP neighbour on the uplink; zero turns the LLDP source off.
+    public var lldpWait: Duration = .seconds(5)
     /// For tests and the lab: report this often instead of the plan's interval.
     public var reportIntervalOverride: Duration?
     /// How often the plan is fetched again.
@@ -89,7 +91,8 @@ public struct AgentConfiguration: Sendable {
 }
 
 enum AgentConfigurationKeys {
-    static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "report_interval_s"]
+    static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "lldp_wait_s",
+                      "report_interval_s"]
     static let collector = ["url", "token_file", "ca_file", "timeout_s"]
     static let spool = ["max_bytes", "max_age_hours"]
     static let send = ["batch_size", "backoff_initial_s", "backoff_max_s"]
@@ -134,6 +137,9 @@ private struct AgentConfigurationDecoder {
             }
         }
         if let field = top["switch"] { configuration.upstreamSwitch = upstreamSwitch(field) }
+        if let field = top["lldp_wait_s"], let seconds = reader.double(field, in: 0...300) {
+            configuration.lldpWait = .seconds(seconds)
+        }
         if let field = top["report_interval_s"], let seconds = reader.double(field, in: 0.01...86400) {
             configuration.reportIntervalOverride = .seconds(seconds)
         }

@@ -51,8 +51,9 @@ public enum AgentDaemon {
         logger.info("starting", metadata: ["site": "\(configuration.site)", "boot_id": "\(identity.bootId)",
                                            "collector": "\(configuration.collector.url)"])
         let backoff = Backoff(initial: configuration.send.backoffInitial, maximum: configuration.send.backoffMax)
-        let gatherer = LinkEvidenceGatherer(configuration: .init(uplink: configuration.uplink,
-                                                                 upstreamSwitch: configuration.upstreamSwitch))
+        let gatherer = LinkEvidenceGatherer(configuration: .init(
+            uplink: configuration.uplink, upstreamSwitch: configuration.upstreamSwitch,
+            lldp: .init(wait: configuration.lldpWait)))
         // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the sender, then plans.
         let services: [any Service] = [
             PlanService(client: client, holder: holder, cacheFile: configuration.planFile, refresh: configuration.planRefresh,

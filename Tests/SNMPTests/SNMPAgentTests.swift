@@ -125,8 +125,9 @@ import TestSupport
             #expect(descriptions.contains { $0.oid == (try? MIB.ifDescr.appending(agent.loopbackIndex)) && $0.value.string == "lo" })
             let ifNumber = try await session.get([MIB.ifNumber0])
             #expect(ifNumber.first?.value == .integer(Int32(descriptions.count)))
-            // Many small GETBULKs give the same walk as few large ones.
-            #expect(try await session.walk(MIB.ifTable, maxRepetitions: 3) == table)
+            // Many small GETBULKs walk the same rows as few large ones (OIDs only: the octet counters of lo
+            // move between the two walks while other tests run).
+            #expect(try await session.walk(MIB.ifTable, maxRepetitions: 3).map(\.oid) == table.map(\.oid))
             // The walk stops at the end of its subtree.
             let system = try await session.walk(MIB.system)
             #expect(system.contains { $0.oid == MIB.sysName0 && $0.value.string == agent.sysName })

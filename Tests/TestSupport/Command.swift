@@ -5,6 +5,13 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public let argv: [String]
     public let status: Int32
     public let output: String
+
+    public init(argv: [String], status: Int32, output: String) {
+        self.argv = argv
+        self.status = status
+        self.output = output
+    }
+
     public var description: String { "\(argv.joined(separator: " ")) exited \(status): \(output)" }
 }
 

@@ -7,18 +7,18 @@ public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompone
 /// Runs one of this package's executables (`sansang-agent`, …), built by `swift test` next to the
 /// test bundle, in the package root.
 public func runProgram(_ name: String, _ arguments: [String]) throws -> ProgramRun {
-    guard let directory = Bundle.main.executableURL?.deletingLastPathComponent() else {
-        throw MissingTool(name: "\(name) (the test bundle has no path)")
-    }
-    let program = directory.appendingPathComponent(name)
-    guard FileManager.default.isExecutableFile(atPath: program.path) else {
-        throw MissingTool(name: "\(program.path) (build the package first)")
-    }
-    return try capture(program, arguments, directory: packageRoot)
+    try capture(URL(fileURLWithPath: try builtProgram(name)), arguments, directory: packageRoot)
 }
 
 /// Runs one of this package's executables inside a network namespace (`ip netns exec`), in the package root.
 public func runProgram(_ name: String, _ arguments: [String], in namespace: NetworkNamespace) throws -> ProgramRun {
+    let program = URL(fileURLWithPath: try builtProgram(name))
+    let ip = URL(fileURLWithPath: try resolveExecutable("ip"))
+    return try capture(ip, ["netns", "exec", namespace.name, program.path] + arguments, directory: packageRoot)
+}
+
+/// The absolute path of one of this package's built executables, for tests that start it as a daemon.
+public func builtProgram(_ name: String) throws -> String {
     guard let directory = Bundle.main.executableURL?.deletingLastPathComponent() else {
         throw MissingTool(name: "\(name) (the test bundle has no path)")
     }
@@ -26,6 +26,5 @@ public func runProgram(_ name: String, _ arguments: [String], in namespace: Netw
     guard FileManager.default.isExecutableFile(atPath: program.path) else {
         throw MissingTool(name: "\(program.path) (build the package first)")
     }
-    let ip = URL(fileURLWithPath: try resolveExecutable("ip"))
-    return try capture(ip, ["netns", "exec", namespace.name, program.path] + arguments, directory: packageRoot)
+    return program.path
 }

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import TestSupport
+
+/// A real collector (`sansang-collector serve` on loopback, SQLite in a temp directory) and real agents
+/// (`sansang-agent run`, one per site, each on a veth pair of its own as its uplink), all started by PID.
+final class Pipeline: @unchecked Sendable {
+    let directory: URL
+    let port: UInt16
+    let nocToken: String
+    private(set) var collector: Daemon?
+    private var collectorStarts = 0
+    private(set) var agents: [String: Agent] = [:]
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    let collectorConfig: String
+    let database: String
+
+    /// Sites of the lab inventory: two at target, one whose LAN target (25 Gbit/s) no veth meets.
+    static let inventory = """
+        province: Thành phố Đà Nẵng
+        profile: lab
+        sites:
+          - {code: "20242", name: Phường Hải Châu, type: phuong, former_district: Hải Châu}
+          - {code: "20257", name: Phường Hòa Cường, type: phuong, former_district: Hải Châu}
+          - {code: "20209", name: Phường Thanh Khê, type: phuong, former_district: Thanh Khê,
+             overrides: {link_targets: {lan: 25G}}}
+        profiles:
+          - name: lab
+            links:
+              - {role: lan, target_mbps: 10G}
+        """
+
+    init(directory: URL) throws {
+        self.directory = directory
+        collectorConfig = directory.appendingPathComponent("collector.yaml").path
+        database = directory.appendingPathComponent("collector.sqlite").path
+        port = try freeLoopbackPort(udp: false)
+        let inventory = directory.appendingPathComponent("inventory")
+        try FileManager.default.createDirectory(at: inventory, withIntermediateDirectories: true)
+        try Self.inventory.write(to: inventory.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
+        try """
+            listen: {host: 127.0.0.1, port: \(port)}
+            database: {sqlite_path: \(database)}
+            inventory: [\(inventory.path)]
+            report_interval_s: 1
+            evaluation_interval_s: 1
+            """.write(toFile: collectorConfig, atomically: true, encoding: .utf8)
+        try Self.check(runProgram("sansang-collector", ["migrate", "--config", collectorConfig]))
+        let config = collectorConfig
+        nocToken = try Self.issue(["--noc", "e2e", "--role", "read"], config: config)
+    }
+
+    static func check(_ run: ProgramRun) throws {
+        guard run.status == 0 else { throw CommandFailure(argv: [], status: run.status, output: run.stdout + run.stderr) }
+    }
+
+    static func issue(_ arguments: [String], config: String) throws -> String {
+        let run = try runProgram("sansang-collector", ["token", "issue"] + arguments + ["--config", config])
+        try check(run)
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func startCollector() throws {
+        collectorStarts += 1
+        let log = directory.appendingPathComponent("collector-\(collectorStarts).log")
+        collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", collectorConfig], log: log)
+        try waitUntil(timeout: 30, "the collector's /readyz") {
+            (try? run(["curl", "-sf", "-o", "/dev/null", "\(url)/readyz"])) != nil
+        }
+    }
+
+    func stopCollector(signal: Int32 = SIGTERM) {
+        guard let collector else { return }
+        if signal == SIGKILL { kill(collector.pid, SIGKILL) }
+        collector.stop()
+        self.collector = nil
+    }
+
+    /// An agent for `site`, its uplink a fresh veth pair (10 Gbit/s as far as the kernel says).
+    func addAgent(site: String, reportInterval: Double) throws -> Agent {
+        let agent = try Agent(site: site, pipeline: self, reportInterval: reportInterval)
+        agents[site] = agent
+        return agent
+    }
+
+    /// `sansang` (the NOC client) against this collector.
+    func noc(_ arguments: [String]) throws -> ProgramRun {
+        try runProgram("sansang", arguments + ["--server", url, "--token", nocToken])
+    }
+
+    /// (boot id, seq) of every report stored for `site`, read straight from the collector's database.
+    func storedReports(site: String) throws -> [(bootId: String, seq: Int)] {
+        let queue = try DatabaseQueue(path: database)
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT boot_id, seq FROM report WHERE site = ? ORDER BY boot_id, seq", arguments: [site])
+                .map { (bootId: $0["boot_id"], seq: $0["seq"]) }
+        }
+    }
+
+    func stop() {
+        for agent in agents.values { agent.stop() }
+        stopCollector()
+    }
+}
+
+/// One `sansang-agent run` with its own state directory, token and uplink.
+final class Agent: @unchecked Sendable {
+    let site: String
+    let config: String
+    let uplink: LocalVethPair
+    private let directory: URL
+    private(set) var process: Daemon?
+    private(set) var starts = 0
+
+    init(site: String, pipeline: Pipeline, reportInterval: Double) throws {
+        self.site = site
+        directory = pipeline.directory.appendingPathComponent("agent-\(site)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        uplink = try LocalVethPair()
+        let tokenFile = directory.appendingPathComponent("token").path
+        try Pipeline.issue([site], config: pipeline.collectorConfig).write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        config = directory.appendingPathComponent("agent.yaml").path
+        try """
+            site: "\(site)"
+            collector: {url: "\(pipeline.url)", token_file: \(tokenFile), timeout_s: 5}
+            uplink: \(uplink.name)
+            state_directory: \(directory.appendingPathComponent("state").path)
+            send: {batch_size: 50, backoff_initial_s: 0.2, backoff_max_s: 1}
+            lldp_wait_s: 0
+            report_interval_s: \(reportInterval)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    func start() throws {
+        starts += 1
+        let log = directory.appendingPathComponent("agent-\(starts).log")
+        process = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config], log: log)
+    }
+
+    func kill9() {
+        guard let process else { return }
+        kill(process.pid, SIGKILL)
+        process.stop()
+        self.process = nil
+    }
+
+    func stop() {
+        process?.stop()
+        process = nil
+    }
+
+    var log: String { process?.log ?? "" }
+
+    /// `sansang-agent spool status --json`.
+    func spool() throws -> [String: Any] {
+        let run = try runProgram("sansang-agent", ["spool", "status", "--config", config, "--json"])
+        try Pipeline.check(run)
+        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
+    }
+
+    var spoolDepth: Int { ((try? spool())?["depth"] as? Int) ?? -1 }
+}
