@@ -2,13 +2,13 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # The Debian packages the build, the demo and the tests need (C libraries and the real daemons tests talk to).
-DEB_PACKAGES := pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
+DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
 # The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
 DEB_PACKAGES += curl python3-pip systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run test clean bench-snmp
+.PHONY: deps build run stop test clean bench-snmp
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -23,11 +23,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The main job, for now: the field check on this host with the example profile, then the inventory summary.
-# The check exits with the monitoring-plugin code (3 = UNKNOWN while checks are not configured): shown, not fatal.
+# The main job: a collector on SQLite with the example inventory, an agent on this host reporting to it,
+# the readiness roll-up printed and the API URL shown. `make stop` ends both.
 run: build
-	@$(BIN)/sansang-agent check --inventory inventory --site 20242; echo "sansang-agent check exited $$?"
-	@$(BIN)/sansang-collector inventory check inventory
+	@scripts/demo.sh
+
+stop:
+	@scripts/stop.sh
 
 # The lab suites (namespaces, daemons, timing across processes) run on their own after the rest, so that the
 # parallel unit and integration tests do not starve them of the machine's two cores.
