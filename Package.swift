@@ -143,13 +143,13 @@ let package = Package(
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [
-            "CollectorStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "CollectorStore", "ReadinessModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
-            "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
+            "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
-            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "TestSupport",
+            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),

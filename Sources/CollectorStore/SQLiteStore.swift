@@ -71,6 +71,10 @@ public final class SQLiteStore: ReadinessStore {
                     created_at REAL NOT NULL, revoked_at REAL);
                 """)
         }
+        // The boot whose reports a gap lost (it may differ from the boot of the report carrying it).
+        migrator.registerMigration("v2-gap-lost-boot") { db in
+            try db.execute(sql: "ALTER TABLE gap ADD COLUMN lost_boot_id TEXT")
+        }
         return migrator
     }
 
@@ -113,11 +117,13 @@ public final class SQLiteStore: ReadinessStore {
                 }
                 if let gap = report.gap {
                     try db.execute(sql: """
-                        INSERT INTO gap (site, boot_id, seq, count, first_seq, last_seq, from_at, to_at, received_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO gap (site, boot_id, seq, count, first_seq, last_seq, from_at, to_at, received_at,
+                                         lost_boot_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [report.site, key.bootId, Int64(bitPattern: key.seq), gap.count,
                                          Int64(bitPattern: gap.firstSeq), Int64(bitPattern: gap.lastSeq),
-                                         gap.from.timeIntervalSince1970, gap.to.timeIntervalSince1970, received])
+                                         gap.from.timeIntervalSince1970, gap.to.timeIntervalSince1970, received,
+                                         gap.bootId ?? key.bootId])
                 }
             }
             return outcome
@@ -228,12 +234,13 @@ public final class SQLiteStore: ReadinessStore {
     public func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT count, first_seq, last_seq, from_at, to_at FROM gap
+                SELECT count, first_seq, last_seq, from_at, to_at, lost_boot_id FROM gap
                 WHERE site = ? AND received_at BETWEEN ? AND ? ORDER BY received_at, id
                 """, arguments: [site, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
                 GapRecord(count: row["count"], firstSeq: UInt64(bitPattern: row["first_seq"]),
                           lastSeq: UInt64(bitPattern: row["last_seq"]),
-                          from: Date(timeIntervalSince1970: row["from_at"]), to: Date(timeIntervalSince1970: row["to_at"]))
+                          from: Date(timeIntervalSince1970: row["from_at"]), to: Date(timeIntervalSince1970: row["to_at"]),
+                          bootId: row["lost_boot_id"])
             }
         }
     }

@@ -260,18 +260,23 @@ public struct GapRecord: Sendable, Hashable, Codable {
     public var lastSeq: UInt64
     public var from: Date
     public var to: Date
+    /// The boot whose reports were lost, when it is not the boot of the report carrying the gap
+    /// (the agent restarted before the gap could be sent); nil means the carrying report's own boot.
+    public var bootId: String?
 
-    public init(count: Int, firstSeq: UInt64, lastSeq: UInt64, from: Date, to: Date) {
+    public init(count: Int, firstSeq: UInt64, lastSeq: UInt64, from: Date, to: Date, bootId: String? = nil) {
         self.count = count
         self.firstSeq = firstSeq
         self.lastSeq = lastSeq
         self.from = from
         self.to = to
+        self.bootId = bootId
     }
 
     enum CodingKeys: String, CodingKey {
         case count, from, to
         case firstSeq = "first_seq"
         case lastSeq = "last_seq"
+        case bootId = "boot_id"
     }
 }

@@ -136,7 +136,8 @@ public struct GapLedger: Sendable, Hashable, Codable {
     public mutating func record(lost entries: [SpoolEntry]) {
         for entry in entries {
             let date = entry.generatedAt
-            add(PendingGap(boot: entry.boot, gap: GapRecord(count: 1, firstSeq: entry.seq, lastSeq: entry.seq, from: date, to: date)))
+            add(PendingGap(boot: entry.boot, gap: GapRecord(count: 1, firstSeq: entry.seq, lastSeq: entry.seq,
+                                                            from: date, to: date, bootId: entry.boot.bootId)))
         }
     }
 

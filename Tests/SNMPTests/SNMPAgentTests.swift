@@ -123,8 +123,10 @@ import TestSupport
             #expect(zip(table, table.dropFirst()).allSatisfy { $0.oid < $1.oid })
             let descriptions = table.filter { MIB.ifDescr.isPrefix(of: $0.oid) }
             #expect(descriptions.contains { $0.oid == (try? MIB.ifDescr.appending(agent.loopbackIndex)) && $0.value.string == "lo" })
+            // ifNumber is read, as an integer; it cannot be compared with the row count here: other tests create
+            // and delete veth interfaces in this namespace while the walk runs.
             let ifNumber = try await session.get([MIB.ifNumber0])
-            #expect(ifNumber.first?.value == .integer(Int32(descriptions.count)))
+            if case .integer(let count) = ifNumber.first?.value { #expect(count >= 1) } else { Issue.record("ifNumber: \(ifNumber)") }
             // Many small GETBULKs walk the same rows as few large ones (OIDs only: the octet counters of lo
             // move between the two walks while other tests run).
             #expect(try await session.walk(MIB.ifTable, maxRepetitions: 3).map(\.oid) == table.map(\.oid))

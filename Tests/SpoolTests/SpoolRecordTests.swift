@@ -120,7 +120,8 @@ import Testing
         #expect(ledger.pending.count == 2)
         #expect(ledger.next?.boot == boot)
         #expect(ledger.next?.gap == GapRecord(count: 4, firstSeq: 1, lastSeq: 5,
-                                              from: Date(timeIntervalSince1970: 60), to: Date(timeIntervalSince1970: 300)))
+                                              from: Date(timeIntervalSince1970: 60), to: Date(timeIntervalSince1970: 300),
+                                              bootId: "boot"))
         ledger.carried(ledger.next!)
         #expect(ledger.next?.boot == other)
         #expect(ledger.next?.gap.count == 1)

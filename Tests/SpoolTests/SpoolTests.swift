@@ -50,14 +50,14 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             }
             // Seq 5 needs room: seq 0 goes, and seq 5 itself carries the gap.
             let fifth = try await spool.append(report(boot: "b", seq: 5, at: t0 + 300), bootStartedAt: t0, now: t0 + 300)
-            #expect(fifth.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0, to: t0))
+            #expect(fifth.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0, to: t0, bootId: "b"))
             var status = await spool.status()
             #expect(status.droppedReports == 1)
             #expect(status.pendingGaps.isEmpty)
             // The spooled record itself carries the gap.
             #expect(try await spool.peekBatch(max: 10).last?.report.gap == fifth.gap)
             let sixth = try await spool.append(report(boot: "b", seq: 6, at: t0 + 360), bootStartedAt: t0, now: t0 + 360)
-            #expect(sixth.gap == GapRecord(count: 1, firstSeq: 1, lastSeq: 1, from: t0 + 60, to: t0 + 60))
+            #expect(sixth.gap == GapRecord(count: 1, firstSeq: 1, lastSeq: 1, from: t0 + 60, to: t0 + 60, bootId: "b"))
             status = await spool.status()
             #expect(status.droppedReports == 2)
             #expect(status.depth == 5)
@@ -73,10 +73,10 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             // Two hours later every record is too old: two boots, two gaps, carried one per report.
             let later = t0 + 7200
             let first = try await spool.append(report(boot: "three", seq: 0, at: later), bootStartedAt: later, now: later)
-            #expect(first.gap == GapRecord(count: 3, firstSeq: 0, lastSeq: 2, from: t0, to: t0 + 2))
+            #expect(first.gap == GapRecord(count: 3, firstSeq: 0, lastSeq: 2, from: t0, to: t0 + 2, bootId: "one"))
             #expect(await spool.status().pendingGaps.map(\.boot.bootId) == ["two"])
             let second = try await spool.append(report(boot: "three", seq: 1, at: later + 60), bootStartedAt: later, now: later + 60)
-            #expect(second.gap == GapRecord(count: 2, firstSeq: 0, lastSeq: 1, from: t0 + 100, to: t0 + 101))
+            #expect(second.gap == GapRecord(count: 2, firstSeq: 0, lastSeq: 1, from: t0 + 100, to: t0 + 101, bootId: "two"))
             let third = try await spool.append(report(boot: "three", seq: 2, at: later + 120), bootStartedAt: later, now: later + 120)
             #expect(third.gap == nil)
             #expect(await spool.status().droppedReports == 5)
@@ -91,9 +91,9 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             #expect(carrier.gap?.count == 1)
             // The carrier is itself dropped unsent: the next report carries the old boot's gap again, then its own.
             let next = try await spool.append(report(boot: "two", seq: 1, at: t0 + 20000), bootStartedAt: t0 + 7200, now: t0 + 20000)
-            #expect(next.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0, to: t0))
+            #expect(next.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0, to: t0, bootId: "one"))
             let after = try await spool.append(report(boot: "two", seq: 2, at: t0 + 20001), bootStartedAt: t0 + 7200, now: t0 + 20001)
-            #expect(after.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0 + 7200, to: t0 + 7200))
+            #expect(after.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0 + 7200, to: t0 + 7200, bootId: "two"))
         }
     }
 
@@ -119,7 +119,7 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             #expect(status.droppedReports == 2)
             #expect(status.lastAcknowledgedAt == t0 + 5)
             #expect(status.lastError?.message.contains("invalid_report") == true)
-            #expect(status.pendingGaps.map(\.gap) == [GapRecord(count: 2, firstSeq: 2, lastSeq: 3, from: t0 + 2, to: t0 + 3)])
+            #expect(status.pendingGaps.map(\.gap) == [GapRecord(count: 2, firstSeq: 2, lastSeq: 3, from: t0 + 2, to: t0 + 3, bootId: "b")])
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("rejected").path))
             #expect(try Spool.status(directory: dir).depth == 1)
         }
@@ -145,7 +145,7 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             #expect(status.depth == 2)
             #expect(status.corruptRecords == 2)
             #expect(status.interruptedWrites == 1)
-            #expect(status.pendingGaps.map(\.gap) == [GapRecord(count: 1, firstSeq: 1, lastSeq: 1, from: t0 + 1, to: t0 + 1)])
+            #expect(status.pendingGaps.map(\.gap) == [GapRecord(count: 1, firstSeq: 1, lastSeq: 1, from: t0 + 1, to: t0 + 1, bootId: "b")])
             #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 2])
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("corrupt").path).count == 2)
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tmp").path).isEmpty)
