@@ -8,7 +8,7 @@ DEB_PACKAGES += curl python3-pip systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench-snmp
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -43,6 +43,15 @@ test: deps
 bench-snmp: deps
 	$(SWIFT) build -c release --product sansang-agent
 	AGENT=.build/release/sansang-agent bench/snmp-walk.sh 30
+
+# Collector ingest on SQLite under many concurrent simulated agents (wrk); appends to docs/performance.md.
+bench-ingest: deps
+	@command -v wrk >/dev/null || { $(SUDO) apt-get install -y -qq wrk; }
+	$(SWIFT) build -c release --product sansang-collector
+	BIN=.build/release bench/ingest.sh 20 64
+
+# Every benchmark, side by side in one run.
+bench: bench-snmp bench-ingest
 
 clean:
 	rm -rf .build
