@@ -63,10 +63,18 @@ final class StreamWorker: Sendable {
         let length = blockLength
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 64)
         defer { buffer.deallocate() }
-        // Random content, like iperf3, so that compression on the path gains nothing.
-        var generator = SystemRandomNumberGenerator()
-        let words = buffer.bindMemory(to: UInt8.self, capacity: length)
-        for i in 0..<length { words[i] = UInt8.random(in: 0...255, using: &generator) }
+        // Random content, like iperf3, so that compression on the path gains nothing (xorshift: cheap).
+        var state = UInt64.random(in: 1...UInt64.max)
+        let words = length / 8
+        let wordPointer = buffer.bindMemory(to: UInt64.self, capacity: words)
+        for i in 0..<words {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            wordPointer[i] = state
+        }
+        let tail = buffer.advanced(by: words * 8).bindMemory(to: UInt8.self, capacity: length - words * 8)
+        for i in 0..<(length - words * 8) { tail[i] = UInt8(truncatingIfNeeded: state >> (i * 8)) }
         let fd = socket.fd
         let start = monotonicNow()
         var sent: UInt64 = 0

@@ -27,10 +27,11 @@ import TestSupport
             #expect(result.intervals.count >= 2)
             if mode != .reverse {
                 let upload = try #require(result.upload)
-                // Bidirectional on loopback, 3.12's single-threaded server can starve its reads while it sends
-                // as fast as we drain (seen with 4 × 1 MiB): the upload may then carry almost nothing.
-                if mode == .forward { #expect(upload.senderBytes > 0) }
-                #expect(within(upload.senderBytes, view.received, 0.01), "ours \(upload.senderBytes), server \(view.received)")
+                #expect(upload.senderBytes > 0)
+                // Bidirectional, the server reads slowly while it sends: what sits in its receive buffer at TEST_END
+                // is sent but never counted (iperf3's own client shows 1.2 % between its sender and receiver lines).
+                let tolerance = mode == .bidirectional ? 0.02 : 0.01
+                #expect(within(upload.senderBytes, view.received, tolerance), "ours \(upload.senderBytes), server \(view.received)")
                 #expect(upload.receiverBytes == view.received)
                 #expect(upload.retransmits != nil)
             } else {
@@ -48,7 +49,7 @@ import TestSupport
             #expect(intervalUpload == (result.upload?.senderBytes ?? 0))
             let measurement = result.measurement()
             #expect(measurement.mbps.count == (mode == .bidirectional ? 2 : 1))
-            #expect(measurement.mbps.values.reduce(0, +) > 10)
+            #expect(measurement.mbps.values.allSatisfy { $0 > 10 }, "\(measurement.mbps)")
         }
     }
 
