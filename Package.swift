@@ -111,7 +111,7 @@ let package = Package(
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "AgentDaemon", "Spool",
+            "AgentDaemon", "Spool", "Throughput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [

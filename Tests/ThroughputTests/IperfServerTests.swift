@@ -28,10 +28,14 @@ import TestSupport
             if mode != .reverse {
                 let upload = try #require(result.upload)
                 #expect(upload.senderBytes > 0)
-                // Bidirectional, the server reads slowly while it sends: what sits in its receive buffer at TEST_END
-                // is sent but never counted (iperf3's own client shows 1.2 % between its sender and receiver lines).
-                let tolerance = mode == .bidirectional ? 0.02 : 0.01
-                #expect(within(upload.senderBytes, view.received, tolerance), "ours \(upload.senderBytes), server \(view.received)")
+                // The sender line counts what the kernel took; the server stops counting at TEST_END, so what still
+                // sits in its receive buffers (tens of MB on loopback with autotuning; more when, bidirectional, its
+                // single thread reads slowly while it sends) is sent but never counted. The receiver line, which the
+                // verdict uses, is the server's own count.
+                #expect(upload.senderBytes >= view.received)
+                if mode == .forward {
+                    #expect(within(upload.senderBytes, view.received, 0.03), "ours \(upload.senderBytes), server \(view.received)")
+                }
                 #expect(upload.receiverBytes == view.received)
                 #expect(upload.retransmits != nil)
             } else {
