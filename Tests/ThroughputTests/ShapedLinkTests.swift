@@ -27,8 +27,17 @@ import TestSupport
             let upload = try #require((mbps?["upload"] as? NSNumber)?.doubleValue)
             // tbf counts whole frames; TCP/IP headers are about 4.4 % of a 1514-byte frame.
             #expect(upload > Double(mbit) * 0.95 && upload < Double(mbit) * 1.05, "\(upload) Mbit/s through \(mbit) Mbit/s")
-            let floor = Double(Self.target.targetMbps) * Self.target.minimumFraction
-            #expect((upload >= floor) == meetsTarget, "\(upload) Mbit/s against a floor of \(floor)")
+            // The evaluator's verdict on a wan link with a 200 Mbit/s target (≥ 90 %), given this measurement.
+            let now = Date()
+            let profile = Profile(name: "lab", links: [Self.target])
+            let site = Site(code: "99999", name: "Lab", type: .phuong, profile: "lab")
+            let report = Report(
+                site: "99999", agent: AgentIdentity(version: "0", hostname: "lab", bootId: "b"), seq: 1, generatedAt: now,
+                links: [LinkReport(role: .wan, throughput: ThroughputMeasurement(server: "198.18.77.2", measuredAt: now,
+                                                                                  mbps: [.upload: upload]))])
+            let verdict = try #require(ReadinessEvaluator().evaluate(site: site, profile: profile, latest: report, now: now))
+            #expect((verdict.state == .ready) == meetsTarget, "\(verdict)")
+            #expect(verdict.reasons.contains { $0.code == .throughputLow } == !meetsTarget, "\(verdict.reasons)")
         }
     }
 }
