@@ -83,7 +83,7 @@ struct ProbeThroughput: AsyncParsableCommand {
         case .success(let result):
             if json {
                 let output = Output(result: result, measurement: result.measurement(), error: nil)
-                print(String(decoding: try ReportCoding.encoder(pretty: true).encode(output), as: UTF8.self))
+                print(String(decoding: try Self.encoder.encode(output), as: UTF8.self))
             } else {
                 print(ThroughputText.render(result))
             }
@@ -92,11 +92,18 @@ struct ProbeThroughput: AsyncParsableCommand {
             if json {
                 let output = Output(result: nil, measurement: error.measurement(server: server, at: started),
                                     error: .init(code: error.code.rawValue, message: error.message, cause: error.cause))
-                print(String(decoding: try ReportCoding.encoder(pretty: true).encode(output), as: UTF8.self))
+                print(String(decoding: try Self.encoder.encode(output), as: UTF8.self))
             }
             printError("throughput test failed: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// The report's encoder (ISO dates), with snake_case keys like the rest of the report format.
+    static var encoder: JSONEncoder {
+        let encoder = ReportCoding.encoder(pretty: true)
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
     }
 
     struct Output: Encodable {

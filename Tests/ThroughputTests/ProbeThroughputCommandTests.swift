@@ -24,7 +24,7 @@ import TestSupport
             #expect(((mbps?["upload"] as? NSNumber)?.doubleValue ?? 0) > 10)
             let result = object?["result"] as? [String: Any]
             let upload = result?["upload"] as? [String: Any]
-            let receiverBytes = (upload?["receiverBytes"] as? NSNumber)?.doubleValue ?? 0
+            let receiverBytes = (upload?["receiver_bytes"] as? NSNumber)?.doubleValue ?? 0
             let seconds = (upload?["seconds"] as? NSNumber)?.doubleValue ?? 1
             let expected = receiverBytes * 8 / seconds / 1e6
             #expect(abs(((mbps?["upload"] as? NSNumber)?.doubleValue ?? 0) - expected) < 0.001 * expected)
