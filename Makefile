@@ -2,13 +2,13 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # The Debian packages the build, the demo and the tests need (C libraries and the real daemons tests talk to).
-DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
+DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2 iperf3
 # The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
 DEB_PACKAGES += curl python3-pip systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -50,8 +50,14 @@ bench-ingest: deps
 	$(SWIFT) build -c release --product sansang-collector
 	BIN=.build/release bench/ingest.sh 20 64
 
+# Throughput probe against iperf3 -c on loopback (alternately, 5 runs each); appends to docs/performance.md.
+bench-throughput: deps
+	$(SWIFT) build -c release --product sansang-agent
+	AGENT=.build/release/sansang-agent bench/throughput.sh 5 5 1 131072
+	AGENT=.build/release/sansang-agent bench/throughput.sh 5 5 4 131072
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest
+bench: bench-snmp bench-ingest bench-throughput
 
 clean:
 	rm -rf .build

@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CNetSNMP", pkgConfig: "netsnmp", providers: [.apt(["libsnmp-dev"])]),
         .systemLibrary(name: "CLinuxNet"),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTCPInfo"),
 
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
@@ -59,6 +60,9 @@ let package = Package(
         // The agent's evidence gatherers, and the field check that combines them.
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
+
+        // iperf3-protocol throughput client (blocking sockets on dedicated threads) and its window policy.
+        .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo"], swiftSettings: strict),
 
         // The NOC's client of the collector API.
         .target(name: "NOCClient", dependencies: [
@@ -107,7 +111,7 @@ let package = Package(
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "AgentDaemon", "Spool",
+            "AgentDaemon", "Spool", "Throughput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
@@ -131,6 +135,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ThroughputTests", dependencies: ["Throughput", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
         .testTarget(name: "AgentDaemonTests", dependencies: [
             "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",

@@ -18,8 +18,9 @@ struct Probe: AsyncParsableCommand {
               sansang-agent probe lldp --wait 35
               sansang-agent probe switch --switch udp:10.0.0.2:161 --v3-user sansang --auth-passphrase … --privacy-passphrase …
               sansang-agent probe traffic --seconds 10 --json
+              sansang-agent probe throughput --server 10.1.2.3:5201 --reverse
             """,
-        subcommands: [Link.self, LLDPNeighbours.self, SwitchPort.self, Traffic.self])
+        subcommands: [Link.self, LLDPNeighbours.self, SwitchPort.self, Traffic.self, ProbeThroughput.self])
 
     struct Common: ParsableArguments {
         @Option(help: "The uplink interface, or `auto` for the interface of the default route.")
