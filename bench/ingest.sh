@@ -93,6 +93,10 @@ before its 202. Reports/s counts rows in the database afterwards. Target: ≥ 20
 | date | machine | agents (connections) | duration | reports stored | rate | p50 | p99 | errors |
 |---|---|---|---|---|---|---|---|---|
 """
-text = text.rstrip("\n") + "\n" + row if text.rstrip("\n").endswith("|") else text + row
-open(path, "w").write(text)
+# The row goes at the end of this section's table, wherever the section stands in the file.
+lines = text.split("\n")
+start = lines.index(header)
+end = next(i for i in range(start, len(lines) + 1) if i == len(lines) or (i > start + 2 and lines[i - 1].startswith("|") and not lines[i].startswith("|")))
+lines.insert(end, row.rstrip("\n"))
+open(path, "w").write("\n".join(lines))
 PY
