@@ -5,6 +5,8 @@ SWIFT ?= swift
 DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2
 # The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
 DEB_PACKAGES += curl python3-pip systemd
+# The service checks' tests: real DNS, HTTPS and NTP servers on loopback, and openssl for their certificates.
+DEB_PACKAGES += dnsmasq nginx-light chrony openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 

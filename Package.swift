@@ -59,6 +59,11 @@ let package = Package(
         // The agent's evidence gatherers, and the field check that combines them.
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
+        // Service checks (dns, tcp, tls, http/https, icmp, ntp): one probe per kind, run concurrently and bounded.
+        .target(name: "ServiceChecks", dependencies: [
+            "ReadinessModel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: strict),
 
         // The NOC's client of the collector API.
         .target(name: "NOCClient", dependencies: [
@@ -135,6 +140,7 @@ let package = Package(
         .testTarget(name: "AgentDaemonTests", dependencies: [
             "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
+        .testTarget(name: "ServiceChecksTests", dependencies: ["ServiceChecks", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
