@@ -231,6 +231,51 @@ import TestSupport
         }
     }
 
+    /// A server whose clock is 5 s ahead (a one-shot SNTP responder): the offset is measured, and the
+    /// evaluator turns it into CLOCK_SKEW through Report.clock.
+    @Test func skewedServerGivesClockSkew() async throws {
+        let server = try SilentSocket(udp: true)
+        let fd = server.fd
+        let responder = Thread {
+            var buffer = [UInt8](repeating: 0, count: 128)
+            var peer = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let count = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+            }
+            guard count >= 48 else { return }
+            func stamp(_ date: Date) -> [UInt8] {
+                let value = date.timeIntervalSince1970 + 2_208_988_800
+                let seconds = UInt32(truncatingIfNeeded: UInt64(value))
+                let fraction = UInt32(truncatingIfNeeded: UInt64((value - value.rounded(.down)) * 4_294_967_296))
+                return [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: seconds >> $0) } + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: fraction >> $0) }
+            }
+            let now = Date().addingTimeInterval(5)
+            var reply = [UInt8](repeating: 0, count: 48)
+            reply[0] = 0x24  // LI 0, version 4, mode 4 (server)
+            reply[1] = 2     // stratum
+            reply.replaceSubrange(24..<32, with: buffer[40..<48])
+            reply.replaceSubrange(32..<40, with: stamp(now))
+            reply.replaceSubrange(40..<48, with: stamp(now))
+            _ = withUnsafePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, length) }
+            }
+        }
+        responder.start()
+        let outcome = await check(target(.ntp, port: Int(server.port), timeout: .seconds(2)))
+        #expect(outcome.result.ok, "\(outcome)")
+        #expect(outcome.facts["stratum"] == "2")
+        let offset = try #require(outcome.clock?.offsetMilliseconds)
+        #expect(abs(offset - 5000) < 100, "\(offset)")
+
+        let site = Site(code: "00000", name: "t", type: .xa)
+        let profile = Profile(name: "t", services: [ServiceCheck(name: "t-ntp", kind: .ntp, host: "127.0.0.1")])
+        let report = Report(site: site.code, agent: AgentIdentity(version: "t", hostname: "t", bootId: "t"), seq: 1,
+                            generatedAt: Date(), services: [outcome.result], clock: outcome.clock)
+        let verdict = ReadinessEvaluator().evaluate(site: site, profile: profile, latest: report, now: Date())
+        #expect(verdict?.reasons.map(\.description) == ["CLOCK_SKEW"])
+    }
+
     @Test func silentServerIsNTPTimeout() async throws {
         let silent = try SilentSocket(udp: true)
         let outcome = await check(target(.ntp, port: Int(silent.port), timeout: .seconds(1)))
