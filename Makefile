@@ -10,7 +10,7 @@ DEB_PACKAGES += dnsmasq nginx-light chrony openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-services
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -52,8 +52,14 @@ bench-ingest: deps
 	$(SWIFT) build -c release --product sansang-collector
 	BIN=.build/release bench/ingest.sh 20 64
 
+# Service checks against Prometheus blackbox_exporter (Debian package), same local targets.
+bench-services: deps
+	@command -v prometheus-blackbox-exporter >/dev/null || { $(SUDO) apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter; }
+	$(SWIFT) build -c release --product sansang-agent
+	AGENT=.build/release/sansang-agent bench/services.sh 300
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest
+bench: bench-snmp bench-ingest bench-services
 
 clean:
 	rm -rf .build

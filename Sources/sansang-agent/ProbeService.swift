@@ -59,6 +59,9 @@ struct ProbeService: AsyncParsableCommand {
     @Option(help: "Seconds after which the check is reported as `timeout`.")
     var timeout = 10.0
 
+    @Option(name: .customLong("repeat"), help: "Benchmarking: run the check N times, one after another, and print latency percentiles and CPU time.")
+    var repetitions = 1
+
     @Flag(help: "Print the outcome as JSON.")
     var json = false
     @Option(help: "Language of the text output: vi or en.")
@@ -82,7 +85,12 @@ struct ProbeService: AsyncParsableCommand {
         options.expectBody = expectBody
         options.maxRedirects = maxRedirects
         options.count = count
-        let outcome = await ServiceRunner().run(ServiceTarget(check: check, timeout: try seconds(timeout, flag: "--timeout"), options: options))
+        let serviceTarget = ServiceTarget(check: check, timeout: try seconds(timeout, flag: "--timeout"), options: options)
+        if repetitions > 1 {
+            try await benchmark(serviceTarget)
+            return
+        }
+        let outcome = await ServiceRunner().run(serviceTarget)
         if json {
             print(String(decoding: try ReportCoding.encoder(pretty: true).encode(outcome), as: UTF8.self))
         } else {
@@ -97,6 +105,32 @@ struct ProbeService: AsyncParsableCommand {
             for (key, value) in outcome.facts.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
         }
         if !outcome.result.ok { throw ExitCode(1) }
+    }
+
+    /// `--repeat N`: one line of figures for bench/services.sh (CPU of this process only, over the N checks).
+    private func benchmark(_ target: ServiceTarget) async throws {
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let runner = ServiceRunner()
+        _ = await runner.run(target)  // warm-up: event loop threads, TLS context
+        var latencies: [Double] = []
+        var failures: [String: Int] = [:]
+        let cpuBefore = cpuSeconds()
+        for _ in 0..<repetitions {
+            let outcome = await runner.run(target)
+            latencies.append(outcome.result.totalMilliseconds ?? 0)
+            if let reason = outcome.result.reason { failures[reason, default: 0] += 1 }
+        }
+        let cpu = cpuSeconds() - cpuBefore
+        latencies.sort()
+        func percentile(_ p: Int) -> Double { latencies[min(latencies.count - 1, latencies.count * p / 100)] }
+        print(String(format: "checks %d failed %d cpu_s %.3f checks_per_cpu_s %.1f p50_ms %.3f p99_ms %.3f",
+                     repetitions, failures.values.reduce(0, +), cpu, Double(repetitions) / max(cpu, 1e-6), percentile(50), percentile(99))
+              + (failures.isEmpty ? "" : " reasons " + failures.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")))
+        if !failures.isEmpty { throw ExitCode(1) }
     }
 
     private func lookUp(_ name: String) throws -> ServiceCheck {
