@@ -51,7 +51,7 @@ public struct HTTPProbe: ServiceProbe {
             } catch {
                 m.phase("transfer")
                 m.facts["error"] = "\(error)"
-                return m.finish(reason: ContinuousClock.now >= deadline ? "http_timeout" : "http_error")
+                return m.finish(reason: reached(deadline) ? "http_timeout" : "http_error")
             }
             m.phase("first_byte", at: response.firstByte)
             m.phase("transfer", at: response.end)

@@ -7,6 +7,9 @@ import ReadinessModel
 public struct ServiceRunner: Sendable {
     public var maxInFlight: Int
 
+    /// How long after a check's timeout the runner stops waiting for it.
+    public static let grace: Duration = .seconds(2)
+
     public init(maxInFlight: Int = 16) {
         self.maxInFlight = max(1, maxInFlight)
     }
@@ -43,23 +46,29 @@ public struct ServiceRunner: Sendable {
 
     /// One target, bounded by its timeout.
     public func run(_ target: ServiceTarget) async -> ServiceOutcome {
-        let deadline = ContinuousClock.now + target.timeout
-        // Probes stop a little earlier, so that their own reason (dns_timeout, connect_timeout, …) is the one
-        // reported; the runner's `timeout` is the backstop for a probe stuck past its deadline.
-        let probeDeadline = deadline - min(target.timeout / 10, .milliseconds(250))
-        let probe = Self.probe(for: target.check.kind)
+        await run(target, probe: Self.probe(for: target.check.kind))
+    }
+
+    /// One target with a given probe (tests use probes that misbehave).
+    public func run(_ target: ServiceTarget, probe: any ServiceProbe) async -> ServiceOutcome {
+        // The probe gives up at its timeout with its own reason (dns_timeout, connect_timeout, …); the runner stops
+        // waiting for it `grace` later and reports `timeout` — the backstop for a probe stuck past its deadline.
+        let probeDeadline = ContinuousClock.now + target.timeout
+        let deadline = probeDeadline + Self.grace
         let started = Date()
         return await withCheckedContinuation { continuation in
             let first = FirstWins(continuation)
-            let work = Task { first.resume(await probe.run(target, deadline: probeDeadline)) }
-            Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                work.cancel()
+            let backstop = Task {
+                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
                 var timedOut = Measurement(target)
                 timedOut.facts["timeout_ms"] = String(Int(target.timeout.milliseconds))
                 var outcome = timedOut.finish(reason: "timeout")
                 outcome.result.checkedAt = started
                 first.resume(outcome)
+            }
+            Task {
+                first.resume(await probe.run(target, deadline: probeDeadline))
+                backstop.cancel()
             }
         }
     }

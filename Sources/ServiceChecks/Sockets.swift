@@ -124,3 +124,8 @@ func splitHostPort(_ text: String, defaultPort: Int) -> (String, Int) {
     if parts.count == 2, let port = Int(parts[1]) { return (String(parts[0]), port) }
     return (text, defaultPort)
 }
+
+/// Whether `deadline` has come, give or take the millisecond rounding of the timer that closed the channel.
+func reached(_ deadline: ContinuousClock.Instant) -> Bool {
+    ContinuousClock.now + .milliseconds(20) >= deadline
+}

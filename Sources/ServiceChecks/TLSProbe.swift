@@ -46,7 +46,7 @@ enum TLSStep {
         } catch {
             m.phase("tls")
             channel.close(promise: nil)
-            if ContinuousClock.now >= deadline { return ("tls_timeout", nil) }
+            if reached(deadline) { return ("tls_timeout", nil) }
             m.facts["error"] = "\(error)"
             let (reason, facts) = await Connection.diagnose(address, port: port, serverName: serverName, caFile: caFile, deadline: deadline)
             if let facts { record(facts, into: &m) }

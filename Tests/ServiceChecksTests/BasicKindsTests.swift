@@ -99,22 +99,35 @@ import TestSupport
         var hangsLonger = hanging
         hangsLonger.check.name = "hangs"
         hangsLonger.timeout = .seconds(3)
-        let started = ContinuousClock.now
         let outcomes = await ServiceRunner(maxInFlight: 4).run([hangsLonger, target(.tcp, port: Int(port)), hanging])
-        let elapsed = ContinuousClock.now - started
         #expect(outcomes.map(\.result.reason) == ["dns_timeout", "connect_refused", "dns_timeout"])
-        #expect(outcomes[1].result.totalMilliseconds! < 500)
-        #expect(elapsed < .milliseconds(3800), "checks ran one after another: \(elapsed)")
+        // All three started together (one after another, the refused check would start ≥ 3 s after the first);
+        // wall-clock bounds are left out: under the full parallel test run the machine's 2 cores are saturated.
+        let starts = outcomes.map(\.result.checkedAt.timeIntervalSinceReferenceDate)
+        #expect(starts.max()! - starts.min()! < 2, "checks ran one after another: \(starts)")
+        #expect(outcomes[0].result.totalMilliseconds! >= 2900)
     }
 
-    @Test func runnerTimeoutCutsAProbeShort() async throws {
+    /// The probe's own reason at its timeout, not the runner's backstop.
+    @Test func probeReportsItsOwnTimeout() async throws {
         let silent = try SilentSocket(udp: true)
-        // The probe's own wait would be longer (a 20 s timeout); the runner's bound is what the caller gets.
-        var t = target(.ntp, port: Int(silent.port), timeout: .milliseconds(300))
-        t.timeout = .milliseconds(300)
-        let outcome = await check(t)
+        let outcome = await check(target(.ntp, port: Int(silent.port), timeout: .milliseconds(300)))
         #expect(outcome.result.reason == "ntp_timeout")
-        #expect(outcome.result.totalMilliseconds! < 1000)
+    }
+
+    /// A probe that ignores its deadline is abandoned `grace` after the timeout and reported `timeout`.
+    @Test func runnerAbandonsAProbeStuckPastItsDeadline() async throws {
+        struct Stuck: ServiceProbe {
+            func run(_ target: ServiceTarget, deadline: ContinuousClock.Instant) async -> ServiceOutcome {
+                try? await Task.sleep(for: .seconds(30))  // ignores its deadline
+                return ServiceOutcome(result: ServiceResult(name: "stuck", kind: .tcp, ok: true, checkedAt: Date()))
+            }
+        }
+        let started = ContinuousClock.now
+        let outcome = await ServiceRunner().run(target(.tcp, timeout: .milliseconds(100)), probe: Stuck())
+        #expect(outcome.result.reason == "timeout")
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(outcome.facts["timeout_ms"] == "100")
     }
 
     @Test func inFlightIsBounded() async throws {
@@ -122,7 +135,7 @@ import TestSupport
         let targets = (0..<4).map { _ in target(.ntp, port: Int(silent.port), timeout: .milliseconds(400)) }
         let started = ContinuousClock.now
         _ = await ServiceRunner(maxInFlight: 2).run(targets)
-        #expect(ContinuousClock.now - started >= .milliseconds(700), "4 checks of ~360 ms, 2 at a time")
+        #expect(ContinuousClock.now - started >= .milliseconds(790), "4 checks of 400 ms, 2 at a time")
     }
 }
 
