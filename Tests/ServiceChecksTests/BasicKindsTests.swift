@@ -55,7 +55,7 @@ import TestSupport
             check: ServiceCheck(name: "dropped", kind: .tcp, host: "\(lab.prefix).2", port: 9), timeout: .seconds(2)))
         #expect(!outcome.result.ok)
         #expect(outcome.result.reason == "connect_timeout", "\(outcome)")
-        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(ContinuousClock.now - started < .seconds(20), "not the kernel's 2-minute SYN retries")
     }
 
     @Test func absentNeighbourIsUnreachable() async throws {
