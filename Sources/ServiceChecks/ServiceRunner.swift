@@ -7,11 +7,12 @@ import ReadinessModel
 public struct ServiceRunner: Sendable {
     public var maxInFlight: Int
 
-    /// How long after a check's timeout the runner stops waiting for it.
-    public static let grace: Duration = .seconds(2)
+    /// How long after a check's timeout the runner stops waiting for it (a probe stuck past its deadline).
+    public var grace: Duration
 
-    public init(maxInFlight: Int = 16) {
+    public init(maxInFlight: Int = 16, grace: Duration = .seconds(2)) {
         self.maxInFlight = max(1, maxInFlight)
+        self.grace = grace
     }
 
     public static func probe(for kind: ServiceKind) -> any ServiceProbe {
@@ -54,7 +55,7 @@ public struct ServiceRunner: Sendable {
         // The probe gives up at its timeout with its own reason (dns_timeout, connect_timeout, …); the runner stops
         // waiting for it `grace` later and reports `timeout` — the backstop for a probe stuck past its deadline.
         let probeDeadline = ContinuousClock.now + target.timeout
-        let deadline = probeDeadline + Self.grace
+        let deadline = probeDeadline + grace
         let started = Date()
         return await withCheckedContinuation { continuation in
             let first = FirstWins(continuation)

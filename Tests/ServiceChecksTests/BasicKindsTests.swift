@@ -51,7 +51,7 @@ import TestSupport
         let lab = try Lab()
         _ = try lab.namespace.run(["ip", "route", "add", "blackhole", "\(lab.prefix).1/32"])
         let started = ContinuousClock.now
-        let outcome = await ServiceRunner().run(ServiceTarget(
+        let outcome = await patientRunner.run(ServiceTarget(
             check: ServiceCheck(name: "dropped", kind: .tcp, host: "\(lab.prefix).2", port: 9), timeout: .seconds(2)))
         #expect(!outcome.result.ok)
         #expect(outcome.result.reason == "connect_timeout", "\(outcome)")
@@ -99,7 +99,7 @@ import TestSupport
         var hangsLonger = hanging
         hangsLonger.check.name = "hangs"
         hangsLonger.timeout = .seconds(3)
-        let outcomes = await ServiceRunner(maxInFlight: 4).run([hangsLonger, target(.tcp, port: Int(port)), hanging])
+        let outcomes = await ServiceRunner(maxInFlight: 4, grace: .seconds(30)).run([hangsLonger, target(.tcp, port: Int(port)), hanging])
         #expect(outcomes.map(\.result.reason) == ["dns_timeout", "connect_refused", "dns_timeout"])
         // All three started together (one after another, the refused check would start ≥ 3 s after the first);
         // wall-clock bounds are left out: under the full parallel test run the machine's 2 cores are saturated.
@@ -124,7 +124,7 @@ import TestSupport
             }
         }
         let started = ContinuousClock.now
-        let outcome = await ServiceRunner().run(target(.tcp, timeout: .milliseconds(100)), probe: Stuck())
+        let outcome = await ServiceRunner(grace: .milliseconds(500)).run(target(.tcp, timeout: .milliseconds(100)), probe: Stuck())
         #expect(outcome.result.reason == "timeout")
         #expect(ContinuousClock.now - started < .seconds(20))
         #expect(outcome.facts["timeout_ms"] == "100")

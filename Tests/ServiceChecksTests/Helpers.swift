@@ -11,7 +11,11 @@ func target(_ kind: ServiceKind, _ host: String = "127.0.0.1", port: Int? = nil,
                          timeout: timeout, options: options)
 }
 
-func check(_ target: ServiceTarget) async -> ServiceOutcome { await ServiceRunner().run(target) }
+/// A generous backstop: these tests assert the probes' own reasons, and the full parallel test run can stall the
+/// machine for seconds (the backstop itself is tested with a stuck probe).
+let patientRunner = ServiceRunner(grace: .seconds(30))
+
+func check(_ target: ServiceTarget) async -> ServiceOutcome { await patientRunner.run(target) }
 
 /// A socket bound on 127.0.0.1 that is never read (UDP: queries are never answered; TCP: listening, never accepting).
 final class SilentSocket: @unchecked Sendable {
