@@ -5,10 +5,12 @@ SWIFT ?= swift
 DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2 iperf3
 # The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
 DEB_PACKAGES += curl python3-pip systemd
+# The service checks' tests: real DNS, HTTPS and NTP servers on loopback, and openssl for their certificates.
+DEB_PACKAGES += dnsmasq nginx-light chrony openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -56,8 +58,14 @@ bench-throughput: deps
 	AGENT=.build/release/sansang-agent bench/throughput.sh 5 5 1 131072
 	AGENT=.build/release/sansang-agent bench/throughput.sh 5 5 4 131072
 
+# Service checks against Prometheus blackbox_exporter (Debian package), same local targets.
+bench-services: deps
+	@command -v prometheus-blackbox-exporter >/dev/null || { $(SUDO) apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter; }
+	$(SWIFT) build -c release --product sansang-agent
+	AGENT=.build/release/sansang-agent bench/services.sh 300
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput
+bench: bench-snmp bench-ingest bench-throughput bench-services
 
 clean:
 	rm -rf .build

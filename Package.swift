@@ -59,7 +59,12 @@ let package = Package(
 
         // The agent's evidence gatherers, and the field check that combines them.
         .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
-        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation"], swiftSettings: strict),
+        .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation", "ServiceChecks"], swiftSettings: strict),
+        // Service checks (dns, tcp, tls, http/https, icmp, ntp): one probe per kind, run concurrently and bounded.
+        .target(name: "ServiceChecks", dependencies: [
+            "ReadinessModel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: strict),
 
         // iperf3-protocol throughput client (blocking sockets on dedicated threads) and its window policy.
         .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo"], swiftSettings: strict),
@@ -111,7 +116,7 @@ let package = Package(
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "AgentDaemon", "Spool", "Throughput",
+            "AgentDaemon", "Spool", "Throughput", "ServiceChecks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
@@ -140,7 +145,8 @@ let package = Package(
         .testTarget(name: "AgentDaemonTests", dependencies: [
             "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
-        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ServiceChecksTests", dependencies: ["ServiceChecks", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ServiceChecks", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
             "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,6 +1,7 @@
 import AgentProbes
 import Foundation
 import ReadinessModel
+import ServiceChecks
 
 /// `sansang-agent check`: every check once, one report, one verdict — for a field technician on the spot.
 public struct FieldCheck: Sendable {
@@ -9,15 +10,24 @@ public struct FieldCheck: Sendable {
         public var site: Site
         public var profile: Profile
         public var evidence: LinkEvidenceGatherer.Configuration
+        /// Run the profile's service checks (false: list them as not run).
+        public var runServices: Bool
+        /// Limit for each service check, and how many run at once.
+        public var serviceTimeout: Duration
+        public var serviceConcurrency: Int
 
         public init(
             site: Site = Site(code: "00000", name: "this host", type: .xa),
             profile: Profile = FieldCheck.builtInProfile,
-            evidence: LinkEvidenceGatherer.Configuration = LinkEvidenceGatherer.Configuration()
+            evidence: LinkEvidenceGatherer.Configuration = LinkEvidenceGatherer.Configuration(),
+            runServices: Bool = true, serviceTimeout: Duration = .seconds(10), serviceConcurrency: Int = 16
         ) {
             self.site = site
             self.profile = profile
             self.evidence = evidence
+            self.runServices = runServices
+            self.serviceTimeout = serviceTimeout
+            self.serviceConcurrency = serviceConcurrency
         }
     }
 
@@ -35,17 +45,23 @@ public struct FieldCheck: Sendable {
     public func run(now: Date = Date()) async -> FieldCheckResult {
         let gatherer = LinkEvidenceGatherer(configuration: configuration.evidence)
         let profile = configuration.profile.applying(configuration.site.overrides)
-        let evidence = await gatherer.gather(profile: profile)
+        // Links and services at the same time: a slow service never holds up the link evidence, nor the reverse.
+        let targets = configuration.runServices
+            ? profile.services.map { ServiceTarget(check: $0, timeout: configuration.serviceTimeout) } : []
+        async let gathered = gatherer.gather(profile: profile)
+        async let checked = ServiceRunner(maxInFlight: configuration.serviceConcurrency).run(targets)
+        let (evidence, services) = await (gathered, checked)
         let report = Report(
             site: configuration.site.code, agent: AgentIdentity.current(), seq: 0, generatedAt: now,
-            links: evidence.links, services: [])
+            links: evidence.links, services: services.map(\.result), clock: services.lazy.compactMap(\.clock).first)
         let verdict = ReadinessEvaluator().evaluate(
             site: configuration.site, profile: configuration.profile, latest: report, now: now)
         let nic = gatherer.nicProbe
         let interfaces = ((try? nic.interfaces()) ?? []).compactMap { try? nic.evidence(interface: $0) }
         return FieldCheckResult(
             site: configuration.site, profile: profile, uplink: evidence.uplink, report: report, verdict: verdict,
-            interfaces: interfaces, notConfigured: evidence.notConfigured)
+            interfaces: interfaces, services: services,
+            notConfigured: configuration.runServices ? evidence.notConfigured.filter { !$0.hasPrefix("service:") } : evidence.notConfigured)
     }
 }
 
@@ -58,11 +74,13 @@ public struct FieldCheckResult: Sendable, Codable {
     /// Nil only for a site without an office, which is never evaluated.
     public var verdict: SiteVerdict?
     public var interfaces: [NICEvidence]
-    /// Checks the profile asks for that this agent does not run yet, as "kind:name".
+    /// Every service check with its facts (the report carries the results only).
+    public var services: [ServiceOutcome]
+    /// Checks the profile asks for that this agent did not run, as "kind:name".
     public var notConfigured: [String]
 
     enum CodingKeys: String, CodingKey {
-        case site, profile, uplink, report, verdict, interfaces
+        case site, profile, uplink, report, verdict, interfaces, services
         case notConfigured = "not_configured"
     }
 

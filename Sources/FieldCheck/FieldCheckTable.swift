@@ -1,6 +1,7 @@
 import AgentProbes
 import Presentation
 import ReadinessModel
+import ServiceChecks
 
 /// The field technician's view of a `FieldCheckResult`: short tables, the verdict, the reasons.
 public struct FieldCheckTable: Sendable {
@@ -41,11 +42,15 @@ public struct FieldCheckTable: Sendable {
             out.append("")
         }
 
-        let services = result.notConfigured.filter { $0.hasPrefix("service:") }.map { String($0.dropFirst("service:".count)) }
-        if !services.isEmpty {
-            out.append(t("DỊCH VỤ", "SERVICES") + " (\(services.count)): "
-                + t("chưa cấu hình kiểm tra trong bản này", "checks not configured in this build") + ":")
-            out.append("  " + services.joined(separator: ", "))
+        if !result.services.isEmpty {
+            out += services(result)
+            out.append("")
+        }
+        let notRunServices = result.notConfigured.filter { $0.hasPrefix("service:") }.map { String($0.dropFirst("service:".count)) }
+        if !notRunServices.isEmpty {
+            out.append(t("DỊCH VỤ", "SERVICES") + " (\(notRunServices.count)): "
+                + t("không chạy (--skip-services)", "not run (--skip-services)") + ":")
+            out.append("  " + notRunServices.joined(separator: ", "))
             out.append("")
         }
 
@@ -79,10 +84,44 @@ public struct FieldCheckTable: Sendable {
         }
         let skipped = reasons.count { $0.code == .noData && notRun.contains($0.subject ?? "") }
         if skipped > 0 {
-            out.append("  NO_DATA ×\(skipped): " + t("các kiểm tra chưa cấu hình trong bản này (xem trên)",
-                                                      "checks not configured in this build (see above)"))
+            out.append("  NO_DATA ×\(skipped): " + t("các kiểm tra chưa cấu hình hoặc không chạy (xem trên)",
+                                                      "checks not configured or not run (see above)"))
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per service check: kind, target, result (ok or the machine reason), total and per-phase times, facts.
+    private func services(_ result: FieldCheckResult) -> [String] {
+        let t = language.pick
+        var table = TextTable(header: [t("Dịch vụ", "Service"), t("Loại", "Kind"), t("Đích", "Target"), t("Kết quả", "Result"),
+                                       t("Tổng", "Total"), t("Các pha (ms)", "Phases (ms)"), t("Chi tiết", "Details")])
+        for outcome in result.services {
+            let r = outcome.result
+            let check = result.profile.services.first { $0.name == r.name }
+            let target = check.map { c in c.host + (c.port.map { ":\($0)" } ?? "") + (c.path ?? "") } ?? "—"
+            let phases = ["resolve", "connect", "tls", "first_byte", "transfer", "exchange", "echo"].compactMap { name in
+                r.phases[name].map { "\(name) \(Self.milliseconds($0))" }
+            }.joined(separator: ", ")
+            var details: [String] = []
+            if let days = r.certificateDaysLeft { details.append(t("chứng thư còn \(days) ngày", "cert \(days) days left")) }
+            if let loss = r.lossPercent { details.append(t("mất \(Self.milliseconds(loss)) %", "loss \(Self.milliseconds(loss)) %")) }
+            for key in ["status", "rcode", "answers", "tls_version", "rtt_avg_ms", "offset_ms", "stratum", "error"] {
+                if let value = outcome.facts[key] { details.append("\(key)=\(value)") }
+            }
+            table.rows.append([
+                r.name, r.kind.rawValue, target,
+                r.ok ? t("đạt", "ok") : (r.reason ?? t("lỗi", "failed")),
+                r.totalMilliseconds.map { Self.milliseconds($0) + " ms" } ?? "—",
+                phases.isEmpty ? "—" : phases,
+                details.joined(separator: " "),
+            ])
+        }
+        return [t("DỊCH VỤ", "SERVICES") + " (\(result.services.count))"] + table.lines()
+    }
+
+    /// "12.3", "850", "1 234": a short millisecond figure.
+    static func milliseconds(_ value: Double) -> String {
+        value >= 100 ? String(Int(value.rounded())) : String(format: "%.1f", value)
     }
 
     /// Each source of a link's speed evidence with its details, which reading was trusted and why, and traffic.

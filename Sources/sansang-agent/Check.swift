@@ -26,6 +26,9 @@ struct Check: AsyncParsableCommand {
             Speed evidence of the LAN comes from four sources read at the same time: the uplink NIC, the LLDP \
             neighbour (listening --lldp-wait seconds), the switch port over SNMP (--switch), and passive traffic \
             on the uplink over the same window. A source that cannot be read is unknown, never 0.
+
+            The profile's service checks (dns, tcp, tls, http/https, icmp, ntp) run at the same time, each \
+            bounded by --service-timeout; the table shows each one's result or reason and its phase timings.
             """)
 
     @Option(help: "Inventory file or directory, for the site and its profile. Without it: the built-in LAN check.")
@@ -48,6 +51,12 @@ struct Check: AsyncParsableCommand {
     @Option(name: .customLong("source-timeout"), help: "Seconds after which a source that has not answered is reported unknown.")
     var sourceTimeout = 20.0
 
+    @Flag(name: .customLong("skip-services"), help: "Do not run the profile's service checks (they are listed as not run).")
+    var skipServices = false
+
+    @Option(name: .customLong("service-timeout"), help: "Seconds after which a service check that has not finished is reported as `timeout`.")
+    var serviceTimeout = 10.0
+
     @Flag(help: "Print the full result as JSON.")
     var json = false
 
@@ -59,7 +68,8 @@ struct Check: AsyncParsableCommand {
         var configuration = FieldCheck.Configuration(evidence: .init(
             uplink: uplink, upstreamSwitch: try switchOptions.configuration(), lldp: .init(wait: wait),
             sourceTimeout: try seconds(sourceTimeout, flag: "--source-timeout"),
-            traffic: wait >= .seconds(1) ? TrafficMeter.Configuration(window: wait) : nil))
+            traffic: wait >= .seconds(1) ? TrafficMeter.Configuration(window: wait) : nil),
+            runServices: !skipServices, serviceTimeout: try seconds(serviceTimeout, flag: "--service-timeout"))
         if let inventory {
             let loaded: Inventory
             do {

@@ -8,7 +8,7 @@ import ReadinessModel
 
 struct Probe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read one source of speed evidence once, for debugging.",
+        abstract: "Read one source of speed evidence, or run one service check, once, for debugging.",
         discussion: """
             Exit codes: 0 the source was read, 1 it could not be read (the reason is printed), 2 usage or \
             configuration error.
@@ -19,8 +19,9 @@ struct Probe: AsyncParsableCommand {
               sansang-agent probe switch --switch udp:10.0.0.2:161 --v3-user sansang --auth-passphrase … --privacy-passphrase …
               sansang-agent probe traffic --seconds 10 --json
               sansang-agent probe throughput --server 10.1.2.3:5201 --reverse
+              sansang-agent probe service --kind tcp --target 10.0.0.1:443
             """,
-        subcommands: [Link.self, LLDPNeighbours.self, SwitchPort.self, Traffic.self, ProbeThroughput.self])
+        subcommands: [Link.self, LLDPNeighbours.self, SwitchPort.self, Traffic.self, ProbeThroughput.self, ProbeService.self])
 
     struct Common: ParsableArguments {
         @Option(help: "The uplink interface, or `auto` for the interface of the default route.")

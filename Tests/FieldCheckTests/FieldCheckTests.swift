@@ -47,33 +47,65 @@ import TestSupport
         #expect(result.exitCode == 3)
     }
 
-    @Test func checksThisBuildCannotRunAreListedAsNotConfigured() async throws {
+    /// Service checks run (only ever against loopback here): a closed port is SERVICE_DOWN with its reason and
+    /// phase timings in the table; the WAN throughput test is still not configured in this build.
+    @Test func servicesRunAndShowReasonsAndPhases() async throws {
         let pair = try LocalVethPair()
+        let closed = Int(try freeLoopbackPort(udp: false))
         let profile = Profile(
             name: "office",
             links: [LinkTarget(role: .lan, targetMbps: 10_000), LinkTarget(role: .wan, targetMbps: 200)],
-            services: [ServiceCheck(name: "vneid", kind: .https, host: "vneid.gov.vn")])
+            services: [ServiceCheck(name: "portal", kind: .tcp, host: "127.0.0.1", port: closed),
+                       ServiceCheck(name: "resolver", kind: .dns, host: "localhost", required: false)])
         let result = await check(uplink: pair.name, profile: profile)
-        #expect(result.notConfigured == ["throughput:wan", "service:vneid"])
-        #expect(result.verdict?.state == .unknown)
-        #expect(Set(result.verdict?.reasons.map(\.description) ?? []) == ["NO_DATA:wan", "NO_DATA:vneid"])
+        #expect(result.notConfigured == ["throughput:wan"])
+        #expect(result.report.services.map(\.name) == ["portal", "resolver"])
+        #expect(result.report.service("portal")?.reason == "connect_refused")
+        #expect(result.report.service("resolver")?.ok == true)
+        #expect(result.services.count == 2)
+        #expect(result.verdict?.state == .notReady)
+        #expect(Set(result.verdict?.reasons.map(\.description) ?? []) == ["NO_DATA:wan", "SERVICE_DOWN:portal"])
 
+        let english = FieldCheckTable(language: .en).render(result)
+        #expect(english.contains("SERVICES (2)"))
+        #expect(english.contains("connect_refused"))
+        #expect(english.contains("127.0.0.1:\(closed)"))
+        #expect(english.contains("resolve "))
+        #expect(english.contains("connect "))
+        #expect(english.contains("NOT READY (CRITICAL) — exit code 2"))
+        #expect(english.contains("not configured"))  // the WAN throughput column
         let vietnamese = FieldCheckTable(language: .vi).render(result)
-        #expect(vietnamese.contains("chưa cấu hình"))
+        #expect(vietnamese.contains("DỊCH VỤ (2)"))
+        #expect(vietnamese == vietnamese.precomposedStringWithCanonicalMapping, "Vietnamese output is NFC")
+    }
+
+    @Test func skippedServicesAreListedAsNotRun() async throws {
+        let pair = try LocalVethPair()
+        let profile = Profile(
+            name: "office", links: [LinkTarget(role: .lan, targetMbps: 10_000)],
+            services: [ServiceCheck(name: "vneid", kind: .https, host: "vneid.gov.vn")])
+        let result = await FieldCheck(configuration: .init(
+            profile: profile, evidence: .init(uplink: pair.name, lldp: .init(wait: .seconds(1))), runServices: false)).run()
+        #expect(result.notConfigured == ["service:vneid"])
+        #expect(result.report.services.isEmpty)
+        #expect(result.verdict?.state == .unknown)
+        #expect(result.verdict?.reasons.map(\.description).contains("NO_DATA:vneid") == true)
+        let english = FieldCheckTable(language: .en).render(result)
+        #expect(english.contains("not run (--skip-services)"))
+        #expect(english.contains("UNKNOWN — exit code 3"))
+        let vietnamese = FieldCheckTable(language: .vi).render(result)
+        #expect(vietnamese.contains("không chạy"))
         #expect(vietnamese.contains("KHÔNG RÕ (UNKNOWN) — mã thoát 3"))
         #expect(vietnamese.contains("\(pair.name) *"))
-        #expect(vietnamese == vietnamese.precomposedStringWithCanonicalMapping, "Vietnamese output is NFC")
-        let english = FieldCheckTable(language: .en).render(result)
-        #expect(english.contains("UNKNOWN — exit code 3"))
-        #expect(english.contains("not configured"))
     }
 }
 
 /// `sansang-agent check` as a field technician runs it: exit codes, JSON, configuration errors.
 @Suite struct SansangAgentCheckCommandTests {
     @Test func checkAgainstTheExampleInventoryPrintsJSON() throws {
-        let run = try runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "20242", "--json"])
-        // Services and the WAN test are not run by this build, so the honest verdict is UNKNOWN (3).
+        // --skip-services: tests never contact the real e-government hosts of the example profiles.
+        let run = try runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "20242", "--json", "--skip-services"])
+        // Services are skipped and the WAN test is not built yet, so the honest verdict is UNKNOWN (3).
         #expect(run.status == 3, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect((json["site"] as? [String: Any])?["name"] as? String == "Phường Hải Châu")
@@ -84,7 +116,7 @@ import TestSupport
     }
 
     @Test func unknownSiteIsAConfigurationError() throws {
-        let run = try runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "99999"])
+        let run = try runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "99999", "--skip-services"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("site 99999 is not in inventory"))
     }
@@ -92,11 +124,39 @@ import TestSupport
     @Test func usageErrorsExit2() throws {
         #expect(try runProgram("sansang-agent", ["check", "--lang", "fr"]).status == 2)
         #expect(try runProgram("sansang-agent", ["check", "--site", "20242"]).status == 2)
+        #expect(try runProgram("sansang-agent", ["probe", "service"]).status == 2)
+        #expect(try runProgram("sansang-agent", ["probe", "service", "--kind", "tcp", "--target", "127.0.0.1:99999"]).status == 2)
     }
 
     @Test func helpHasAnExample() throws {
         let run = try runProgram("sansang-agent", ["check", "--help"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("sansang-agent check --inventory inventory --site 20242"))
+    }
+}
+
+/// `sansang-agent probe service`, against loopback only.
+@Suite struct SansangAgentProbeServiceTests {
+    @Test func closedPortExitsOneWithTheReasonInJSON() throws {
+        let port = try freeLoopbackPort(udp: false)
+        let run = try runProgram("sansang-agent", ["probe", "service", "--kind", "tcp", "--target", "127.0.0.1:\(port)", "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let result = try #require(json["result"] as? [String: Any])
+        #expect(result["reason"] as? String == "connect_refused")
+        #expect((result["phases"] as? [String: Any])?["connect"] != nil)
+    }
+
+    @Test func loopbackPingPassesInText() throws {
+        let run = try runProgram("sansang-agent", ["probe", "service", "--kind", "icmp", "--target", "127.0.0.1", "--count", "2", "--lang", "en"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("icmp:127.0.0.1 (icmp 127.0.0.1): ok"))
+        #expect(run.stdout.contains("loss_percent: 0.0"))
+    }
+
+    @Test func unknownProfileServiceIsAConfigurationError() throws {
+        let run = try runProgram("sansang-agent", ["probe", "service", "no-such-service", "--inventory", "inventory", "--site", "20242"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("has no service no-such-service"))
     }
 }

@@ -1,0 +1,239 @@
+import Foundation
+import ReadinessModel
+import ServiceChecks
+import Testing
+import TestSupport
+
+/// nginx on loopback high ports, one server per certificate the test makes with openssl: valid from a test CA,
+/// expired, not yet valid, wrong hostname, self-signed, expiring in 3 days; and endpoints that are slow, loop,
+/// fail with 500, or are too big. The checks connect to 127.0.0.1 and send/verify the name portal.sansang.test.
+@Suite(.serialized) struct HTTPSCheckTests {
+    static let name = "portal.sansang.test"
+
+    enum Server: String, CaseIterable {
+        case valid, expired, notYetValid, wrongName, selfSigned, expiring, plain
+    }
+
+    final class Lab: @unchecked Sendable {
+        let directory: URL
+        var ports: [Server: Int] = [:]
+        var nginx: Daemon?
+        var caFile: String { directory.appendingPathComponent("ca.pem").path }
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-https-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("newcerts"), withIntermediateDirectories: true)
+            try makeCertificates()
+            try start()
+        }
+
+        deinit {
+            nginx?.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+        func openssl(_ arguments: [String]) throws { _ = try run(["openssl"] + arguments) }
+
+        static func stamp(days: Double) -> String {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMddHHmmss'Z'"
+            return formatter.string(from: Date().addingTimeInterval(days * 86_400))
+        }
+
+        func makeCertificates() throws {
+            let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+            try openssl(["req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
+                                               "-subj", "/CN=Sansang Test CA"])
+            try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
+            try "1000\n".write(toFile: path("serial"), atomically: true, encoding: .utf8)
+            try """
+                [ca]
+                default_ca = test
+                [test]
+                database = \(path("index.txt"))
+                new_certs_dir = \(path("newcerts"))
+                certificate = \(path("ca.pem"))
+                private_key = \(path("ca.key"))
+                serial = \(path("serial"))
+                default_md = sha256
+                policy = anything
+                unique_subject = no
+                [anything]
+                commonName = supplied
+                """.write(toFile: path("ca.cnf"), atomically: true, encoding: .utf8)
+            try openssl(["req"] + ec + ["-keyout", path("leaf.key"), "-out", path("leaf.csr"), "-subj", "/CN=\(HTTPSCheckTests.name)"])
+            func leaf(_ server: Server, from: Double, to: Double, san: String = HTTPSCheckTests.name) throws {
+                try "subjectAltName = DNS:\(san)\n".write(toFile: path("\(server).ext"), atomically: true, encoding: .utf8)
+                try openssl(["ca", "-batch", "-notext", "-config", path("ca.cnf"), "-in", path("leaf.csr"), "-out", path("\(server).pem"),
+                             "-startdate", Self.stamp(days: from), "-enddate", Self.stamp(days: to), "-extfile", path("\(server).ext")])
+            }
+            try leaf(.valid, from: -1, to: 90)
+            try leaf(.expired, from: -30, to: -1)
+            try leaf(.notYetValid, from: 10, to: 100)
+            try leaf(.wrongName, from: -1, to: 90, san: "other.sansang.test")
+            try leaf(.expiring, from: -1, to: 3)
+            try openssl(["req", "-x509"] + ec + ["-keyout", path("selfSigned.key"), "-out", path("selfSigned.pem"), "-days", "30",
+                                               "-subj", "/CN=\(HTTPSCheckTests.name)", "-addext", "subjectAltName=DNS:\(HTTPSCheckTests.name)"])
+            try Data(repeating: UInt8(ascii: "x"), count: 40_000).write(to: directory.appendingPathComponent("big.bin"))
+        }
+
+        func start() throws {
+            var servers = ""
+            for server in Server.allCases {
+                let port = Int(try freeLoopbackPort(udp: false))
+                ports[server] = port
+                let tls = server == .plain ? "" : """
+                    ssl_certificate \(path("\(server).pem"));
+                    ssl_certificate_key \(path(server == .selfSigned ? "selfSigned.key" : "leaf.key"));
+                    """
+                servers += """
+                    server {
+                        listen 127.0.0.1:\(port)\(server == .plain ? "" : " ssl");
+                        \(tls)
+                        location = / { return 200 "sansang portal OK\\n"; }
+                        location = /error { return 500 "boom\\n"; }
+                        location = /loop { return 302 /loop2; }
+                        location = /loop2 { return 302 /loop; }
+                        location = /moved { return 301 /; }
+                        location = /slow { root \(directory.path); try_files /big.bin =404; limit_rate 20k; }
+                        location = /big { root \(directory.path); try_files /big.bin =404; }
+                    }
+
+                    """
+            }
+            let temp = path("tmp")
+            try """
+                daemon off;
+                master_process off;
+                pid \(path("nginx.pid"));
+                error_log \(path("error.log")) warn;
+                events {}
+                http {
+                    access_log off;
+                    default_type text/plain;
+                    absolute_redirect off;
+                    client_body_temp_path \(temp);
+                    proxy_temp_path \(temp);
+                    fastcgi_temp_path \(temp);
+                    uwsgi_temp_path \(temp);
+                    scgi_temp_path \(temp);
+                \(servers)
+                }
+                """.write(toFile: path("nginx.conf"), atomically: true, encoding: .utf8)
+            nginx = try Daemon([try resolveExecutable("nginx"), "-c", path("nginx.conf"), "-p", directory.path],
+                               log: directory.appendingPathComponent("nginx.log"))
+            let port = UInt16(ports[.plain]!)
+            try waitUntil(timeout: 10, "nginx listening") {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(fd) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                address.sin_port = port.bigEndian
+                return withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+                }
+            }
+        }
+
+        func target(_ kind: ServiceKind, _ server: Server, path: String? = nil, trustTestCA: Bool = true,
+                    _ configure: (inout ServiceTarget.Options) -> Void = { _ in }) -> ServiceTarget {
+            ServiceChecksTests.target(kind, "127.0.0.1", port: ports[server], path: path) { options in
+                options.serverName = HTTPSCheckTests.name
+                if trustTestCA { options.caFile = caFile }
+                configure(&options)
+            }
+        }
+    }
+
+    @Test func tlsReasons() async throws {
+        let lab = try Lab()
+        let valid = await check(lab.target(.tls, .valid))
+        #expect(valid.result.ok, "\(valid)")
+        #expect(valid.result.phases.keys.sorted() == ["connect", "resolve", "tls"])
+        #expect((88...90).contains(valid.result.certificateDaysLeft ?? 0))
+        #expect(["TLSv1.2", "TLSv1.3"].contains(valid.facts["tls_version"] ?? ""))
+        #expect(valid.facts["leaf_issuer"] == "Sansang Test CA")
+
+        let expectations: [(Server, Bool, String)] = [
+            (.valid, false, "untrusted"),  // the system store does not know the test CA
+            (.expired, true, "cert_expired"),
+            (.notYetValid, true, "cert_not_yet_valid"),
+            (.wrongName, true, "hostname_mismatch"),
+            (.selfSigned, true, "self_signed"),
+        ]
+        for (server, trust, reason) in expectations {
+            let outcome = await check(lab.target(.tls, server, trustTestCA: trust))
+            #expect(!outcome.result.ok)
+            #expect(outcome.result.reason == reason, "\(server): \(outcome)")
+        }
+        let expired = await check(lab.target(.tls, .expired))
+        #expect((expired.result.certificateDaysLeft ?? 0) < 0)
+
+        let expiring = await check(lab.target(.tls, .expiring))
+        #expect(expiring.result.ok, "\(expiring)")
+        #expect((1...3).contains(expiring.result.certificateDaysLeft ?? 99))
+        let verdict = evaluate(expiring.result, ServiceCheck(name: "t-tls", kind: .tls, host: "127.0.0.1"))
+        #expect(verdict.contains("CERT_EXPIRING:t-tls"), "\(verdict)")
+    }
+
+    @Test func httpsReasons() async throws {
+        let lab = try Lab()
+        let ok = await check(lab.target(.https, .valid, path: "/") { $0.expectBody = "portal OK" })
+        #expect(ok.result.ok, "\(ok)")
+        #expect(ok.result.phases.keys.sorted() == ["connect", "first_byte", "resolve", "tls", "transfer"])
+        #expect(ok.facts["status"] == "200")
+
+        let cases: [(String, String, (inout ServiceTarget.Options) -> Void)] = [
+            ("/", "body_mismatch", { $0.expectBody = "something else" }),
+            ("/error", "http_status_500", { _ in }),
+            ("/loop", "redirect_loop", { _ in }),
+            ("/big", "body_too_large", { $0.maxBodyBytes = 1000 }),
+            ("/moved", "too_many_redirects", { $0.maxRedirects = 0 }),
+        ]
+        for (path, reason, configure) in cases {
+            let outcome = await check(lab.target(.https, .valid, path: path, configure))
+            #expect(outcome.result.reason == reason, "\(path): \(outcome)")
+        }
+        let moved = await check(lab.target(.https, .valid, path: "/moved") { $0.expectBody = "portal OK" })
+        #expect(moved.result.ok, "\(moved)")
+        #expect(moved.facts["redirects"] == "1")
+
+        let expired = await check(lab.target(.https, .expired, path: "/"))
+        #expect(expired.result.reason == "cert_expired")
+
+        let plain = await check(lab.target(.http, .plain, path: "/") { $0.expectBody = "portal OK" })
+        #expect(plain.result.ok, "\(plain)")
+        #expect(plain.result.phases["tls"] == nil)
+    }
+
+    @Test func slowEndpointIsSlowNotDown() async throws {
+        let lab = try Lab()
+        let slow = await check(lab.target(.https, .valid, path: "/slow"))
+        #expect(slow.result.ok, "\(slow)")
+        #expect((slow.result.phases["transfer"] ?? 0) > 1000)
+        var check = ServiceCheck(name: "t-https", kind: .https, host: "127.0.0.1")
+        check.thresholds.slowMilliseconds = 1000
+        #expect(evaluate(slow.result, check).contains("SERVICE_SLOW:t-https"))
+    }
+
+    @Test func serverThatNeverAnswersIsHTTPTimeout() async throws {
+        let silent = try SilentSocket(udp: false)
+        let outcome = await check(target(.http, port: Int(silent.port), path: "/", timeout: .seconds(1)))
+        #expect(outcome.result.reason == "http_timeout", "\(outcome)")
+    }
+}
+
+/// The evaluator's reason codes for one service result.
+func evaluate(_ result: ServiceResult, _ check: ServiceCheck) -> [String] {
+    let site = Site(code: "00000", name: "t", type: .xa)
+    let profile = Profile(name: "t", services: [check])
+    let report = Report(site: site.code, agent: AgentIdentity(version: "t", hostname: "t", bootId: "t"), seq: 1,
+                        generatedAt: Date(), services: [result])
+    let verdict = ReadinessEvaluator().evaluate(site: site, profile: profile, latest: report, now: Date())
+    return verdict?.reasons.map(\.description) ?? []
+}
