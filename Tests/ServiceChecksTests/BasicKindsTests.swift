@@ -8,6 +8,8 @@ import TestSupport
     @Test func openPortConnects() async throws {
         let listener = try SilentSocket(udp: false)
         let outcome = await check(target(.tcp, port: Int(listener.port)))
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(listener) {}
         #expect(outcome.result.ok, "\(outcome)")
         #expect(outcome.result.reason == nil)
         #expect(outcome.result.phases["connect"] != nil)
@@ -100,6 +102,8 @@ import TestSupport
         hangsLonger.check.name = "hangs"
         hangsLonger.timeout = .seconds(3)
         let outcomes = await ServiceRunner(maxInFlight: 4, grace: .seconds(30)).run([hangsLonger, target(.tcp, port: Int(port)), hanging])
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(silent) {}
         #expect(outcomes.map(\.result.reason) == ["dns_timeout", "connect_refused", "dns_timeout"])
         // All three started together (one after another, the refused check would start ≥ 3 s after the first);
         // wall-clock bounds are left out: under the full parallel test run the machine's 2 cores are saturated.
@@ -112,6 +116,8 @@ import TestSupport
     @Test func probeReportsItsOwnTimeout() async throws {
         let silent = try SilentSocket(udp: true)
         let outcome = await check(target(.ntp, port: Int(silent.port), timeout: .milliseconds(300)))
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(silent) {}
         #expect(outcome.result.reason == "ntp_timeout")
     }
 
@@ -135,6 +141,8 @@ import TestSupport
         let targets = (0..<4).map { _ in target(.ntp, port: Int(silent.port), timeout: .milliseconds(400)) }
         let started = ContinuousClock.now
         _ = await ServiceRunner(maxInFlight: 2).run(targets)
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(silent) {}
         #expect(ContinuousClock.now - started >= .milliseconds(790), "4 checks of 400 ms, 2 at a time")
     }
 }
@@ -179,6 +187,8 @@ import TestSupport
         }
         let silent = try SilentSocket(udp: true)
         let timeout = await check(target(.dns, "portal.sansang.test", timeout: .seconds(1)) { $0.dnsServer = "127.0.0.1:\(silent.port)" })
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(silent) {}
         #expect(timeout.result.reason == "dns_timeout")
         let closed = try freeLoopbackPort(udp: true)
         let refused = await check(target(.dns, "portal.sansang.test", timeout: .seconds(1)) { $0.dnsServer = "127.0.0.1:\(closed)" })
@@ -206,6 +216,8 @@ import TestSupport
         }
         responder.start()
         let outcome = await check(target(.dns, "portal.sansang.test", timeout: .seconds(2)) { $0.dnsServer = "127.0.0.1:\(server.port)" })
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(server) {}
         #expect(outcome.result.reason == "servfail", "\(outcome)")
         #expect(outcome.facts["rcode"] == "SERVFAIL")
     }
@@ -276,6 +288,8 @@ import TestSupport
         }
         responder.start()
         let outcome = await check(target(.ntp, port: Int(server.port), timeout: .seconds(2)))
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(server) {}
         #expect(outcome.result.ok, "\(outcome)")
         #expect(outcome.facts["stratum"] == "2")
         let offset = try #require(outcome.clock?.offsetMilliseconds)
@@ -292,6 +306,8 @@ import TestSupport
     @Test func silentServerIsNTPTimeout() async throws {
         let silent = try SilentSocket(udp: true)
         let outcome = await check(target(.ntp, port: Int(silent.port), timeout: .seconds(1)))
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(silent) {}
         #expect(outcome.result.reason == "ntp_timeout")
     }
 }

@@ -224,6 +224,8 @@ import TestSupport
     @Test func serverThatNeverAnswersIsHTTPTimeout() async throws {
         let silent = try SilentSocket(udp: false)
         let outcome = await check(target(.http, port: Int(silent.port), path: "/", timeout: .seconds(1)))
+        // The socket must outlive the check: released early, its port would refuse instead.
+        withExtendedLifetime(silent) {}
         #expect(outcome.result.reason == "http_timeout", "\(outcome)")
     }
 }
