@@ -35,7 +35,7 @@ stop:
 
 # The lab suites (namespaces, daemons, timing across processes) run on their own after the rest, so that the
 # parallel unit and integration tests do not starve them of the machine's two cores.
-LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests
+LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))

@@ -198,7 +198,10 @@ import TestSupport
         let viaV3 = try await withSNMPSession(agent.v3(TestAgent.users[3])) { try await $0.walk(MIB.ifDescr) }
         let viaV2c = try await withSNMPSession(agent.v2c()) { try await $0.walk(MIB.ifDescr) }
         #expect(!viaV3.isEmpty)
-        #expect(viaV3 == viaV2c)
+        // The same rows for the interfaces that stay put (other tests add and delete veths between the walks).
+        let stable = { (walk: [VarBind]) in walk.filter { ["lo", "eth0"].contains($0.value.string ?? "") } }
+        #expect(!stable(viaV3).isEmpty)
+        #expect(stable(viaV3) == stable(viaV2c))
     }
 
     @Test func v3WithConfiguredEngineID() async throws {
