@@ -34,13 +34,13 @@ stop:
 	@scripts/stop.sh
 
 # The lab suites (namespaces, daemons, timing across processes) run after the rest, each in a swift test of its
-# own: tests that wait on other processes hold cooperative threads, and on two cores that starves the timing of
-# whatever runs beside them.
+# own and one test at a time: tests that wait on other processes hold cooperative threads, and on two cores that
+# starves the timing of whatever runs beside them.
 LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))
-	set -e; $(foreach s,$(LAB_SUITES),$(SWIFT) test --skip-build --filter $(s);)
+	set -e; $(foreach s,$(LAB_SUITES),$(SWIFT) test --skip-build --no-parallel --filter $(s);)
 
 # SNMP walk of the switch-port tables, our probe against snmpbulkwalk; appends to docs/performance.md.
 bench-snmp: deps

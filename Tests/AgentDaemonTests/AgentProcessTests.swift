@@ -116,7 +116,7 @@ final class NotifySocket {
                 Issue.record("\(error)\n\(agent.log)")
             }
             kill(agent.pid, SIGTERM)
-            try waitUntil(timeout: 10, "exit after SIGTERM") { !agent.isRunning }
+            try waitUntil(timeout: 20, "exit after SIGTERM") { !agent.isRunning }
             received += notify.receive()
             #expect(agent.exitCode == 0, "\(agent.log)")
             #expect(received.contains("STOPPING=1"), "\(received)")
@@ -145,7 +145,7 @@ final class NotifySocket {
                 #expect(agent.isRunning, "round \(round): \(agent.log)")
                 usleep(UInt32.random(in: 0...150_000))
                 kill(agent.pid, SIGKILL)
-                try waitUntil(timeout: 5, "round \(round): death") { !agent.isRunning }
+                try waitUntil(timeout: 20, "round \(round): death") { !agent.isRunning }
                 #expect(agent.exitCode == 128 + SIGKILL)
                 boots += 1
             }

@@ -109,7 +109,7 @@ import TestSupport
     @Test func vethPairReportsItsRealSettings() async throws {
         let pair = try LocalVethPair()
         let probe = NICProbe()
-        try waitUntil(timeout: 5, "carrier on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == true }
+        try waitUntil(timeout: 20, "carrier on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == true }
         let nic = try probe.evidence(interface: pair.name)
         #expect(nic.speedMbps == 10_000)
         #expect(nic.duplex == "full")
@@ -120,7 +120,7 @@ import TestSupport
 
         // The peer going down takes the carrier away: the evidence follows the kernel.
         try run(["ip", "link", "set", pair.peer, "down"])
-        try waitUntil(timeout: 5, "carrier loss on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == false }
+        try waitUntil(timeout: 20, "carrier loss on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == false }
     }
 
     @Test func defaultRouteOfThisHostIsAnInterfaceThatExists() throws {

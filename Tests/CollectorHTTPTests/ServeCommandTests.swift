@@ -58,10 +58,10 @@ func collectorBinary() throws -> String {
             #expect(site.contains("\"state\":\"ready\""), "\(site)")
             #expect(try run(["curl", "-sS", "\(url)/readyz"]).contains("ready"))
             // The request log names the caller.
-            try waitUntil(timeout: 5, "request log") { server.log.contains("caller=site 20242") && server.log.contains("caller=noc bao (admin)") }
+            try waitUntil(timeout: 20, "request log") { server.log.contains("caller=site 20242") && server.log.contains("caller=noc bao (admin)") }
 
             kill(server.pid, SIGTERM)
-            try waitUntil(timeout: 10, "graceful exit on SIGTERM") { !server.isRunning }
+            try waitUntil(timeout: 20, "graceful exit on SIGTERM") { !server.isRunning }
         }
     }
 
@@ -95,12 +95,12 @@ func collectorBinary() throws -> String {
             let range = try #require(text.range(of: "link_targets: {wan: 100 Mbit/s}"))
             try text.replacingCharacters(in: range, with: "link_targets: {wan: 150 Mbit/s}").write(to: sites, atomically: true, encoding: .utf8)
             kill(server.pid, SIGHUP)
-            try waitUntil(timeout: 10, "reload") { server.log.contains("inventory reloaded") }
+            try waitUntil(timeout: 20, "reload") { server.log.contains("inventory reloaded") }
             #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
 
             try "sites: [".write(to: sites, atomically: true, encoding: .utf8)
             kill(server.pid, SIGHUP)
-            try waitUntil(timeout: 10, "refused reload") { server.log.contains("inventory reload refused") }
+            try waitUntil(timeout: 20, "refused reload") { server.log.contains("inventory reload refused") }
             #expect(server.isRunning)
             #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
         }
@@ -165,7 +165,7 @@ func collectorBinary() throws -> String {
             }
             try waitUntil(timeout: 30, "some acknowledgements") { lines().filter { $0.status == "202" }.count >= 40 }
             kill(server.pid, SIGKILL)
-            try waitUntil(timeout: 5, "killed") { !server.isRunning }
+            try waitUntil(timeout: 20, "killed") { !server.isRunning }
             try waitUntil(timeout: 60, "the sender to finish") { !client.isRunning }
             let acknowledged = lines().filter { $0.status == "202" }.map(\.seq)
             #expect(acknowledged.count >= 40)

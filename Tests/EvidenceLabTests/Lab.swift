@@ -95,7 +95,7 @@ final class Lab: @unchecked Sendable {
                                          "-I", link.rightInterface]),
                 log: directory.appendingPathComponent("lldpd.log"))
             daemons.append(lldpd)
-            try waitUntil(timeout: 10, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
+            try waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
             let namespace = switchNamespace
             try namespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
             try namespace.run(["lldpcli", "-u", socket, "configure", "system", "hostname", Self.switchName])

@@ -20,7 +20,7 @@ import TestSupport
                                          "-I", link.namespaceInterface]),
                 log: directory.appendingPathComponent("lldpd.log"))
             defer { lldpd.stop() }
-            try waitUntil(timeout: 10, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
+            try waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
             try switchNamespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
             try switchNamespace.run(["lldpcli", "-u", socket, "configure", "system", "hostname", "sansang-sw1"])
             // lldpd stays paused until its own lldpcli has read /etc/lldpd.conf and resumed it; don't depend on that.

@@ -162,7 +162,7 @@ import TestSupport
                 "--pid-file=\(directory.path)/dnsmasq.pid", "--user=root", "--log-queries",
             ], in: directory, name: "dnsmasq")
             defer { daemon.stop() }
-            try waitUntil(timeout: 5, "dnsmasq on \(port)") { daemon.log.contains("started") || !daemon.isRunning }
+            try waitUntil(timeout: 20, "dnsmasq on \(port)") { daemon.log.contains("started") || !daemon.isRunning }
             try await body(port)
         }
     }

@@ -127,7 +127,7 @@ import TestSupport
             nginx = try Daemon([try resolveExecutable("nginx"), "-c", path("nginx.conf"), "-p", directory.path],
                                log: directory.appendingPathComponent("nginx.log"))
             let port = UInt16(ports[.plain]!)
-            try waitUntil(timeout: 10, "nginx listening") {
+            try waitUntil(timeout: 20, "nginx listening") {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
                 defer { close(fd) }
                 var address = sockaddr_in()

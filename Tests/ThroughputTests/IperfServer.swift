@@ -8,13 +8,23 @@ final class IperfServer: @unchecked Sendable {
     let daemon: Daemon
 
     init(directory: URL, namespace: NetworkNamespace? = nil, bind: String = "127.0.0.1") throws {
-        port = try freeLoopbackPort(udp: false)
-        jsonLog = directory.appendingPathComponent("iperf3-\(port).json")
-        let argv = ["iperf3", "-s", "-p", String(port), "-B", bind, "-J", "--logfile", jsonLog.path]
-        daemon = try Daemon(namespace?.command(argv) ?? argv, log: directory.appendingPathComponent("iperf3-\(port).out"))
-        // Wait for the listening socket without connecting to it (a silent connection would wedge 3.12).
-        let ss = namespace?.command(["ss", "-Hltn", "sport = :\(port)"]) ?? ["ss", "-Hltn", "sport = :\(port)"]
-        try waitUntil(timeout: 5, "iperf3 -s listening on \(port)") { try run(ss).contains(":\(port)") }
+        // The port was free when the kernel picked it; if another test took it meanwhile, iperf3 exits and we pick again.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try freeLoopbackPort(udp: false)
+            let jsonLog = directory.appendingPathComponent("iperf3-\(port).json")
+            let argv = ["iperf3", "-s", "-p", String(port), "-B", bind, "-J", "--logfile", jsonLog.path]
+            let daemon = try Daemon(namespace?.command(argv) ?? argv, log: directory.appendingPathComponent("iperf3-\(port).out"))
+            // Wait for the listening socket without connecting to it (a silent connection would wedge 3.12).
+            let ss = namespace?.command(["ss", "-Hltn", "sport = :\(port)"]) ?? ["ss", "-Hltn", "sport = :\(port)"]
+            try waitUntil(timeout: 30, "iperf3 -s listening on \(port)") { try !daemon.isRunning || run(ss).contains(":\(port)") }
+            if daemon.isRunning || attempt == 3 {
+                guard daemon.isRunning else { throw CommandFailure(argv: argv, status: daemon.exitCode ?? -1, output: daemon.log) }
+                (self.port, self.jsonLog, self.daemon) = (port, jsonLog, daemon)
+                return
+            }
+        }
     }
 
     /// The server's own count of the last test, from its `-J` log: bytes it received and sent.

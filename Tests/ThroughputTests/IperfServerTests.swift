@@ -91,7 +91,7 @@ import TestSupport
             let holder = try Daemon(["iperf3", "-c", "127.0.0.1", "-p", String(server.port), "-t", "3", "-b", "10M",
                                      "--forceflush"], log: directory.appendingPathComponent("holder.out"))
             defer { holder.stop() }
-            try waitUntil(timeout: 5, "the other client's test to run") { holder.log.contains("sec") }
+            try waitUntil(timeout: 20, "the other client's test to run") { holder.log.contains("sec") }
 
             let started = Date()
             let error = await failure(ThroughputConfiguration(
