@@ -1,6 +1,8 @@
 import AgentProbes
 import Foundation
+import ReadinessMIB
 import SNMP
+import SNMPReporting
 import Spool
 import YAMLConfig
 import Yams
@@ -35,6 +37,8 @@ public struct AgentConfiguration: Sendable {
     public var spool = SpoolBounds()
     public var send = Send()
     public var upstreamSwitch: SwitchConfiguration?
+    /// SNMP notifications to the collector and the NOC's managers; nil (no `notifications` key) sends none.
+    public var notifications: Notifications?
     /// How long each report listens for the LLDP neighbour on the uplink; zero turns the LLDP source off.
     public var lldpWait: Duration = .seconds(5)
     /// For tests and the lab: report this often instead of the plan's interval.
@@ -45,6 +49,16 @@ public struct AgentConfiguration: Sendable {
     public init(site: String, collector: Collector) {
         self.site = site
         self.collector = collector
+    }
+
+    /// `notifications:` — where the agent's INFORMs go, the heartbeat, retries and the MIB's OID root.
+    public struct Notifications: Sendable {
+        public var targets: [NotificationTarget] = []
+        public var heartbeat: Duration = .seconds(300)
+        public var delivery = DeliveryPolicy()
+        public var oidRoot = ReadinessMIB.defaultRoot
+
+        public init() {}
     }
 
     public var spoolDirectory: URL { stateDirectory.appendingPathComponent("spool") }
@@ -92,18 +106,14 @@ public struct AgentConfiguration: Sendable {
 
 enum AgentConfigurationKeys {
     static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "lldp_wait_s",
-                      "report_interval_s"]
+                      "report_interval_s", "notifications"]
+    static let notifications = ["targets", "heartbeat_s", "backoff_initial_s", "backoff_max_s", "expire_s", "queue_limit",
+                                "oid_root"]
     static let collector = ["url", "token_file", "ca_file", "timeout_s"]
     static let spool = ["max_bytes", "max_age_hours"]
     static let send = ["batch_size", "backoff_initial_s", "backoff_max_s"]
-    static let upstreamSwitch = ["address", "version", "community", "user", "auth_protocol", "auth_passphrase",
-                                 "privacy_protocol", "privacy_passphrase", "timeout_ms", "retries", "port_name", "port_alias"]
+    static let upstreamSwitch = ["address", "timeout_ms", "retries", "port_name", "port_alias"] + SNMPConfigKeys.credentials
 }
-
-/// Names of the SNMP choices as written in agent.yaml.
-enum SNMPVersionName: String, CaseIterable { case v2c, v3 }
-enum AuthProtocolName: String, CaseIterable { case md5, sha, sha224, sha256, sha384, sha512 }
-enum PrivacyProtocolName: String, CaseIterable { case des, aes, aes192, aes256 }
 
 private struct AgentConfigurationDecoder {
     var reader: NodeReader
@@ -143,6 +153,7 @@ private struct AgentConfigurationDecoder {
         if let field = top["report_interval_s"], let seconds = reader.double(field, in: 0.01...86400) {
             configuration.reportIntervalOverride = .seconds(seconds)
         }
+        if let field = top["notifications"] { configuration.notifications = notifications(field) }
         return site == nil || collector == nil ? nil : configuration
     }
 
@@ -169,44 +180,32 @@ private struct AgentConfigurationDecoder {
         if let address = keys["address"].flatMap({ reader.nonEmptyString($0) }) { snmp.peer = address }
         if let ms = keys["timeout_ms"].flatMap({ reader.int($0, in: 10...60_000) }) { snmp.timeout = .milliseconds(ms) }
         if let retries = keys["retries"].flatMap({ reader.int($0, in: 0...10) }) { snmp.retries = retries }
-        let version = keys["version"].flatMap { reader.enumeration($0, SNMPVersionName.self) } ?? .v3
-        switch version {
-        case .v2c:
-            for key in ["user", "auth_protocol", "auth_passphrase", "privacy_protocol", "privacy_passphrase"] {
-                if let field = keys[key] { reader.report(.badValue, "only for version v3", at: field) }
-            }
-            snmp.version = .v2c(community: keys["community"].flatMap { reader.nonEmptyString($0) } ?? "public")
-        case .v3:
-            if let field = keys["community"] { reader.report(.badValue, "only for version v2c", at: field) }
-            var security = SNMPv3Security(level: .authPriv)
-            if let user = keys["user"].flatMap({ reader.nonEmptyString($0) }) { security.user = user } else if keys["user"] == nil {
-                reader.report(.missingKey, "missing required key \"user\" (SNMPv3)", at: field.node, field: field.child("user"))
-            }
-            security.authProtocol = authProtocol(keys["auth_protocol"].flatMap { reader.enumeration($0, AuthProtocolName.self) } ?? .sha)
-            security.privacyProtocol = privacyProtocol(keys["privacy_protocol"].flatMap { reader.enumeration($0, PrivacyProtocolName.self) } ?? .aes)
-            security.authPassphrase = passphrase(keys, "auth_passphrase", in: field) ?? ""
-            security.privacyPassphrase = passphrase(keys, "privacy_passphrase", in: field) ?? ""
-            snmp.version = .v3(security)
-        }
+        if let version = reader.snmpVersion(keys, in: field, defaultCommunity: "public") { snmp.version = version }
         var port = PortSelector()
         port.ifName = keys["port_name"].flatMap { reader.nonEmptyString($0) }
         port.ifAlias = keys["port_alias"].flatMap { reader.nonEmptyString($0) }
         return SwitchConfiguration(snmp: snmp, port: port)
     }
 
-    /// authPriv is the default and the only level offered: both passphrases are required, 8 characters at least.
-    mutating func passphrase(_ keys: [String: Field], _ key: String, in parent: Field) -> String? {
-        guard let field = keys[key] else {
-            reader.report(.missingKey, "missing required key \"\(key)\" (SNMPv3 authPriv)", at: parent.node,
-                          field: parent.child(key))
+    mutating func notifications(_ field: Field) -> AgentConfiguration.Notifications? {
+        guard let keys = reader.mapping(field, allowed: AgentConfigurationKeys.notifications, required: ["targets"]) else {
             return nil
         }
-        guard let text = reader.string(field) else { return nil }
-        guard text.count >= 8 else {
-            reader.report(.badValue, "must be at least 8 characters (RFC 3414)", at: field)
-            return nil
+        var notifications = AgentConfiguration.Notifications()
+        if let targets = keys["targets"].flatMap({ reader.notificationTargets($0) }) { notifications.targets = targets }
+        if let seconds = keys["heartbeat_s"].flatMap({ reader.double($0, in: 1...86400) }) { notifications.heartbeat = .seconds(seconds) }
+        if let seconds = keys["backoff_initial_s"].flatMap({ reader.double($0, in: 0.01...3600) }) {
+            notifications.delivery.backoffInitial = .seconds(seconds)
         }
-        return text
+        if let seconds = keys["backoff_max_s"].flatMap({ reader.double($0, in: 0.01...86400) }) {
+            notifications.delivery.backoffMax = .seconds(seconds)
+        }
+        if let seconds = keys["expire_s"].flatMap({ reader.double($0, in: 1...(7 * 86400)) }) {
+            notifications.delivery.expireAfter = .seconds(seconds)
+        }
+        if let limit = keys["queue_limit"].flatMap({ reader.int($0, in: 1...100_000) }) { notifications.delivery.queueLimit = limit }
+        if let root = keys["oid_root"].flatMap({ reader.oid($0) }) { notifications.oidRoot = root }
+        return notifications
     }
 
     mutating func absolutePath(_ field: Field) -> String? {
@@ -216,25 +215,5 @@ private struct AgentConfigurationDecoder {
             return nil
         }
         return path
-    }
-
-    func authProtocol(_ name: AuthProtocolName) -> SNMPv3Security.AuthProtocol {
-        switch name {
-        case .md5: .md5
-        case .sha: .sha
-        case .sha224: .sha224
-        case .sha256: .sha256
-        case .sha384: .sha384
-        case .sha512: .sha512
-        }
-    }
-
-    func privacyProtocol(_ name: PrivacyProtocolName) -> SNMPv3Security.PrivacyProtocol {
-        switch name {
-        case .des: .des
-        case .aes: .aes
-        case .aes192: .aes192
-        case .aes256: .aes256
-        }
     }
 }

@@ -54,17 +54,21 @@ public enum AgentDaemon {
         let gatherer = LinkEvidenceGatherer(configuration: .init(
             uplink: configuration.uplink, upstreamSwitch: configuration.upstreamSwitch,
             lldp: .init(wait: configuration.lldpWait)))
-        // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the sender, then plans.
-        let services: [any Service] = [
+        let notifier = configuration.notifications.map { AgentNotifier(configuration: $0, logger: logger) }
+        // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the senders, then plans.
+        var services: [any Service] = [
             PlanService(client: client, holder: holder, cacheFile: configuration.planFile, refresh: configuration.planRefresh,
                         retry: backoff, logger: logger),
             SenderService(client: client, spool: spool, batchSize: configuration.send.batchSize, backoff: backoff,
                           wakeups: wake, logger: logger),
             ReporterService(site: configuration.site, identity: identity, bootStartedAt: bootStartedAt, holder: holder,
                             gatherer: gatherer, spool: spool, intervalOverride: configuration.reportIntervalOverride,
-                            wake: { Task { await wake.signal() } }, logger: logger),
+                            notifier: notifier, wake: { Task { await wake.signal() } }, logger: logger),
             SystemdService(notifier: SystemdNotifier(environment: environment), holder: holder, logger: logger),
         ]
+        if let notifier, let heartbeat = configuration.notifications?.heartbeat {
+            services.insert(NotificationService(notifier: notifier, heartbeat: heartbeat), at: 2)
+        }
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -66,6 +66,7 @@ struct ReporterService: Service {
     let gatherer: LinkEvidenceGatherer
     let spool: Spool
     let intervalOverride: Duration?
+    let notifier: AgentNotifier?
     let wake: @Sendable () -> Void
     let logger: Logger
 
@@ -80,8 +81,9 @@ struct ReporterService: Service {
             let evidence = await gatherer.gather(profile: plan.profile)
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let every = interval(plan)
-            let report = Report(site: site, agent: identity, seq: seq, generatedAt: Date(),
+            var report = Report(site: site, agent: identity, seq: seq, generatedAt: Date(),
                                 intervalSeconds: max(1, Int(every.inSeconds.rounded(.up))), links: evidence.links, services: [])
+            report.snmpNotifications = await notifier?.counters()
             do {
                 let spooled = try await spool.append(report, bootStartedAt: bootStartedAt)
                 if let gap = spooled.gap {
@@ -90,6 +92,7 @@ struct ReporterService: Service {
                 }
                 seq += 1
                 wake()
+                await notifier?.observe(report, plan: plan)
             } catch {
                 logger.error("cannot spool the report", metadata: ["seq": "\(seq)", "error": "\(error)"])
             }

@@ -16,6 +16,10 @@ public final class Collector: Sendable {
     public let evaluator: ReadinessEvaluator
     /// The report interval agents are told in their plan.
     public let reportIntervalSeconds: Int
+    /// Every recorded verdict transition with its site's new verdict, for whoever forwards them (the SNMP
+    /// forwarder); the newest 1,000 are kept when nobody reads.
+    public let transitionEvents: AsyncStream<SiteTransitionEvent>
+    private let transitionSink: AsyncStream<SiteTransitionEvent>.Continuation
     private let current: Mutex<Inventory>
     private let logger: Logger
     private let metrics: CollectorMetrics
@@ -30,6 +34,7 @@ public final class Collector: Sendable {
         self.current = Mutex(inventory)
         self.logger = logger
         self.metrics = CollectorMetrics(factory: metricsFactory)
+        (transitionEvents, transitionSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1000))
     }
 
     public var inventory: Inventory { current.withLock { $0 } }
@@ -84,6 +89,22 @@ public final class Collector: Sendable {
         return error
     }
 
+    // MARK: SNMP notifications
+
+    /// Stores a notification accepted from the site's agent as an event on the site and re-evaluates the site
+    /// (the notified verdict stands in while its HTTP reports are missing).
+    public func acceptNotification(_ notification: SiteNotification) async throws(CollectorError) {
+        guard let site = inventory.site(code: notification.site), site.hasOffice else {
+            throw CollectorError(.notFound, "site \(notification.site) is not an office in the inventory")
+        }
+        try await storage("storing a notification") { try await store.recordNotification(notification) }
+        do {
+            try await evaluate([site], now: notification.receivedAt)
+        } catch {
+            logger.error("evaluation after a notification failed", metadata: ["site": "\(site.code)", "error": "\(error)"])
+        }
+    }
+
     // MARK: Evaluation
 
     /// Re-evaluates every office (so that silence becomes STALE / NO_DATA) and records what changed.
@@ -103,17 +124,23 @@ public final class Collector: Sendable {
         } else {
             latest = try await store.latestReports()
         }
+        let notified = try await store.latestNotifications()
         let verdicts = sites.compactMap { site -> SiteVerdict? in
             guard let profile = inventory.profile(named: site.profile) else { return nil }
-            return evaluator.evaluate(site: site, profile: profile, latest: latest[site.code]?.report, now: now)
+            return evaluator.evaluate(site: site, profile: profile, latest: latest[site.code]?.report,
+                                      notified: notified[site.code]?.notifiedVerdict, now: now)
         }
         let transitions = try await store.recordVerdicts(verdicts)
         metrics.transitions.increment(by: transitions.count)
-        for (site, transition) in transitions.sorted(by: { $0.key < $1.key }) {
+        let byCode = Dictionary(verdicts.map { ($0.site, $0) }) { a, _ in a }
+        for (code, transition) in transitions.sorted(by: { $0.key < $1.key }) {
             logger.info("verdict changed", metadata: [
-                "site": "\(site)", "from": "\(transition.from?.rawValue ?? "none")", "to": "\(transition.to.rawValue)",
+                "site": "\(code)", "from": "\(transition.from?.rawValue ?? "none")", "to": "\(transition.to.rawValue)",
                 "reasons": "\(transition.reasons.map(\.description).joined(separator: ","))",
             ])
+            if let verdict = byCode[code], let site = inventory.site(code: code) {
+                transitionSink.yield(SiteTransitionEvent(site: site, transition: transition, verdict: verdict))
+            }
         }
         return transitions
     }
@@ -173,7 +200,9 @@ public final class Collector: Sendable {
         let transitions = try await storage("reading history") { try await store.transitions(site: code, from: from, to: to) }
         let points = try await storage("reading history") { try await store.points(site: code, from: from, to: to) }
         let gaps = try await storage("reading history") { try await store.gaps(site: code, from: from, to: to) }
-        return SiteHistoryBody(site: code, from: from, to: to, transitions: transitions, points: points, gaps: gaps)
+        let notifications = try await storage("reading history") { try await store.notifications(site: code, from: from, to: to) }
+        return SiteHistoryBody(site: code, from: from, to: to, transitions: transitions, points: points, gaps: gaps,
+                               notifications: notifications)
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -189,6 +218,13 @@ public final class Collector: Sendable {
             throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
         }
     }
+}
+
+/// A verdict transition as the collector recorded it, with the site and its new verdict.
+public struct SiteTransitionEvent: Sendable {
+    public var site: Site
+    public var transition: VerdictTransition
+    public var verdict: SiteVerdict
 }
 
 /// Which sites `GET /api/v1/sites` lists.

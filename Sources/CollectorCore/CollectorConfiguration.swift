@@ -1,8 +1,11 @@
 import Foundation
+import ReadinessMIB
+import SNMP
+import SNMPReporting
 import YAMLConfig
 
 /// `collector.yaml` (docs/collector.md). Every field has a default, so an empty file is a valid config.
-public struct CollectorConfiguration: Sendable, Hashable {
+public struct CollectorConfiguration: Sendable {
     public struct Listen: Sendable, Hashable {
         public var host = "127.0.0.1"
         public var port = 8470
@@ -29,8 +32,43 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var evaluationIntervalSeconds = 15
     public var retentionDays = 90
     public var maxBodyBytes = 4 * 1024 * 1024
+    public var snmp = SNMPSettings()
 
     public init() {}
+
+    /// `snmp:` — the notification receiver (docs/snmp-notifications.md) and forwarding to the NOC's managers.
+    public struct SNMPSettings: Sendable {
+        /// A v3 user notifications are accepted from, and the sites it may speak for (empty: any site).
+        public struct User: Sendable {
+            public var security: SNMPv3Security
+            public var sites: Set<String> = []
+            /// Engine IDs of senders whose v3 TRAPs (not INFORMs) are accepted: a trap's sender is authoritative.
+            public var trapEngineIDs: [[UInt8]] = []
+        }
+
+        public struct Community: Sendable {
+            public var community: String
+            public var sites: Set<String> = []
+        }
+
+        /// A net-snmp transport address; 162 needs CAP_NET_BIND_SERVICE (the unit grants it).
+        public var listen = "udp:0.0.0.0:162"
+        /// This receiver's engine ID (what INFORM senders discover); nil lets the library derive one.
+        public var engineID: [UInt8]?
+        public var users: [User] = []
+        /// SNMPv2c communities accepted; none by default (v2c refused).
+        public var communities: [Community] = []
+        public var oidRoot = ReadinessMIB.defaultRoot
+        /// How long a notified verdict stands in for missing HTTP reports.
+        public var notificationMaxAgeSeconds = 900
+        /// Managers told of every site verdict change.
+        public var forward: [NotificationTarget] = []
+
+        public init() {}
+
+        /// The receiver runs when someone may send to it.
+        public var receives: Bool { !users.isEmpty || !communities.isEmpty }
+    }
 
     public static let defaultPath = "/etc/sansang/collector.yaml"
 
@@ -62,7 +100,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         case .failure(let error): throw ConfigErrors([error])
         }
         let keys = ["listen", "tls", "database", "inventory", "report_interval_s", "evaluation_interval_s",
-                    "retention_days", "max_body_bytes"]
+                    "retention_days", "max_body_bytes", "snmp"]
         if let entries = reader.mapping(top, allowed: keys) {
             if let field = entries["listen"], let listen = reader.mapping(field, allowed: ["host", "port"]) {
                 if let host = listen["host"].flatMap({ reader.nonEmptyString($0) }) { configuration.listen.host = host }
@@ -98,8 +136,43 @@ public struct CollectorConfiguration: Sendable, Hashable {
             if let value = entries["max_body_bytes"].flatMap({ reader.int($0, in: 1024...(1 << 30)) }) {
                 configuration.maxBodyBytes = value
             }
+            if let field = entries["snmp"], let snmp = snmpSettings(field, &reader) { configuration.snmp = snmp }
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         return configuration
+    }
+
+    private static func snmpSettings(_ field: Field, _ reader: inout NodeReader) -> SNMPSettings? {
+        let keys = ["listen", "engine_id", "users", "communities", "oid_root", "notification_max_age_s", "forward"]
+        guard let entries = reader.mapping(field, allowed: keys) else { return nil }
+        var settings = SNMPSettings()
+        let errors = reader.errors.count
+        if let listen = entries["listen"].flatMap({ reader.nonEmptyString($0) }) { settings.listen = listen }
+        if let field = entries["engine_id"] { settings.engineID = reader.engineID(field) }
+        if let root = entries["oid_root"].flatMap({ reader.oid($0) }) { settings.oidRoot = root }
+        if let seconds = entries["notification_max_age_s"].flatMap({ reader.int($0, in: 1...(7 * 86400)) }) {
+            settings.notificationMaxAgeSeconds = seconds
+        }
+        if let field = entries["users"], let items = reader.list(field) {
+            settings.users = items.compactMap { item in
+                let userKeys = SNMPConfigKeys.credentials.filter { $0 != "version" && $0 != "community" } + ["sites", "trap_engine_ids"]
+                guard let keys = reader.mapping(item, allowed: userKeys, required: ["user"]),
+                      let security = reader.usmSecurity(keys, in: item) else { return nil }
+                var user = SNMPSettings.User(security: security)
+                user.sites = Set(keys["sites"].flatMap { reader.list($0) }?.compactMap { reader.nonEmptyString($0) } ?? [])
+                user.trapEngineIDs = keys["trap_engine_ids"].flatMap { reader.list($0) }?.compactMap { reader.engineID($0) } ?? []
+                return user
+            }
+        }
+        if let field = entries["communities"], let items = reader.list(field) {
+            settings.communities = items.compactMap { item in
+                guard let keys = reader.mapping(item, allowed: ["community", "sites"], required: ["community"]),
+                      let community = keys["community"].flatMap({ reader.nonEmptyString($0) }) else { return nil }
+                let sites = Set(keys["sites"].flatMap { reader.list($0) }?.compactMap { reader.nonEmptyString($0) } ?? [])
+                return SNMPSettings.Community(community: community, sites: sites)
+            }
+        }
+        if let field = entries["forward"], let targets = reader.notificationTargets(field) { settings.forward = targets }
+        return reader.errors.count == errors ? settings : nil
     }
 }

@@ -34,11 +34,18 @@ public protocol ReadinessStore: Sendable {
     func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point]
     /// Gap records the agent of one site sent with `from <= received_at <= to`, oldest first.
     func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord]
+    /// Stores an SNMP notification accepted from a site's agent.
+    func recordNotification(_ notification: SiteNotification) async throws
+    /// Notifications of one site with `from <= received_at <= to`, oldest first.
+    func notifications(site: String, from: Date, to: Date) async throws -> [SiteNotification]
+    /// The newest notification of every site that has one, by site code.
+    func latestNotifications() async throws -> [String: SiteNotification]
+
     /// Number of raw reports stored for one site.
     func reportCount(site: String) async throws -> Int
 
-    /// Retention: deletes raw reports and series points older than `before` (received / measured);
-    /// transitions, gaps and each site's latest report are kept.
+    /// Retention: deletes raw reports, series points and notifications older than `before` (received /
+    /// measured); transitions, gaps and each site's latest report are kept.
     func prune(before: Date) async throws -> PruneOutcome
 
     func insertToken(_ token: TokenRecord) async throws

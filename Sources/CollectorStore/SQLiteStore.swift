@@ -75,6 +75,13 @@ public final class SQLiteStore: ReadinessStore {
         migrator.registerMigration("v2-gap-lost-boot") { db in
             try db.execute(sql: "ALTER TABLE gap ADD COLUMN lost_boot_id TEXT")
         }
+        migrator.registerMigration("v3-snmp-notifications") { db in
+            try db.execute(sql: """
+                CREATE TABLE notification (
+                    id INTEGER PRIMARY KEY, site TEXT NOT NULL, received_at REAL NOT NULL, json BLOB NOT NULL);
+                CREATE INDEX notification_site ON notification (site, received_at);
+                """)
+        }
         return migrator
     }
 
@@ -245,13 +252,49 @@ public final class SQLiteStore: ReadinessStore {
         }
     }
 
+    // MARK: Notifications
+
+    public func recordNotification(_ notification: SiteNotification) async throws {
+        let json = try ReportCoding.encoder().encode(notification)
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO notification (site, received_at, json) VALUES (?, ?, ?)",
+                           arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json])
+        }
+    }
+
+    public func notifications(site: String, from: Date, to: Date) async throws -> [SiteNotification] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT site, json FROM notification WHERE site = ? AND received_at BETWEEN ? AND ? ORDER BY received_at, id
+                """, arguments: [site, from.timeIntervalSince1970, to.timeIntervalSince1970]).map(Self.notification)
+        }
+    }
+
+    public func latestNotifications() async throws -> [String: SiteNotification] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT n.site, n.json FROM notification n
+                JOIN (SELECT site, MAX(id) AS id FROM notification GROUP BY site) newest ON n.id = newest.id
+                """)
+            return try Dictionary(uniqueKeysWithValues: rows.map { row in (row["site"] as String, try Self.notification(row)) })
+        }
+    }
+
+    private static func notification(_ row: Row) throws -> SiteNotification {
+        var notification = try ReportCoding.decoder().decode(SiteNotification.self, from: row["json"] as Data)
+        notification.site = row["site"]
+        return notification
+    }
+
     public func prune(before: Date) async throws -> PruneOutcome {
         let cutoff = before.timeIntervalSince1970
         return try await pool.write { db in
             try db.execute(sql: "DELETE FROM report WHERE received_at < ?", arguments: [cutoff])
             let reports = db.changesCount
             try db.execute(sql: "DELETE FROM point WHERE at < ?", arguments: [cutoff])
-            return PruneOutcome(reports: reports, points: db.changesCount)
+            let points = db.changesCount
+            try db.execute(sql: "DELETE FROM notification WHERE received_at < ?", arguments: [cutoff])
+            return PruneOutcome(reports: reports, points: points)
         }
     }
 

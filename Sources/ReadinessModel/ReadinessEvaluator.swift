@@ -12,12 +12,16 @@ public struct EvaluationPolicy: Sendable, Hashable {
     /// Host clock offset (and report timestamps ahead of `now`) beyond this is `CLOCK_SKEW`, unless the
     /// profile has an ntp service check, whose `max_clock_offset_ms` then applies.
     public var maxClockSkewMilliseconds: Int
+    /// How long a verdict notified over SNMP stands in for missing HTTP reports (three default heartbeats).
+    public var notificationMaxAgeSeconds: Double
 
     public init(
         staleAfterIntervals: Int = 3, speedTolerance: Double = 0.05,
         standardRatesMbps: [Int] = [10, 100, 1000, 2500, 5000, 10000, 25000, 40000, 50000, 100_000],
-        maxClockSkewMilliseconds: Int = ServiceThresholds().maxClockOffsetMilliseconds
+        maxClockSkewMilliseconds: Int = ServiceThresholds().maxClockOffsetMilliseconds,
+        notificationMaxAgeSeconds: Double = 900
     ) {
+        self.notificationMaxAgeSeconds = notificationMaxAgeSeconds
         self.staleAfterIntervals = staleAfterIntervals
         self.speedTolerance = speedTolerance
         self.standardRatesMbps = standardRatesMbps
@@ -221,7 +225,7 @@ public struct ReadinessEvaluator: Sendable {
 
 // MARK: Evidence text
 
-private func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
+func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
 
 /// A number with at most one decimal ("150", "150.2", "-1500").
 private func decimal(_ value: Double) -> String {

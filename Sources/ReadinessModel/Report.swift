@@ -17,6 +17,8 @@ public struct Report: Sendable, Hashable, Codable {
     public var clock: ClockReading?
     /// Present when the agent's spool had to drop reports: exactly what was lost.
     public var gap: GapRecord?
+    /// Present when the agent sends SNMP notifications: how they fared since it started.
+    public var snmpNotifications: NotificationCounters?
 
     public init(
         site: String, agent: AgentIdentity, seq: UInt64, generatedAt: Date, intervalSeconds: Int = 60,
@@ -36,6 +38,7 @@ public struct Report: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case site, agent, seq, links, services, clock, gap
+        case snmpNotifications = "snmp_notifications"
         case formatVersion = "format_version"
         case generatedAt = "generated_at"
         case intervalSeconds = "interval_s"
@@ -60,6 +63,23 @@ public struct AgentIdentity: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case version, hostname
         case bootId = "boot_id"
+    }
+}
+
+/// The agent's SNMP notifications since it started, summed over its targets.
+public struct NotificationCounters: Sendable, Hashable, Codable {
+    public var queued: Int
+    /// Acknowledged INFORMs, and traps sent.
+    public var acknowledged: Int
+    /// Expired, or pushed out of a full queue: never acknowledged.
+    public var undelivered: Int
+    public var pending: Int
+
+    public init(queued: Int = 0, acknowledged: Int = 0, undelivered: Int = 0, pending: Int = 0) {
+        self.queued = queued
+        self.acknowledged = acknowledged
+        self.undelivered = undelivered
+        self.pending = pending
     }
 }
 

@@ -102,13 +102,17 @@ public struct SiteVerdict: Sendable, Hashable, Codable {
     public var evaluatedAt: Date
     /// The report the verdict was drawn from, if any.
     public var reportGeneratedAt: Date?
+    /// When the verdict is the one the agent notified over SNMP (its HTTP reports missing): when it arrived.
+    public var notifiedAt: Date?
 
-    public init(site: String, state: VerdictState, reasons: [Reason], evaluatedAt: Date, reportGeneratedAt: Date?) {
+    public init(site: String, state: VerdictState, reasons: [Reason], evaluatedAt: Date, reportGeneratedAt: Date?,
+                notifiedAt: Date? = nil) {
         self.site = site
         self.state = state
         self.reasons = reasons
         self.evaluatedAt = evaluatedAt
         self.reportGeneratedAt = reportGeneratedAt
+        self.notifiedAt = notifiedAt
     }
 
     /// The reasons as "CODE:subject" strings, in verdict order.
@@ -118,5 +122,6 @@ public struct SiteVerdict: Sendable, Hashable, Codable {
         case site, state, reasons
         case evaluatedAt = "evaluated_at"
         case reportGeneratedAt = "report_generated_at"
+        case notifiedAt = "notified_at"
     }
 }

@@ -270,14 +270,97 @@ public struct SiteHistoryBody: Sendable, Hashable, Codable {
     public var transitions: [VerdictTransition]
     public var points: [Point]
     public var gaps: [GapRecord]
+    public var notifications: [SiteNotification]
 
     public init(site: String, from: Date, to: Date, transitions: [VerdictTransition], points: [Point],
-                gaps: [GapRecord] = []) {
+                gaps: [GapRecord] = [], notifications: [SiteNotification] = []) {
         self.site = site
         self.from = from
         self.to = to
         self.transitions = transitions
         self.points = points
         self.gaps = gaps
+        self.notifications = notifications
+    }
+}
+
+/// An SNMP notification (SANSANG-READINESS-MIB) the collector accepted from a site's agent: stored as an event
+/// on the site, shown in its history, and standing in for the verdict while HTTP reports are missing.
+public struct SiteNotification: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case verdictChange = "verdict_change"
+        case heartbeat
+    }
+
+    public struct Link: Sendable, Hashable, Codable {
+        public var role: String
+        public var measuredMbps: UInt32?
+        public var targetMbps: UInt32
+
+        public init(role: String, measuredMbps: UInt32?, targetMbps: UInt32) {
+            self.role = role
+            self.measuredMbps = measuredMbps
+            self.targetMbps = targetMbps
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case role
+            case measuredMbps = "measured_mbps"
+            case targetMbps = "target_mbps"
+        }
+    }
+
+    /// Not in the JSON: a history is of one site, and the store keeps the site in its own column.
+    public var site = ""
+    public var receivedAt: Date
+    public var kind: Kind
+    public var verdict: VerdictState
+    public var previousVerdict: VerdictState?
+    /// "CODE" or "CODE:subject".
+    public var reasons: [String]
+    public var failingServices: [String]
+    public var links: [Link]
+    public var agentVersion: String
+    public var reportSeq: UInt64
+    public var bootId: String
+    public var undeliveredInforms: UInt32
+    /// "v3:<user>" or "v2c".
+    public var sender: String
+    /// The sender's transport address.
+    public var source: String
+
+    public init(site: String, receivedAt: Date, kind: Kind, verdict: VerdictState, previousVerdict: VerdictState? = nil,
+                reasons: [String] = [], failingServices: [String] = [], links: [Link] = [], agentVersion: String = "",
+                reportSeq: UInt64 = 0, bootId: String = "", undeliveredInforms: UInt32 = 0, sender: String = "", source: String = "") {
+        self.site = site
+        self.receivedAt = receivedAt
+        self.kind = kind
+        self.verdict = verdict
+        self.previousVerdict = previousVerdict
+        self.reasons = reasons
+        self.failingServices = failingServices
+        self.links = links
+        self.agentVersion = agentVersion
+        self.reportSeq = reportSeq
+        self.bootId = bootId
+        self.undeliveredInforms = undeliveredInforms
+        self.sender = sender
+        self.source = source
+    }
+
+    /// What the evaluator takes from it (reasons it cannot parse are left out).
+    public var notifiedVerdict: NotifiedVerdict {
+        NotifiedVerdict(receivedAt: receivedAt, state: verdict, reasons: reasons.compactMap { ReasonKey($0) })
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, verdict, reasons, links, sender, source
+        case receivedAt = "received_at"
+        case previousVerdict = "previous_verdict"
+        case failingServices = "failing_services"
+        case agentVersion = "agent_version"
+        case reportSeq = "report_seq"
+        case bootId = "boot_id"
+        case undeliveredInforms = "undelivered_informs"
     }
 }

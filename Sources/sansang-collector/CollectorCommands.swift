@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorCore
 import CollectorHTTP
+import CollectorSNMP
 import CollectorStore
 import CommandLineSupport
 import Foundation
@@ -8,6 +9,7 @@ import Inventory
 import Logging
 import Metrics
 import Prometheus
+import ReadinessModel
 import ServiceLifecycle
 import YAMLConfig
 
@@ -74,19 +76,29 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         MetricsSystem.bootstrap(factory)
+        let evaluator = ReadinessEvaluator(policy: EvaluationPolicy(
+            notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds)))
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
-                                  logger: logger, metricsFactory: factory)
+                                  evaluator: evaluator, logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, logger: logger,
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
+        var services: [any Service] = [
+            app,
+            EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
+            RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
+            InventoryReloadService(collector: collector, paths: configuration.inventory, logger: logger),
+        ]
+        if configuration.snmp.receives {
+            services.append(NotificationIntakeService(collector: collector, settings: configuration.snmp, logger: logger,
+                                                      metricsFactory: factory))
+        }
+        if !configuration.snmp.forward.isEmpty {
+            services.append(NotificationForwardingService(collector: collector, settings: configuration.snmp, logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                app,
-                EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
-                RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
-                InventoryReloadService(collector: collector, paths: configuration.inventory, logger: logger),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -1,0 +1,125 @@
+import CollectorCore
+import Foundation
+import Logging
+import Metrics
+import ReadinessMIB
+import ReadinessModel
+import ServiceLifecycle
+import SNMP
+import SNMPReporting
+
+/// The SNMP notification receiver (docs/snmp-notifications.md): accepted notifications become events on
+/// their site (and stand in for its verdict while HTTP reports are missing); everything refused is counted by
+/// reason in `sansang_snmp_notifications_rejected_total`.
+public struct NotificationIntakeService: Service {
+    public let collector: Collector
+    public let settings: CollectorConfiguration.SNMPSettings
+    private let logger: Logger
+    private let factory: any MetricsFactory
+
+    public init(collector: Collector, settings: CollectorConfiguration.SNMPSettings, logger: Logger = Logger(label: "sansang.snmp"),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+        self.collector = collector
+        self.settings = settings
+        self.logger = logger
+        self.factory = metricsFactory
+    }
+
+    /// Opens the receiver (before the service group runs, so that a bad address or user stops the start).
+    public func start() async throws(SNMPError) -> NotificationReceiver {
+        var configuration = NotificationReceiverConfiguration()
+        configuration.listen = settings.listen
+        configuration.engineID = settings.engineID
+        configuration.users = settings.users.map { NotificationUser(security: $0.security, trapEngineIDs: $0.trapEngineIDs) }
+        configuration.communities = settings.communities.map(\.community)
+        return try await NotificationReceiver.start(configuration)
+    }
+
+    public func run() async throws {
+        let receiver = try await start()
+        logger.info("SNMP notification receiver listening", metadata: [
+            "address": "\(receiver.address)", "engine_id": "\(receiver.engineID.map { String(format: "%02x", $0) }.joined())",
+            "users": "\(settings.users.count)", "communities": "\(settings.communities.count)",
+        ])
+        let intake = NotificationIntake(settings: settings)
+        let accepted = Counter(label: "sansang_snmp_notifications_accepted_total", factory: factory)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await mirrorReceiverCounters(receiver) }
+                for await received in receiver.notifications {
+                    switch intake.accept(received, inventory: collector.inventory) {
+                    case .success(let notification):
+                        do {
+                            try await collector.acceptNotification(notification)
+                            accepted.increment()
+                        } catch {
+                            logger.error("cannot store a notification", metadata: ["site": "\(notification.site)", "error": "\(error)"])
+                        }
+                    case .failure(let reason):
+                        rejected(reason.rawValue).increment()
+                        logger.notice("SNMP notification refused", metadata: [
+                            "reason": "\(reason.rawValue)", "source": "\(received.source)", "sender": "\(received.sender)",
+                        ])
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await receiver.stop() }
+        }
+        await receiver.stop()
+    }
+
+    private func rejected(_ reason: String) -> Counter {
+        Counter(label: "sansang_snmp_notifications_rejected_total", dimensions: [("reason", reason)], factory: factory)
+    }
+
+    /// The receiver counts what it refuses itself (before anything reaches us): carry its counts to /metrics.
+    private func mirrorReceiverCounters(_ receiver: NotificationReceiver) async {
+        var reported: [NotificationRejection: Int] = [:]
+        while !Task.isCancelled {
+            for (reason, count) in receiver.rejections() where count > reported[reason, default: 0] {
+                rejected(reason.rawValue).increment(by: count - reported[reason, default: 0])
+                reported[reason] = count
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+/// Tells the NOC's managers of every site verdict change, with the collector's own INFORM or TRAP.
+public struct NotificationForwardingService: Service {
+    public let collector: Collector
+    public let settings: CollectorConfiguration.SNMPSettings
+    private let logger: Logger
+
+    public init(collector: Collector, settings: CollectorConfiguration.SNMPSettings, logger: Logger = Logger(label: "sansang.snmp")) {
+        self.collector = collector
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let senders = settings.forward.map { NotificationSender(target: $0, logger: logger) }
+        let mib = ReadinessMIB(root: settings.oidRoot)
+        let started = ContinuousClock.now
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for sender in senders { group.addTask { await sender.run() } }
+                for await event in collector.transitionEvents {
+                    let content = ReadinessNotification(
+                        kind: .verdictChange, siteCode: event.site.code, verdict: event.verdict.state,
+                        previousVerdict: event.transition.from, reasons: event.verdict.reasons.map(\.key),
+                        failingServices: event.verdict.reasons.filter { $0.code == .serviceDown }.compactMap(\.subject),
+                        links: [], agentVersion: "sansang-collector \(SansangVersion.current)", reportSeq: 0, bootId: "",
+                        undeliveredInforms: 0)
+                    let notification = SNMPNotification(
+                        trapOID: mib.trapOID(.verdictChange),
+                        uptime: UInt32(clamping: (ContinuousClock.now - started).components.seconds * 100),
+                        varBinds: mib.varBinds(content))
+                    for sender in senders { await sender.enqueue(notification) }
+                }
+            }
+        }
+    }
+}
