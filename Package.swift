@@ -49,6 +49,8 @@ let package = Package(
         // The JSON bodies of the collector's HTTP API, shared by collector, agent and NOC client.
         .target(name: "SansangAPI", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
+        // SANSANG-READINESS-MIB (mibs/): readiness notifications to SNMP variable bindings and back.
+        .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMP"], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -138,6 +140,8 @@ let package = Package(
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ThroughputTests", dependencies: ["Throughput", "ReadinessModel", "TestSupport"], swiftSettings: strict),

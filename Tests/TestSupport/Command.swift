@@ -32,6 +32,11 @@ public func run(_ argv: [String], environment: [String: String]? = nil) throws -
     return result.stdout
 }
 
+/// Runs a command to completion and returns its status and both streams, whatever the status.
+public func runCapturing(_ argv: [String]) throws -> ProgramRun {
+    try capture(URL(fileURLWithPath: try resolveExecutable(argv[0])), Array(argv.dropFirst()))
+}
+
 /// Runs `executable` to completion, capturing stdout and stderr.
 func capture(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
              directory: URL? = nil) throws -> ProgramRun {
