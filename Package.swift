@@ -51,6 +51,10 @@ let package = Package(
         .target(name: "ReadinessModel", swiftSettings: strict),
         // SANSANG-READINESS-MIB (mibs/): readiness notifications to SNMP variable bindings and back.
         .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMP"], swiftSettings: strict),
+        // Sending readiness notifications (queued, retried until acknowledged) and their YAML keys; agent and collector.
+        .target(name: "SNMPReporting", dependencies: [
+            "SNMP", "ReadinessMIB", "ReadinessModel", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -78,7 +82,7 @@ let package = Package(
         // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
         .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
         .target(name: "AgentDaemon", dependencies: [
-            "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig",
+            "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,12 +96,19 @@ let package = Package(
             "ReadinessModel", "SansangAPI", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
-            "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig",
+            "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // The collector's SNMP notification receiver (notifications → site events) and forwarding to NOC managers.
+        .target(name: "CollectorSNMP", dependencies: [
+            "CollectorCore", "SNMP", "SNMPReporting", "ReadinessMIB", "ReadinessModel", "SansangAPI", "Inventory",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
         .target(name: "CollectorHTTP", dependencies: [
             "CollectorCore", "SansangAPI", "ReadinessModel",
@@ -123,7 +134,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorHTTP",
+            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -140,6 +151,8 @@ let package = Package(
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "SNMPReportingTests", dependencies: ["SNMPReporting", "SNMP", "YAMLConfig", "TestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
