@@ -319,8 +319,11 @@ private final class ReceiverCore: @unchecked Sendable {
 
     /// A message the library parsed and authenticated (for v3).
     func received(_ pdu: UnsafeMutablePointer<netsnmp_pdu>) {
-        delivered = true
         let message = pdu.pointee
+        // The library calls back with command 0 for a message that failed authentication (for agents that
+        // send authenticationFailure traps); its statistics say why.
+        guard message.command != 0 else { return }
+        delivered = true
         let isV2c = message.version == Int(SNMP_VERSION_2c), isV3 = message.version == Int(SNMP_VERSION_3)
         guard isV3 || (isV2c && !configuration.communities.isEmpty) else { return count(.versionRefused) }
         let kind: ReceivedNotification.Kind

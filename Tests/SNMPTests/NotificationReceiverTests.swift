@@ -142,7 +142,12 @@ import TestSupport
             func rejected(_ reason: NotificationRejection, sending: () throws -> Void) async throws {
                 let before = receiver.rejections()[reason, default: 0]
                 try? sending()
-                try await Self.waitFor("a \(reason) rejection") { receiver.rejections()[reason, default: 0] > before }
+                do {
+                    try await Self.waitFor("a \(reason) rejection") { receiver.rejections()[reason, default: 0] > before }
+                } catch {
+                    Issue.record("counted: \(receiver.rejections())")
+                    throw error
+                }
             }
             var stranger = user
             stranger.user = "rx-stranger"
