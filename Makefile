@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # The Debian packages the build, the demo and the tests need (C libraries and the real daemons tests talk to).
-DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2 iperf3
+DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd snmptrapd lldpd iproute2 iperf3
 # The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
 DEB_PACKAGES += curl python3-pip systemd
 # The service checks' tests: real DNS, HTTPS and NTP servers on loopback, and openssl for their certificates.

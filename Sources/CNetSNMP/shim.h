@@ -49,6 +49,9 @@ SANSANG_PROTOCOL_OID(sansang_usm_priv_aes192, usmAES192PrivProtocol)
 SANSANG_PROTOCOL_OID(sansang_usm_priv_aes256, usmAES256PrivProtocol)
 #undef SANSANG_PROTOCOL_OID
 
+/* FD_ZERO/FD_SET are macros: the set of just `fd`, for snmp_sess_read. */
+static inline void sansang_fd_set_only(fd_set *set, int fd) { FD_ZERO(set); FD_SET(fd, set); }
+
 /* Exported by libnetsnmp (snmp_sess_add_ex calls it while opening) but missing from its public headers.
    Calling it ourselves after opening with SNMP_FLAGS_DONT_PROBE keeps the probe's error on the session,
    where snmp_sess_error finds it; a failed probe inside snmp_sess_open loses it. */

@@ -31,6 +31,13 @@ enum NetSNMP {
 
     static func initialize() { _ = initialized }
 
+    /// This process's SNMPv3 engine ID (call on the v3 thread, after `initialize`).
+    static func localEngineID() -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: Int(MAX_ENGINEID_LENGTH))
+        let length = snmpv3_get_engineID(&buffer, buffer.count)
+        return Array(buffer.prefix(length))
+    }
+
     /// The error recorded on an open session, as an SNMPError.
     static func error(
         session handle: UnsafeMutableRawPointer, fallback: SNMPError.Code, _ message: String

@@ -2,16 +2,17 @@ import CNetSNMP
 import Foundation
 
 /// All SNMPv3 work runs on this one thread: the library keeps USM users and engine times in unlocked globals.
-private let v3Worker = BlockingWorker(name: "snmp-v3")
+/// The notification receiver parses every incoming message here too.
+let v3Worker = BlockingWorker(name: "snmp-v3")
 
 /// An open session with one agent. Requests are queued to the session's own thread (v2c) or to the shared
 /// SNMPv3 thread, and run one at a time; create several sessions to query one agent concurrently.
 /// Close it with `close()` or use `withSNMPSession`; it is also closed when released.
 public final class SNMPSession: Sendable {
     public let configuration: SNMPSessionConfiguration
-    private let worker: BlockingWorker
+    let worker: BlockingWorker
     private let ownsWorker: Bool
-    private let handle: SessionHandle
+    let handle: SessionHandle
 
     private init(configuration: SNMPSessionConfiguration, worker: BlockingWorker, ownsWorker: Bool, handle: SessionHandle) {
         self.configuration = configuration
@@ -33,6 +34,32 @@ public final class SNMPSession: Sendable {
             if !isV3 { worker.finish() }
             throw error
         }
+    }
+
+    /// Opens a session for sending SNMPv2-Traps (`trap`). For SNMPv3 the sender of a trap is the authoritative
+    /// engine (RFC 3414 §3.2): the session uses this process's own engine ID (`localEngineID()`), engine boots and
+    /// time, never contacts the peer, and ignores a configured `engineID`. The receiver must know the user under
+    /// that engine ID (snmptrapd: `createUser -e <hex>`). For v2c this is the same as `open`.
+    /// Use `open` for INFORMs, whose receiver is the authoritative engine.
+    public static func openForTraps(_ configuration: SNMPSessionConfiguration) async throws(SNMPError) -> SNMPSession {
+        guard case .v3(var security) = configuration.version else { return try await open(configuration) }
+        security.engineID = try await v3Worker.run { () throws(SNMPError) in
+            NetSNMP.initialize()
+            let engineID = NetSNMP.localEngineID()
+            // Our boots and time, as the receiver will check them for this engine ID.
+            set_enginetime(engineID, UInt32(engineID.count), UInt32(snmpv3_local_snmpEngineBoots()),
+                           UInt32(snmpv3_local_snmpEngineTime()), 1)
+            return engineID
+        }
+        var trapConfiguration = configuration
+        trapConfiguration.version = .v3(security)
+        return try await open(trapConfiguration)
+    }
+
+    /// This process's own SNMPv3 engine ID: the authoritative engine of the traps it sends, and of the INFORMs
+    /// a `NotificationReceiver` accepts (one per process).
+    public static func localEngineID() async -> [UInt8] {
+        (try? await v3Worker.run { NetSNMP.initialize(); return NetSNMP.localEngineID() }) ?? []
     }
 
     /// GET: the values of exactly these OIDs (missing ones come back as noSuchObject / noSuchInstance).
@@ -143,13 +170,13 @@ private struct SessionSettings: Sendable {
 }
 
 /// The library's session: owned by one SNMPSession, used only on its worker thread, closed exactly once.
-private final class SessionHandle: @unchecked Sendable {
+final class SessionHandle: @unchecked Sendable {
     private var pointer: UnsafeMutableRawPointer?
     private let configuration: SNMPSessionConfiguration
     private let timeoutMicroseconds: Int
 
     /// Opens the session (blocking: v3 key derivation and engine ID discovery).
-    init(opening settings: SessionSettings) throws(SNMPError) {
+    fileprivate init(opening settings: SessionSettings) throws(SNMPError) {
         NetSNMP.initialize()
         configuration = settings.configuration
         timeoutMicroseconds = settings.timeoutMicroseconds
@@ -279,6 +306,34 @@ private final class SessionHandle: @unchecked Sendable {
         for oid in oids {
             _ = oid.components.withUnsafeBufferPointer { snmp_add_null_var(pdu, $0.baseAddress, $0.count) }
         }
+        return try exchange(pointer, pdu, blaming: oids)
+    }
+
+    /// Sends an INFORM (waits for the acknowledgement) or an SNMPv2-Trap (sent once) with these bindings.
+    func notify(_ command: Int32, _ bindings: [VarBind]) throws(SNMPError) {
+        guard let pointer else { throw SNMPError(.sessionClosed, "the SNMP session to \(configuration.peer) is closed") }
+        if case .v3 = configuration.version { try refreshUser(pointer) }
+        guard let pdu = snmp_pdu_create(command) else {
+            throw SNMPError(.requestFailed, "cannot allocate a notification PDU")
+        }
+        for binding in bindings where !binding.add(to: pdu) {
+            snmp_free_pdu(pdu)
+            throw SNMPError(.invalidArgument, "cannot encode \(binding) for a notification")
+        }
+        guard command == SANSANG_SNMP_MSG_TRAP2 else {
+            _ = try exchange(pointer, pdu, blaming: bindings.map(\.oid))
+            return
+        }
+        // snmp_sess_send frees the PDU only when it succeeds.
+        guard snmp_sess_send(pointer, pdu) != 0 else {
+            snmp_free_pdu(pdu)
+            throw NetSNMP.error(session: pointer, fallback: .requestFailed, "cannot send a trap to \(configuration.peer)")
+        }
+    }
+
+    /// Sends `pdu` (freeing it) and waits for the response (blocking, up to timeout × (retries + 1)).
+    private func exchange(_ pointer: UnsafeMutableRawPointer, _ pdu: UnsafeMutablePointer<netsnmp_pdu>,
+                          blaming oids: [OID]) throws(SNMPError) -> [VarBind] {
         var response: UnsafeMutablePointer<netsnmp_pdu>?
         // Frees `pdu` whatever happens.
         let status = snmp_sess_synch_response(pointer, pdu, &response)

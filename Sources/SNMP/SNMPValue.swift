@@ -28,6 +28,12 @@ public enum SNMPValue: Hashable, Sendable, CustomStringConvertible {
     /// An IPv4 address (the SMI IpAddress type has four octets).
     public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
         public let octets: [UInt8]
+
+        init(octets: [UInt8]) { self.octets = octets }
+
+        /// The address a.b.c.d, e.g. `IPv4Address(192, 0, 2, 1)`.
+        public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) { octets = [a, b, c, d] }
+
         public var description: String { octets.map(String.init).joined(separator: ".") }
     }
 

@@ -1,0 +1,141 @@
+import Foundation
+import SNMP
+import Testing
+import TestSupport
+
+/// A real snmptrapd on a free loopback port with the given configuration lines, logging every notification
+/// it accepts (numeric OIDs, typed values) to its log; stopped by PID.
+final class TestTrapDaemon: Sendable {
+    let port: UInt16
+    private let daemon: Daemon
+
+    var peer: String { "udp:127.0.0.1:\(port)" }
+
+    init(directory: URL, config: String) throws {
+        port = try freeLoopbackPort(udp: true)
+        let configURL = directory.appendingPathComponent("snmptrapd.conf")
+        try config.write(to: configURL, atomically: true, encoding: .utf8)
+        let state = directory.appendingPathComponent("trapd-state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        daemon = try Daemon(
+            ["snmptrapd", "-f", "-Lo", "-C", "-c", configURL.path, "-On", "-M", "/dev/null", "udp:127.0.0.1:\(port)"],
+            log: directory.appendingPathComponent("snmptrapd.log"),
+            environment: ["SNMP_PERSISTENT_DIR": state.path, "MIBS": ""])
+        let daemon = daemon
+        do {
+            try waitUntil(timeout: 20, "snmptrapd to start") {
+                guard daemon.isRunning else { throw AgentFailed(log: daemon.log) }
+                return daemon.log.contains("NET-SNMP version")
+            }
+        } catch {
+            daemon.stop()
+            throw error
+        }
+    }
+
+    var log: String { daemon.log }
+
+    /// Waits until the log holds every one of `texts` (snmptrapd logs a notification on one line).
+    func waitForLog(_ texts: [String], timeout: Double = 10) throws {
+        let daemon = daemon
+        do {
+            try waitUntil(timeout: timeout, "snmptrapd to log \(texts)") {
+                let log = daemon.log
+                return texts.allSatisfy { log.contains($0) }
+            }
+        } catch {
+            Issue.record("snmptrapd log:\n\(daemon.log)")
+            throw error
+        }
+    }
+
+    func stop() { daemon.stop() }
+}
+
+/// Runs `body` with a fresh snmptrapd configured with `config`.
+func withTrapDaemon(config: String, _ body: (TestTrapDaemon) async throws -> Void) async throws {
+    try await withTemporaryDirectory { directory in
+        let daemon = try TestTrapDaemon(directory: directory, config: config)
+        defer { daemon.stop() }
+        try await body(daemon)
+    }
+}
+
+extension SNMPv3Security {
+    /// This user as an snmpd.conf / snmptrapd.conf `createUser` line (optionally for another engine).
+    func createUserLine(engineID: [UInt8]? = nil) -> String {
+        let engine = engineID.map { " -e 0x" + $0.map { String(format: "%02x", $0) }.joined() } ?? ""
+        var line = "createUser\(engine) \(user)"
+        if level != .noAuthNoPriv { line += " \(Self.name(authProtocol)) \"\(authPassphrase)\"" }
+        if level == .authPriv { line += " \(Self.name(privacyProtocol)) \"\(privacyPassphrase)\"" }
+        return line
+    }
+
+    static func name(_ auth: AuthProtocol) -> String {
+        switch auth {
+        case .md5: "MD5"
+        case .sha: "SHA"
+        case .sha224: "SHA-224"
+        case .sha256: "SHA-256"
+        case .sha384: "SHA-384"
+        case .sha512: "SHA-512"
+        }
+    }
+
+    static func name(_ privacy: PrivacyProtocol) -> String {
+        switch privacy {
+        case .des: "DES"
+        case .aes: "AES"
+        case .aes192: "AES-192"
+        case .aes256: "AES-256"
+        }
+    }
+}
+
+/// OIDs and values the notification tests send.
+enum Payload {
+    static let trapOID = oid("1.3.6.1.4.1.99.1")
+    static let marker = oid("1.3.6.1.4.1.99.2.0")
+
+    /// One binding of every value type, and a unique string marker first.
+    static func bindings(marker text: String) -> [VarBind] {
+        [
+            VarBind(oid: marker, value: .octetString(Array(text.utf8))),
+            VarBind(oid: oid("1.3.6.1.4.1.99.3.0"), value: .integer(-5)),
+            VarBind(oid: oid("1.3.6.1.4.1.99.4.0"), value: .counter32(7)),
+            VarBind(oid: oid("1.3.6.1.4.1.99.5.0"), value: .ipAddress(SNMPValue.IPv4Address(10, 1, 2, 3))),
+            VarBind(oid: oid("1.3.6.1.4.1.99.6.0"), value: .timeticks(1234)),
+            VarBind(oid: oid("1.3.6.1.4.1.99.7.0"), value: .objectIdentifier(oid("1.3.6.1.9"))),
+            VarBind(oid: oid("1.3.6.1.4.1.99.8.0"), value: .counter64(1_234_567_890_123)),
+            VarBind(oid: oid("1.3.6.1.4.1.99.9.0"), value: .gauge32(42)),
+            VarBind(oid: oid("1.3.6.1.4.1.99.10.0"), value: .null),
+            VarBind(oid: oid("1.3.6.1.4.1.99.11.0"), value: .opaque([0x01, 0x02])),
+        ]
+    }
+
+    /// How snmptrapd -On logs `bindings(marker:)` (Opaque is left out: its text depends on the library's
+    /// opaque-type decoding).
+    static func logged(marker text: String) -> [String] {
+        [
+            ".1.3.6.1.2.1.1.3.0 = Timeticks: (4200)",
+            ".1.3.6.1.6.3.1.1.4.1.0 = OID: .1.3.6.1.4.1.99.1",
+            ".1.3.6.1.4.1.99.2.0 = STRING: \"\(text)\"",
+            ".1.3.6.1.4.1.99.3.0 = INTEGER: -5",
+            ".1.3.6.1.4.1.99.4.0 = Counter32: 7",
+            ".1.3.6.1.4.1.99.5.0 = IpAddress: 10.1.2.3",
+            ".1.3.6.1.4.1.99.6.0 = Timeticks: (1234)",
+            ".1.3.6.1.4.1.99.7.0 = OID: .1.3.6.1.9",
+            ".1.3.6.1.4.1.99.8.0 = Counter64: 1234567890123",
+            ".1.3.6.1.4.1.99.9.0 = Gauge32: 42",
+            ".1.3.6.1.4.1.99.10.0 = NULL",
+        ]
+    }
+
+    static func notification(marker text: String) -> SNMPNotification {
+        SNMPNotification(trapOID: trapOID, uptime: 4200, varBinds: bindings(marker: text))
+    }
+
+    static func oid(_ string: String) -> OID {
+        do { return try OID(string) } catch { fatalError("\(error)") }
+    }
+}
