@@ -6,7 +6,7 @@ import SansangAPI
 import SNMP
 
 /// Why the collector refused a notification the receiver let through (authenticated, but not acceptable).
-public enum IntakeRejection: String, Sendable, CaseIterable {
+public enum IntakeRejection: String, Error, Sendable, CaseIterable {
     /// Not a SANSANG-READINESS-MIB notification, or one it cannot decode.
     case notReadinessMIB = "not_readiness_mib"
     /// The site code is not an office in the inventory.

@@ -30,7 +30,7 @@ public struct NotificationIntakeService: Service {
         var configuration = NotificationReceiverConfiguration()
         configuration.listen = settings.listen
         configuration.engineID = settings.engineID
-        configuration.users = settings.users.map { NotificationUser(security: $0.security, trapEngineIDs: $0.trapEngineIDs) }
+        configuration.users = settings.users.map { NotificationUser($0.security, trapEngineIDs: $0.trapEngineIDs) }
         configuration.communities = settings.communities.map(\.community)
         return try await NotificationReceiver.start(configuration)
     }

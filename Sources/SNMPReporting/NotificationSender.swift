@@ -65,7 +65,11 @@ public actor NotificationSender {
 
     private func openSession() async throws(SNMPError) -> SNMPSession {
         if let session { return session }
-        let opened = try await SNMPSession.open(target.session)
+        // An INFORM's receiver is the authoritative engine (discovered on open); a v3 trap carries our own.
+        let opened = switch target.kind {
+        case .inform: try await SNMPSession.open(target.session)
+        case .trap: try await SNMPSession.openForTraps(target.session)
+        }
         session = opened
         return opened
     }

@@ -31,7 +31,7 @@ final class Pipeline: @unchecked Sendable {
               - {role: lan, target_mbps: 10G}
         """
 
-    init(directory: URL) throws {
+    init(directory: URL, extraCollectorConfig: String = "") throws {
         self.directory = directory
         collectorConfig = directory.appendingPathComponent("collector.yaml").path
         database = directory.appendingPathComponent("collector.sqlite").path
@@ -45,7 +45,7 @@ final class Pipeline: @unchecked Sendable {
             inventory: [\(inventory.path)]
             report_interval_s: 1
             evaluation_interval_s: 1
-            """.write(toFile: collectorConfig, atomically: true, encoding: .utf8)
+            """.appending("\n" + extraCollectorConfig).write(toFile: collectorConfig, atomically: true, encoding: .utf8)
         try Self.check(runProgram("sansang-collector", ["migrate", "--config", collectorConfig]))
         let config = collectorConfig
         nocToken = try Self.issue(["--noc", "e2e", "--role", "read"], config: config)
@@ -78,8 +78,8 @@ final class Pipeline: @unchecked Sendable {
     }
 
     /// An agent for `site`, its uplink a fresh veth pair (10 Gbit/s as far as the kernel says).
-    func addAgent(site: String, reportInterval: Double) throws -> Agent {
-        let agent = try Agent(site: site, pipeline: self, reportInterval: reportInterval)
+    func addAgent(site: String, reportInterval: Double, extraConfig: String = "") throws -> Agent {
+        let agent = try Agent(site: site, pipeline: self, reportInterval: reportInterval, extraConfig: extraConfig)
         agents[site] = agent
         return agent
     }
@@ -113,23 +113,36 @@ final class Agent: @unchecked Sendable {
     private(set) var process: Daemon?
     private(set) var starts = 0
 
-    init(site: String, pipeline: Pipeline, reportInterval: Double) throws {
+    let collectorURL: String
+    let tokenFile: String
+    let reportInterval: Double
+    let extraConfig: String
+
+    init(site: String, pipeline: Pipeline, reportInterval: Double, extraConfig: String = "") throws {
         self.site = site
         directory = pipeline.directory.appendingPathComponent("agent-\(site)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         uplink = try LocalVethPair()
-        let tokenFile = directory.appendingPathComponent("token").path
+        tokenFile = directory.appendingPathComponent("token").path
         try Pipeline.issue([site], config: pipeline.collectorConfig).write(toFile: tokenFile, atomically: true, encoding: .utf8)
         config = directory.appendingPathComponent("agent.yaml").path
+        collectorURL = pipeline.url
+        self.reportInterval = reportInterval
+        self.extraConfig = extraConfig
+        try writeConfig(collectorURL: collectorURL)
+    }
+
+    /// (Re)writes agent.yaml, e.g. with a collector URL nothing answers on, as when HTTPS is blocked.
+    func writeConfig(collectorURL: String) throws {
         try """
             site: "\(site)"
-            collector: {url: "\(pipeline.url)", token_file: \(tokenFile), timeout_s: 5}
+            collector: {url: "\(collectorURL)", token_file: \(tokenFile), timeout_s: 5}
             uplink: \(uplink.name)
             state_directory: \(directory.appendingPathComponent("state").path)
             send: {batch_size: 50, backoff_initial_s: 0.2, backoff_max_s: 1}
             lldp_wait_s: 0
             report_interval_s: \(reportInterval)
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """.appending("\n" + extraConfig).write(toFile: config, atomically: true, encoding: .utf8)
     }
 
     func start() throws {

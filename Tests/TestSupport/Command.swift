@@ -33,8 +33,8 @@ public func run(_ argv: [String], environment: [String: String]? = nil) throws -
 }
 
 /// Runs a command to completion and returns its status and both streams, whatever the status.
-public func runCapturing(_ argv: [String]) throws -> ProgramRun {
-    try capture(URL(fileURLWithPath: try resolveExecutable(argv[0])), Array(argv.dropFirst()))
+public func runCapturing(_ argv: [String], environment: [String: String]? = nil) throws -> ProgramRun {
+    try capture(URL(fileURLWithPath: try resolveExecutable(argv[0])), Array(argv.dropFirst()), environment: environment)
 }
 
 /// Runs `executable` to completion, capturing stdout and stderr.

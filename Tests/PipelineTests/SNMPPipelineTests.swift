@@ -1,0 +1,274 @@
+import Foundation
+import ReadinessMIB
+import ReadinessModel
+import SNMP
+import Testing
+import TestSupport
+
+/// SNMP reporting end to end with real processes: agents send INFORMs (SANSANG-READINESS-MIB) to the
+/// collector's receiver and to a real snmptrapd; net-snmp's own CLI sends what the collector must refuse.
+@Suite(.serialized) struct SNMPPipelineTests {
+    static let user = "sansang-agent"
+    static let auth = "auth-passphrase-e2e"
+    static let privacy = "priv-passphrase-e2e"
+
+    /// The collector's `snmp:` section: one v3 user who may speak for 20242 and 20257 only.
+    static func collectorSNMP(port: UInt16) -> String {
+        """
+        snmp:
+          listen: udp:127.0.0.1:\(port)
+          users:
+            - {user: \(user), auth_protocol: sha256, auth_passphrase: \(auth), privacy_protocol: aes,
+               privacy_passphrase: \(privacy), sites: ["20242", "20257"]}
+        """
+    }
+
+    /// The agent's `notifications:` section, one v3 INFORM target per port.
+    static func agentNotifications(ports: [UInt16], heartbeat: Double = 1) -> String {
+        let targets = ports.map { port in
+            """
+                - {address: "udp:127.0.0.1:\(port)", version: v3, user: \(user), auth_protocol: sha256,
+                   auth_passphrase: \(auth), privacy_protocol: aes, privacy_passphrase: \(privacy), timeout_ms: 500, retries: 0}
+            """
+        }.joined(separator: "\n")
+        return """
+            notifications:
+              heartbeat_s: \(heartbeat)
+              backoff_initial_s: 0.2
+              backoff_max_s: 1
+              targets:
+            \(targets)
+            """
+    }
+
+    func api(_ pipeline: Pipeline, _ path: String) throws -> [String: Any] {
+        let body = try run(["curl", "-sf", "-H", "Authorization: Bearer \(pipeline.nocToken)", "\(pipeline.url)\(path)"])
+        return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
+    }
+
+    func metrics(_ pipeline: Pipeline) throws -> String { try run(["curl", "-sf", "\(pipeline.url)/metrics"]) }
+
+    func notifications(_ pipeline: Pipeline, site: String) throws -> [[String: Any]] {
+        let from = "2000-01-01T00:00:00Z", to = "2100-01-01T00:00:00Z"
+        return try api(pipeline, "/api/v1/sites/\(site)/history?from=\(from)&to=\(to)")["notifications"] as? [[String: Any]] ?? []
+    }
+
+    @Test func theAgentsInformsReachTheCollectorAndASnmptrapdThatDecodesThemWithTheMIB() async throws {
+        try await withTemporaryDirectory { directory in
+            let snmpPort = try freeLoopbackPort(udp: true)
+            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            defer { pipeline.stop() }
+            try pipeline.startCollector()
+            let trapd = try TrapDaemonWithMIB(directory: directory, user: Self.user, auth: Self.auth, privacy: Self.privacy)
+            defer { trapd.stop() }
+            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
+                                              extraConfig: Self.agentNotifications(ports: [snmpPort, trapd.port]))
+            try agent.start()
+
+            // snmptrapd, with the MIB loaded, names every object and value of the first verdict change and a heartbeat.
+            try waitUntil(timeout: 30, "snmptrapd's handler to record a verdict change and a heartbeat") {
+                let seen = trapd.recorded
+                return seen.contains("SANSANG-READINESS-MIB::sansangVerdictChange") && seen.contains("SANSANG-READINESS-MIB::sansangHeartbeat")
+            }
+            let recorded = trapd.recorded
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 \"20242\""), "\(recorded)")
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 ready"), "\(recorded)")
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkRole.1 \"lan\""), "\(recorded)")
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkMeasuredMbps.1 10000"), "\(recorded)")
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkTargetMbps.1 10000"), "\(recorded)")
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangAgentVersion.0 \"\(SansangVersion.current)\""), "\(recorded)")
+
+            // The collector stored them as events on the site, with who sent them.
+            try waitUntil(timeout: 20, "notifications in the site's history") {
+                let kinds = Set(try notifications(pipeline, site: "20242").compactMap { $0["kind"] as? String })
+                return kinds == ["verdict_change", "heartbeat"]
+            }
+            let first = try #require(try notifications(pipeline, site: "20242").first)
+            #expect(first["verdict"] as? String == "ready")
+            #expect(first["sender"] as? String == "v3:\(Self.user)")
+            #expect((first["links"] as? [[String: Any]])?.first?["measured_mbps"] as? Int == 10_000)
+            #expect(try metrics(pipeline).contains("sansang_snmp_notifications_accepted_total"))
+        }
+    }
+
+    /// With HTTPS blocked (the agent's collector URL answers nothing), the site goes STALE on HTTP but the
+    /// verdict the agent notifies over SNMP stands in; meanwhile its reports spool.
+    @Test func whenHTTPIsBlockedTheNotifiedVerdictStandsInAndReportsSpool() async throws {
+        try await withTemporaryDirectory { directory in
+            let snmpPort = try freeLoopbackPort(udp: true)
+            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            defer { pipeline.stop() }
+            try pipeline.startCollector()
+            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
+                                              extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.5))
+            try agent.start()
+            try waitUntil(timeout: 30, "a first HTTP report") { try !pipeline.storedReports(site: "20242").isEmpty }
+            agent.stop()
+
+            // Restart it on its cached plan with a collector URL nothing answers on.
+            let blocked = try freeLoopbackPort(udp: false)
+            try agent.writeConfig(collectorURL: "http://127.0.0.1:\(blocked)")
+            try agent.start()
+            try waitUntil(timeout: 30, "the notified verdict standing in") {
+                let verdict = (try api(pipeline, "/api/v1/sites/20242")["verdict"] as? [String: Any]) ?? [:]
+                return verdict["state"] as? String == "ready" && verdict["notified_at"] != nil
+            }
+            #expect(agent.spoolDepth > 0)
+            // Without notifications the same silence is STALE: the other office of the lab never reported at all.
+            let other = (try api(pipeline, "/api/v1/sites/20257")["verdict"] as? [String: Any]) ?? [:]
+            #expect(other["state"] as? String == "unknown")
+        }
+    }
+
+    /// The collector stopped: INFORMs to it time out and are retried, but reports keep being made at their
+    /// interval and spool; once it is back the spool drains and the reports carry the notification counters.
+    @Test func informRetriesDoNotHoldUpReportsWhileTheCollectorIsAway() async throws {
+        try await withTemporaryDirectory { directory in
+            let snmpPort = try freeLoopbackPort(udp: true)
+            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            defer { pipeline.stop() }
+            try pipeline.startCollector()
+            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.25,
+                                              extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.25))
+            try agent.start()
+            try waitUntil(timeout: 30, "a first HTTP report") { try !pipeline.storedReports(site: "20242").isEmpty }
+
+            pipeline.stopCollector()
+            let before = agent.spoolDepth
+            let started = Date()
+            try await Task.sleep(for: .seconds(4))
+            let made = agent.spoolDepth - before
+            let expected = Date().timeIntervalSince(started) / 0.25
+            // Each INFORM attempt waits 500 ms for an answer that never comes; reports go on every 250 ms regardless.
+            #expect(Double(made) >= expected * 0.6, "\(made) reports spooled in 4 s, about \(expected) expected")
+
+            try pipeline.startCollector()
+            try waitUntil(timeout: 60, "the spool to drain") { agent.spoolDepth == 0 }
+            let counters = try latestNotificationCounters(pipeline, site: "20242")
+            #expect((counters["queued"] ?? 0) > (counters["acknowledged"] ?? 0) || (counters["undelivered"] ?? 0) > 0
+                    || (counters["pending"] ?? 0) > 0, "\(counters)")
+        }
+    }
+
+    /// The most pending notifications any stored report of `site` carried, with the rest of its counters.
+    func latestNotificationCounters(_ pipeline: Pipeline, site: String) throws -> [String: Int] {
+        let detail = try api(pipeline, "/api/v1/sites/\(site)")
+        let report = detail["latest_report"] as? [String: Any] ?? [:]
+        return report["snmp_notifications"] as? [String: Int] ?? [:]
+    }
+
+    /// net-snmp's snmpinform / snmptrap and raw datagrams against the collector: what is acceptable is stored,
+    /// everything else is counted by reason in /metrics, and the receiver keeps working.
+    @Test func theCollectorStoresWhatItAcceptsAndCountsWhatItRefusesByReason() async throws {
+        try await withTemporaryDirectory { directory in
+            let snmpPort = try freeLoopbackPort(udp: true)
+            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            defer { pipeline.stop() }
+            try pipeline.startCollector()
+            let peer = "udp:127.0.0.1:\(snmpPort)"
+            let mib = ReadinessMIB()
+            func arguments(site: String, verdict: VerdictState = .notReady) -> [String] {
+                let content = ReadinessNotification(
+                    kind: .verdictChange, siteCode: site, verdict: verdict, previousVerdict: .ready,
+                    reasons: [ReasonKey(code: .serviceDown, subject: "dichvucong")], failingServices: ["dichvucong"],
+                    agentVersion: "cli", reportSeq: 7, bootId: "boot-cli")
+                return ["", mib.trapOID(.verdictChange).description] + mib.varBinds(content).flatMap { binding -> [String] in
+                    switch binding.value {
+                    case .octetString(let bytes): [binding.oid.description, "s", String(decoding: bytes, as: UTF8.self)]
+                    case .integer(let value): [binding.oid.description, "i", String(value)]
+                    case .counter32(let value): [binding.oid.description, "c", String(value)]
+                    case .gauge32(let value): [binding.oid.description, "u", String(value)]
+                    case .counter64(let value): [binding.oid.description, "C", String(value)]
+                    default: []
+                    }
+                }
+            }
+            func v3(user: String = Self.user, auth: String = Self.auth) -> [String] {
+                ["-v3", "-l", "authPriv", "-u", user, "-a", "SHA-256", "-A", auth, "-x", "AES", "-X", Self.privacy,
+                 "-r", "0", "-t", "1", peer]
+            }
+            func inform(_ options: [String], _ rest: [String]) -> ProgramRun? {
+                try? runCapturing(["snmpinform"] + options + rest, environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": directory.path])
+            }
+
+            // Accepted: a v3 INFORM for a site the user may speak for, acknowledged and stored as sent.
+            #expect(inform(v3(), arguments(site: "20257"))?.status == 0)
+            try waitUntil(timeout: 10, "the CLI's notification stored") { try !notifications(pipeline, site: "20257").isEmpty }
+            let stored = try #require(try notifications(pipeline, site: "20257").first)
+            #expect(stored["verdict"] as? String == "not_ready" && stored["previous_verdict"] as? String == "ready")
+            #expect(stored["reasons"] as? [String] == ["SERVICE_DOWN:dichvucong"])
+            #expect(stored["report_seq"] as? Int == 7 && stored["boot_id"] as? String == "boot-cli")
+
+            // Refused, each for its reason (the senders time out or get a report back: no acknowledgement).
+            #expect(inform(v3(user: "stranger"), arguments(site: "20242"))?.status != 0)
+            #expect(inform(v3(auth: "wrong-passphrase"), arguments(site: "20242"))?.status != 0)
+            #expect(inform(v3(), arguments(site: "20209"))?.status == 0, "acknowledged by SNMP, refused by the collector")
+            #expect(inform(v3(), ["", "1.3.6.1.6.3.1.1.5.1"])?.status == 0, "coldStart: not a readiness notification")
+            _ = try? runCapturing(["snmptrap", "-v2c", "-c", "public", peer] + arguments(site: "20242"), environment: ["MIBS": ""])
+            try sendDatagram(port: snmpPort, [0x30, 0x03, 0x02, 0x01])
+            try sendDatagram(port: snmpPort, Array("not snmp at all".utf8))
+
+            try waitUntil(timeout: 15, "every refusal counted") {
+                let text = try metrics(pipeline)
+                return ["unknown_user", "wrong_digest", "site_not_allowed", "not_readiness_mib", "version_refused", "malformed"]
+                    .allSatisfy { text.contains("sansang_snmp_notifications_rejected_total{reason=\"\($0)\"}") }
+            }
+            #expect(try notifications(pipeline, site: "20209").isEmpty)
+            #expect(try notifications(pipeline, site: "20242").isEmpty)
+            // Still receiving afterwards.
+            #expect(inform(v3(), arguments(site: "20242", verdict: .ready))?.status == 0)
+            try waitUntil(timeout: 10, "a notification after the refusals") { try notifications(pipeline, site: "20242").count == 1 }
+        }
+    }
+}
+
+/// One UDP datagram to 127.0.0.1:`port`.
+func sendDatagram(port: UInt16, _ bytes: [UInt8]) throws {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw CommandFailure(argv: ["socket"], status: errno, output: "") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    let sent = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard sent == bytes.count else { throw CommandFailure(argv: ["sendto"], status: errno, output: "") }
+}
+
+/// A real snmptrapd with SANSANG-READINESS-MIB loaded from mibs/, whose traphandle appends every notification
+/// (as snmptrapd renders it with the MIB) to a file.
+final class TrapDaemonWithMIB: @unchecked Sendable {
+    let port: UInt16
+    let output: URL
+    private let daemon: Daemon
+
+    init(directory: URL, user: String, auth: String, privacy: String) throws {
+        port = try freeLoopbackPort(udp: true)
+        output = directory.appendingPathComponent("trapd-handled.txt")
+        let handler = directory.appendingPathComponent("handler.sh")
+        try "#!/bin/sh\n{ cat; echo ----; } >> \(output.path)\n".write(to: handler, atomically: true, encoding: .utf8)
+        chmod(handler.path, 0o755)
+        let config = directory.appendingPathComponent("snmptrapd.conf")
+        try """
+            createUser \(user) SHA-256 "\(auth)" AES "\(privacy)"
+            authUser log,execute \(user) priv
+            traphandle default \(handler.path)
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let state = directory.appendingPathComponent("trapd-state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let mibs = packageRoot.appendingPathComponent("mibs")
+        daemon = try Daemon(
+            ["snmptrapd", "-f", "-Lo", "-C", "-c", config.path, "-M", "/usr/share/snmp/mibs:\(mibs.path):\(mibs.path)/ietf",
+             "-m", "SANSANG-READINESS-MIB", "udp:127.0.0.1:\(port)"],
+            log: directory.appendingPathComponent("snmptrapd.log"), environment: ["SNMP_PERSISTENT_DIR": state.path])
+        let daemon = daemon
+        try waitUntil(timeout: 20, "snmptrapd to start") { daemon.log.contains("NET-SNMP version") || !daemon.isRunning }
+        guard daemon.isRunning else { throw CommandFailure(argv: ["snmptrapd"], status: -1, output: daemon.log) }
+    }
+
+    var recorded: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    func stop() { daemon.stop() }
+}
