@@ -45,7 +45,8 @@ import TestSupport
 
     /// Runs snmpinform / snmptrap with `arguments` then the uptime, trap OID and one string binding.
     static func send(_ tool: String, _ arguments: [String], to peer: String, marker: String) throws {
-        try runCLI([tool, "-t", "0.5", "-r", "0"] + arguments + [peer, "4200", "1.3.6.1.4.1.99.1", "1.3.6.1.4.1.99.2.0", "s", marker,
+        // 1.5 s: the engine ID probe is answered on the v3 thread, which other suites keep busy.
+        try runCLI([tool, "-t", "1.5", "-r", "0"] + arguments + [peer, "4200", "1.3.6.1.4.1.99.1", "1.3.6.1.4.1.99.2.0", "s", marker,
                                                                 "1.3.6.1.4.1.99.3.0", "i", "-5"])
     }
 
