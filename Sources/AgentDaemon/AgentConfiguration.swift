@@ -193,7 +193,7 @@ private struct AgentConfigurationDecoder {
         }
         var notifications = AgentConfiguration.Notifications()
         if let targets = keys["targets"].flatMap({ reader.notificationTargets($0) }) { notifications.targets = targets }
-        if let seconds = keys["heartbeat_s"].flatMap({ reader.double($0, in: 1...86400) }) { notifications.heartbeat = .seconds(seconds) }
+        if let seconds = keys["heartbeat_s"].flatMap({ reader.double($0, in: 0.1...86400) }) { notifications.heartbeat = .seconds(seconds) }
         if let seconds = keys["backoff_initial_s"].flatMap({ reader.double($0, in: 0.01...3600) }) {
             notifications.delivery.backoffInitial = .seconds(seconds)
         }
