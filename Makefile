@@ -10,7 +10,7 @@ DEB_PACKAGES += dnsmasq nginx-light chrony openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -65,8 +65,13 @@ bench-services: deps
 	$(SWIFT) build -c release --product sansang-agent
 	AGENT=.build/release/sansang-agent bench/services.sh 300
 
+# The collector's SNMP notification receiver under a flood from several senders; appends to docs/performance.md.
+bench-snmp-flood: deps
+	$(SWIFT) build -c release --product sansang-collector
+	BIN=.build/release bench/snmp-flood.sh 10 4
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput bench-services
+bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood
 
 clean:
 	rm -rf .build

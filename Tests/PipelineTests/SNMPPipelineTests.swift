@@ -222,6 +222,63 @@ import TestSupport
     }
 }
 
+extension SNMPPipelineTests {
+    /// Thousands of v2c notifications a second from several processes: the receiver keeps answering a v3
+    /// INFORM, the HTTP API keeps answering, what it cannot queue is counted as overflow, and nothing crashes.
+    @Test func aFloodOfNotificationsLeavesTheCollectorResponsive() async throws {
+        try await withTemporaryDirectory { directory in
+            let snmpPort = try freeLoopbackPort(udp: true)
+            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)
+                + "\n  communities: [{community: flood}]")
+            defer { pipeline.stop() }
+            try pipeline.startCollector()
+            let script = packageRoot.appendingPathComponent("scripts/snmp-flood.py").path
+            let portFile = directory.appendingPathComponent("capture.port").path
+            let datagram = directory.appendingPathComponent("heartbeat.bin").path
+            let capturer = try Daemon(["python3", script, "capture", portFile, datagram], log: directory.appendingPathComponent("capture.log"))
+            try waitUntil(timeout: 20, "the capture port") { ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").count > 1 }
+            let capturePort = try String(contentsOfFile: portFile, encoding: .utf8)
+            let mib = ReadinessMIB()
+            let content = ReadinessNotification(kind: .heartbeat, siteCode: "20242", verdict: .ready, agentVersion: "flood",
+                                                reportSeq: 1, bootId: "flood")
+            let payload = mib.varBinds(content).flatMap { binding -> [String] in
+                switch binding.value {
+                case .octetString(let bytes): [binding.oid.description, "s", String(decoding: bytes, as: UTF8.self)]
+                case .integer(let value): [binding.oid.description, "i", String(value)]
+                case .counter32(let value): [binding.oid.description, "c", String(value)]
+                case .counter64(let value): [binding.oid.description, "C", String(value)]
+                default: []
+                }
+            }
+            let trapArguments = ["", mib.trapOID(.heartbeat).description] + payload
+            _ = try runCapturing(["snmptrap", "-v2c", "-c", "flood", "udp:127.0.0.1:\(capturePort)"] + trapArguments,
+                                 environment: ["MIBS": ""])
+            try waitUntil(timeout: 20, "the captured datagram") { !capturer.isRunning }
+            capturer.stop()
+
+            let flood = try Daemon(["python3", script, "send", "127.0.0.1", String(snmpPort), datagram, "4", "2"],
+                                   log: directory.appendingPathComponent("flood.log"))
+            defer { flood.stop() }
+            try await Task.sleep(for: .seconds(1))
+            let inform = try runCapturing(
+                ["snmpinform", "-v3", "-l", "authPriv", "-u", Self.user, "-a", "SHA-256", "-A", Self.auth, "-x", "AES",
+                 "-X", Self.privacy, "-t", "3", "-r", "2", "udp:127.0.0.1:\(snmpPort)"] + trapArguments,
+                environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": directory.path])
+            #expect(inform.status == 0, "a v3 INFORM during the flood: \(inform.stderr)")
+            let health = try runCapturing(["curl", "-sf", "--max-time", "5", "\(pipeline.url)/healthz"])
+            #expect(health.status == 0, "/healthz during the flood")
+            try waitUntil(timeout: 30, "the flood to end") { !flood.isRunning }
+            let sent = Int(flood.log.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(sent > 4000, "the flood sent \(sent) datagrams in 4 s")
+            #expect(pipeline.collector?.isRunning == true)
+            let text = try metrics(pipeline)
+            let accepted = text.split(separator: "\n").first { $0.hasPrefix("sansang_snmp_notifications_accepted_total ") }
+            let count = accepted.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(count > 100, "accepted during the flood: \(count)")
+        }
+    }
+}
+
 /// One UDP datagram to 127.0.0.1:`port`.
 func sendDatagram(port: UInt16, _ bytes: [UInt8]) throws {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
