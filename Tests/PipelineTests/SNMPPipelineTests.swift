@@ -53,14 +53,20 @@ import TestSupport
         return try api(pipeline, "/api/v1/sites/\(site)/history?from=\(from)&to=\(to)")["notifications"] as? [[String: Any]] ?? []
     }
 
-    @Test func theAgentsInformsReachTheCollectorAndASnmptrapdThatDecodesThemWithTheMIB() async throws {
+    @Test func informsReachTheCollectorAndASnmptrapdThatDecodesThemWithTheMIBAndTheCollectorForwards() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
             let trapd = try TrapDaemonWithMIB(directory: directory, user: Self.user, auth: Self.auth, privacy: Self.privacy)
             defer { trapd.stop() }
+            // The collector forwards its own verdict changes to the same manager.
+            let forward = """
+                  forward:
+                    - {address: "udp:127.0.0.1:\(trapd.port)", version: v3, user: \(Self.user), auth_protocol: sha256,
+                       auth_passphrase: \(Self.auth), privacy_protocol: aes, privacy_passphrase: \(Self.privacy)}
+                """
+            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort) + "\n" + forward)
+            defer { pipeline.stop() }
+            try pipeline.startCollector()
             let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
                                               extraConfig: Self.agentNotifications(ports: [snmpPort, trapd.port]))
             try agent.start()
@@ -77,6 +83,10 @@ import TestSupport
             #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkMeasuredMbps.1 10000 Mbit/s"), "\(recorded)")
             #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkTargetMbps.1 10000 Mbit/s"), "\(recorded)")
             #expect(recorded.contains("SANSANG-READINESS-MIB::sansangAgentVersion.0 \(SansangVersion.current)\n"), "\(recorded)")
+            // The collector's forwarded verdict change for the site (no data → ready).
+            try waitUntil(timeout: 20, "the collector's forwarded verdict change") {
+                trapd.recorded.contains("sansangAgentVersion.0 sansang-collector \(SansangVersion.current)")
+            }
 
             // The collector stored them as events on the site, with who sent them.
             try waitUntil(timeout: 20, "notifications in the site's history") {

@@ -208,7 +208,8 @@ import TestSupport
         let receiver = try await NotificationReceiver.start(NotificationReceiverConfiguration(listen: "udp:127.0.0.1:\(port)"))
         let started = ContinuousClock.now
         await receiver.stop()
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // Closing runs on the shared SNMPv3 thread, behind whatever other tests have queued there.
+        #expect(ContinuousClock.now - started < .seconds(5))
         var ended = true
         for await _ in receiver.notifications { ended = false }
         #expect(ended)
