@@ -148,7 +148,7 @@ import TestSupport
         }
         let elapsed = ContinuousClock.now - start
         #expect(error?.code == .timeout)
-        #expect(elapsed >= .milliseconds(280) && elapsed < .seconds(2), "\(elapsed)")
+        #expect(elapsed >= .milliseconds(280) && elapsed < .seconds(15), "\(elapsed)")
     }
 
     @Test func closedSessionRefusesRequests() async throws {
