@@ -55,9 +55,7 @@ actor AgentNotifier {
         guard let current else { return }
         let content = ReadinessNotification(kind: kind, report: current.report, verdict: current.verdict, previous: previous,
                                             profile: current.profile, undeliveredInforms: await counters().undelivered)
-        let elapsed = ContinuousClock.now - startedAt
-        let notification = SNMPNotification(
-            trapOID: mib.trapOID(kind), uptime: UInt32(clamping: elapsed.components.seconds * 100), varBinds: mib.varBinds(content))
+        let notification = mib.notification(content, uptime: ContinuousClock.now - startedAt)
         for sender in senders { await sender.enqueue(notification) }
     }
 

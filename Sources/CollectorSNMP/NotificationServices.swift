@@ -108,15 +108,9 @@ public struct NotificationForwardingService: Service {
                 for sender in senders { group.addTask { await sender.run() } }
                 for await event in collector.transitionEvents {
                     let content = ReadinessNotification(
-                        kind: .verdictChange, siteCode: event.site.code, verdict: event.verdict.state,
-                        previousVerdict: event.transition.from, reasons: event.verdict.reasons.map(\.key),
-                        failingServices: event.verdict.reasons.filter { $0.code == .serviceDown }.compactMap(\.subject),
-                        links: [], agentVersion: "sansang-collector \(SansangVersion.current)", reportSeq: 0, bootId: "",
-                        undeliveredInforms: 0)
-                    let notification = SNMPNotification(
-                        trapOID: mib.trapOID(.verdictChange),
-                        uptime: UInt32(clamping: (ContinuousClock.now - started).components.seconds * 100),
-                        varBinds: mib.varBinds(content))
+                        kind: .verdictChange, verdict: event.verdict, previous: event.transition.from,
+                        agentVersion: "sansang-collector \(SansangVersion.current)")
+                    let notification = mib.notification(content, uptime: ContinuousClock.now - started)
                     for sender in senders { await sender.enqueue(notification) }
                 }
             }

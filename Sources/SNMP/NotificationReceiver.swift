@@ -483,8 +483,8 @@ extension SNMPv3Security.Level {
 }
 
 extension SNMPv3Security.AuthProtocol {
-    /// The names of snmpd.conf's `createUser`.
-    var configName: String {
+    /// net-snmp's name for the protocol: `createUser` in snmpd.conf / snmptrapd.conf, `-a` of the CLI tools.
+    public var configName: String {
         switch self {
         case .md5: "MD5"
         case .sha: "SHA"
@@ -497,7 +497,8 @@ extension SNMPv3Security.AuthProtocol {
 }
 
 extension SNMPv3Security.PrivacyProtocol {
-    var configName: String {
+    /// net-snmp's name for the protocol: `createUser`, `-x` of the CLI tools.
+    public var configName: String {
         switch self {
         case .des: "DES"
         case .aes: "AES"

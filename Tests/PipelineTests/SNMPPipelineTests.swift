@@ -182,16 +182,7 @@ import TestSupport
                     kind: .verdictChange, siteCode: site, verdict: verdict, previousVerdict: .ready,
                     reasons: [ReasonKey(code: .serviceDown, subject: "dichvucong")], failingServices: ["dichvucong"],
                     agentVersion: "cli", reportSeq: 7, bootId: "boot-cli")
-                return ["", mib.trapOID(.verdictChange).description] + mib.varBinds(content).flatMap { binding -> [String] in
-                    switch binding.value {
-                    case .octetString(let bytes): [binding.oid.description, "s", String(decoding: bytes, as: UTF8.self)]
-                    case .integer(let value): [binding.oid.description, "i", String(value)]
-                    case .counter32(let value): [binding.oid.description, "c", String(value)]
-                    case .gauge32(let value): [binding.oid.description, "u", String(value)]
-                    case .counter64(let value): [binding.oid.description, "C", String(value)]
-                    default: []
-                    }
-                }
+                return ["", mib.trapOID(.verdictChange).description] + commandLineValues(mib.varBinds(content))
             }
             func v3(user: String = Self.user, auth: String = Self.auth) -> [String] {
                 ["-v3", "-l", "authPriv", "-u", user, "-a", "SHA-256", "-A", auth, "-x", "AES", "-X", Self.privacy,
@@ -251,16 +242,7 @@ extension SNMPPipelineTests {
             let mib = ReadinessMIB()
             let content = ReadinessNotification(kind: .heartbeat, siteCode: "20242", verdict: .ready, agentVersion: "flood",
                                                 reportSeq: 1, bootId: "flood")
-            let payload = mib.varBinds(content).flatMap { binding -> [String] in
-                switch binding.value {
-                case .octetString(let bytes): [binding.oid.description, "s", String(decoding: bytes, as: UTF8.self)]
-                case .integer(let value): [binding.oid.description, "i", String(value)]
-                case .counter32(let value): [binding.oid.description, "c", String(value)]
-                case .counter64(let value): [binding.oid.description, "C", String(value)]
-                default: []
-                }
-            }
-            let trapArguments = ["", mib.trapOID(.heartbeat).description] + payload
+            let trapArguments = ["", mib.trapOID(.heartbeat).description] + commandLineValues(mib.varBinds(content))
             _ = try runCapturing(["snmptrap", "-v2c", "-c", "flood", "udp:127.0.0.1:\(capturePort)"] + trapArguments,
                                  environment: ["MIBS": ""])
             try waitUntil(timeout: 20, "the captured datagram") { !capturer.isRunning }
@@ -289,19 +271,18 @@ extension SNMPPipelineTests {
     }
 }
 
-/// One UDP datagram to 127.0.0.1:`port`.
-func sendDatagram(port: UInt16, _ bytes: [UInt8]) throws {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    guard fd >= 0 else { throw CommandFailure(argv: ["socket"], status: errno, output: "") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = port.bigEndian
-    let sent = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+/// Variable bindings as snmptrap / snmpinform take them: OID, type letter, value.
+func commandLineValues(_ bindings: [VarBind]) -> [String] {
+    bindings.flatMap { binding -> [String] in
+        switch binding.value {
+        case .octetString(let bytes): [binding.oid.description, "s", String(decoding: bytes, as: UTF8.self)]
+        case .integer(let value): [binding.oid.description, "i", String(value)]
+        case .counter32(let value): [binding.oid.description, "c", String(value)]
+        case .gauge32(let value): [binding.oid.description, "u", String(value)]
+        case .counter64(let value): [binding.oid.description, "C", String(value)]
+        default: []
+        }
     }
-    guard sent == bytes.count else { throw CommandFailure(argv: ["sendto"], status: errno, output: "") }
 }
 
 /// A real snmptrapd with SANSANG-READINESS-MIB loaded from mibs/, whose traphandle appends every notification

@@ -35,10 +35,10 @@ import TestSupport
         var arguments = ["-v3", "-u", security.user]
         switch security.level {
         case .noAuthNoPriv: arguments += ["-l", "noAuthNoPriv"]
-        case .authNoPriv: arguments += ["-l", "authNoPriv", "-a", SNMPv3Security.name(security.authProtocol), "-A", security.authPassphrase]
+        case .authNoPriv: arguments += ["-l", "authNoPriv", "-a", security.authProtocol.configName, "-A", security.authPassphrase]
         case .authPriv:
-            arguments += ["-l", "authPriv", "-a", SNMPv3Security.name(security.authProtocol), "-A", security.authPassphrase,
-                          "-x", SNMPv3Security.name(security.privacyProtocol), "-X", security.privacyPassphrase]
+            arguments += ["-l", "authPriv", "-a", security.authProtocol.configName, "-A", security.authPassphrase,
+                          "-x", security.privacyProtocol.configName, "-X", security.privacyPassphrase]
         }
         return arguments
     }
@@ -195,7 +195,7 @@ import TestSupport
             // A v2c trap's header, cut short inside the community string.
             let truncated: [UInt8] = [0x30, 0x30, 0x02, 0x01, 0x01, 0x04, 0x0c, 0x72, 0x78, 0x2d]
             let lying: [UInt8] = [0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01]  // a huge length
-            for datagram in [garbage, truncated, lying, [], [0x30]] { try sendDatagram(datagram, port: port) }
+            for datagram in [garbage, truncated, lying, [], [0x30]] { try sendDatagram(port: port, datagram) }
             try await Self.waitFor("malformed rejections") { receiver.rejections()[.malformed, default: 0] >= 4 }
             var iterator = receiver.notifications.makeAsyncIterator()
             try Self.send("snmptrap", ["-v2c", "-c", "rx-malformed"], to: peer, marker: "still-working")
@@ -265,19 +265,3 @@ struct WaitFailed: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what)" }
 }
 
-/// One UDP datagram from a plain socket.
-private func sendDatagram(_ bytes: [UInt8], port: UInt16) throws {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    guard fd >= 0 else { throw CommandFailure(argv: ["socket"], status: errno, output: "") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = port.bigEndian
-    let sent = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    guard sent == bytes.count else { throw CommandFailure(argv: ["sendto"], status: errno, output: "") }
-}

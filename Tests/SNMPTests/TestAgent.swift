@@ -50,10 +50,10 @@ final class TestAgent: Sendable {
         for user in Self.users {
             switch user.level {
             case .authPriv:
-                config += "createUser \(user.user) \(Self.name(user.authProtocol)) \(user.authPassphrase) "
-                    + "\(Self.name(user.privacyProtocol)) \(user.privacyPassphrase)\nrouser \(user.user) priv\n"
+                config += "createUser \(user.user) \(user.authProtocol.configName) \(user.authPassphrase) "
+                    + "\(user.privacyProtocol.configName) \(user.privacyPassphrase)\nrouser \(user.user) priv\n"
             case .authNoPriv:
-                config += "createUser \(user.user) \(Self.name(user.authProtocol)) \(user.authPassphrase)\n"
+                config += "createUser \(user.user) \(user.authProtocol.configName) \(user.authPassphrase)\n"
                     + "rouser \(user.user) auth\n"
             case .noAuthNoPriv:
                 config += "createUser \(user.user)\nrouser \(user.user) noauth\n"
@@ -95,27 +95,6 @@ final class TestAgent: Sendable {
     /// A v3 configuration for this agent.
     func v3(_ security: SNMPv3Security, timeout: Duration = .seconds(2), retries: Int = 1) -> SNMPSessionConfiguration {
         SNMPSessionConfiguration(peer: peer, timeout: timeout, retries: retries, version: .v3(security))
-    }
-
-    /// snmpd.conf's names for the protocols.
-    private static func name(_ auth: SNMPv3Security.AuthProtocol) -> String {
-        switch auth {
-        case .md5: "MD5"
-        case .sha: "SHA"
-        case .sha224: "SHA-224"
-        case .sha256: "SHA-256"
-        case .sha384: "SHA-384"
-        case .sha512: "SHA-512"
-        }
-    }
-
-    private static func name(_ privacy: SNMPv3Security.PrivacyProtocol) -> String {
-        switch privacy {
-        case .des: "DES"
-        case .aes: "AES"
-        case .aes192: "AES-192"
-        case .aes256: "AES-256"
-        }
     }
 
     /// The agent of the running suite (see `WithTestAgent`).

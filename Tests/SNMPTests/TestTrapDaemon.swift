@@ -66,29 +66,9 @@ extension SNMPv3Security {
     func createUserLine(engineID: [UInt8]? = nil) -> String {
         let engine = engineID.map { " -e 0x" + $0.map { String(format: "%02x", $0) }.joined() } ?? ""
         var line = "createUser\(engine) \(user)"
-        if level != .noAuthNoPriv { line += " \(Self.name(authProtocol)) \"\(authPassphrase)\"" }
-        if level == .authPriv { line += " \(Self.name(privacyProtocol)) \"\(privacyPassphrase)\"" }
+        if level != .noAuthNoPriv { line += " \(authProtocol.configName) \"\(authPassphrase)\"" }
+        if level == .authPriv { line += " \(privacyProtocol.configName) \"\(privacyPassphrase)\"" }
         return line
-    }
-
-    static func name(_ auth: AuthProtocol) -> String {
-        switch auth {
-        case .md5: "MD5"
-        case .sha: "SHA"
-        case .sha224: "SHA-224"
-        case .sha256: "SHA-256"
-        case .sha384: "SHA-384"
-        case .sha512: "SHA-512"
-        }
-    }
-
-    static func name(_ privacy: PrivacyProtocol) -> String {
-        switch privacy {
-        case .des: "DES"
-        case .aes: "AES"
-        case .aes192: "AES-192"
-        case .aes256: "AES-256"
-        }
     }
 }
 

@@ -42,3 +42,18 @@ public func freeLoopbackPort(udp: Bool) throws -> UInt16 {
     guard bound else { throw CommandFailure(argv: ["bind"], status: errno, output: "") }
     return UInt16(bigEndian: address.sin_port)
 }
+
+/// One UDP datagram to 127.0.0.1:`port` from a plain socket (for malformed packets no tool would send).
+public func sendDatagram(port: UInt16, _ bytes: [UInt8]) throws {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw CommandFailure(argv: ["socket"], status: errno, output: "") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    let sent = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard sent == bytes.count else { throw CommandFailure(argv: ["sendto"], status: errno, output: "") }
+}
