@@ -102,6 +102,45 @@ import YAMLConfig
         }
     }
 
+    @Test func notificationTargetsDecodeAndTheirErrorsNameTheirPlace() throws {
+        let head = "site: '20242'\ncollector: {url: 'http://127.0.0.1:8080'}\n"
+        let configuration = try AgentConfiguration.decode(yaml: head + """
+            notifications:
+              heartbeat_s: 60
+              expire_s: 600
+              oid_root: 1.3.6.1.4.1.99999.1
+              targets:
+                - {address: "udp:198.18.0.2:162", user: sansang-20242, auth_protocol: sha256,
+                   auth_passphrase: "auth-secret-1", privacy_passphrase: "priv-secret-1"}
+                - {address: "udp:198.18.0.50:162", kind: trap, version: v2c, community: noc}
+            """, file: "a.yaml")
+        let notifications = try #require(configuration.notifications)
+        #expect(notifications.heartbeat == .seconds(60))
+        #expect(notifications.delivery.expireAfter == .seconds(600))
+        #expect(notifications.oidRoot.description == "1.3.6.1.4.1.99999.1")
+        #expect(notifications.targets.map(\.session.peer) == ["udp:198.18.0.2:162", "udp:198.18.0.50:162"])
+        #expect(notifications.targets.map(\.kind) == [.inform, .trap])
+        guard case .v3(let security) = notifications.targets[0].session.version else { Issue.record("not v3"); return }
+        #expect(security.user == "sansang-20242" && security.authProtocol == .sha256 && security.level == .authPriv)
+
+        do {
+            _ = try AgentConfiguration.decode(yaml: head + """
+                notifications:
+                  targets:
+                    - {address: "udp:198.18.0.2:162", kind: informm, user: u, auth_passphrase: short, privacy_passphrase: "priv-secret-1"}
+                    - {address: "udp:198.18.0.50:162", version: v2c}
+                  oid_root: 1.3.x
+                """, file: "a.yaml")
+            Issue.record("accepted")
+        } catch {
+            let lines = error.errors.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("a.yaml:5:45: notifications.targets[0].kind:") && $0.contains("inform") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("a.yaml:5:80: notifications.targets[0].auth_passphrase: must be at least 8") }, "\(lines)")
+            #expect(lines.contains { $0.contains("notifications.targets[1].community: missing required key") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("a.yaml:7:13: notifications.oid_root:") }, "\(lines)")
+        }
+    }
+
     @Test func missingRequiredKeys() {
         #expect(throws: ConfigErrors.self) { try AgentConfiguration.decode(yaml: "uplink: eno1\n", file: "a.yaml") }
         do {

@@ -216,6 +216,45 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
 }
 
 @Suite struct CollectorConfigurationTests {
+    @Test func snmpSectionDecodesAndItsErrorsNameTheirPlace() throws {
+        let parsed = try CollectorConfiguration.parse(yaml: """
+            snmp:
+              listen: udp:127.0.0.1:16200
+              engine_id: 0x8000a1f8030242c0a80001
+              users:
+                - {user: sansang-20242, auth_passphrase: "auth-secret-1", privacy_passphrase: "priv-secret-1",
+                   sites: ["20242"], trap_engine_ids: ["8000a1f8030242c0a80002"]}
+              communities: [{community: noc}]
+              notification_max_age_s: 600
+              forward:
+                - {address: "udp:198.18.0.50:162", version: v2c, community: noc, kind: trap}
+            """, file: "c.yaml")
+        #expect(parsed.snmp.receives)
+        #expect(parsed.snmp.listen == "udp:127.0.0.1:16200")
+        #expect(parsed.snmp.engineID == [0x80, 0x00, 0xa1, 0xf8, 0x03, 0x02, 0x42, 0xc0, 0xa8, 0x00, 0x01])
+        #expect(parsed.snmp.users.map(\.security.user) == ["sansang-20242"])
+        #expect(parsed.snmp.users.first?.sites == ["20242"])
+        #expect(parsed.snmp.users.first?.trapEngineIDs.first?.count == 11)
+        #expect(parsed.snmp.communities.map(\.community) == ["noc"])
+        #expect(parsed.snmp.notificationMaxAgeSeconds == 600)
+        #expect(parsed.snmp.forward.map(\.kind) == [.trap])
+
+        do {
+            _ = try CollectorConfiguration.parse(yaml: """
+                snmp:
+                  engine_id: 80zz
+                  users:
+                    - {user: u, auth_passphrase: short, privacy_passphrase: "priv-secret-1", site: ["20242"]}
+                """, file: "c.yaml")
+            Issue.record("accepted")
+        } catch {
+            let lines = error.errors.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("c.yaml:2:14: snmp.engine_id:") && $0.contains("engine ID") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("c.yaml:4:34: snmp.users[0].auth_passphrase: must be at least 8") }, "\(lines)")
+            #expect(lines.contains { $0.contains("snmp.users[0].site: unknown key") && $0.contains("sites") }, "\(lines)")
+        }
+    }
+
     @Test func defaultsAndValues() throws {
         let defaults = try CollectorConfiguration.parse(yaml: "", file: "c.yaml")
         #expect(defaults.listen == CollectorConfiguration().listen)
