@@ -83,6 +83,7 @@ let package = Package(
         .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
         .target(name: "AgentDaemon", dependencies: [
             "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
+            "ServiceChecks", "Throughput",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -37,6 +37,8 @@ public struct AgentConfiguration: Sendable {
     public var spool = SpoolBounds()
     public var send = Send()
     public var upstreamSwitch: SwitchConfiguration?
+    /// The plan's service checks and throughput tests, as the daemon schedules them.
+    public var checks = Checks()
     /// SNMP notifications to the collector and the NOC's managers; nil (no `notifications` key) sends none.
     public var notifications: Notifications?
     /// How long each report listens for the LLDP neighbour on the uplink; zero turns the LLDP source off.
@@ -51,6 +53,19 @@ public struct AgentConfiguration: Sendable {
         self.collector = collector
     }
 
+    /// `checks:` — how the daemon runs the plan's service checks and throughput tests.
+    public struct Checks: Sendable {
+        public var services = true
+        /// Each service check runs this often; nil: at the plan's report interval.
+        public var serviceInterval: Duration?
+        public var serviceTimeout: Duration = .seconds(10)
+        public var throughput = true
+        /// How often the throughput policy is asked whether a test may start.
+        public var throughputPoll: Duration = .seconds(60)
+
+        public init() {}
+    }
+
     /// `notifications:` — where the agent's INFORMs go, the heartbeat, retries and the MIB's OID root.
     public struct Notifications: Sendable {
         public var targets: [NotificationTarget] = []
@@ -63,6 +78,7 @@ public struct AgentConfiguration: Sendable {
 
     public var spoolDirectory: URL { stateDirectory.appendingPathComponent("spool") }
     public var planFile: URL { stateDirectory.appendingPathComponent("plan.json") }
+    public var throughputHistoryFile: URL { stateDirectory.appendingPathComponent("throughput-history.json") }
 
     public static let defaultPath = "/etc/sansang/agent.yaml"
 
@@ -106,7 +122,8 @@ public struct AgentConfiguration: Sendable {
 
 enum AgentConfigurationKeys {
     static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "lldp_wait_s",
-                      "report_interval_s", "notifications"]
+                      "report_interval_s", "checks", "notifications"]
+    static let checks = ["services", "service_interval_s", "service_timeout_s", "throughput", "throughput_poll_s"]
     static let notifications = ["targets", "heartbeat_s", "backoff_initial_s", "backoff_max_s", "expire_s", "queue_limit",
                                 "oid_root"]
     static let collector = ["url", "token_file", "ca_file", "timeout_s"]
@@ -152,6 +169,19 @@ private struct AgentConfigurationDecoder {
         }
         if let field = top["report_interval_s"], let seconds = reader.double(field, in: 0.01...86400) {
             configuration.reportIntervalOverride = .seconds(seconds)
+        }
+        if let field = top["checks"], let keys = reader.mapping(field, allowed: AgentConfigurationKeys.checks) {
+            if let on = keys["services"].flatMap({ reader.bool($0) }) { configuration.checks.services = on }
+            if let seconds = keys["service_interval_s"].flatMap({ reader.double($0, in: 0.1...86400) }) {
+                configuration.checks.serviceInterval = .seconds(seconds)
+            }
+            if let seconds = keys["service_timeout_s"].flatMap({ reader.double($0, in: 0.1...300) }) {
+                configuration.checks.serviceTimeout = .seconds(seconds)
+            }
+            if let on = keys["throughput"].flatMap({ reader.bool($0) }) { configuration.checks.throughput = on }
+            if let seconds = keys["throughput_poll_s"].flatMap({ reader.double($0, in: 0.1...3600) }) {
+                configuration.checks.throughputPoll = .seconds(seconds)
+            }
         }
         if let field = top["notifications"] { configuration.notifications = notifications(field) }
         return site == nil || collector == nil ? nil : configuration

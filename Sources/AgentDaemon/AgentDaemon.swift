@@ -55,6 +55,7 @@ public enum AgentDaemon {
             uplink: configuration.uplink, upstreamSwitch: configuration.upstreamSwitch,
             lldp: .init(wait: configuration.lldpWait)))
         let notifier = configuration.notifications.map { AgentNotifier(configuration: $0, logger: logger) }
+        let results = LatestResults()
         // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the senders, then plans.
         var services: [any Service] = [
             PlanService(client: client, holder: holder, cacheFile: configuration.planFile, refresh: configuration.planRefresh,
@@ -63,11 +64,19 @@ public enum AgentDaemon {
                           wakeups: wake, logger: logger),
             ReporterService(site: configuration.site, identity: identity, bootStartedAt: bootStartedAt, holder: holder,
                             gatherer: gatherer, spool: spool, intervalOverride: configuration.reportIntervalOverride,
-                            notifier: notifier, wake: { Task { await wake.signal() } }, logger: logger),
+                            results: results, notifier: notifier, wake: { Task { await wake.signal() } }, logger: logger),
             SystemdService(notifier: SystemdNotifier(environment: environment), holder: holder, logger: logger),
         ]
         if let notifier, let heartbeat = configuration.notifications?.heartbeat {
             services.insert(NotificationService(notifier: notifier, heartbeat: heartbeat), at: 2)
+        }
+        if configuration.checks.services {
+            services.insert(ServiceCheckService(holder: holder, results: results, interval: configuration.checks.serviceInterval,
+                                                timeout: configuration.checks.serviceTimeout, logger: logger), at: 1)
+        }
+        if configuration.checks.throughput {
+            services.insert(ThroughputService(holder: holder, results: results, historyFile: configuration.throughputHistoryFile,
+                                              poll: configuration.checks.throughputPoll, logger: logger), at: 1)
         }
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

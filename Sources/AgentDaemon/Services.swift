@@ -66,6 +66,7 @@ struct ReporterService: Service {
     let gatherer: LinkEvidenceGatherer
     let spool: Spool
     let intervalOverride: Duration?
+    let results: LatestResults
     let notifier: AgentNotifier?
     let wake: @Sendable () -> Void
     let logger: Logger
@@ -81,8 +82,11 @@ struct ReporterService: Service {
             let evidence = await gatherer.gather(profile: plan.profile)
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let every = interval(plan)
+            let services = await results.services(for: plan.profile)
             var report = Report(site: site, agent: identity, seq: seq, generatedAt: Date(),
-                                intervalSeconds: max(1, Int(every.inSeconds.rounded(.up))), links: evidence.links, services: [])
+                                intervalSeconds: max(1, Int(every.inSeconds.rounded(.up))),
+                                links: await results.links(evidence.links, for: plan.profile), services: services.results,
+                                clock: services.clock)
             report.snmpNotifications = await notifier?.counters()
             do {
                 let spooled = try await spool.append(report, bootStartedAt: bootStartedAt)

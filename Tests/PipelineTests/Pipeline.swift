@@ -31,14 +31,14 @@ final class Pipeline: @unchecked Sendable {
               - {role: lan, target_mbps: 10G}
         """
 
-    init(directory: URL, extraCollectorConfig: String = "") throws {
+    init(directory: URL, inventory inventoryText: String = Pipeline.inventory, extraCollectorConfig: String = "") throws {
         self.directory = directory
         collectorConfig = directory.appendingPathComponent("collector.yaml").path
         database = directory.appendingPathComponent("collector.sqlite").path
         port = try freeLoopbackPort(udp: false)
         let inventory = directory.appendingPathComponent("inventory")
         try FileManager.default.createDirectory(at: inventory, withIntermediateDirectories: true)
-        try Self.inventory.write(to: inventory.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
+        try inventoryText.write(to: inventory.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
         try """
             listen: {host: 127.0.0.1, port: \(port)}
             database: {sqlite_path: \(database)}
@@ -95,6 +95,17 @@ final class Pipeline: @unchecked Sendable {
         return try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT boot_id, seq FROM report WHERE site = ? ORDER BY boot_id, seq", arguments: [site])
                 .map { (bootId: $0["boot_id"], seq: $0["seq"]) }
+        }
+    }
+
+    /// The `snmp_notifications` counters of every stored report of `site` that has them, in report order.
+    func storedNotificationCounters(site: String) throws -> [[String: Int]] {
+        let queue = try DatabaseQueue(path: database)
+        let bodies = try queue.read { db in
+            try Data.fetchAll(db, sql: "SELECT json FROM report WHERE site = ? ORDER BY generated_at", arguments: [site])
+        }
+        return bodies.compactMap { body in
+            (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["snmp_notifications"] as? [String: Int]
         }
     }
 

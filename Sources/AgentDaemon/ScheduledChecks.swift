@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import ReadinessModel
+import ServiceChecks
+import ServiceLifecycle
+import Spool
+import Throughput
+
+/// The newest result of each service check and throughput test, which every report carries.
+actor LatestResults {
+    private var outcomes: [String: ServiceOutcome] = [:]
+    private var measurements: [LinkRole: ThroughputMeasurement] = [:]
+
+    func record(_ outcome: ServiceOutcome) { outcomes[outcome.result.name] = outcome }
+    func record(_ measurement: ThroughputMeasurement, for role: LinkRole) { measurements[role] = measurement }
+
+    /// The results of the profile's checks that have run (checks dropped from the plan are left out), and the
+    /// host clock as the first NTP check saw it.
+    func services(for profile: Profile) -> (results: [ServiceResult], clock: ClockReading?) {
+        let current = profile.services.compactMap { outcomes[$0.name] }
+        return (current.map(\.result), current.lazy.compactMap(\.clock).first)
+    }
+
+    /// The report's links with the newest throughput measurement of each link judged by throughput.
+    func links(_ links: [LinkReport], for profile: Profile) -> [LinkReport] {
+        var links = links
+        for target in profile.links where target.role.judgedBy == .throughput {
+            guard let measurement = measurements[target.role] else { continue }
+            if let index = links.firstIndex(where: { $0.role == target.role }) {
+                links[index].throughput = measurement
+            } else {
+                links.append(LinkReport(role: target.role, throughput: measurement))
+            }
+        }
+        return links
+    }
+}
+
+/// Runs each service check of the plan on its own loop (every `interval`, the first after a random part of it),
+/// so that a hanging target delays nothing but its own next result. Restarts the loops when the plan changes.
+struct ServiceCheckService: Service {
+    let holder: PlanHolder
+    let results: LatestResults
+    /// Nil: the plan's report interval.
+    let interval: Duration?
+    let timeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        guard let first = try? await cancelWhenGracefulShutdown({ try await holder.first() }) else { return }
+        var plan = first.plan
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let every = interval ?? .seconds(max(1, plan.reportIntervalSeconds))
+            let (checks, version) = (plan.profile.services, plan.version)
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    for check in checks {
+                        group.addTask { await repeatCheck(check, every: every) }
+                    }
+                    group.addTask { await waitForPlanChange(from: version, every: every) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            plan = await holder.current?.plan ?? plan
+        }
+    }
+
+    private func repeatCheck(_ check: ServiceCheck, every interval: Duration) async {
+        try? await Task.sleep(for: interval * Double.random(in: 0...0.5))
+        let runner = ServiceRunner()
+        while !Task.isCancelled {
+            let outcome = await runner.run(ServiceTarget(check: check, timeout: timeout))
+            if Task.isCancelled { return }
+            await results.record(outcome)
+            if !outcome.result.ok {
+                logger.notice("service check failed", metadata: ["service": "\(check.name)", "reason": "\(outcome.result.reason ?? "")"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func waitForPlanChange(from version: String, every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: min(interval, .seconds(30)))
+            if let current = await holder.current?.plan.version, current != version { return }
+        }
+    }
+}
+
+/// Starts the plan's throughput tests when its policy allows (window, how often, daily byte budget: see
+/// `ThroughputSchedule`), one link after another, each against its servers in order until one answers. The
+/// history the budget is kept against survives restarts (`throughput-history.json` in the state directory).
+struct ThroughputService: Service {
+    let holder: PlanHolder
+    let results: LatestResults
+    let historyFile: URL
+    /// How often the policy is asked whether a test may start.
+    let poll: Duration
+    let logger: Logger
+
+    func run() async throws {
+        guard (try? await cancelWhenGracefulShutdown({ try await holder.first() })) != nil else { return }
+        var history = (try? Data(contentsOf: historyFile)).flatMap {
+            try? ReportCoding.decoder().decode(ThroughputSchedule.History.self, from: $0)
+        } ?? ThroughputSchedule.History()
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            if let plan = await holder.current?.plan {
+                let schedule = ThroughputSchedule(policy: plan.profile.throughput)
+                let now = Date()
+                if case .run = schedule.decide(now: now, history: history), let bytes = await testEveryLink(plan.profile) {
+                    history = schedule.recording(history, start: now, bytes: bytes)
+                    do {
+                        try replaceFileDurably(historyFile, with: ReportCoding.encoder().encode(history))
+                    } catch {
+                        logger.error("cannot save the throughput history", metadata: ["file": "\(historyFile.path)", "error": "\(error)"])
+                    }
+                }
+            }
+            await pause(poll)
+        }
+    }
+
+    /// Tests each link judged by throughput that has servers; the bytes moved, or nil when no link has any.
+    private func testEveryLink(_ profile: Profile) async -> Int64? {
+        let policy = profile.throughput
+        var bytes: Int64?
+        for target in profile.links where target.role.judgedBy == .throughput {
+            let servers = policy.servers[target.role] ?? []
+            guard !servers.isEmpty else { continue }
+            var measurement: ThroughputMeasurement?
+            for server in servers {
+                let attempt = await test(server: server, policy: policy, directions: target.directions)
+                bytes = (bytes ?? 0) + attempt.bytes
+                measurement = attempt.measurement
+                if attempt.measurement.error == nil { break }
+            }
+            if let measurement {
+                await results.record(measurement, for: target.role)
+                logger.info("throughput measured", metadata: [
+                    "link": "\(target.role.rawValue)", "server": "\(measurement.server)",
+                    "mbps": "\(measurement.mbps.map { "\($0.key.rawValue)=\(Int($0.value))" }.sorted().joined(separator: ","))",
+                    "error": "\(measurement.error ?? "")",
+                ])
+            }
+        }
+        return bytes
+    }
+
+    private func test(server: String, policy: ThroughputPolicy, directions: [ThroughputDirection]) async
+        -> (measurement: ThroughputMeasurement, bytes: Int64) {
+        let now = Date()
+        guard let address = ThroughputConfiguration.parseServer(server) else {
+            return (ThroughputMeasurement(server: server, measuredAt: now, mbps: [:], error: "bad server address \"\(server)\""), 0)
+        }
+        let wanted = Set(directions.isEmpty ? policy.directions : directions)
+        let mode: ThroughputMode = wanted.count > 1 ? .bidirectional : wanted.contains(.download) ? .reverse : .forward
+        let configuration = ThroughputConfiguration(
+            host: address.host, port: address.port, mode: mode, parallel: policy.parallelStreams,
+            durationSeconds: policy.durationSeconds)
+        do {
+            let result = try await ThroughputClient().run(configuration)
+            let moved = (result.upload?.senderBytes ?? 0) + (result.download?.receiverBytes ?? 0)
+            return (result.measurement(), Int64(clamping: moved))
+        } catch {
+            return (error.measurement(server: server, at: now), 0)
+        }
+    }
+}
