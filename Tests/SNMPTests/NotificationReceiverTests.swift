@@ -204,8 +204,14 @@ import TestSupport
     }
 
     @Test func stopIsPromptAndFreesThePort() async throws {
-        let port = try freeLoopbackPort(udp: true)
-        let receiver = try await NotificationReceiver.start(NotificationReceiverConfiguration(listen: "udp:127.0.0.1:\(port)"))
+        // A port free a moment ago can be taken meanwhile by another test's client (UDP source ports): pick again.
+        var opened: (port: UInt16, receiver: NotificationReceiver)?
+        for _ in 1...3 where opened == nil {
+            let port = try freeLoopbackPort(udp: true)
+            let configuration = NotificationReceiverConfiguration(listen: "udp:127.0.0.1:\(port)")
+            if let receiver = try? await NotificationReceiver.start(configuration) { opened = (port, receiver) }
+        }
+        let (port, receiver) = try #require(opened, "no free UDP port in three tries")
         let started = ContinuousClock.now
         await receiver.stop()
         // Closing runs on the shared SNMPv3 thread, behind whatever other tests have queued there.
