@@ -91,17 +91,25 @@ public final class Collector: Sendable {
 
     // MARK: SNMP notifications
 
-    /// Stores a notification accepted from the site's agent as an event on the site and re-evaluates the site
-    /// (the notified verdict stands in while its HTTP reports are missing).
-    public func acceptNotification(_ notification: SiteNotification) async throws(CollectorError) {
-        guard let site = inventory.site(code: notification.site), site.hasOffice else {
-            throw CollectorError(.notFound, "site \(notification.site) is not an office in the inventory")
+    /// Stores notifications accepted from sites' agents as events on their sites, in one transaction, and
+    /// re-evaluates those sites (a notified verdict stands in while a site's HTTP reports are missing).
+    /// Notifications for sites that are not offices of the inventory are refused, all of them.
+    public func acceptNotifications(_ notifications: [SiteNotification]) async throws(CollectorError) {
+        let inventory = self.inventory
+        var sites: [String: Site] = [:]
+        for notification in notifications {
+            guard let site = inventory.site(code: notification.site), site.hasOffice else {
+                throw CollectorError(.notFound, "site \(notification.site) is not an office in the inventory")
+            }
+            sites[site.code] = site
         }
-        try await storage("storing a notification") { try await store.recordNotification(notification) }
+        guard let newest = notifications.map(\.receivedAt).max() else { return }
+        try await storage("storing notifications") { try await store.recordNotifications(notifications) }
         do {
-            try await evaluate([site], now: notification.receivedAt)
+            try await evaluate(Array(sites.values), now: newest)
         } catch {
-            logger.error("evaluation after a notification failed", metadata: ["site": "\(site.code)", "error": "\(error)"])
+            logger.error("evaluation after notifications failed", metadata: ["sites": "\(sites.keys.sorted().joined(separator: ","))",
+                                                                             "error": "\(error)"])
         }
     }
 

@@ -6,7 +6,9 @@ import ReadinessMIB
 import ReadinessModel
 import ServiceLifecycle
 import SNMP
+import SansangAPI
 import SNMPReporting
+import Synchronization
 
 /// The SNMP notification receiver (docs/snmp-notifications.md): accepted notifications become events on
 /// their site (and stand in for its verdict while HTTP reports are missing); everything refused is counted by
@@ -42,19 +44,23 @@ public struct NotificationIntakeService: Service {
             "users": "\(settings.users.count)", "communities": "\(settings.communities.count)",
         ])
         let intake = NotificationIntake(settings: settings)
-        let accepted = Counter(label: "sansang_snmp_notifications_accepted_total", factory: factory)
+        // Accepted notifications wait here for the storer, which takes all that wait in one transaction: under a
+        // flood the batches grow, and the rate is not bounded by one fsync per notification.
+        let waiting = WaitingNotifications(limit: Self.waitingLimit)
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let mirror = Task { await mirrorReceiverCounters(receiver) }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await mirrorReceiverCounters(receiver) }
+                group.addTask {
+                    for await _ in wakes {
+                        let batch = waiting.takeAll()
+                        if !batch.isEmpty { await store(batch) }
+                    }
+                }
                 for await received in receiver.notifications {
                     switch intake.accept(received, inventory: collector.inventory) {
                     case .success(let notification):
-                        do {
-                            try await collector.acceptNotification(notification)
-                            accepted.increment()
-                        } catch {
-                            logger.error("cannot store a notification", metadata: ["site": "\(notification.site)", "error": "\(error)"])
-                        }
+                        if waiting.append(notification) { wake.yield() } else { rejected(NotificationRejection.overflow.rawValue).increment() }
                     case .failure(let reason):
                         rejected(reason.rawValue).increment()
                         logger.notice("SNMP notification refused", metadata: [
@@ -62,12 +68,27 @@ public struct NotificationIntakeService: Service {
                         ])
                     }
                 }
-                group.cancelAll()
+                // The receiver stopped: the storer takes what still waits, then ends.
+                wake.yield()
+                wake.finish()
             }
         } onGracefulShutdown: {
             Task { await receiver.stop() }
         }
         await receiver.stop()
+        mirror.cancel()
+    }
+
+    /// Accepted notifications waiting to be stored; beyond this they are dropped and counted as `overflow`.
+    static let waitingLimit = 10_000
+
+    private func store(_ batch: [SiteNotification]) async {
+        do {
+            try await collector.acceptNotifications(batch)
+            Counter(label: "sansang_snmp_notifications_accepted_total", factory: factory).increment(by: batch.count)
+        } catch {
+            logger.error("cannot store notifications", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+        }
     }
 
     private func rejected(_ reason: String) -> Counter {
@@ -83,6 +104,30 @@ public struct NotificationIntakeService: Service {
                 reported[reason] = count
             }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+/// Accepted notifications between the receiver's loop and the storer.
+private final class WaitingNotifications: Sendable {
+    private let pending = Mutex<[SiteNotification]>([])
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// False when `limit` are already waiting.
+    func append(_ notification: SiteNotification) -> Bool {
+        pending.withLock { pending in
+            guard pending.count < limit else { return false }
+            pending.append(notification)
+            return true
+        }
+    }
+
+    func takeAll() -> [SiteNotification] {
+        pending.withLock { pending in
+            defer { pending = [] }
+            return pending
         }
     }
 }

@@ -34,8 +34,8 @@ public protocol ReadinessStore: Sendable {
     func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point]
     /// Gap records the agent of one site sent with `from <= received_at <= to`, oldest first.
     func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord]
-    /// Stores an SNMP notification accepted from a site's agent.
-    func recordNotification(_ notification: SiteNotification) async throws
+    /// Stores SNMP notifications accepted from sites' agents, in one transaction.
+    func recordNotifications(_ notifications: [SiteNotification]) async throws
     /// Notifications of one site with `from <= received_at <= to`, oldest first.
     func notifications(site: String, from: Date, to: Date) async throws -> [SiteNotification]
     /// The newest notification of every site that has one, by site code.

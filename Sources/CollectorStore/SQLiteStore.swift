@@ -254,11 +254,14 @@ public final class SQLiteStore: ReadinessStore {
 
     // MARK: Notifications
 
-    public func recordNotification(_ notification: SiteNotification) async throws {
-        let json = try ReportCoding.encoder().encode(notification)
+    public func recordNotifications(_ notifications: [SiteNotification]) async throws {
+        let encoder = ReportCoding.encoder()
+        let rows = try notifications.map { ($0, try encoder.encode($0)) }
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO notification (site, received_at, json) VALUES (?, ?, ?)",
-                           arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json])
+            for (notification, json) in rows {
+                try db.execute(sql: "INSERT INTO notification (site, received_at, json) VALUES (?, ?, ?)",
+                               arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json])
+            }
         }
     }
 

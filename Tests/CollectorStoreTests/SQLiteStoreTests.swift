@@ -147,3 +147,35 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 }
+
+@Suite struct NotificationStoreTests {
+    func notification(_ site: String, at: Date, verdict: VerdictState, seq: UInt64) -> SiteNotification {
+        SiteNotification(site: site, receivedAt: at, kind: .heartbeat, verdict: verdict, reasons: ["SERVICE_DOWN:vneid"],
+                         links: [.init(role: "lan", measuredMbps: nil, targetMbps: 10_000)], agentVersion: "test",
+                         reportSeq: seq, bootId: "b1", sender: "v3:u", source: "127.0.0.1:40000")
+    }
+
+    @Test func aBatchIsStoredAndReadBackPerSiteOldestFirstAndTheNewestPerSite() async throws {
+        try await withStore { store, _ in
+            let batch = [notification("20242", at: t0, verdict: .ready, seq: 1),
+                         notification("20257", at: t0 + 1, verdict: .notReady, seq: 7),
+                         notification("20242", at: t0 + 2, verdict: .degraded, seq: 2)]
+            try await store.recordNotifications(batch)
+            let haiChau = try await store.notifications(site: "20242", from: t0, to: t0 + 10)
+            #expect(haiChau == [batch[0], batch[2]])
+            #expect(try await store.notifications(site: "20242", from: t0 + 1, to: t0 + 1).isEmpty)
+            let newest = try await store.latestNotifications()
+            #expect(newest.mapValues(\.reportSeq) == ["20242": 2, "20257": 7])
+            #expect(newest["20242"]?.site == "20242")
+        }
+    }
+
+    @Test func retentionPrunesOldNotifications() async throws {
+        try await withStore { store, _ in
+            try await store.recordNotifications([notification("20242", at: t0, verdict: .ready, seq: 1),
+                                                 notification("20242", at: t0 + 100, verdict: .ready, seq: 2)])
+            _ = try await store.prune(before: t0 + 50)
+            #expect(try await store.notifications(site: "20242", from: t0 - 1, to: t0 + 200).map(\.reportSeq) == [2])
+        }
+    }
+}
