@@ -202,12 +202,16 @@ private final class ReceiverCore: @unchecked Sendable {
 
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SNMPError(.sessionOpenFailed, "cannot create a pipe: errno \(errno)") }
+        fds.forEach(Self.closeOnExec)
         stopPipe = (fds[0], fds[1])
         guard let transport = netsnmp_transport_open_server("sansang", configuration.listen) else {
             close(fds[0]); close(fds[1])
             throw SNMPError(.sessionOpenFailed, "cannot listen on \(configuration.listen) (bad address, or in use)")
         }
         let descriptor = transport.pointee.sock
+        // net-snmp opens it without close-on-exec: a program this process starts (a test's daemon) would keep
+        // the port bound after the receiver closed it.
+        Self.closeOnExec(descriptor)
         socket = descriptor
         address = Self.boundAddress(descriptor) ?? configuration.listen
 
@@ -238,6 +242,10 @@ private final class ReceiverCore: @unchecked Sendable {
             closeSession()
             throw error
         }
+    }
+
+    private static func closeOnExec(_ descriptor: Int32) {
+        _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
     }
 
     // MARK: polling thread

@@ -225,6 +225,21 @@ import TestSupport
         await receiver.stop()
     }
 
+    /// A program started while the receiver listens (a test's daemon) must not inherit its socket: the port
+    /// would stay bound after the receiver closed it.
+    @Test func aProgramStartedMeanwhileDoesNotKeepThePort() async throws {
+        try await withTemporaryDirectory { directory in
+            let port = try freeLoopbackPort(udp: true)
+            let listen = "udp:127.0.0.1:\(port)"
+            let receiver = try await NotificationReceiver.start(NotificationReceiverConfiguration(listen: listen))
+            let child = try Daemon(["sleep", "60"], log: directory.appendingPathComponent("sleep.log"))
+            defer { child.stop() }
+            await receiver.stop()
+            let bound = try run(["ss", "-Hlun", "sport = :\(port)"])
+            #expect(bound.isEmpty, "still bound after stop: \(bound)")
+        }
+    }
+
     @Test func bindFailureAndBadUsersThrow() async throws {
         await #expect { try await NotificationReceiver.start(NotificationReceiverConfiguration(listen: "udp:256.0.0.1:9")) } throws: {
             ($0 as? SNMPError)?.code == .sessionOpenFailed
