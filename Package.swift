@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
@@ -54,6 +55,11 @@ let package = Package(
         // Sending readiness notifications (queued, retried until acknowledged) and their YAML keys; agent and collector.
         .target(name: "SNMPReporting", dependencies: [
             "SNMP", "ReadinessMIB", "ReadinessModel", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // Alert rules, routes and silences (alerts/*.yaml) and the alert state machine: pure.
+        .target(name: "Alerting", dependencies: [
+            "ReadinessModel", "Presentation", "YAMLConfig", "SNMPReporting", .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
@@ -155,6 +161,8 @@ let package = Package(
         .testTarget(name: "SNMPReportingTests", dependencies: ["SNMPReporting", "SNMP", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ReadinessModel", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),

@@ -39,7 +39,8 @@ struct DocumentContents {
 enum DocumentKeys {
     static let top = ["sites", "profiles", "province", "profile", "former_district"]
     static let site = ["code", "name", "type", "province", "former_district", "location", "contacts", "has_office",
-                       "profile", "overrides"]
+                       "profile", "overrides", "maintenance"]
+    static let maintenance = ["start", "end", "days", "from", "to", "comment"]
     static let location = ["lat", "lon"]
     static let contact = ["name", "role", "phone", "email"]
     static let overrides = ["link_targets", "skip_services", "extra_services"]
@@ -124,12 +125,13 @@ private struct DocumentDecoder {
         }
         var skipped: [Reference] = []
         let overrides = keys["overrides"].flatMap { self.overrides($0, skipped: &skipped) } ?? ProfileOverrides()
+        let maintenance = keys["maintenance"].flatMap { list($0) { $0.maintenanceWindow($1) } } ?? []
 
         var site: Site?
         if reader.errors.count == errorsBefore, let code, let name, let type, let province {
             site = Site(code: code, name: name, type: type, province: province, formerDistrict: formerDistrict ?? "",
                         location: location, contacts: contacts, hasOffice: hasOffice, profile: profile.name,
-                        overrides: overrides)
+                        overrides: overrides, maintenance: maintenance)
         }
         return SiteEntry(code: code, codeLocation: reader.location(keys["code"]?.node ?? field.node),
                          field: field.path, profile: profile, skippedServices: skipped, site: site)
@@ -158,6 +160,45 @@ private struct DocumentDecoder {
         return Contact(name: name, role: keys["role"].flatMap { reader.string($0) },
                        phone: keys["phone"].flatMap { reader.string($0) },
                        email: keys["email"].flatMap { reader.string($0) })
+    }
+
+    /// `{start, end}` once, or `{days, from, to}` every week (local time; `to` before `from` runs past midnight).
+    mutating func maintenanceWindow(_ field: Field) -> MaintenanceWindow? {
+        guard let keys = reader.mapping(field, allowed: DocumentKeys.maintenance) else { return nil }
+        let comment = keys["comment"].flatMap { reader.string($0) }
+        if let startField = keys["start"] {
+            guard let endField = keys["end"] else {
+                reader.report(.missingKey, "missing required key \"end\"", at: field.node, field: field.child("end"))
+                return nil
+            }
+            guard let start = reader.timestamp(startField), let end = reader.timestamp(endField) else { return nil }
+            guard start < end else {
+                reader.report(.badValue, "end must be after start", at: endField)
+                return nil
+            }
+            return .once(from: start, to: end, comment: comment)
+        }
+        guard let daysField = keys["days"] else {
+            reader.report(.missingKey, "a window needs \"start\" and \"end\", or \"days\", \"from\" and \"to\"",
+                          at: field.node, field: field.child("days"))
+            return nil
+        }
+        let days = reader.enumerations(daysField, Weekday.self)
+        var minutes: [Int] = []
+        for key in ["from", "to"] {
+            guard let value = keys[key] else {
+                reader.report(.missingKey, "missing required key \"\(key)\"", at: field.node, field: field.child(key))
+                return nil
+            }
+            guard let time = reader.timeOfDay(value) else { return nil }
+            minutes.append(Int(time.prefix(2))! * 60 + Int(time.suffix(2))!)
+        }
+        guard let days else { return nil }
+        guard minutes[0] != minutes[1] else {
+            reader.report(.badValue, "from and to must differ", at: keys["to"]!)
+            return nil
+        }
+        return .weekly(.init(days: Set(days.map(\.isoNumber)), fromMinute: minutes[0], toMinute: minutes[1]), comment: comment)
     }
 
     mutating func overrides(_ field: Field, skipped: inout [Reference]) -> ProfileOverrides? {
@@ -346,4 +387,11 @@ private struct DocumentDecoder {
         guard let items = reader.list(field) else { return nil }
         return items.compactMap { decode(&self, $0) }
     }
+}
+
+/// Days of a weekly maintenance window as written in the inventory.
+enum Weekday: String, CaseIterable {
+    case mon, tue, wed, thu, fri, sat, sun
+
+    var isoNumber: Int { Self.allCases.firstIndex(of: self)! + 1 }
 }

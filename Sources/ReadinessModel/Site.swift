@@ -12,11 +12,13 @@ public struct Site: Sendable, Hashable, Codable {
     public var hasOffice: Bool
     public var profile: String
     public var overrides: ProfileOverrides
+    /// Planned work: alerts of the site are muted meanwhile.
+    public var maintenance: [MaintenanceWindow]
 
     public init(
         code: String, name: String, type: SiteType, province: String = "", formerDistrict: String = "",
         location: GeoLocation? = nil, contacts: [Contact] = [], hasOffice: Bool = true,
-        profile: String = "default", overrides: ProfileOverrides = ProfileOverrides()
+        profile: String = "default", overrides: ProfileOverrides = ProfileOverrides(), maintenance: [MaintenanceWindow] = []
     ) {
         self.code = code
         self.name = name
@@ -28,12 +30,29 @@ public struct Site: Sendable, Hashable, Codable {
         self.hasOffice = hasOffice
         self.profile = profile
         self.overrides = overrides
+        self.maintenance = maintenance
     }
 
     enum CodingKeys: String, CodingKey {
-        case code, name, type, province, location, contacts, profile, overrides
+        case code, name, type, province, location, contacts, profile, overrides, maintenance
         case formerDistrict = "former_district"
         case hasOffice = "has_office"
+    }
+
+    /// `maintenance` may be absent (bodies written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        code = try container.decode(String.self, forKey: .code)
+        name = try container.decode(String.self, forKey: .name)
+        type = try container.decode(SiteType.self, forKey: .type)
+        province = try container.decode(String.self, forKey: .province)
+        formerDistrict = try container.decode(String.self, forKey: .formerDistrict)
+        location = try container.decodeIfPresent(GeoLocation.self, forKey: .location)
+        contacts = try container.decode([Contact].self, forKey: .contacts)
+        hasOffice = try container.decode(Bool.self, forKey: .hasOffice)
+        profile = try container.decode(String.self, forKey: .profile)
+        overrides = try container.decode(ProfileOverrides.self, forKey: .overrides)
+        maintenance = try container.decodeIfPresent([MaintenanceWindow].self, forKey: .maintenance) ?? []
     }
 }
 

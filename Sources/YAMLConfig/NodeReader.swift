@@ -192,6 +192,39 @@ public struct NodeReader {
         return nil
     }
 
+    /// A duration in seconds: "90s", "15m", "2h", "1d", or a bare integer of seconds.
+    public mutating func duration(_ field: Field, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(field) else { return nil }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var seconds: Int?
+        if let value = Int(text) {
+            seconds = value
+        } else if let unit = text.last, let factor = units[unit], let value = Int(text.dropLast()) {
+            seconds = value * factor
+        }
+        guard let seconds else {
+            report(.badValue, "bad duration \"\(text)\": expected a number with s, m, h or d, e.g. \"15m\"", at: field)
+            return nil
+        }
+        guard range.contains(seconds) else {
+            report(.outOfRange, "\(text) is out of range \(range.lowerBound)…\(range.upperBound) seconds", at: field)
+            return nil
+        }
+        return seconds
+    }
+
+    /// A moment in ISO 8601 with its UTC offset, e.g. "2026-12-05T22:00:00+07:00".
+    public mutating func timestamp(_ field: Field) -> Date? {
+        guard let text = string(field) else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        guard let date = formatter.date(from: text) else {
+            report(.badTime, "bad time \"\(text)\": expected ISO 8601 with an offset, e.g. \"2026-12-05T22:00:00+07:00\"", at: field)
+            return nil
+        }
+        return date
+    }
+
     private func describe(_ node: Node) -> String {
         switch node {
         case .mapping: return "a mapping"
