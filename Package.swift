@@ -59,7 +59,8 @@ let package = Package(
 
         // Alert rules, routes and silences (alerts/*.yaml) and the alert state machine: pure.
         .target(name: "Alerting", dependencies: [
-            "ReadinessModel", "Presentation", "YAMLConfig", "SNMPReporting", .product(name: "Mustache", package: "swift-mustache"),
+            "ReadinessModel", "Presentation", "SansangAPI", "YAMLConfig", "SNMPReporting",
+            .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
@@ -100,7 +101,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Collector: store behind one protocol (SQLite today), the backend the HTTP layer calls, the HTTP layer.
         .target(name: "CollectorStore", dependencies: [
-            "ReadinessModel", "SansangAPI", .product(name: "GRDB", package: "GRDB.swift"),
+            "ReadinessModel", "SansangAPI", "Alerting", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
@@ -117,8 +118,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
+        // The alert engine (rules on every office, states and the notification log in the store) and delivery to
+        // receivers: webhook, Alertmanager, SNMP, e-mail.
+        .target(name: "CollectorAlerts", dependencies: [
+            "Alerting", "CollectorCore", "CollectorStore", "ReadinessModel", "ReadinessMIB", "SNMP", "SNMPReporting", "SansangAPI",
+            "Presentation", "YAMLConfig",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ], swiftSettings: strict),
         .target(name: "CollectorHTTP", dependencies: [
-            "CollectorCore", "SansangAPI", "ReadinessModel",
+            "CollectorCore", "CollectorAlerts", "SansangAPI", "ReadinessModel", "Presentation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -141,7 +152,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP",
+            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -162,7 +173,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ReadinessModel", "YAMLConfig", "TestSupport"],
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Foundation
 import Presentation
 import ReadinessModel
+import SansangAPI
 
 /// What receivers are told of one alert instance: it fired, or it resolved.
 public struct AlertNotice: Sendable, Hashable, Codable {
@@ -66,14 +67,11 @@ public struct AlertEvaluator: Sendable {
                     if previous[key] != nil { round.removed.append(key) }
                     continue
                 }
-                let labels = AlertLabels.of(rule, site: observation.site)
-                let muted = activeSilences.contains { $0.matches(labels) }
-                    || observation.site.maintenance.contains { $0.contains(now, timeZone: timeZone) }
+                let muted = isMuted(rule: rule, site: observation.site, silences: activeSilences, now: now)
                 if muted, instance.state != .resolved { round.muted.insert(key) }
                 if let told = AlertTransition.notice(for: instance, muted: muted) {
                     instance.notified = told
-                    round.notices.append(notice(instance, rule: rule, site: observation.site, verdict: observation.verdict,
-                                                labels: labels))
+                    round.notices.append(notice(instance, rule: rule, site: observation.site, verdict: observation.verdict))
                 }
                 round.instances[key] = instance
             }
@@ -84,8 +82,16 @@ public struct AlertEvaluator: Sendable {
         return round
     }
 
-    private func notice(_ instance: AlertInstance, rule: AlertRule, site: Site, verdict: SiteVerdict?,
-                        labels: [String: String]) -> AlertNotice {
+    /// Whether a silence active at `now` or a maintenance window of the site mutes the rule's alert there.
+    public func isMuted(rule: AlertRule, site: Site, silences: [Silence], now: Date) -> Bool {
+        let labels = AlertLabels.of(rule, site: site)
+        return silences.contains { $0.isActive(at: now) && $0.matches(labels) }
+            || site.maintenance.contains { $0.contains(now, timeZone: timeZone) }
+    }
+
+    /// An instance as receivers and the API see it, its summary rendered in both languages.
+    public func notice(_ instance: AlertInstance, rule: AlertRule, site: Site, verdict: SiteVerdict?) -> AlertNotice {
+        let labels = AlertLabels.of(rule, site: site)
         func summary(_ language: Language) -> String {
             let wording = ReasonWording(language: language)
             let reasons = instance.match.subjects.compactMap { ReasonKey($0) }

@@ -315,6 +315,13 @@ extension Principal {
         guard case .noc = self else { throw CollectorError(.forbidden, "this endpoint needs a NOC token") }
     }
 
+    /// The NOC user's name; changes (silences) need the admin role.
+    public func requireAdmin() throws(CollectorError) -> String {
+        guard case .noc(let name, let role) = self else { throw CollectorError(.forbidden, "this endpoint needs a NOC token") }
+        guard role == .admin else { throw CollectorError(.forbidden, "this needs a NOC token with the admin role") }
+        return name
+    }
+
     /// The site of a site token; agent endpoints need one.
     public func requireSite() throws(CollectorError) -> String {
         guard case .site(let code) = self else { throw CollectorError(.forbidden, "this endpoint needs a site token") }

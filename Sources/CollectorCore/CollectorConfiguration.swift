@@ -33,8 +33,22 @@ public struct CollectorConfiguration: Sendable {
     public var retentionDays = 90
     public var maxBodyBytes = 4 * 1024 * 1024
     public var snmp = SNMPSettings()
+    public var alerts = AlertSettings()
 
     public init() {}
+
+    /// `alerts:` — the alert engine (docs/alerts.md).
+    public struct AlertSettings: Sendable, Hashable {
+        /// A directory of `*.yaml` rule/route files, or one file.
+        public var path = "/etc/sansang/alerts"
+        /// How often every rule is evaluated on every site.
+        public var evaluationIntervalSeconds = 15
+        /// How often firing alerts are sent again to Alertmanager receivers (it ends alerts not re-sent).
+        public var alertmanagerResendSeconds = 60
+        /// The dashboard's address as the NOC reaches it, for links in messages.
+        public var externalURL: String?
+        public init() {}
+    }
 
     /// `snmp:` — the notification receiver (docs/snmp-notifications.md) and forwarding to the NOC's managers.
     public struct SNMPSettings: Sendable {
@@ -85,6 +99,7 @@ public struct CollectorConfiguration: Sendable {
         }
         configuration.inventory = configuration.inventory.map(resolve)
         configuration.sqlitePath = resolve(configuration.sqlitePath)
+        configuration.alerts.path = resolve(configuration.alerts.path)
         configuration.tls = configuration.tls.map { TLS(certFile: resolve($0.certFile), keyFile: resolve($0.keyFile)) }
         return configuration
     }
@@ -100,7 +115,7 @@ public struct CollectorConfiguration: Sendable {
         case .failure(let error): throw ConfigErrors([error])
         }
         let keys = ["listen", "tls", "database", "inventory", "report_interval_s", "evaluation_interval_s",
-                    "retention_days", "max_body_bytes", "snmp"]
+                    "retention_days", "max_body_bytes", "snmp", "alerts"]
         if let entries = reader.mapping(top, allowed: keys) {
             if let field = entries["listen"], let listen = reader.mapping(field, allowed: ["host", "port"]) {
                 if let host = listen["host"].flatMap({ reader.nonEmptyString($0) }) { configuration.listen.host = host }
@@ -137,6 +152,17 @@ public struct CollectorConfiguration: Sendable {
                 configuration.maxBodyBytes = value
             }
             if let field = entries["snmp"], let snmp = snmpSettings(field, &reader) { configuration.snmp = snmp }
+            if let field = entries["alerts"],
+               let alerts = reader.mapping(field, allowed: ["path", "evaluation_interval_s", "alertmanager_resend_s", "external_url"]) {
+                if let path = alerts["path"].flatMap({ reader.nonEmptyString($0) }) { configuration.alerts.path = path }
+                if let value = alerts["evaluation_interval_s"].flatMap({ reader.int($0, in: 1...3600) }) {
+                    configuration.alerts.evaluationIntervalSeconds = value
+                }
+                if let value = alerts["alertmanager_resend_s"].flatMap({ reader.int($0, in: 10...3600) }) {
+                    configuration.alerts.alertmanagerResendSeconds = value
+                }
+                configuration.alerts.externalURL = alerts["external_url"].flatMap { reader.nonEmptyString($0) }
+            }
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         return configuration

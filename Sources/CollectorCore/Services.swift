@@ -70,14 +70,18 @@ private func repeatUntilShutdown(every interval: Duration, _ body: @escaping @Se
 
 /// Reloads the inventory on SIGHUP without dropping a request: the new one is validated first and swapped
 /// in only when valid; an invalid one is logged and the running inventory kept.
+/// `alsoReload` reloads what else SIGHUP covers (the alert files).
 public struct InventoryReloadService: Service {
     public let collector: Collector
     public let paths: [String]
+    private let alsoReload: @Sendable () async -> Void
     private let logger: Logger
 
-    public init(collector: Collector, paths: [String], logger: Logger = Logger(label: "sansang.inventory")) {
+    public init(collector: Collector, paths: [String], alsoReload: @escaping @Sendable () async -> Void = {},
+                logger: Logger = Logger(label: "sansang.inventory")) {
         self.collector = collector
         self.paths = paths
+        self.alsoReload = alsoReload
         self.logger = logger
     }
 
@@ -85,6 +89,7 @@ public struct InventoryReloadService: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         logger.info("SIGHUP reloads the inventory", metadata: ["paths": "\(paths.joined(separator: ","))"])
         for await _ in signals.cancelOnGracefulShutdown() {
+            await alsoReload()
             do {
                 let inventory = try InventoryLoader.load(paths: paths)
                 collector.replaceInventory(inventory)

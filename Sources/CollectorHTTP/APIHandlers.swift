@@ -2,6 +2,7 @@ import CollectorCore
 import CompressNIO
 import Foundation
 import Hummingbird
+import Presentation
 import ReadinessModel
 import SansangAPI
 
@@ -10,7 +11,7 @@ struct APIHandlers: Sendable {
     let collector: Collector
     let maxBodyBytes: Int
 
-    private func authenticate(_ request: Request, _ context: CollectorRequestContext) async throws(CollectorError) -> Principal {
+    func authenticate(_ request: Request, _ context: CollectorRequestContext) async throws(CollectorError) -> Principal {
         var token: String?
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
@@ -96,7 +97,7 @@ struct APIHandlers: Sendable {
 
     /// Query parameters decoded as HTML forms and `curl --data-urlencode` send them: "+" is a space
     /// ("former_district=H%E1%BA%A3i+Ch%C3%A2u"). The first value of a repeated name wins.
-    private func formQuery(_ request: Request) -> [String: String] {
+    func formQuery(_ request: Request) -> [String: String] {
         var result: [String: String] = [:]
         for pair in (request.uri.query ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -110,12 +111,19 @@ struct APIHandlers: Sendable {
         return result
     }
 
-    private func integer(_ text: String?, name: String, default value: Int, in range: ClosedRange<Int>) throws(CollectorError) -> Int {
+    func integer(_ text: String?, name: String, default value: Int, in range: ClosedRange<Int>) throws(CollectorError) -> Int {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw CollectorError(.badParameter, "\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), not \(text)")
         }
         return number
+    }
+
+    /// `lang=vi|en`, Vietnamese when absent.
+    func language(_ text: String?) throws(CollectorError) -> Language {
+        guard let text else { return .vi }
+        guard let language = Language(rawValue: text) else { throw CollectorError(.badParameter, "lang must be vi or en, not \(text)") }
+        return language
     }
 
     /// ISO 8601, with or without fractional seconds ("2026-01-05T00:00:00Z").

@@ -1,3 +1,4 @@
+import CollectorAlerts
 import CollectorCore
 import CompressNIO
 import Foundation
@@ -21,6 +22,7 @@ public enum CollectorApp {
 
     /// The routes, with the middleware that logs, counts and turns every error into JSON.
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
+                              alerts: AlertEngine? = nil,
                               logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
@@ -31,6 +33,14 @@ public enum CollectorApp {
         router.get("/api/v1/sites", use: api.sites)
         router.get("/api/v1/sites/:code", use: api.site)
         router.get("/api/v1/sites/:code/history", use: api.history)
+        if let alerts {
+            let handlers = AlertHandlers(engine: alerts, api: api)
+            router.get("/api/v1/alerts", use: handlers.alerts)
+            router.get("/api/v1/alerts/notifications", use: handlers.notifications)
+            router.get("/api/v1/silences", use: handlers.silences)
+            router.post("/api/v1/silences", use: handlers.addSilence)
+            router.delete("/api/v1/silences/:id", use: handlers.expireSilence)
+        }
         router.get("/openapi.yaml") { _, _ in
             text(openAPIDocument, contentType: "application/yaml")
         }
@@ -52,9 +62,10 @@ public enum CollectorApp {
     /// The server: plain HTTP, or HTTPS when the configuration names a certificate and key.
     public static func application(
         collector: Collector, configuration: CollectorConfiguration, registry: PrometheusCollectorRegistry,
-        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        alerts: AlertEngine? = nil, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, logger: logger)
+        let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
+                            logger: logger)
         var server: HTTPServerBuilder = .http1()
         if let tls = configuration.tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile)

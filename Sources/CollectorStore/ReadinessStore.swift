@@ -4,7 +4,7 @@ import SansangAPI
 
 /// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite today
 /// (`SQLiteStore`), PostgreSQL later, both behind this one protocol. Every method is atomic.
-public protocol ReadinessStore: Sendable {
+public protocol ReadinessStore: AlertStore {
     /// Brings the schema up to date (idempotent).
     func migrate() async throws
 
@@ -44,8 +44,8 @@ public protocol ReadinessStore: Sendable {
     /// Number of raw reports stored for one site.
     func reportCount(site: String) async throws -> Int
 
-    /// Retention: deletes raw reports, series points and notifications older than `before` (received /
-    /// measured); transitions, gaps and each site's latest report are kept.
+    /// Retention: deletes raw reports, series points, notifications, sent alert notifications and daily service
+    /// tallies older than `before`; transitions, gaps and each site's latest report are kept.
     func prune(before: Date) async throws -> PruneOutcome
 
     func insertToken(_ token: TokenRecord) async throws

@@ -7,7 +7,7 @@ import SansangAPI
 /// Dates are stored as Unix seconds (REAL) so that ranges compare as numbers.
 public final class SQLiteStore: ReadinessStore {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database file; its directory must exist. Call `migrate()` before use.
     public init(path: String) throws {
@@ -82,6 +82,24 @@ public final class SQLiteStore: ReadinessStore {
                 CREATE INDEX notification_site ON notification (site, received_at);
                 """)
         }
+        migrator.registerMigration("v4-alerts-silences-service-days") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_instance (
+                    rule TEXT NOT NULL, site TEXT NOT NULL, state TEXT NOT NULL, json BLOB NOT NULL,
+                    PRIMARY KEY (rule, site));
+                CREATE TABLE alert_notification (
+                    id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, group_key TEXT NOT NULL, json BLOB NOT NULL,
+                    created_at REAL NOT NULL, due_at REAL NOT NULL, retry_at REAL NOT NULL, sent_at REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
+                CREATE INDEX alert_notification_queue ON alert_notification (sent_at, retry_at);
+                CREATE TABLE silence (
+                    id TEXT PRIMARY KEY, starts_at REAL NOT NULL, ends_at REAL NOT NULL, json BLOB NOT NULL);
+                CREATE TABLE service_day (
+                    service TEXT NOT NULL, day INTEGER NOT NULL, site TEXT NOT NULL,
+                    ok INTEGER NOT NULL, total INTEGER NOT NULL, last_checked_at REAL NOT NULL,
+                    PRIMARY KEY (service, day, site)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -121,6 +139,16 @@ public final class SQLiteStore: ReadinessStore {
                         INSERT INTO point (site, at, series, value) VALUES (?, ?, ?, ?)
                         ON CONFLICT (site, series, at) DO NOTHING
                         """, arguments: [report.site, point.at.timeIntervalSince1970, point.series, point.value])
+                }
+                // Reports repeat the newest result of a check until it runs again: count each check time once.
+                for service in report.services {
+                    try db.execute(sql: """
+                        INSERT INTO service_day (service, day, site, ok, total, last_checked_at) VALUES (?, ?, ?, ?, 1, ?)
+                        ON CONFLICT (service, day, site) DO UPDATE SET ok = ok + excluded.ok, total = total + 1,
+                            last_checked_at = excluded.last_checked_at
+                        WHERE excluded.last_checked_at > service_day.last_checked_at
+                        """, arguments: [service.name, ServiceDay.of(service.checkedAt), report.site, service.ok ? 1 : 0,
+                                         service.checkedAt.timeIntervalSince1970])
                 }
                 if let gap = report.gap {
                     try db.execute(sql: """
@@ -220,12 +248,16 @@ public final class SQLiteStore: ReadinessStore {
                 SELECT at, from_state, to_state, reasons FROM transition
                 WHERE site = ? AND at BETWEEN ? AND ? ORDER BY at, id
                 """, arguments: [site, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
-                VerdictTransition(at: Date(timeIntervalSince1970: row["at"]),
-                                  from: (row["from_state"] as String?).flatMap(VerdictState.init(rawValue:)),
-                                  to: VerdictState(rawValue: row["to_state"]) ?? .unknown,
-                                  reasons: try decoder.decode([Reason].self, from: row["reasons"] as Data))
+                try Self.transition(row, decoder: decoder)
             }
         }
+    }
+
+    static func transition(_ row: Row, decoder: JSONDecoder) throws -> VerdictTransition {
+        VerdictTransition(at: Date(timeIntervalSince1970: row["at"]),
+                          from: (row["from_state"] as String?).flatMap(VerdictState.init(rawValue:)),
+                          to: VerdictState(rawValue: row["to_state"]) ?? .unknown,
+                          reasons: try decoder.decode([Reason].self, from: row["reasons"] as Data))
     }
 
     public func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point] {
@@ -297,6 +329,8 @@ public final class SQLiteStore: ReadinessStore {
             try db.execute(sql: "DELETE FROM point WHERE at < ?", arguments: [cutoff])
             let points = db.changesCount
             try db.execute(sql: "DELETE FROM notification WHERE received_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM alert_notification WHERE sent_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM service_day WHERE day < ?", arguments: [ServiceDay.of(before)])
             return PruneOutcome(reports: reports, points: points)
         }
     }

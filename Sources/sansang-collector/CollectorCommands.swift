@@ -1,4 +1,6 @@
+import Alerting
 import ArgumentParser
+import CollectorAlerts
 import CollectorCore
 import CollectorHTTP
 import CollectorSNMP
@@ -49,7 +51,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Loads the config and the inventory, migrates the database, then serves until SIGTERM or SIGINT \
             (graceful: requests in flight finish). SIGHUP reloads the inventory (kept if the new one is \
-            invalid). See docs/collector.md.
+            invalid), and the alert files likewise. See docs/collector.md and docs/alerts.md.
 
             Example:
               sansang-collector serve --config /etc/sansang/collector.yaml
@@ -80,15 +82,28 @@ struct Serve: AsyncParsableCommand {
             notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds)))
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
                                   evaluator: evaluator, logger: logger, metricsFactory: factory)
+        let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
+                                 logger: logger)
         let scheme = configuration.tls == nil ? "http" : "https"
         let app = try CollectorApp.application(
-            collector: collector, configuration: configuration, registry: registry, logger: logger,
+            collector: collector, configuration: configuration, registry: registry, alerts: alerts, logger: logger,
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
         var services: [any Service] = [
             app,
             EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
             RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
-            InventoryReloadService(collector: collector, paths: configuration.inventory, logger: logger),
+            InventoryReloadService(collector: collector, paths: configuration.inventory, alsoReload: {
+                do {
+                    let reloaded = try AlertConfiguration.load(path: configuration.alerts.path)
+                    alerts.replaceConfiguration(reloaded)
+                    logger.info("alert rules reloaded", metadata: ["rules": "\(reloaded.rules.count)"])
+                } catch {
+                    logger.error("alert rules reload refused; keeping the running ones", metadata: ["errors": "\(error)"])
+                }
+            }, logger: logger),
+            AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds), logger: logger),
+            AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: nil, snmpRoot: configuration.snmp.oidRoot,
+                                 logger: logger),
         ]
         if configuration.snmp.receives {
             services.append(NotificationIntakeService(collector: collector, settings: configuration.snmp, logger: logger,
@@ -102,6 +117,19 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+/// The alert files; none at the path is allowed (no alerts, a warning), invalid ones stop the start.
+func loadAlerts(_ path: String, logger: Logger) throws -> AlertConfiguration {
+    guard FileManager.default.fileExists(atPath: path) else {
+        logger.warning("no alert rules: \(path) does not exist")
+        return AlertConfiguration()
+    }
+    do {
+        return try AlertConfiguration.load(path: path)
+    } catch {
+        throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
     }
 }
 

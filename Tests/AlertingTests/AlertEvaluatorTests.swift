@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import SansangAPI
 import ReadinessModel
 import Testing
 

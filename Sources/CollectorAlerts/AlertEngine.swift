@@ -1,0 +1,131 @@
+import Alerting
+import CollectorCore
+import CollectorStore
+import Foundation
+import Logging
+import Presentation
+import ReadinessModel
+import SansangAPI
+import ServiceLifecycle
+import Synchronization
+
+/// The collector's alert engine: evaluates the rules of `alerts/*.yaml` on every office, persists each
+/// instance's state and queues what receivers must be told, in one transaction per round, so that a restart
+/// neither repeats nor loses a notification. Rules, routes and receivers can be replaced (SIGHUP).
+public final class AlertEngine: Sendable {
+    public let collector: Collector
+    private let current: Mutex<AlertConfiguration>
+    private let timeZone: TimeZone
+    private let logger: Logger
+    /// Wakes the delivery service when a round queued something.
+    let queued: AsyncStream<Void>
+    private let queuedSink: AsyncStream<Void>.Continuation
+
+    public init(collector: Collector, configuration: AlertConfiguration,
+                timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!, logger: Logger = Logger(label: "sansang.alerts")) {
+        self.collector = collector
+        self.current = Mutex(configuration)
+        self.timeZone = timeZone
+        self.logger = logger
+        (queued, queuedSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var configuration: AlertConfiguration { current.withLock { $0 } }
+
+    public func replaceConfiguration(_ configuration: AlertConfiguration) {
+        current.withLock { $0 = configuration }
+    }
+
+    private var evaluator: AlertEvaluator { AlertEvaluator(rules: configuration.rules, timeZone: timeZone) }
+
+    /// One round at `now`: every rule on every office, states advanced and stored, notices routed and queued.
+    @discardableResult
+    public func evaluate(now: Date = Date()) async throws -> AlertRound {
+        let configuration = self.configuration
+        let store = collector.store
+        let offices = collector.inventory.offices
+        async let verdicts = store.currentVerdicts()
+        async let latest = store.latestReports()
+        async let received = store.latestReceivedAt()
+        async let stored = store.alertInstances()
+        async let silences = store.silences(endingAfter: now)
+        let (verdictMap, latestMap, receivedMap) = try await (verdicts, latest, received)
+        let previous = Dictionary(try await stored.map { ($0.key, $0) }) { a, _ in a }
+        let observations = offices.map {
+            SiteObservation(site: $0, verdict: verdictMap[$0.code], latest: latestMap[$0.code]?.report,
+                            lastReceivedAt: receivedMap[$0.code])
+        }
+        let round = AlertEvaluator(rules: configuration.rules, timeZone: timeZone)
+            .evaluate(observations, previous: previous, silences: try await silences, now: now)
+        let changed = round.instances.values.filter { previous[$0.key] != $0 }.sorted { $0.key < $1.key }
+        let groups = configuration.route(round.notices)
+        try await store.commitAlertRound(upsert: changed, remove: round.removed, groups: groups, now: now)
+        for notice in round.notices {
+            logger.info("alert \(notice.state.rawValue)", metadata: [
+                "rule": "\(notice.rule)", "site": "\(notice.site)", "severity": "\(notice.severity.rawValue)",
+            ])
+        }
+        if !round.notices.isEmpty, groups.isEmpty {
+            logger.warning("no route takes these alerts: nobody is told", metadata: ["alerts": "\(round.notices.count)"])
+        }
+        if !groups.isEmpty { queuedSink.yield() }
+        return round
+    }
+
+    /// The alerts to list (API, CLI): pending and firing, and resolved ones still kept, newest first.
+    public func alerts(now: Date = Date(), language: Language = .vi) async throws -> [AlertBody] {
+        let evaluator = self.evaluator
+        let rules = Dictionary(evaluator.rules.map { ($0.name, $0) }) { a, _ in a }
+        let inventory = collector.inventory
+        let verdicts = try await collector.store.currentVerdicts()
+        let silences = try await collector.store.silences(endingAfter: now)
+        return try await collector.store.alertInstances().compactMap { instance -> AlertBody? in
+            guard let rule = rules[instance.key.rule], let site = inventory.site(code: instance.key.site) else { return nil }
+            let notice = evaluator.notice(instance, rule: rule, site: site, verdict: verdicts[site.code])
+            let muted = instance.state != .resolved && evaluator.isMuted(rule: rule, site: site, silences: silences, now: now)
+            return AlertBody(rule: rule.name, site: site.code, siteName: site.name, state: instance.state.rawValue,
+                             severity: rule.severity.rawValue, muted: muted, labels: notice.labels,
+                             summary: notice.summary(language), subjects: instance.match.subjects, value: instance.match.value,
+                             activeSince: instance.activeSince, firedAt: instance.firedAt, resolvedAt: instance.resolvedAt)
+        }.sorted { ($0.firedAt ?? $0.activeSince, $0.rule, $0.site) > ($1.firedAt ?? $1.activeSince, $1.rule, $1.site) }
+    }
+
+    /// Firing alerts receivers were told of, as notices (Alertmanager needs them sent again and again).
+    func firingNotices(now: Date) async throws -> [AlertNotice] {
+        let evaluator = self.evaluator
+        let rules = Dictionary(evaluator.rules.map { ($0.name, $0) }) { a, _ in a }
+        let inventory = collector.inventory
+        let verdicts = try await collector.store.currentVerdicts()
+        return try await collector.store.alertInstances().compactMap { instance in
+            guard instance.state == .firing, instance.notified == .firing, let rule = rules[instance.key.rule],
+                  let site = inventory.site(code: instance.key.site) else { return nil }
+            return evaluator.notice(instance, rule: rule, site: site, verdict: verdicts[site.code])
+        }
+    }
+}
+
+/// Evaluates the alert rules every `interval` (at start too) until shutdown.
+public struct AlertEvaluationService: Service {
+    public let engine: AlertEngine
+    public let interval: Duration
+    private let logger: Logger
+
+    public init(engine: AlertEngine, interval: Duration, logger: Logger = Logger(label: "sansang.alerts")) {
+        self.engine = engine
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await engine.evaluate()
+                } catch {
+                    logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
+                }
+                guard (try? await Task.sleep(for: interval)) != nil else { return }
+            }
+        }
+    }
+}

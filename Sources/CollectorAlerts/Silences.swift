@@ -1,0 +1,62 @@
+import Alerting
+import CollectorCore
+import Foundation
+import SansangAPI
+import YAMLConfig
+
+extension AlertEngine {
+    /// Validates and stores a silence: at least one matcher, a known site and rule, an end after its start and
+    /// after now, a comment. The author is the request's, else the token's user.
+    public func addSilence(_ request: SilenceRequest, user: String, now: Date = Date()) async throws(CollectorError) -> Silence {
+        let startsAt = request.startsAt ?? now
+        let labels = request.labels ?? [:]
+        guard request.site != nil || request.rule != nil || !labels.isEmpty else {
+            throw CollectorError(.badParameter, "a silence needs site, rule or labels: it would mute nothing")
+        }
+        if let site = request.site, collector.inventory.site(code: site) == nil {
+            throw CollectorError(.badParameter, "no site \(site) in the inventory")
+        }
+        let rules = configuration.rules.map(\.name)
+        if let rule = request.rule, !rules.contains(rule) {
+            throw CollectorError(.badParameter, "no alert rule named \(rule)" + suggestion(for: rule, among: rules))
+        }
+        guard request.endsAt > startsAt, request.endsAt > now else {
+            throw CollectorError(.badParameter, "ends_at must be after starts_at and in the future")
+        }
+        guard !request.comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CollectorError(.badParameter, "a silence needs a comment saying why")
+        }
+        let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let silence = Silence(id: id, site: request.site, rule: request.rule, labels: labels, startsAt: startsAt,
+                              endsAt: request.endsAt, author: request.author ?? user, comment: request.comment, createdAt: now)
+        do {
+            try await collector.store.insertSilence(silence)
+        } catch {
+            throw CollectorError(.internalError, "storage failed while storing the silence", cause: error)
+        }
+        return silence
+    }
+
+    /// Silences not yet ended (or every one ended within `history` before now).
+    public func silences(now: Date = Date(), history: TimeInterval = 0) async throws(CollectorError) -> [Silence] {
+        do {
+            return try await collector.store.silences(endingAfter: now.addingTimeInterval(-history))
+        } catch {
+            throw CollectorError(.internalError, "storage failed while reading silences", cause: error)
+        }
+    }
+
+    /// Ends a silence now.
+    public func expireSilence(id: String, now: Date = Date()) async throws(CollectorError) -> Silence {
+        let found: Bool
+        do {
+            found = try await collector.store.expireSilence(id: id, at: now)
+        } catch {
+            throw CollectorError(.internalError, "storage failed while expiring the silence", cause: error)
+        }
+        guard found, let silence = try await silences(now: now, history: 366 * 86400).first(where: { $0.id == id }) else {
+            throw CollectorError(.notFound, "no silence \(id)")
+        }
+        return silence
+    }
+}
