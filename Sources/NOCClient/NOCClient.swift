@@ -68,7 +68,49 @@ public struct NOCClient: Sendable {
                              query: ["from": format.string(from: from), "to": format.string(from: to)])
     }
 
+    public func alerts(state: String, language: String) async throws(NOCClientError) -> AlertListBody {
+        try await get("/api/v1/alerts", query: ["state": state, "lang": language])
+    }
+
+    public func silences(expired: Bool) async throws(NOCClientError) -> SilenceListBody {
+        try await get("/api/v1/silences", query: ["expired": expired ? "true" : nil])
+    }
+
+    public func addSilence(_ request: SilenceRequest) async throws(NOCClientError) -> Silence {
+        let body: Data
+        do {
+            body = try ReportCoding.encoder().encode(request)
+        } catch {
+            throw NOCClientError(code: .badResponse, message: "cannot encode the silence: \(error)", status: nil, apiCode: nil)
+        }
+        return try decode(try await exchange(.POST, "/api/v1/silences", query: [:], body: body), from: "/api/v1/silences")
+    }
+
+    public func expireSilence(_ id: String) async throws(NOCClientError) -> Silence {
+        let path = "/api/v1/silences/\(Self.escape(id))"
+        return try decode(try await exchange(.DELETE, path, query: [:]), from: path)
+    }
+
+    /// The weekly readiness summary as the API renders it (`json`, `html` or `csv`), bytes as sent.
+    public func weeklyReport(week: String?, format: String, language: String) async throws(NOCClientError) -> Data {
+        try await exchange(.GET, "/api/v1/reports/weekly", query: ["week": week, "format": format, "lang": language], accept: "*/*")
+    }
+
     private func get<Body: Decodable>(_ path: String, query: [String: String?]) async throws(NOCClientError) -> Body {
+        try decode(try await exchange(.GET, path, query: query), from: path)
+    }
+
+    private func decode<Body: Decodable>(_ data: Data, from path: String) throws(NOCClientError) -> Body {
+        do {
+            return try ReportCoding.decoder().decode(Body.self, from: data)
+        } catch {
+            throw NOCClientError(code: .badResponse, message: "unexpected answer from \(path): \(error)", status: nil, apiCode: nil)
+        }
+    }
+
+    /// One request; any 2xx answer's body, else the API's error.
+    private func exchange(_ method: HTTPMethod, _ path: String, query: [String: String?], body: Data? = nil,
+                          accept: String = "application/json") async throws(NOCClientError) -> Data {
         var components = URLComponents(string: configuration.server.trimmingSuffix("/") + path)
         let items = query.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }
         if !items.isEmpty { components?.queryItems = items.sorted { $0.name < $1.name } }
@@ -76,28 +118,29 @@ public struct NOCClient: Sendable {
             throw NOCClientError(code: .unreachable, message: "bad server URL \(configuration.server)", status: nil, apiCode: nil)
         }
         var request = HTTPClientRequest(url: url)
+        request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: accept)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         let response: HTTPClientResponse
-        let body: ByteBuffer
+        let answer: ByteBuffer
         do {
             response = try await http.execute(request, timeout: .init(configuration.timeout))
-            body = try await response.body.collect(upTo: 64 << 20)
+            answer = try await response.body.collect(upTo: 64 << 20)
         } catch {
             throw NOCClientError(code: .unreachable, message: "cannot reach \(configuration.server): \(error)", status: nil, apiCode: nil)
         }
-        let data = Data(body.readableBytesView)
-        guard response.status == .ok else {
+        let data = Data(answer.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
             let api = try? ReportCoding.decoder().decode(APIErrorBody.self, from: data)
             throw NOCClientError(
                 code: .http, message: "\(response.status.code) \(api?.error.message ?? response.status.reasonPhrase)",
                 status: Int(response.status.code), apiCode: api?.error.code)
         }
-        do {
-            return try ReportCoding.decoder().decode(Body.self, from: data)
-        } catch {
-            throw NOCClientError(code: .badResponse, message: "unexpected answer from \(path): \(error)", status: nil, apiCode: nil)
-        }
+        return data
     }
 
     private static func escape(_ segment: String) -> String {

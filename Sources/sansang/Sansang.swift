@@ -17,7 +17,7 @@ struct Sansang: AsyncParsableCommand {
               sansang site 20242
             """,
         version: SansangVersion.current,
-        subcommands: [Status.self, Sites.self, SiteCommand.self])
+        subcommands: [Status.self, Sites.self, SiteCommand.self, AlertsList.self, SilenceCommand.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }

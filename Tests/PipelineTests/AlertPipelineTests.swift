@@ -1,0 +1,213 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Alerts end to end with real processes: an agent checking a real TCP service, the collector's alert engine,
+/// a real webhook receiver (scripts/webhook-sink.py) and a real Prometheus Alertmanager.
+@Suite(.serialized) struct AlertPipelineTests {
+    /// A lab with one office whose required service is a real listener the test stops and starts.
+    final class Lab: @unchecked Sendable {
+        let directory: URL
+        let pipeline: Pipeline
+        let servicePort: UInt16
+        private(set) var service: Daemon?
+        let adminToken: String
+
+        init(directory: URL, receivers: String, routeTo: String) throws {
+            self.directory = directory
+            servicePort = try freeLoopbackPort(udp: false)
+            let inventory = """
+                province: Thành phố Đà Nẵng
+                profile: office
+                sites:
+                  - {code: "20242", name: Phường Hải Châu, type: phuong, former_district: Hải Châu}
+                profiles:
+                  - name: office
+                    links:
+                      - {role: lan, target_mbps: 10G}
+                    services:
+                      - {name: portal, kind: tcp, host: 127.0.0.1, port: \(servicePort)}
+                """
+            let alerts = directory.appendingPathComponent("alerts")
+            try FileManager.default.createDirectory(at: alerts, withIntermediateDirectories: true)
+            try """
+                rules:
+                  - name: service_down
+                    when: {reason: SERVICE_DOWN}
+                    severity: critical
+                    summary:
+                      vi: "{{site_name}}: {{reasons}}"
+                      en: "{{site_name}}: {{reasons}}"
+                routes:
+                  - receivers: [\(routeTo)]
+                    group_by: [alertname, province]
+                    group_wait: 1s
+                receivers:
+                \(receivers)
+                """.write(to: alerts.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
+            pipeline = try Pipeline(directory: directory, inventory: inventory,
+                                    extraCollectorConfig: "alerts: {path: \(alerts.path), evaluation_interval_s: 1, alertmanager_resend_s: 10}")
+            adminToken = try Pipeline.issue(["--noc", "trực ban", "--role", "admin"], config: pipeline.collectorConfig)
+        }
+
+        func startService() throws {
+            service = try Daemon(["python3", "-m", "http.server", "--bind", "127.0.0.1", String(servicePort)],
+                                 log: directory.appendingPathComponent("service.log"))
+            let port = servicePort
+            try waitUntil(timeout: 30, "the office service listening") {
+                try run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
+            }
+        }
+
+        func stopService() {
+            service?.stop()
+            service = nil
+        }
+
+        func start() throws {
+            try startService()
+            try pipeline.startCollector()
+            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
+                                              extraConfig: "checks: {service_interval_s: 0.5, service_timeout_s: 2}")
+            try agent.start()
+        }
+
+        func stop() {
+            pipeline.stop()
+            stopService()
+        }
+
+        func alerts() throws -> [[String: Any]] {
+            let body = try run(["curl", "-sf", "-H", "Authorization: Bearer \(pipeline.nocToken)", "\(pipeline.url)/api/v1/alerts?state=all"])
+            return (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        }
+
+        func alertState() throws -> String? { try alerts().first { $0["rule"] as? String == "service_down" }?["state"] as? String }
+    }
+
+    final class WebhookSink: @unchecked Sendable {
+        let port: UInt16
+        let directory: URL
+        let daemon: Daemon
+
+        init(directory: URL) throws {
+            port = try freeLoopbackPort(udp: false)
+            self.directory = directory.appendingPathComponent("webhook")
+            daemon = try Daemon(["python3", packageRoot.appendingPathComponent("scripts/webhook-sink.py").path, String(port),
+                                 self.directory.path], log: directory.appendingPathComponent("webhook.log"))
+            let port = self.port
+            try waitUntil(timeout: 30, "the webhook sink listening") {
+                try run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
+            }
+        }
+
+        /// Every body received, in order.
+        func bodies() throws -> [[String: Any]] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
+                let record = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(name))) as? [String: Any]
+                return record?["body"] as? [String: Any] ?? [:]
+            }
+        }
+    }
+
+    @Test func serviceDownFiresOnceRestartSendsNothingRecoveryResolvesOnceSilenceMutes() async throws {
+        try await withTemporaryDirectory { directory in
+            let sink = try WebhookSink(directory: directory)
+            defer { sink.daemon.stop() }
+            let lab = try Lab(directory: directory, receivers: "  - {name: noc-hook, webhook: {url: \"http://127.0.0.1:\(sink.port)/hook\"}}",
+                              routeTo: "noc-hook")
+            defer { lab.stop() }
+            try lab.start()
+            try waitUntil(timeout: 60, "the office ready (its service answers)") {
+                let run = try lab.pipeline.noc(["status", "--json"])
+                return run.stdout.contains("\"ready\" : 1")
+            }
+            #expect(try sink.bodies().isEmpty)
+
+            // The service goes down: one firing message.
+            lab.stopService()
+            try waitUntil(timeout: 60, "a firing webhook") { try sink.bodies().count >= 1 }
+            let firing = try sink.bodies()[0]
+            #expect(firing["status"] as? String == "firing")
+            let alerts = firing["alerts"] as? [[String: Any]] ?? []
+            #expect(alerts.map { $0["site"] as? String } == ["20242"])
+            #expect(alerts.first?["summary_vi"] as? String == "Phường Hải Châu: dịch vụ portal không truy cập được")
+            #expect((firing["group_labels"] as? [String: String])?["province"] == "Thành phố Đà Nẵng")
+
+            // A restart of the collector while it still fires sends nothing new.
+            lab.pipeline.stopCollector()
+            try lab.pipeline.startCollector()
+            try await Task.sleep(for: .seconds(5))
+            #expect(try sink.bodies().count == 1, "a restart must not repeat the firing notification")
+            #expect(try lab.alertState() == "firing")
+
+            // Recovery: one resolved message.
+            try lab.startService()
+            try waitUntil(timeout: 60, "a resolved webhook") { try sink.bodies().count >= 2 }
+            #expect(try sink.bodies()[1]["status"] as? String == "resolved")
+
+            // A silence by site mutes the next outage: the alert fires (listed as muted) but nobody is told.
+            let add = try runProgram("sansang", ["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "Thay switch tầng 2",
+                                                 "--server", lab.pipeline.url, "--token", lab.adminToken])
+            #expect(add.status == 0, "\(add.stderr)")
+            let silenceID = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            lab.stopService()
+            try waitUntil(timeout: 60, "the alert firing again, muted") {
+                try lab.alerts().contains { $0["state"] as? String == "firing" && $0["muted"] as? Bool == true }
+            }
+            try await Task.sleep(for: .seconds(4))
+            #expect(try sink.bodies().count == 2, "a silenced alert must not be sent")
+            let listed = try lab.pipeline.noc(["alerts", "--lang", "en"])
+            #expect(listed.status == 1, "firing alerts make `sansang alerts` exit 1")
+            #expect(listed.stdout.contains("service_down") && listed.stdout.contains("yes"), "\(listed.stdout)")
+
+            // Expiring the silence tells the still-firing alert.
+            let expire = try runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token", lab.adminToken])
+            #expect(expire.status == 0, "\(expire.stderr)")
+            try waitUntil(timeout: 60, "the firing webhook after the silence ended") { try sink.bodies().count >= 3 }
+            #expect(try sink.bodies()[2]["status"] as? String == "firing")
+
+            // A read token cannot add silences.
+            let refused = try lab.pipeline.noc(["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "x"])
+            #expect(refused.status == 2 && refused.stderr.contains("admin"), "\(refused.stderr)")
+        }
+    }
+
+    @Test func alertmanagerReceivesFiringAndResolvedAlerts() async throws {
+        try await withTemporaryDirectory { directory in
+            let port = try freeLoopbackPort(udp: false)
+            let clusterPort = try freeLoopbackPort(udp: false)
+            try """
+                route: {receiver: blackhole, group_wait: 1s}
+                receivers: [{name: blackhole}]
+                """.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
+            let alertmanager = try Daemon([
+                "prometheus-alertmanager", "--config.file", directory.appendingPathComponent("alertmanager.yml").path,
+                "--storage.path", directory.appendingPathComponent("am-data").path,
+                "--web.listen-address", "127.0.0.1:\(port)", "--cluster.listen-address", "127.0.0.1:\(clusterPort)",
+            ], log: directory.appendingPathComponent("alertmanager.log"))
+            defer { alertmanager.stop() }
+            try waitUntil(timeout: 30, "Alertmanager ready") {
+                (try? run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/-/ready"])) != nil
+            }
+            func activeAlerts() throws -> [[String: Any]] {
+                let body = try run(["curl", "-sf", "http://127.0.0.1:\(port)/api/v2/alerts"])
+                return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
+            }
+            let lab = try Lab(directory: directory, receivers: "  - {name: am, alertmanager: {url: \"http://127.0.0.1:\(port)\"}}",
+                              routeTo: "am")
+            defer { lab.stop() }
+            try lab.start()
+            try waitUntil(timeout: 60, "the office ready") { try lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
+            lab.stopService()
+            try waitUntil(timeout: 60, "the alert in Alertmanager") { !(try activeAlerts()).isEmpty }
+            let alert = try #require(try activeAlerts().first)
+            let labels = alert["labels"] as? [String: String] ?? [:]
+            #expect(labels["alertname"] == "service_down" && labels["site"] == "20242" && labels["severity"] == "critical")
+            #expect((alert["annotations"] as? [String: String])?["summary"] == "Phường Hải Châu: dịch vụ portal không truy cập được")
+            try lab.startService()
+            try waitUntil(timeout: 60, "the alert ended in Alertmanager") { try activeAlerts().isEmpty }
+        }
+    }
+}
