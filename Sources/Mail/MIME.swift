@@ -99,7 +99,7 @@ public enum MIME {
                       HeaderField("Content-Transfer-Encoding", tokens: ["base64"]),
                       HeaderField("Content-Disposition", tokens: ["\(disposition);"] + filenameParameters(filename))]
         if let contentID { fields.append(HeaderField("Content-ID", tokens: ["<\(clean(contentID))>"])) }
-        let encoded = data.base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturnLineFeed])
+        let encoded = data.base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         return Leaf(fields: fields, body: encoded.isEmpty ? "" : encoded + "\r\n")
     }
 

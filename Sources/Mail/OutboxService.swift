@@ -96,6 +96,6 @@ public struct OutboxService: Service {
 
     /// Until `deadline` (nil: until a message is enqueued), an enqueue, or shutdown.
     private func pause(until deadline: Date?) async {
-        try? await cancelWhenGracefulShutdown { await outbox.waitForWork(until: deadline) }
+        await cancelWhenGracefulShutdown { await outbox.waitForWork(until: deadline) }
     }
 }

@@ -9,7 +9,13 @@ func eventually(_ timeout: Double, _ what: String, _ condition: () async throws 
         if (try? await condition()) == true { return }
         try await Task.sleep(for: .milliseconds(50))
     }
-    throw TimedOut(what: what, seconds: timeout)
+    throw StillFalse(what: what, seconds: timeout)
+}
+
+struct StillFalse: Error, CustomStringConvertible {
+    let what: String
+    let seconds: Double
+    var description: String { "timed out after \(seconds) s waiting for \(what)" }
 }
 
 /// What scripts/mail-inspect.py (Python's email package) found in a received message.
@@ -86,9 +92,15 @@ func makePNG(width: Int, height: Int) -> Data {
     let raw = (0..<height).flatMap { _ in [UInt8(0)] + [UInt8](repeating: 0x80, count: width) }  // filter 0, grey
     var a: UInt32 = 1, b: UInt32 = 0
     for byte in raw { a = (a + UInt32(byte)) % 65_521; b = (b + a) % 65_521 }
-    let length = raw.count
-    let zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(length & 0xff), UInt8(length >> 8), UInt8(~length & 0xff), UInt8((~length >> 8) & 0xff)]
-        + raw + be32(Int(b << 16 | a))
+    // Stored deflate blocks of at most 65,535 bytes, the last one marked final.
+    var deflate: [UInt8] = []
+    for start in stride(from: 0, to: raw.count, by: 65_535) {
+        let block = raw[start..<min(start + 65_535, raw.count)]
+        let length = block.count
+        deflate += [start + 65_535 >= raw.count ? 1 : 0, UInt8(length & 0xff), UInt8(length >> 8),
+                    UInt8(~length & 0xff), UInt8((~length >> 8) & 0xff)] + block
+    }
+    let zlib: [UInt8] = [0x78, 0x01] + deflate + be32(Int(b << 16 | a))
     let header = be32(width) + be32(height) + [8, 0, 0, 0, 0]  // 8-bit greyscale
     return Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] + chunk("IHDR", header) + chunk("IDAT", zlib) + chunk("IEND", []))
 }

@@ -7,7 +7,7 @@ struct MIMETests {
     static let subject = "Báo cáo sẵn sàng hằng tuần: 78/93 phường, xã và đặc khu của thành phố Đà Nẵng đạt chuẩn — tuần 48"
     static let date = Date(timeIntervalSince1970: 1_796_003_376)  // Mon, 30 Nov 2026 01:49:36 UTC
 
-    static func message(html: String? = nil, images: [InlinePart] = [], attachments: [Attachment] = []) -> MailMessage {
+    static func message(html: String? = nil, images: [InlinePart] = [], attachments: [Mail.Attachment] = []) -> MailMessage {
         MailMessage(from: MailAddress("noc@danang.gov.vn", name: "Sở Khoa học và Công nghệ Đà Nẵng"),
                     to: [MailAddress("lanhdao@danang.gov.vn", name: "Lãnh đạo UBND thành phố")],
                     subject: subject, date: date, messageID: "<weekly-2026-48@danang.gov.vn>",
@@ -87,7 +87,7 @@ struct MIMETests {
 
     @Test func fullStructureNestsMixedRelatedAlternativeInOrder() throws {
         let png = InlinePart(contentID: "chart@sansang", contentType: "image/png", filename: "chart.png", data: Data([1, 2, 3]))
-        let csv = Attachment(filename: "sites.csv", contentType: "text/csv; charset=utf-8", data: Data("a,b\n".utf8))
+        let csv = Mail.Attachment(filename: "sites.csv", contentType: "text/csv; charset=utf-8", data: Data("a,b\n".utf8))
         let text = Self.rendered(Self.message(html: "<img src=\"cid:chart@sansang\">", images: [png], attachments: [csv]))
         let types = text.components(separatedBy: "\r\n").filter { $0.hasPrefix("Content-Type:") }
             .map { $0.dropFirst(14).split(separator: ";")[0] }
@@ -100,7 +100,7 @@ struct MIMETests {
     }
 
     @Test func levelsThatAreNotNeededAreLeftOut() {
-        let csv = Attachment(filename: "sites.csv", contentType: "text/csv", data: Data("a,b\n".utf8))
+        let csv = Mail.Attachment(filename: "sites.csv", contentType: "text/csv", data: Data("a,b\n".utf8))
         let alternative = Self.rendered(Self.message(html: "<p>x</p>"))
         #expect(alternative.contains("Content-Type: multipart/alternative;"))
         #expect(!alternative.contains("multipart/mixed") && !alternative.contains("multipart/related"))
@@ -111,7 +111,7 @@ struct MIMETests {
 
     @Test func boundariesDoNotOccurInContentThatImitatesThem() throws {
         let plain = Self.rendered(Self.message(html: "<p>x</p>"))
-        let boundaryLine = try #require(plain.components(separatedBy: "\r\n").first { $0.hasPrefix("--") })
+        let boundaryLine = try #require(plain.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("--") }))
         let boundary = String(boundaryLine.dropFirst(2))
         var message = Self.message(html: "<p>\(boundaryLine)</p>")
         message.text = "\(boundaryLine)\n\(boundaryLine)--\n"
@@ -144,7 +144,7 @@ struct MIMETests {
 
     @Test func nonASCIIFilenameUsesRFC2231SectionsOnShortLines() {
         let name = "Báo cáo sẵn sàng tuần 48 — các phường, xã thành phố Đà Nẵng.csv"
-        let text = Self.rendered(Self.message(attachments: [Attachment(filename: name, contentType: "text/csv", data: Data("x".utf8))]))
+        let text = Self.rendered(Self.message(attachments: [Mail.Attachment(filename: name, contentType: "text/csv", data: Data("x".utf8))]))
         let lines = text.components(separatedBy: "\r\n")
         #expect(lines.allSatisfy { $0.count <= 78 })
         let sections = lines.filter { $0.hasPrefix(" filename*") }
