@@ -4,7 +4,7 @@
 Listens on 127.0.0.1:PORT. With --cert/--key it offers STARTTLS; with --user/--password it requires AUTH
 (LOGIN or PLAIN), offered only after STARTTLS when TLS is configured. Every message accepted is written to
 MAILBOX as NNNN.eml (the bytes as received) and NNNN.json (the envelope), each file complete when it appears.
-Prints "listening on 127.0.0.1:PORT" once ready; stops on SIGTERM or SIGINT.
+Prints "listening on 127.0.0.1:PORT" once ready; stops on SIGTERM or SIGINT, or when its parent exits.
 
     /usr/bin/python3 scripts/smtp-sink.py --port 2525 --mailbox /tmp/mailbox [--cert c.pem --key k.pem] [--user u --password p]
 """
@@ -78,6 +78,16 @@ def main():
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # A test that crashed cannot stop us by PID: stop when the parent is gone.
+    parent = os.getppid()
+
+    def watch_parent():
+        if os.getppid() != parent:
+            stop.set()
+        else:
+            loop.call_later(1, watch_parent)
+
+    watch_parent()
     print("listening on 127.0.0.1:%d tls=%s auth=%s" % (args.port, tls_context is not None, args.user is not None), flush=True)
     loop.run_until_complete(stop.wait())
     server.close()

@@ -199,7 +199,7 @@ public actor Outbox {
         try save(entry, to: queueFiles(id)[1])
     }
 
-    /// Returns when a message is enqueued, at `deadline`, or when the task is cancelled. For one waiter.
+    /// Returns when a message is enqueued, at `deadline`, or when the task is cancelled.
     func waitForWork(until deadline: Date?) async {
         if rung {
             rung = false
@@ -216,7 +216,14 @@ public actor Outbox {
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled { continuation.resume() } else { waiter = (token, continuation) }
+                // A second waiter replaces the first, which returns (and looks for work) at once.
+                waiter?.continuation.resume()
+                if Task.isCancelled {
+                    waiter = nil
+                    continuation.resume()
+                } else {
+                    waiter = (token, continuation)
+                }
             }
         } onCancel: {
             Task { [weak self] in await self?.wake(token) }

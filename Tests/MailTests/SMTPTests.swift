@@ -119,6 +119,47 @@ import TestSupport
         }
     }
 
+    @Test func anEnqueueWakesTheIdleServiceAtOnce() async throws {
+        try await Self.withSink { directory, sink, _ in
+            let outbox = try Outbox(directory: directory.appendingPathComponent("outbox"))
+            let settings = SMTPSettings(url: "smtp://127.0.0.1:\(sink.port)", security: .none)
+            // Nothing queued: the service waits without a deadline, so only the enqueue can start the send.
+            let service = Task { try await OutboxService(outbox: outbox, client: SMTPClient(settings: settings)).run() }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await outbox.enqueue(reportMessage(id: "alert-2"), id: "alert-2"))
+            try await eventually(20, "the message delivered") { sink.messages.count == 1 }
+            service.cancel()
+            _ = await service.result
+            #expect(await outbox.sent().map(\.id) == ["alert-2"])
+        }
+    }
+
+    @Test func sentRecordsOlderThanTheRetentionArePrunedOnOpen() async throws {
+        try await Self.withSink { directory, sink, _ in
+            let outboxDirectory = directory.appendingPathComponent("outbox")
+            let settings = SMTPSettings(url: "smtp://127.0.0.1:\(sink.port)", security: .none)
+            do {
+                let outbox = try Outbox(directory: outboxDirectory)
+                #expect(try await outbox.enqueue(reportMessage(id: "weekly-47"), id: "weekly-47"))
+                let service = Task { try await OutboxService(outbox: outbox, client: SMTPClient(settings: settings)).run() }
+                try await eventually(20, "the message recorded as sent") { await outbox.sent().count == 1 }
+                service.cancel()
+                _ = await service.result
+            }
+            var day29: Outbox?
+            try await eventually(10, "the first outbox released") {
+                day29 = try Outbox(directory: outboxDirectory, now: { Date().addingTimeInterval(29 * 86_400) })
+                return true
+            }
+            #expect(await day29?.sent().map(\.id) == ["weekly-47"])
+            day29 = nil
+            let day31 = try Outbox(directory: outboxDirectory, now: { Date().addingTimeInterval(31 * 86_400) })
+            #expect(await day31.sent().isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outboxDirectory.appendingPathComponent("sent").path).isEmpty)
+            #expect(try await day31.enqueue(reportMessage(id: "weekly-47"), id: "weekly-47"))
+        }
+    }
+
     @Test func wrongPasswordIsAuthFailedAndTheMessageStaysQueuedWithThatError() async throws {
         try await Self.withSink(tls: true, login: true) { directory, sink, certificate in
             let settings = Self.settings(port: sink.port, certificate: certificate, password: "sai-mật-khẩu")
