@@ -7,6 +7,8 @@ DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd snmptrapd lld
 DEB_PACKAGES += curl python3-pip systemd
 # The service checks' tests: real DNS, HTTPS and NTP servers on loopback, and openssl for their certificates.
 DEB_PACKAGES += dnsmasq nginx-light chrony openssl
+# E-mail: libcurl's SMTP for the collector's mail, and an SMTP server (aiosmtpd) that keeps what it receives for the tests.
+DEB_PACKAGES += libcurl4-openssl-dev python3-aiosmtpd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 

@@ -39,10 +39,16 @@ let package = Package(
         .systemLibrary(name: "CLinuxNet"),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTCPInfo"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "SNMP", dependencies: ["CNetSNMP"], swiftSettings: strict),
+        // E-mail for the collector: MIME rendering (pure), SMTP through libcurl, a durable outbox and its delivery service.
+        .target(name: "Mail", dependencies: [
+            "CCurl", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
 
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
@@ -165,6 +171,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MailTests", dependencies: ["Mail", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "LLDP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],

@@ -1,0 +1,120 @@
+import Foundation
+
+/// An e-mail address with an optional display name, e.g. `Sở KH&CN <noc@danang.gov.vn>`.
+/// Addresses are ASCII (no internationalised mailboxes); display names may be any text.
+public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var name: String?
+    public var address: String
+
+    public init(_ address: String, name: String? = nil) {
+        self.address = address
+        self.name = name
+    }
+
+    /// Parses `Name <a@b.vn>`, `"Name" <a@b.vn>`, `<a@b.vn>` or `a@b.vn`; nil when the address is not plausible.
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var name: String?
+        var address = trimmed
+        if trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") {
+            address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            var phrase = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+            if phrase.count >= 2, phrase.hasPrefix("\""), phrase.hasSuffix("\"") {
+                phrase = String(phrase.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+                    .replacingOccurrences(of: "\\\\", with: "\\")
+            }
+            name = phrase.isEmpty ? nil : phrase
+        }
+        guard Self.isPlausible(address) else { return nil }
+        self.init(address, name: name)
+    }
+
+    /// One `@`, a non-empty local part and domain, printable ASCII without spaces or brackets.
+    static func isPlausible(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
+        return address.unicodeScalars.allSatisfy { $0.value > 32 && $0.value < 127 && !"<>()[],;:\\\"".unicodeScalars.contains($0) }
+    }
+
+    public var description: String {
+        guard let name, !name.isEmpty else { return address }
+        return "\(name) <\(address)>"
+    }
+}
+
+/// An image shown inside the HTML part, referenced there as `cid:<contentID>`.
+public struct InlinePart: Sendable, Hashable {
+    /// Without angle brackets, e.g. `chart@sansang`.
+    public var contentID: String
+    public var contentType: String
+    public var filename: String
+    public var data: Data
+
+    public init(contentID: String, contentType: String, filename: String, data: Data) {
+        self.contentID = contentID
+        self.contentType = contentType
+        self.filename = filename
+        self.data = data
+    }
+}
+
+/// A file attached to the message (e.g. the weekly site table as CSV).
+public struct Attachment: Sendable, Hashable {
+    public var filename: String
+    public var contentType: String
+    public var data: Data
+
+    public init(filename: String, contentType: String, data: Data) {
+        self.filename = filename
+        self.contentType = contentType
+        self.data = data
+    }
+}
+
+/// One e-mail: the envelope comes from `from`, `to` and `cc`; the content is rendered by `MIME.render`.
+public struct MailMessage: Sendable {
+    public var from: MailAddress
+    public var to: [MailAddress]
+    public var cc: [MailAddress]
+    public var replyTo: MailAddress?
+    public var subject: String
+    public var date: Date
+    /// With angle brackets: `<id@host>`.
+    public var messageID: String
+    public var text: String
+    public var html: String?
+    public var inlineImages: [InlinePart]
+    public var attachments: [Attachment]
+    /// Extra header fields, e.g. `X-Sansang-Alert-Group`; names must be ASCII field names.
+    public var headers: [(name: String, value: String)]
+
+    public init(from: MailAddress, to: [MailAddress], cc: [MailAddress] = [], replyTo: MailAddress? = nil,
+                subject: String, date: Date = Date(), messageID: String, text: String, html: String? = nil,
+                inlineImages: [InlinePart] = [], attachments: [Attachment] = [],
+                headers: [(name: String, value: String)] = []) {
+        self.from = from
+        self.to = to
+        self.cc = cc
+        self.replyTo = replyTo
+        self.subject = subject
+        self.date = date
+        self.messageID = messageID
+        self.text = text
+        self.html = html
+        self.inlineImages = inlineImages
+        self.attachments = attachments
+        self.headers = headers
+    }
+
+    /// The SMTP envelope's recipients: `to` then `cc`, each address once.
+    public var recipients: [String] {
+        var seen = Set<String>()
+        return (to + cc).map(\.address).filter { seen.insert($0.lowercased()).inserted }
+    }
+
+    /// A Message-ID `<unique@domain>` for a message sent from `from` (the domain of its address).
+    public static func makeMessageID(from: MailAddress, unique: String = UUID().uuidString.lowercased()) -> String {
+        let domain = from.address.split(separator: "@").last.map(String.init) ?? "sansang.invalid"
+        return "<\(unique)@\(domain)>"
+    }
+}

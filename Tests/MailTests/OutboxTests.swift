@@ -1,0 +1,51 @@
+import Foundation
+import Mail
+import Testing
+import TestSupport
+
+/// The outbox's files alone: idempotent enqueue, recovery from damaged files, pruning of sent records.
+struct OutboxTests {
+    @Test func enqueueOfAnIDAlreadyQueuedReturnsFalseAndWritesNothing() async throws {
+        try await withTemporaryDirectory { directory in
+            let outbox = try Outbox(directory: directory)
+            #expect(try await outbox.enqueue(reportMessage(), id: "alert/20242#1"))
+            #expect(try await outbox.enqueue(reportMessage(subject: "khác"), id: "alert/20242#1") == false)
+            let pending = await outbox.pending()
+            #expect(pending.map(\.id) == ["alert/20242#1"])
+            #expect(pending[0].subject == "Báo cáo tuần 48: 78/93 điểm sẵn sàng")
+            #expect(pending[0].to == ["lanhdao@danang.gov.vn"] && pending[0].attempts == 0)
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("queue").path)
+            #expect(files.sorted() == ["m-alert%2F20242%231.eml", "m-alert%2F20242%231.json"])
+        }
+    }
+
+    @Test func aMessageWithoutRecipientsIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let outbox = try Outbox(directory: directory)
+            let error = try await #require(throws: MailError.self) { try await outbox.enqueue(reportMessage(to: []), id: "x") }
+            #expect(error.code == .invalidMessage)
+        }
+    }
+
+    @Test func damagedFilesAreMovedToBadAndCountedAndTheRestIsKept() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let outbox = try Outbox(directory: directory)
+                _ = try await outbox.enqueue(reportMessage(), id: "good")
+                _ = try await outbox.enqueue(reportMessage(), id: "torn")
+                _ = try await outbox.enqueue(reportMessage(), id: "no-eml")
+            }
+            let queue = directory.appendingPathComponent("queue")
+            try Data("{\"id\":\"torn\",\"subj".utf8).write(to: queue.appendingPathComponent("m-torn.json"))
+            try FileManager.default.removeItem(at: queue.appendingPathComponent("m-no-eml.eml"))
+            try Data("From: x".utf8).write(to: queue.appendingPathComponent("m-orphan.eml"))  // an enqueue cut short
+
+            let reopened = try Outbox(directory: directory)
+            #expect(await reopened.pending().map(\.id) == ["good"])
+            #expect(await reopened.badFiles == 2)
+            let bad = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("bad").path)
+            #expect(bad.count == 3)  // torn .json and .eml, no-eml .json
+            #expect(!FileManager.default.fileExists(atPath: queue.appendingPathComponent("m-orphan.eml").path))
+        }
+    }
+}
