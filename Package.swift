@@ -111,6 +111,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
+            "Mail", "Presentation",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -128,7 +129,7 @@ let package = Package(
         // receivers: webhook, Alertmanager, SNMP, e-mail.
         .target(name: "CollectorAlerts", dependencies: [
             "Alerting", "CollectorCore", "CollectorStore", "ReadinessModel", "ReadinessMIB", "SNMP", "SNMPReporting", "SansangAPI",
-            "Presentation", "YAMLConfig",
+            "Presentation", "YAMLConfig", "Mail",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -158,7 +159,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting",
+            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting", "Mail",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@ import CollectorCore
 import CollectorStore
 import Foundation
 import Logging
+import Mail
 import NIOCore
 import NIOFoundationCompat
 import ReadinessMIB
@@ -262,5 +263,22 @@ actor Coalescing {
             await work()
         } while again
         running = false
+    }
+}
+
+/// Alert e-mail through the durable outbox: queued once per notification id, sent by the `OutboxService`.
+public struct OutboxAlertMailer: AlertMailer {
+    public let outbox: Outbox
+    public let from: MailAddress
+
+    public init(outbox: Outbox, from: MailAddress) {
+        self.outbox = outbox
+        self.from = from
+    }
+
+    public func enqueueAlertMail(id: String, to: [String], subject: String, text: String, html: String) async throws {
+        let message = MailMessage(from: from, to: to.compactMap { MailAddress(parsing: $0) }, subject: subject,
+                                  messageID: MailMessage.makeMessageID(from: from, unique: id), text: text, html: html)
+        _ = try await outbox.enqueue(message, id: id)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Mail
+import Presentation
 import ReadinessMIB
 import SNMP
 import SNMPReporting
@@ -34,8 +36,33 @@ public struct CollectorConfiguration: Sendable {
     public var maxBodyBytes = 4 * 1024 * 1024
     public var snmp = SNMPSettings()
     public var alerts = AlertSettings()
+    /// `mail:` — SMTP for alert e-mail and the weekly report (docs/email.md); nil: no mail is sent.
+    public var mail: MailSettings?
+    public var weeklyReport = WeeklyReportSettings()
 
     public init() {}
+
+    public struct MailSettings: Sendable {
+        public var smtp = SMTPSettings()
+        /// Read at load time; the YAML names only the file.
+        public var passwordFile: String?
+        public var from: MailAddress
+        /// The durable outbox directory.
+        public var outbox = "/var/lib/sansang/outbox"
+
+        public init(from: MailAddress) {
+            self.from = from
+        }
+    }
+
+    /// `weekly_report:` — who gets the weekly readiness summary and how (docs/weekly-report.md).
+    public struct WeeklyReportSettings: Sendable, Hashable {
+        public var to: [String] = []
+        public var language: Language = .vi
+        /// The report's title, e.g. the province.
+        public var title = "Đà Nẵng"
+        public init() {}
+    }
 
     /// `alerts:` — the alert engine (docs/alerts.md).
     public struct AlertSettings: Sendable, Hashable {
@@ -100,6 +127,18 @@ public struct CollectorConfiguration: Sendable {
         configuration.inventory = configuration.inventory.map(resolve)
         configuration.sqlitePath = resolve(configuration.sqlitePath)
         configuration.alerts.path = resolve(configuration.alerts.path)
+        if var mail = configuration.mail {
+            mail.outbox = resolve(mail.outbox)
+            if let file = mail.passwordFile.map(resolve) {
+                guard let password = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw ConfigErrors([ConfigError(.unreadableFile, "cannot read the SMTP password file \(file)",
+                                                    at: .start(of: file), field: "mail.password_file")])
+                }
+                mail.smtp.password = password.trimmingCharacters(in: .newlines)
+            }
+            mail.smtp.caFile = mail.smtp.caFile.map(resolve)
+            configuration.mail = mail
+        }
         configuration.tls = configuration.tls.map { TLS(certFile: resolve($0.certFile), keyFile: resolve($0.keyFile)) }
         return configuration
     }
@@ -115,7 +154,7 @@ public struct CollectorConfiguration: Sendable {
         case .failure(let error): throw ConfigErrors([error])
         }
         let keys = ["listen", "tls", "database", "inventory", "report_interval_s", "evaluation_interval_s",
-                    "retention_days", "max_body_bytes", "snmp", "alerts"]
+                    "retention_days", "max_body_bytes", "snmp", "alerts", "mail", "weekly_report"]
         if let entries = reader.mapping(top, allowed: keys) {
             if let field = entries["listen"], let listen = reader.mapping(field, allowed: ["host", "port"]) {
                 if let host = listen["host"].flatMap({ reader.nonEmptyString($0) }) { configuration.listen.host = host }
@@ -152,6 +191,23 @@ public struct CollectorConfiguration: Sendable {
                 configuration.maxBodyBytes = value
             }
             if let field = entries["snmp"], let snmp = snmpSettings(field, &reader) { configuration.snmp = snmp }
+            if let field = entries["mail"] { configuration.mail = mailSettings(field, &reader) }
+            if let field = entries["weekly_report"], let weekly = reader.mapping(field, allowed: ["to", "lang", "title"]) {
+                if let items = weekly["to"].flatMap({ reader.list($0) }) {
+                    configuration.weeklyReport.to = items.compactMap { item in
+                        guard let address = reader.nonEmptyString(item) else { return nil }
+                        guard MailAddress(parsing: address) != nil else {
+                            reader.report(.badValue, "\"\(address)\" is not an e-mail address", at: item)
+                            return nil
+                        }
+                        return address
+                    }
+                }
+                if let language = weekly["lang"].flatMap({ reader.enumeration($0, Language.self) }) {
+                    configuration.weeklyReport.language = language
+                }
+                if let title = weekly["title"].flatMap({ reader.nonEmptyString($0) }) { configuration.weeklyReport.title = title }
+            }
             if let field = entries["alerts"],
                let alerts = reader.mapping(field, allowed: ["path", "evaluation_interval_s", "alertmanager_resend_s", "external_url"]) {
                 if let path = alerts["path"].flatMap({ reader.nonEmptyString($0) }) { configuration.alerts.path = path }
@@ -166,6 +222,42 @@ public struct CollectorConfiguration: Sendable {
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         return configuration
+    }
+
+    private static func mailSettings(_ field: Field, _ reader: inout NodeReader) -> MailSettings? {
+        let keys = ["url", "security", "username", "password_file", "ca_file", "verify_peer", "connect_timeout_s", "timeout_s",
+                    "from", "helo_name", "outbox"]
+        guard let entries = reader.mapping(field, allowed: keys, required: ["url", "from"]) else { return nil }
+        let errors = reader.errors.count
+        let fromText = entries["from"].flatMap { reader.nonEmptyString($0) }
+        let from = fromText.flatMap { MailAddress(parsing: $0) }
+        if let fromText, from == nil {
+            reader.report(.badValue, "\"\(fromText)\" is not an address: write \"Name <noc@example.vn>\" or \"noc@example.vn\"",
+                          at: entries["from"]!)
+        }
+        guard let from else { return nil }
+        var settings = MailSettings(from: from)
+        if let url = entries["url"].flatMap({ reader.nonEmptyString($0) }) {
+            if url.hasPrefix("smtp://") || url.hasPrefix("smtps://") {
+                settings.smtp.url = url
+            } else {
+                reader.report(.badValue, "\"\(url)\" is not an smtp:// or smtps:// URL", at: entries["url"]!)
+            }
+        }
+        if let security = entries["security"].flatMap({ reader.enumeration($0, SMTPSettings.Security.self) }) {
+            settings.smtp.security = security
+        }
+        settings.smtp.username = entries["username"].flatMap { reader.nonEmptyString($0) }
+        settings.passwordFile = entries["password_file"].flatMap { reader.nonEmptyString($0) }
+        settings.smtp.caFile = entries["ca_file"].flatMap { reader.nonEmptyString($0) }
+        if let verify = entries["verify_peer"].flatMap({ reader.bool($0) }) { settings.smtp.verifyPeer = verify }
+        if let seconds = entries["connect_timeout_s"].flatMap({ reader.int($0, in: 1...600) }) {
+            settings.smtp.connectTimeout = .seconds(seconds)
+        }
+        if let seconds = entries["timeout_s"].flatMap({ reader.int($0, in: 1...3600) }) { settings.smtp.timeout = .seconds(seconds) }
+        settings.smtp.heloName = entries["helo_name"].flatMap { reader.nonEmptyString($0) }
+        if let outbox = entries["outbox"].flatMap({ reader.nonEmptyString($0) }) { settings.outbox = outbox }
+        return reader.errors.count == errors ? settings : nil
     }
 
     private static func snmpSettings(_ field: Field, _ reader: inout NodeReader) -> SNMPSettings? {

@@ -43,7 +43,8 @@ public struct SentRecord: Sendable, Hashable, Codable, OutboxRecord {
 ///
 /// Layout: `queue/m-<id>.eml` (the rendered message) and `queue/m-<id>.json` (its `OutboxEntry`, written
 /// last: it is what makes the message queued), `sent/m-<id>.json` (`SentRecord`s, pruned after
-/// `sentRetention`), `bad/` (damaged files moved aside), `tmp/` (writes in progress), `lock`.
+/// `sentRetention`), `bad/` (damaged files moved aside), `tmp/` (writes in progress), `incoming/` (messages other
+/// processes dropped, `Outbox.drop`, queued by the owner), `lock` (held by the owner, the one deliverer).
 public actor Outbox {
     public nonisolated let directory: URL
     private let now: @Sendable () -> Date
@@ -131,12 +132,7 @@ public actor Outbox {
     /// Queues `message` under `id`; false (and nothing written) when a message with this id is queued or was sent.
     public func enqueue(_ message: MailMessage, id: String) throws(MailError) -> Bool {
         guard queued[id] == nil, sentRecords[id] == nil else { return false }
-        guard !id.isEmpty, id.utf8.count <= 180 else { throw MailError(.invalidMessage, "an outbox id must have 1 to 180 bytes") }
-        let recipients = message.recipients
-        guard !recipients.isEmpty else { throw MailError(.invalidMessage, "the message \(id) has no recipients") }
-        if let bad = ([message.from.address] + recipients).first(where: { !MailAddress.isPlausible($0) }) {
-            throw MailError(.invalidMessage, "the message \(id) has an unusable address: \(bad)")
-        }
+        let recipients = try Self.validate(message, id: id)
         let time = now()
         let entry = OutboxEntry(id: id, subject: message.subject, from: message.from.address, to: recipients, enqueuedAt: time,
                                 attempts: 0, nextAttemptAt: time)
@@ -161,6 +157,7 @@ public actor Outbox {
     /// The oldest message whose next attempt is due, with its rendered bytes; a message whose file cannot be
     /// read is moved to `bad/`, counted, and the next one is tried.
     func nextDue() throws(MailError) -> (entry: OutboxEntry, rendered: Data)? {
+        try importIncoming()
         let time = now()
         for entry in pending() where entry.nextAttemptAt <= time {
             let files = queueFiles(entry.id)
@@ -170,6 +167,34 @@ public actor Outbox {
             badFiles += 1
         }
         return nil
+    }
+
+    /// Queues what other processes dropped into `incoming/` (`Outbox.drop`): the `.eml` is moved into the queue,
+    /// then its entry written; an id already queued or sent is discarded, a damaged entry moved to `bad/`.
+    func importIncoming() throws(MailError) {
+        let incoming = directory.appendingPathComponent("incoming")
+        guard FileManager.default.fileExists(atPath: incoming.path) else { return }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        for name in try OutboxFiles.names(in: incoming).sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let json = incoming.appendingPathComponent(name)
+            let eml = incoming.appendingPathComponent(String(name.dropLast(5)) + ".eml")
+            guard let entry = try? decoder.decode(OutboxEntry.self, from: OutboxFiles.read(json)),
+                  FileManager.default.fileExists(atPath: eml.path) else {
+                try OutboxFiles.moveAside([json, eml], into: badDirectory)
+                badFiles += 1
+                continue
+            }
+            guard queued[entry.id] == nil, sentRecords[entry.id] == nil else {
+                try OutboxFiles.remove([json, eml])
+                continue
+            }
+            let files = queueFiles(entry.id)
+            guard rename(eml.path, files[0].path) == 0 else { throw OutboxFiles.systemFailure("cannot move \(eml.path) into the queue") }
+            try save(entry, to: files[1])
+            try OutboxFiles.remove([json])
+            queued[entry.id] = entry
+        }
     }
 
     /// When the next queued message falls due; nil when the queue is empty.
@@ -254,12 +279,7 @@ public actor Outbox {
     }
 
     private func save(_ record: some Encodable, to file: URL) throws(MailError) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        let data: Data
-        do { data = try encoder.encode(record) } catch { throw OutboxFiles.failure("cannot encode \(file.path)", error) }
-        try OutboxFiles.write(data, to: file, temporaryDirectory: temporaryDirectory)
+        try OutboxFiles.write(try Self.encode(record), to: file, temporaryDirectory: temporaryDirectory)
     }
 
     /// The message's `.eml` and `.json` in `queue/`.
@@ -282,4 +302,45 @@ public actor Outbox {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension Outbox {
+    /// How long a message dropped by another process waits at most before the owner queues it.
+    public static let incomingScanInterval: Duration = .seconds(15)
+
+    /// Hands a message to the process that owns the outbox (the running collector) without taking its lock:
+    /// written durably to `incoming/` (the `.eml`, then its entry); the owner moves it into its queue within
+    /// `incomingScanInterval`. An id the owner has already queued or sent is discarded there.
+    public static func drop(_ message: MailMessage, id: String, into directory: URL, now: Date = Date()) throws(MailError) {
+        let recipients = try validate(message, id: id)
+        let incoming = directory.appendingPathComponent("incoming")
+        let temporary = incoming.appendingPathComponent(".tmp")
+        do {
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw OutboxFiles.failure("cannot create \(temporary.path)", error)
+        }
+        let entry = OutboxEntry(id: id, subject: message.subject, from: message.from.address, to: recipients, enqueuedAt: now,
+                                attempts: 0, nextAttemptAt: now)
+        try OutboxFiles.write(MIME.render(message), to: incoming.appendingPathComponent(fileBase(id) + ".eml"), temporaryDirectory: temporary)
+        try OutboxFiles.write(try encode(entry), to: incoming.appendingPathComponent(fileBase(id) + ".json"), temporaryDirectory: temporary)
+    }
+
+    /// The envelope's recipients of a message that may be queued under `id`.
+    static func validate(_ message: MailMessage, id: String) throws(MailError) -> [String] {
+        guard !id.isEmpty, id.utf8.count <= 180 else { throw MailError(.invalidMessage, "an outbox id must have 1 to 180 bytes") }
+        let recipients = message.recipients
+        guard !recipients.isEmpty else { throw MailError(.invalidMessage, "the message \(id) has no recipients") }
+        if let bad = ([message.from.address] + recipients).first(where: { !MailAddress.isPlausible($0) }) {
+            throw MailError(.invalidMessage, "the message \(id) has an unusable address: \(bad)")
+        }
+        return recipients
+    }
+
+    static func encode(_ record: some Encodable) throws(MailError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        do { return try encoder.encode(record) } catch { throw OutboxFiles.failure("cannot encode an outbox record", error) }
+    }
 }

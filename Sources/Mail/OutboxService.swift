@@ -94,8 +94,10 @@ public struct OutboxService: Service {
         }
     }
 
-    /// Until `deadline` (nil: until a message is enqueued), an enqueue, or shutdown.
+    /// Until `deadline`, an enqueue, or shutdown; at most `Outbox.incomingScanInterval`, to pick up what other
+    /// processes dropped.
     private func pause(until deadline: Date?) async {
-        await cancelWhenGracefulShutdown { await outbox.waitForWork(until: deadline) }
+        let scan = Date().addingTimeInterval(Outbox.incomingScanInterval.seconds)
+        await cancelWhenGracefulShutdown { await outbox.waitForWork(until: min(deadline ?? scan, scan)) }
     }
 }

@@ -9,6 +9,7 @@ import CommandLineSupport
 import Foundation
 import Inventory
 import Logging
+import Mail
 import Metrics
 import Prometheus
 import ReadinessModel
@@ -102,9 +103,15 @@ struct Serve: AsyncParsableCommand {
                 }
             }, logger: logger),
             AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds), logger: logger),
-            AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: nil, snmpRoot: configuration.snmp.oidRoot,
-                                 logger: logger),
         ]
+        var mailer: (any AlertMailer)?
+        if let mail = configuration.mail {
+            let outbox = try openOutbox(mail)
+            mailer = OutboxAlertMailer(outbox: outbox, from: mail.from)
+            services.append(OutboxService(outbox: outbox, client: SMTPClient(settings: mail.smtp), logger: logger))
+        }
+        services.append(AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: mailer,
+                                             snmpRoot: configuration.snmp.oidRoot, logger: logger))
         if configuration.snmp.receives {
             services.append(NotificationIntakeService(collector: collector, settings: configuration.snmp, logger: logger,
                                                       metricsFactory: factory))
@@ -117,6 +124,15 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+/// The durable mail outbox (its directory is created when missing).
+func openOutbox(_ mail: CollectorConfiguration.MailSettings) throws -> Outbox {
+    do {
+        return try Outbox(directory: URL(fileURLWithPath: mail.outbox))
+    } catch {
+        throw ConfigurationError("mail.outbox: \(mail.outbox): \(error)")
     }
 }
 

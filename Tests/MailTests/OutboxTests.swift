@@ -1,5 +1,5 @@
 import Foundation
-import Mail
+@testable import Mail
 import Testing
 import TestSupport
 
@@ -46,6 +46,25 @@ struct OutboxTests {
             let bad = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("bad").path)
             #expect(bad.count == 3)  // torn .json and .eml, no-eml .json
             #expect(!FileManager.default.fileExists(atPath: queue.appendingPathComponent("m-orphan.eml").path))
+        }
+    }
+
+    @Test func aMessageDroppedByAnotherProcessIsQueuedOnceByTheOwner() async throws {
+        try await withTemporaryDirectory { directory in
+            let owner = try Outbox(directory: directory)
+            // A second opener (another process) cannot take the lock, but can drop.
+            let error = try #require(throws: MailError.self) { try Outbox(directory: directory) }
+            #expect(error.code == .storage)
+            try Outbox.drop(reportMessage(), id: "weekly-2026-W48", into: directory)
+            try Outbox.drop(reportMessage(), id: "weekly-2026-W48", into: directory)  // the timer ran twice
+            #expect(await owner.pending().isEmpty, "queued only when the owner scans incoming/")
+            try await owner.importIncoming()
+            #expect(await owner.pending().map(\.id) == ["weekly-2026-W48"])
+            try Outbox.drop(reportMessage(), id: "weekly-2026-W48", into: directory)
+            try await owner.importIncoming()
+            #expect(await owner.pending().count == 1, "an id already queued is discarded")
+            let incoming = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("incoming").path)
+            #expect(incoming.filter { !$0.hasPrefix(".") }.isEmpty)
         }
     }
 }
