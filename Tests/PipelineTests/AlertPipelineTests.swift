@@ -13,7 +13,7 @@ import TestSupport
         private(set) var service: Daemon?
         let adminToken: String
 
-        init(directory: URL, receivers: String, routeTo: String) throws {
+        init(directory: URL, receivers: String, routeTo: String, extraCollectorConfig: String = "") throws {
             self.directory = directory
             servicePort = try freeLoopbackPort(udp: false)
             let inventory = """
@@ -46,7 +46,8 @@ import TestSupport
                 \(receivers)
                 """.write(to: alerts.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
             pipeline = try Pipeline(directory: directory, inventory: inventory,
-                                    extraCollectorConfig: "alerts: {path: \(alerts.path), evaluation_interval_s: 1, alertmanager_resend_s: 10}")
+                                    extraCollectorConfig: "alerts: {path: \(alerts.path), evaluation_interval_s: 1, alertmanager_resend_s: 10}\n"
+                                        + extraCollectorConfig)
             adminToken = try Pipeline.issue(["--noc", "trực ban", "--role", "admin"], config: pipeline.collectorConfig)
         }
 
@@ -208,6 +209,42 @@ import TestSupport
             #expect((alert["annotations"] as? [String: String])?["summary"] == "Phường Hải Châu: dịch vụ portal không truy cập được")
             try lab.startService()
             try waitUntil(timeout: 60, "the alert ended in Alertmanager") { try activeAlerts().isEmpty }
+        }
+    }
+
+    @Test func alertMailGoesThroughSTARTTLSAndLoginOnceFiringOnceResolved() async throws {
+        try await withTemporaryDirectory { directory in
+            let tls = try makeLoopbackCertificate(in: directory)
+            let sink = try SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
+                                    log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("canhbao", "mật-khẩu-1"))
+            defer { sink.stop() }
+            let passwordFile = directory.appendingPathComponent("smtp-password")
+            try "mật-khẩu-1\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+            let lab = try Lab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
+                              routeTo: "noc-mail", extraCollectorConfig: """
+                                mail:
+                                  url: smtp://127.0.0.1:\(sink.port)
+                                  username: canhbao
+                                  password_file: \(passwordFile.path)
+                                  ca_file: \(tls.certificate.path)
+                                  from: "Trung tâm giám sát <sansang@sansang.example>"
+                                  outbox: \(directory.appendingPathComponent("outbox").path)
+                                """)
+            defer { lab.stop() }
+            try lab.start()
+            try waitUntil(timeout: 60, "the office ready") { try lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
+            lab.stopService()
+            try waitUntil(timeout: 60, "the alert mail") { sink.messages.count >= 1 }
+            func subject(_ eml: URL) throws -> String {
+                let json = try run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path, eml.path])
+                return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["subject"] as? String ?? ""
+            }
+            #expect(try subject(sink.messages[0]) == "[KHẨN] Phường Hải Châu: dịch vụ portal không truy cập được")
+            try lab.startService()
+            try waitUntil(timeout: 60, "the resolved mail") { sink.messages.count >= 2 }
+            #expect(try subject(sink.messages[1]) == "[ĐÃ KHẮC PHỤC] Phường Hải Châu: dịch vụ portal không truy cập được")
+            try await Task.sleep(for: .seconds(3))
+            #expect(sink.messages.count == 2)
         }
     }
 }
