@@ -9,6 +9,8 @@ DEB_PACKAGES += curl python3-pip systemd
 DEB_PACKAGES += dnsmasq nginx-light chrony openssl
 # E-mail: libcurl's SMTP for the collector's mail, and an SMTP server (aiosmtpd) that keeps what it receives for the tests.
 DEB_PACKAGES += libcurl4-openssl-dev python3-aiosmtpd
+# Alerts: a real Prometheus Alertmanager receives what the collector sends it.
+DEB_PACKAGES += prometheus-alertmanager
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
@@ -38,7 +40,7 @@ stop:
 # The lab suites (namespaces, daemons, timing across processes) run after the rest, each in a swift test of its
 # own and one test at a time: tests that wait on other processes hold cooperative threads, and on two cores that
 # starves the timing of whatever runs beside them.
-LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests
+LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests MailTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))

@@ -1,3 +1,5 @@
+import Alerting
+import CollectorAlerts
 import CollectorCore
 import CollectorHTTP
 import CollectorStore
@@ -19,6 +21,9 @@ struct APIFixture {
     let registry: PrometheusCollectorRegistry
     let siteTokens: [String: String]
     let nocToken: String
+    let adminToken: String
+    /// The alert engine with the repository's alerts/ (not run on a timer: tests call `evaluate`).
+    let alerts: AlertEngine
     let directory: URL
 
     static func run<T>(maxBodyBytes: Int = 4 << 20,
@@ -31,6 +36,9 @@ struct APIFixture {
                 tokens[site] = try await collector.tokens.issue(site: site).token
             }
             let noc = try await collector.tokens.issue(nocUser: "alice", role: .read).token
+            let admin = try await collector.tokens.issue(nocUser: "trực ban", role: .admin).token
+            let alerts = AlertEngine(collector: collector,
+                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path))
             try await collector.evaluateAll()
             var configuration = CollectorConfiguration()
             configuration.listen.port = 0
@@ -38,8 +46,9 @@ struct APIFixture {
             var logger = Logger(label: "test")
             logger.logLevel = .warning
             let app = try CollectorApp.application(collector: collector, configuration: configuration, registry: registry,
-                                                   logger: logger)
-            let fixture = APIFixture(collector: collector, registry: registry, siteTokens: tokens, nocToken: noc, directory: dir)
+                                                   alerts: alerts, logger: logger)
+            let fixture = APIFixture(collector: collector, registry: registry, siteTokens: tokens, nocToken: noc, adminToken: admin,
+                                     alerts: alerts, directory: dir)
             return try await app.test(.live) { client in try await body(fixture, client) }
         }
     }
