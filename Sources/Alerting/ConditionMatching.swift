@@ -32,6 +32,11 @@ public struct ConditionMatch: Sendable, Hashable, Codable {
         self.subjects = subjects
         self.value = value
     }
+
+    enum CodingKeys: String, CodingKey {
+        case subjects, value
+        case evidenceAt = "evidence_at"
+    }
 }
 
 extension AlertCondition {

@@ -37,8 +37,11 @@ struct APIFixture {
             }
             let noc = try await collector.tokens.issue(nocUser: "alice", role: .read).token
             let admin = try await collector.tokens.issue(nocUser: "trực ban", role: .admin).token
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .warning
             let alerts = AlertEngine(collector: collector,
-                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path))
+                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
+                                     logger: quiet)
             try await collector.evaluateAll()
             var configuration = CollectorConfiguration()
             configuration.listen.port = 0
