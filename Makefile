@@ -7,6 +7,8 @@ DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd snmptrapd lld
 DEB_PACKAGES += curl python3-pip systemd
 # The service checks' tests: real DNS, HTTPS and NTP servers on loopback, and openssl for their certificates.
 DEB_PACKAGES += dnsmasq nginx-light chrony openssl
+# The weekly report: cairo and DejaVu fonts for its chart; headless Chromium and pdftotext to test its HTML.
+DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
