@@ -3,7 +3,7 @@ import Presentation
 import ReadinessModel
 
 /// The weekly summary as an e-mail (HTML and its plain-text alternative), its subject and the CSV site table.
-/// Pure: strings in, strings out.
+/// Pure: strings in, strings out, in NFC whatever the inventory's names were typed in.
 public enum WeeklyReportRenderer {
     /// "Báo cáo sẵn sàng tuần 2026-W48 (Đà Nẵng): 78/88 điểm sẵn sàng (+3)".
     public static func subject(_ summary: WeeklySummary, language: Language = .vi) -> String {
@@ -11,7 +11,7 @@ public enum WeeklyReportRenderer {
         let title = summary.title.isEmpty ? "" : " (\(summary.title))"
         let figure = "\(w.figure(summary)) \(language.pick("điểm sẵn sàng", "sites ready")) (\(ReportWords.signed(summary.change)))"
         return language.pick("Báo cáo sẵn sàng tuần \(summary.week)\(title): \(figure)",
-                             "Weekly readiness report \(summary.week)\(title): \(figure)")
+                             "Weekly readiness report \(summary.week)\(title): \(figure)").precomposedStringWithCanonicalMapping
     }
 
     /// The site table, one row per office in inventory order, header in the language (RFC 4180, CRLF, no BOM):
@@ -28,7 +28,7 @@ public enum WeeklyReportRenderer {
              row.reasons.map { w.reasons.phrase($0) }.joined(separator: "; "),
              row.previousState.map(w.reasons.state) ?? t("chưa có số liệu", "no data")]
         }
-        return CSVText.document(header: header, rows: rows)
+        return CSVText.document(header: header, rows: rows).precomposedStringWithCanonicalMapping
     }
 
     /// The plain-text alternative of the e-mail: the same sections, lines of at most 72 columns where words allow.
@@ -76,7 +76,7 @@ public enum WeeklyReportRenderer {
         out.paragraph(w.attachmentNote)
         if let note = w.withoutOfficeNote(summary) { out.paragraph(note) }
         out.paragraph(w.generatedLine(summary))
-        return out.text
+        return out.text.precomposedStringWithCanonicalMapping
     }
 
     /// The e-mail's HTML: one table-laid column of at most 600 px that narrows with the window, inline styles
@@ -124,7 +124,7 @@ public enum WeeklyReportRenderer {
                      : Style.table(header: w.serviceHeader, rows: summary.services.map(w.serviceRow)))
         page.block(([w.attachmentNote] + [w.withoutOfficeNote(summary)].compactMap { $0 } + [w.generatedLine(summary)])
             .map { Style.div("font-size:12px;color:#6b7280;margin-top:4px", $0) }.joined(), top: 8)
-        return page.document(language: language, title: subject(summary, language: language))
+        return page.document(language: language, title: subject(summary, language: language)).precomposedStringWithCanonicalMapping
     }
 
     /// The chart's alt text: what it shows, with the numbers, for a reader whose mail client blocks images.
