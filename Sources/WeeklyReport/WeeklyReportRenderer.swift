@@ -210,7 +210,7 @@ private struct HTMLMail {
         <tr><td align="center" style="padding:12px 6px">
         <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
         style="width:100%;max-width:600px;background:#ffffff;font-family:Arial,Helvetica,'DejaVu Sans',sans-serif;\
-        color:#1f2937;overflow-wrap:break-word;word-wrap:break-word">
+        color:#1f2937;overflow-wrap:break-word;word-wrap:break-word;word-break:break-word">
         \(rows)
         </table>
         </td></tr>
