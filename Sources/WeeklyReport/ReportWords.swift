@@ -55,8 +55,9 @@ struct ReportWords {
         }
         return t("Với tốc độ hiện nay (\(rate) điểm/tuần, trung bình 4 tuần), \(s.notReady) điểm còn lại sẽ sẵn sàng "
                  + "sau khoảng \(estimate.weeks) tuần: tuần \(estimate.week), trước ngày \(estimate.lastDay.dayMonthYear).",
-                 "At the current pace (\(rate) sites/week, 4-week average) the \(s.notReady) remaining sites will be "
-                 + "ready in about \(estimate.weeks) weeks: week \(estimate.week), by \(estimate.lastDay.dayMonthYear).")
+                 "At the current pace (\(rate) sites/week, 4-week average) the remaining \(siteCount(s.notReady)) will be "
+                 + "ready in about \(estimate.weeks == 1 ? "1 week" : "\(estimate.weeks) weeks"): week \(estimate.week), "
+                 + "by \(estimate.lastDay.dayMonthYear).")
     }
 
     var newlyReadyTitle: String { t("Mới sẵn sàng", "Newly ready") }

@@ -72,10 +72,28 @@ import WeeklyReport
         #expect(text.contains("81/93 điểm sẵn sàng (87%)"))
         #expect(text.contains("+3 so với tuần trước (78/93)"))
         #expect(text.contains(Fixture.regressedOffice.name))
-        #expect(text.contains("tuần 2027-W01, trước ngày 10/01/2027"))
+        #expect(text.replacingOccurrences(of: "\n", with: " ").contains(
+            "Với tốc độ hiện nay (+2,3 điểm/tuần, trung bình 4 tuần), 12 điểm còn lại sẽ sẵn sàng sau khoảng 6 tuần: "
+                + "tuần 2027-W01, trước ngày 10/01/2027."))
         let english = WeeklyReportRenderer.text(Self.summary, language: .en)
         #expect(english.contains("81/93 sites ready (87%)"))
-        #expect(english.contains("At the current pace (+2.3 sites/week, 4-week average)"))
+        #expect(english.replacingOccurrences(of: "\n", with: " ").contains(
+            "At the current pace (+2.3 sites/week, 4-week average) the remaining 12 sites will be ready in about 6 weeks: "
+                + "week 2027-W01, by 10/01/2027."))
+    }
+
+    @Test(arguments: [
+        ([80, 80, 80, 80, 80], "Không có tiến triển với tốc độ hiện nay (0,0 điểm/tuần", "No progress at the current pace (0.0 sites/week"),
+        ([80, 79], "Không có tiến triển với tốc độ hiện nay (-1,0 điểm/tuần", "No progress at the current pace (-1.0 sites/week"),
+        ([80], "Chưa đủ số liệu các tuần trước để ước tính", "Not enough weekly history to estimate"),
+    ]) func estimateSentenceWithoutAnEstimate(history: [Int], vi: String, en: String) {
+        var input = Fixture.danang
+        input.history = Fixture.history(history, total: 93)
+        let summary = WeeklySummary(input)
+        #expect(summary.estimate == nil)
+        #expect(WeeklyReportRenderer.text(summary).replacingOccurrences(of: "\n", with: " ").contains(vi))
+        #expect(WeeklyReportRenderer.text(summary, language: .en).replacingOccurrences(of: "\n", with: " ").contains(en))
+        #expect(WeeklyReportRenderer.html(summary, chartSource: nil).contains(vi))
     }
 
     @Test func csvRowsParseBack() throws {
