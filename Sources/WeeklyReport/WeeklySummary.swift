@@ -105,7 +105,8 @@ public struct WeeklySummary: Sendable, Codable {
         try ReportCoding.decoder().decode(WeeklySummary.self, from: json)
     }
 
-    static let noVerdict = Reason(code: .noData, impact: .unknown, evidence: "no verdict at the end of the week")
+    /// The reason of an office without a verdict, as `RollUpChange` gives it.
+    static let noVerdict = Reason(code: .noData, impact: .unknown, evidence: "no verdict")
 
     private static func verdicts(_ snapshots: [String: VerdictSnapshot], at moment: Date) -> [String: SiteVerdict] {
         snapshots.reduce(into: [:]) { result, entry in
@@ -136,9 +137,12 @@ public struct WeeklySummary: Sendable, Codable {
         for entry in entries {
             guard let site = sites[entry.site] else { continue }
             counts[site.formerDistrict, default: 0] += 1
+            // Taken out and put back (not copied), and put back even empty: the district is listed whatever its reasons.
+            var reasons = byDistrict.removeValue(forKey: site.formerDistrict) ?? [:]
             for key in Set(entry.reasons.map(\.key)) {
-                byDistrict[site.formerDistrict, default: [:]][key, default: []].append(SiteRef(site))
+                reasons[key, default: []].append(SiteRef(site))
             }
+            byDistrict[site.formerDistrict] = reasons
         }
         let position = Dictionary(districtOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         return byDistrict.map { district, reasons in

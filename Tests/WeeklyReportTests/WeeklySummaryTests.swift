@@ -80,6 +80,15 @@ import WeeklyReport
         #expect(summary.stillNotReady.first?.reasons.first?.key.description == "NO_DATA")
     }
 
+    @Test func aNotReadyOfficeWithoutReasonsKeepsItsDistrictListed() throws {
+        let summary = WeeklySummary(F.input(sites: [Self.haiChau], now: ["20242": F.verdict(.degraded)],
+                                            before: ["20242": F.verdict(.degraded)]))
+        let district = try #require(summary.stillNotReady.first)
+        #expect(district.district == "Hải Châu")
+        #expect(district.sites == 1)
+        #expect(district.reasons.isEmpty)
+    }
+
     @Test func unitsWithoutAnOfficeAreNotCounted() {
         let summary = WeeklySummary(F.input(sites: Self.sites, now: ["20335": F.verdict(.ready)], before: [:]))
         #expect(summary.total == 6)
