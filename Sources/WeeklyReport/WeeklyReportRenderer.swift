@@ -183,7 +183,8 @@ private enum Style {
     }
 }
 
-/// The e-mail's frame: a centred column of rows, each row one block.
+/// The e-mail's frame: a centred column of rows, each row one block. Outlook for Windows ignores `max-width`,
+/// so a table of 600 px that only it reads (a conditional comment) holds the column there.
 private struct HTMLMail {
     private var rows = ""
 
@@ -208,11 +209,13 @@ private struct HTMLMail {
         <body style="margin:0;padding:0;background:#f3f4f6">
         <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;background:#f3f4f6">
         <tr><td align="center" style="padding:12px 6px">
+        <!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->
         <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
         style="width:100%;max-width:600px;background:#ffffff;font-family:Arial,Helvetica,'DejaVu Sans',sans-serif;\
         color:#1f2937;overflow-wrap:break-word;word-wrap:break-word;word-break:break-word">
         \(rows)
         </table>
+        <!--[if mso]></td></tr></table><![endif]-->
         </td></tr>
         </table>
         </body>

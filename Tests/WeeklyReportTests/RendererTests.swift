@@ -54,6 +54,7 @@ import WeeklyReport
         #expect(WeeklyReportRenderer.html(Self.summary, language: .en, chartSource: nil).contains(#"<html lang="en">"#))
         #expect(html.contains(#"<meta charset="utf-8">"#))
         #expect(html.contains("max-width:600px"))
+        #expect(html.contains(#"<!--[if mso]><table role="presentation" width="600""#))  // Outlook ignores max-width
         #expect(!html.contains("<style"))  // layout by inline styles and tables only
         #expect(!html.contains("class=\""))
         // The key figure as large text, and an alt text with the numbers for readers without images.
