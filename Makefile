@@ -11,6 +11,8 @@ DEB_PACKAGES += dnsmasq nginx-light chrony openssl
 DEB_PACKAGES += libcurl4-openssl-dev python3-aiosmtpd
 # Alerts: a real Prometheus Alertmanager receives what the collector sends it.
 DEB_PACKAGES += prometheus-alertmanager
+# The weekly report: cairo and DejaVu fonts for its chart; headless Chromium and pdftotext to test its HTML.
+DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 

@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTCPInfo"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
@@ -68,6 +69,8 @@ let package = Package(
             "ReadinessModel", "Presentation", "SansangAPI", "YAMLConfig", "SNMPReporting",
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
+        // The weekly readiness summary for leadership: the summary (pure), HTML/text/CSV renderers, the PNG chart (cairo).
+        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation", "CCairo"], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -191,6 +194,7 @@ let package = Package(
             "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ServiceChecksTests", dependencies: ["ServiceChecks", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "WeeklyReportTests", dependencies: ["WeeklyReport", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ServiceChecks", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
