@@ -138,8 +138,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ], swiftSettings: strict),
+        // The weekly readiness summary from the collector's database, its files and its mail.
+        .target(name: "CollectorReports", dependencies: [
+            "CollectorCore", "CollectorStore", "WeeklyReport", "Mail", "Presentation", "ReadinessModel",
+        ], swiftSettings: strict),
         .target(name: "CollectorHTTP", dependencies: [
-            "CollectorCore", "CollectorAlerts", "SansangAPI", "ReadinessModel", "Presentation",
+            "CollectorCore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "SansangAPI", "ReadinessModel", "Presentation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -163,6 +167,7 @@ let package = Package(
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
             "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting", "Mail",
+            "CollectorReports", "WeeklyReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import CollectorAlerts
 import CollectorCore
+import CollectorReports
 import CompressNIO
 import Foundation
 import Hummingbird
@@ -22,7 +23,7 @@ public enum CollectorApp {
 
     /// The routes, with the middleware that logs, counts and turns every error into JSON.
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
-                              alerts: AlertEngine? = nil,
+                              alerts: AlertEngine? = nil, reports: WeeklyReports? = nil,
                               logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
@@ -40,6 +41,9 @@ public enum CollectorApp {
             router.get("/api/v1/silences", use: handlers.silences)
             router.post("/api/v1/silences", use: handlers.addSilence)
             router.delete("/api/v1/silences/:id", use: handlers.expireSilence)
+        }
+        if let reports {
+            router.get("/api/v1/reports/weekly", use: ReportHandlers(reports: reports, api: api).weekly)
         }
         router.get("/openapi.yaml") { _, _ in
             text(openAPIDocument, contentType: "application/yaml")
@@ -62,10 +66,11 @@ public enum CollectorApp {
     /// The server: plain HTTP, or HTTPS when the configuration names a certificate and key.
     public static func application(
         collector: Collector, configuration: CollectorConfiguration, registry: PrometheusCollectorRegistry,
-        alerts: AlertEngine? = nil, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
-                            logger: logger)
+                            reports: reports, logger: logger)
         var server: HTTPServerBuilder = .http1()
         if let tls = configuration.tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile)

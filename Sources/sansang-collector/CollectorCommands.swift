@@ -3,6 +3,7 @@ import ArgumentParser
 import CollectorAlerts
 import CollectorCore
 import CollectorHTTP
+import CollectorReports
 import CollectorSNMP
 import CollectorStore
 import CommandLineSupport
@@ -87,7 +88,8 @@ struct Serve: AsyncParsableCommand {
                                  logger: logger)
         let scheme = configuration.tls == nil ? "http" : "https"
         let app = try CollectorApp.application(
-            collector: collector, configuration: configuration, registry: registry, alerts: alerts, logger: logger,
+            collector: collector, configuration: configuration, registry: registry, alerts: alerts,
+            reports: WeeklyReports(collector: collector, settings: configuration.weeklyReport), logger: logger,
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
         var services: [any Service] = [
             app,

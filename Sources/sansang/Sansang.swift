@@ -15,9 +15,12 @@ struct Sansang: AsyncParsableCommand {
               sansang status --group-by former_district
               sansang sites --verdict not_ready --csv > chua-san-sang.csv
               sansang site 20242
+              sansang alerts --state firing
+              sansang silence add --site 20242 --duration 4h --comment "Thay switch"
+              sansang report weekly --format html --out bao-cao.html
             """,
         version: SansangVersion.current,
-        subcommands: [Status.self, Sites.self, SiteCommand.self, AlertsList.self, SilenceCommand.self])
+        subcommands: [Status.self, Sites.self, SiteCommand.self, AlertsList.self, SilenceCommand.self, ReportCommand.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }
