@@ -214,7 +214,7 @@ let package = Package(
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
-            "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
+            "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),

@@ -1,6 +1,7 @@
 import Alerting
 import CollectorAlerts
 import CollectorCore
+import CollectorReports
 import CollectorHTTP
 import CollectorStore
 import CollectorTestSupport
@@ -49,7 +50,8 @@ struct APIFixture {
             var logger = Logger(label: "test")
             logger.logLevel = .warning
             let app = try CollectorApp.application(collector: collector, configuration: configuration, registry: registry,
-                                                   alerts: alerts, logger: logger)
+                                                   alerts: alerts, reports: WeeklyReports(collector: collector, settings: .init()),
+                                                   logger: logger)
             let fixture = APIFixture(collector: collector, registry: registry, siteTokens: tokens, nocToken: noc, adminToken: admin,
                                      alerts: alerts, directory: dir)
             return try await app.test(.live) { client in try await body(fixture, client) }
