@@ -203,7 +203,8 @@ let package = Package(
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ServiceChecks", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
-            "TestSupport", "ReadinessMIB", "ReadinessModel", "SNMP", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "ReadinessMIB", "ReadinessModel", "SNMP", "CollectorStore", "CollectorTestSupport", "Inventory",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
