@@ -4,7 +4,8 @@
 Listens on 127.0.0.1:PORT. With --cert/--key it offers STARTTLS; with --user/--password it requires AUTH
 (LOGIN or PLAIN), offered only after STARTTLS when TLS is configured. Every message accepted is written to
 MAILBOX as NNNN.eml (the bytes as received) and NNNN.json (the envelope), each file complete when it appears.
-Prints "listening on 127.0.0.1:PORT" once ready; stops on SIGTERM or SIGINT, or when its parent exits.
+Prints "listening on 127.0.0.1:PORT" once ready; stops on SIGTERM or SIGINT, or when its parent exits (unless
+--detached).
 
     /usr/bin/python3 scripts/smtp-sink.py --port 2525 --mailbox /tmp/mailbox [--cert c.pem --key k.pem] [--user u --password p]
 """
@@ -54,6 +55,7 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--detached", action="store_true", help="keep running when the parent exits (make run)")
     args = parser.parse_args()
     os.makedirs(args.mailbox, exist_ok=True)
 
@@ -87,7 +89,8 @@ def main():
         else:
             loop.call_later(1, watch_parent)
 
-    watch_parent()
+    if not args.detached:
+        watch_parent()
     print("listening on 127.0.0.1:%d tls=%s auth=%s" % (args.port, tls_context is not None, args.user is not None), flush=True)
     loop.run_until_complete(stop.wait())
     server.close()

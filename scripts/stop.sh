@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make stop`: ends the collector and the agent that `make run` started, by their PIDs.
+# `make stop`: ends the collector, the agent and the SMTP server that `make run` started, by their PIDs.
 cd "$(dirname "$0")/.."
 RUN=${RUN_DIR:-.run}
-for name in agent collector; do
+for name in agent collector smtp; do
   pidfile="$RUN/$name.pid"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

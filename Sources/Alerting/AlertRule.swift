@@ -63,8 +63,9 @@ public struct LocalizedTemplate: Sendable {
         }
     }
 
+    /// Empty values are left out, so that a section `{{#value}}…{{/value}}` is skipped when there is no value.
     public func render(_ values: [String: String], vietnameseText: Bool) -> String {
-        (vietnameseText ? vietnamese : english).render(values)
+        (vietnameseText ? vietnamese : english).render(values.filter { !$0.value.isEmpty })
     }
 }
 

@@ -23,6 +23,14 @@ struct AlertConfigurationTests {
         #expect(configuration.rules.first { $0.name == "service_down" }?.forSeconds == 600)
         #expect(configuration.receivers["noc-email"] != nil)
         #expect(!configuration.routes.isEmpty)
+        // agent_silent words a site that never reported differently from one silent for a while.
+        let silent = try #require(configuration.rules.first { $0.name == "agent_silent" })
+        let values = ["site": "20242", "site_name": "Phường Hải Châu"]
+        #expect(silent.summary.render(values.merging(["value": "17"]) { a, _ in a }, vietnameseText: true)
+                == "Phường Hải Châu (20242): agent im lặng 17 phút")
+        #expect(silent.summary.render(values.merging(["value": ""]) { a, _ in a }, vietnameseText: true)
+                == "Phường Hải Châu (20242): agent chưa từng gửi báo cáo")
+        #expect(silent.summary.render(values, vietnameseText: false) == "Phường Hải Châu (20242): no report ever received")
     }
 
     @Test func errorsNameFileLineAndField() {
