@@ -16,7 +16,7 @@ DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -76,8 +76,13 @@ bench-snmp-flood: deps
 	$(SWIFT) build -c release --product sansang-collector
 	BIN=.build/release bench/snmp-flood.sh 10 4
 
+# The weekly summary for 3,321 sites from a generated database, chart included; appends to docs/performance.md.
+bench-weekly: deps
+	$(SWIFT) build -c release --product sansang-collector
+	BIN=.build/release bench/weekly-report-db.sh 7
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood
+bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly
 
 clean:
 	rm -rf .build
