@@ -98,6 +98,47 @@ struct InventoryErrorTests {
         #expect(effective.links.first { $0.role == .wan }?.targetMbps == 100)
     }
 
+    @Test func maintenanceWindowsOnceAndWeekly() throws {
+        let inventory = try InventoryLoader.decode([profilesSource, InventorySource(file: "t.yaml", text: """
+            province: P
+            sites:
+              - code: "20242"
+                name: Phường Hải Châu
+                type: phuong
+                maintenance:
+                  - {start: "2026-12-05T22:00:00+07:00", end: "2026-12-06T02:00:00+07:00", comment: Nâng cấp switch}
+                  - {days: [sat, sun], from: "22:00", to: "02:00"}
+            """)])
+        let windows = try #require(inventory.site(code: "20242")?.maintenance)
+        #expect(windows.count == 2)
+        #expect(windows[0].start == ISO8601DateFormatter().date(from: "2026-12-05T15:00:00Z"))
+        #expect(windows[0].comment == "Nâng cấp switch")
+        #expect(windows[1].weekly == MaintenanceWindow.Weekly(days: [6, 7], fromMinute: 22 * 60, toMinute: 120))
+    }
+
+    @Test func badMaintenanceWindowsNameLineAndField() {
+        let found = errors("""
+            province: P
+            sites:
+              - code: "20242"
+                name: A
+                type: phuong
+                maintenance:
+                  - {start: "2026-12-05 22:00", end: "2026-12-06T02:00:00+07:00"}
+                  - {start: "2026-12-06T02:00:00+07:00", end: "2026-12-05T22:00:00+07:00"}
+                  - {days: [sunday], from: "22:00", to: "02:00"}
+                  - {days: [sun], from: "25:00", to: "02:00"}
+                  - {comment: nothing}
+            """)
+        #expect(found.map(summary) == [
+            "bad_time t.yaml:7:17 sites[0].maintenance[0].start",
+            "bad_value t.yaml:8:51 sites[0].maintenance[1].end",
+            "bad_enum_value t.yaml:9:17 sites[0].maintenance[2].days[0]",
+            "bad_time t.yaml:10:29 sites[0].maintenance[3].from",
+            "missing_key t.yaml:11:9 sites[0].maintenance[4].days",
+        ])
+    }
+
     @Test func profilesAsAMapping() throws {
         let inventory = try InventoryLoader.decode([InventorySource(file: "p.yaml", text: """
             profiles:
