@@ -71,14 +71,14 @@ cli_max=$(printf '%s\n' "${cli[@]}" | sort -n | tail -1)
 "$BIN/sansang-collector" serve --config "$work/collector.yaml" > "$work/collector.log" 2>&1 &
 collector=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
-token=$("$BIN/sansang-collector" token issue --noc bench --role read --config "$work/collector.yaml")
+token=$("$BIN/sansang-collector" token issue --noc bench --role read --config "$work/collector.yaml" 2>/dev/null)
 api=()
 for _ in $(seq 1 "$RUNS"); do
   api+=("$(curl -s -o "$work/report.html" -w '%{time_total}' -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/reports/weekly?week=2026-W48&format=html")")
 done
 api_median=$(printf '%s\n' "${api[@]}" | median)
-ready=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"{d[\"ready\"]}/{d[\"total\"]}")' "$work/out/report.json")
+ready=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d/%d" % (d["ready"], d["total"]))' "$work/out/report.json")
 chart=$(python3 -c 'import struct,sys; b=open(sys.argv[1],"rb").read(); print("%dx%d" % struct.unpack(">II", b[16:24]))' "$work/out/chart.png")
 
 row="| $(date -u +%F) | weekly report, 3,321 sites / 700 districts, 12 weeks, $RUNS runs | \`report weekly --out\` (whole process) median **${cli_median} s** (max ${cli_max} s); API \`format=html\` median **${api_median} s** | $ready ready, chart $chart |"
