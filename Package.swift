@@ -209,7 +209,7 @@ let package = Package(
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [
-            "CollectorStore", "ReadinessModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "CollectorStore", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",

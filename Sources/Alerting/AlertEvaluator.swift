@@ -18,6 +18,23 @@ public struct AlertNotice: Sendable, Hashable, Codable {
     public var resolvedAt: Date?
     public var match: ConditionMatch
 
+    public init(rule: String, site: String, siteName: String, state: AlertInstance.State, severity: AlertSeverity,
+                labels: [String: String], summaryVietnamese: String, summaryEnglish: String, activeSince: Date, firedAt: Date?,
+                resolvedAt: Date?, match: ConditionMatch) {
+        self.rule = rule
+        self.site = site
+        self.siteName = siteName
+        self.state = state
+        self.severity = severity
+        self.labels = labels
+        self.summaryVietnamese = summaryVietnamese
+        self.summaryEnglish = summaryEnglish
+        self.activeSince = activeSince
+        self.firedAt = firedAt
+        self.resolvedAt = resolvedAt
+        self.match = match
+    }
+
     public var key: AlertKey { AlertKey(rule: rule, site: site) }
 
     public func summary(_ language: Language) -> String { language.pick(summaryVietnamese, summaryEnglish) }
