@@ -247,4 +247,29 @@ import TestSupport
             #expect(sink.messages.count == 2)
         }
     }
+
+    @Test func snmpReceiverGetsTheSitesVerdictAsAnInform() async throws {
+        try await withTemporaryDirectory { directory in
+            let (user, auth, privacy) = ("sansang-noc", "noc-auth-pass", "noc-priv-pass")
+            let trapd = try TrapDaemonWithMIB(directory: directory, user: user, auth: auth, privacy: privacy)
+            defer { trapd.stop() }
+            let receiver = """
+                  - name: noc-manager
+                    snmp: {address: "udp:127.0.0.1:\(trapd.port)", kind: inform, version: v3, user: \(user), auth_protocol: sha256,
+                           auth_passphrase: \(auth), privacy_protocol: aes, privacy_passphrase: \(privacy)}
+                """
+            let lab = try Lab(directory: directory, receivers: receiver, routeTo: "noc-manager")
+            defer { lab.stop() }
+            try lab.start()
+            try waitUntil(timeout: 60, "the office ready") { try lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
+            lab.stopService()
+            try waitUntil(timeout: 60, "snmptrapd to record the alert's verdict change") {
+                trapd.recorded.contains("SANSANG-READINESS-MIB::sansangVerdictChange")
+            }
+            let recorded = trapd.recorded
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 20242\n"), "\(recorded)")
+            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 notReady"), "\(recorded)")
+            #expect(recorded.contains("SERVICE_DOWN:portal"), "\(recorded)")
+        }
+    }
 }

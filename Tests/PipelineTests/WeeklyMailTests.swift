@@ -93,6 +93,16 @@ import TestSupport
             try await Task.sleep(for: .seconds(Double(17)))
             #expect(sink.messages.count == 1, "a week's mail is sent once")
 
+            // The NOC's client gets the same week from the API.
+            let token = try Pipeline.issue(["--noc", "lanh-dao", "--role", "read"], config: config)
+            let table = try runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--format", "csv",
+                                                   "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
+            #expect(table.status == 0, "\(table.stderr)")
+            #expect(table.stdout.split(separator: "\r\n").count == offices.count + 1)
+            let english = try runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--lang", "en",
+                                                  "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
+            #expect(english.stdout.contains("\(figures.ready)/\(offices.count)"), "\(english.stdout.prefix(300))")
+
             let inspected = try run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path,
                                      sink.messages[0].path])
             let mail = try #require(try JSONSerialization.jsonObject(with: Data(inspected.utf8)) as? [String: Any])
