@@ -117,14 +117,11 @@ public struct AlertEvaluationService: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await engine.evaluate()
-                } catch {
-                    logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
-                }
-                guard (try? await Task.sleep(for: interval)) != nil else { return }
+        await repeatUntilShutdown(every: interval) {
+            do {
+                try await engine.evaluate()
+            } catch {
+                logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
             }
         }
     }

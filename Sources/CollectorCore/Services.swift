@@ -55,7 +55,7 @@ public struct RetentionService: Service {
 }
 
 /// Runs `body` now and every `interval` until graceful shutdown (or cancellation).
-private func repeatUntilShutdown(every interval: Duration, _ body: @escaping @Sendable () async -> Void) async {
+public func repeatUntilShutdown(every interval: Duration, _ body: @escaping @Sendable () async -> Void) async {
     await cancelWhenGracefulShutdown {
         while !Task.isCancelled {
             await body()

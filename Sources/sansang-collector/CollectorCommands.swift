@@ -31,6 +31,15 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
+    /// The inventory the configuration names; an invalid one is a configuration error with every problem.
+    func inventory(_ configuration: CollectorConfiguration) throws -> Inventory {
+        do {
+            return try InventoryLoader.load(paths: configuration.inventory)
+        } catch {
+            throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
+        }
+    }
+
     /// The store, migrated (migrations are idempotent and run on every start).
     func store(_ configuration: CollectorConfiguration) async throws -> SQLiteStore {
         let directory = URL(fileURLWithPath: configuration.sqlitePath).deletingLastPathComponent().path
@@ -70,12 +79,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "sansang.collector")
         let configuration = try options.load()
-        let inventory: Inventory
-        do {
-            inventory = try InventoryLoader.load(paths: configuration.inventory)
-        } catch {
-            throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
-        }
+        let inventory = try options.inventory(configuration)
         let store = try await options.store(configuration)
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)

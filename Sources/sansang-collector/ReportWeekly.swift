@@ -3,7 +3,6 @@ import CollectorCore
 import CollectorReports
 import CommandLineSupport
 import Foundation
-import Inventory
 import Logging
 import Mail
 import Presentation
@@ -52,12 +51,7 @@ struct ReportWeekly: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let inventory: Inventory
-        do {
-            inventory = try InventoryLoader.load(paths: configuration.inventory)
-        } catch {
-            throw ConfigurationError(error.errors.map(\.description).joined(separator: "\n"))
-        }
+        let inventory = try options.inventory(configuration)
         let store = try await options.store(configuration)
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds)
         let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport)
