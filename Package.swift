@@ -212,7 +212,7 @@ let package = Package(
             "CollectorStore", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
-            "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
+            "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",
         ], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
             "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",

@@ -235,8 +235,8 @@ public struct CollectorConfiguration: Sendable {
             reader.report(.badValue, "\"\(fromText)\" is not an address: write \"Name <noc@example.vn>\" or \"noc@example.vn\"",
                           at: entries["from"]!)
         }
-        guard let from else { return nil }
-        var settings = MailSettings(from: from)
+        // Every other key is still checked when `from` is wrong, so that all problems are reported at once.
+        var settings = MailSettings(from: from ?? MailAddress("invalid@invalid"))
         if let url = entries["url"].flatMap({ reader.nonEmptyString($0) }) {
             if url.hasPrefix("smtp://") || url.hasPrefix("smtps://") {
                 settings.smtp.url = url
@@ -257,7 +257,7 @@ public struct CollectorConfiguration: Sendable {
         if let seconds = entries["timeout_s"].flatMap({ reader.int($0, in: 1...3600) }) { settings.smtp.timeout = .seconds(seconds) }
         settings.smtp.heloName = entries["helo_name"].flatMap { reader.nonEmptyString($0) }
         if let outbox = entries["outbox"].flatMap({ reader.nonEmptyString($0) }) { settings.outbox = outbox }
-        return reader.errors.count == errors ? settings : nil
+        return reader.errors.count == errors && from != nil ? settings : nil
     }
 
     private static func snmpSettings(_ field: Field, _ reader: inout NodeReader) -> SNMPSettings? {
