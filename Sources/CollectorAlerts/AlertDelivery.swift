@@ -4,6 +4,7 @@ import CollectorCore
 import CollectorStore
 import Foundation
 import Logging
+import Metrics
 import Mail
 import NIOCore
 import NIOFoundationCompat
@@ -99,6 +100,7 @@ public struct AlertDeliveryService: Service {
             do {
                 try await deliver(queued, http: http, snmp: snmp)
                 try await store.markAlertNotificationSent(id: queued.id, at: Date())
+                count(queued, "sent")
                 logger.info("alert notification sent", metadata: [
                     "id": "\(queued.id)", "receiver": "\(queued.group.receiver)", "state": "\(queued.group.state.rawValue)",
                     "alerts": "\(queued.group.notices.count)",
@@ -110,8 +112,14 @@ public struct AlertDeliveryService: Service {
                     "retry_at": "\(retry.formatted(.iso8601))",
                 ])
                 try? await store.deferAlertNotification(id: queued.id, retryAt: retry, error: "\(error)")
+                count(queued, "failed")
             }
         }
+    }
+
+    private func count(_ queued: QueuedNotification, _ result: String) {
+        Counter(label: "sansang_alert_notifications_total", dimensions: [("receiver", queued.group.receiver), ("result", result)],
+                factory: engine.metricsFactory).increment()
     }
 
     private func deliver(_ queued: QueuedNotification, http: HTTPClient, snmp: SNMPSenders) async throws {

@@ -3,6 +3,7 @@ import CollectorCore
 import CollectorStore
 import Foundation
 import Logging
+import Metrics
 import Presentation
 import ReadinessModel
 import SansangAPI
@@ -14,6 +15,8 @@ import Synchronization
 /// neither repeats nor loses a notification. Rules, routes and receivers can be replaced (SIGHUP).
 public final class AlertEngine: Sendable {
     public let collector: Collector
+    /// `sansang_alerts{state}` after every round, `sansang_alert_notifications_total{receiver,result}` per delivery.
+    let metricsFactory: any MetricsFactory
     private let current: Mutex<AlertConfiguration>
     private let timeZone: TimeZone
     private let logger: Logger
@@ -22,8 +25,10 @@ public final class AlertEngine: Sendable {
     private let queuedSink: AsyncStream<Void>.Continuation
 
     public init(collector: Collector, configuration: AlertConfiguration,
-                timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!, logger: Logger = Logger(label: "sansang.alerts")) {
+                timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!, logger: Logger = Logger(label: "sansang.alerts"),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.collector = collector
+        self.metricsFactory = metricsFactory
         self.current = Mutex(configuration)
         self.timeZone = timeZone
         self.logger = logger
@@ -69,6 +74,12 @@ public final class AlertEngine: Sendable {
             logger.warning("no route takes these alerts: nobody is told", metadata: ["alerts": "\(round.notices.count)"])
         }
         if !groups.isEmpty { queuedSink.yield() }
+        let states = round.instances.values.map(\.state)
+        for state in AlertInstance.State.allCases {
+            Gauge(label: "sansang_alerts", dimensions: [("state", state.rawValue)], factory: metricsFactory)
+                .record(states.count { $0 == state })
+        }
+        Gauge(label: "sansang_alerts", dimensions: [("state", "muted")], factory: metricsFactory).record(round.muted.count)
         return round
     }
 

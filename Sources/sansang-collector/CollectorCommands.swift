@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
                                   evaluator: evaluator, logger: logger, metricsFactory: factory)
         let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
-                                 logger: logger)
+                                 logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, alerts: alerts,

@@ -42,7 +42,7 @@ struct APIFixture {
             quiet.logLevel = .warning
             let alerts = AlertEngine(collector: collector,
                                      configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
-                                     logger: quiet)
+                                     logger: quiet, metricsFactory: PrometheusMetricsFactory(registry: registry))
             try await collector.evaluateAll()
             var configuration = CollectorConfiguration()
             configuration.listen.port = 0

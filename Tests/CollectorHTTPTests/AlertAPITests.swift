@@ -33,6 +33,11 @@ import TestSupport
                 #expect(response.status == .badRequest && errorCode(response) == "bad_parameter")
                 try log.keep("/api/v1/alerts", "get", response)
             }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("sansang_alerts{state=\"firing\"} \(fixture.collector.inventory.offices.count)"), "\(text)")
+                #expect(text.contains("sansang_alerts{state=\"pending\"} 0"))
+            }
             // A province-wide silence of agents is one message listing every office, not one per office.
             try await client.execute(uri: "/api/v1/alerts/notifications", method: .get, headers: bearer(fixture.nocToken)) { response in
                 let items = try decode(AlertNotificationListBody.self, response).items
