@@ -79,8 +79,16 @@ public struct AlertEvaluator: Sendable {
             for observation in observations where observation.site.hasOffice {
                 let key = AlertKey(rule: rule.name, site: observation.site.code)
                 seen.insert(key)
-                let match = rule.condition.match(observation, now: now)
-                guard var instance = AlertTransition.step(previous[key], rule: rule, key: key, match: match, now: now) else {
+                let stepped: AlertInstance?
+                if observation.isStale, rule.condition.needsFreshReports, let held = previous[key], held.state != .resolved {
+                    // The agent is silent: what the condition looks at is unknown, so the alert neither resolves
+                    // (a false recovery) nor advances; `agent_silent` tells the NOC about the silence itself.
+                    stepped = held
+                } else {
+                    let match = rule.condition.match(observation, now: now)
+                    stepped = AlertTransition.step(previous[key], rule: rule, key: key, match: match, now: now)
+                }
+                guard var instance = stepped else {
                     if previous[key] != nil { round.removed.append(key) }
                     continue
                 }

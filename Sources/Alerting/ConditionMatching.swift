@@ -18,6 +18,22 @@ public struct SiteObservation: Sendable {
     }
 }
 
+extension SiteObservation {
+    /// The verdict says the agent's reports stopped (STALE): the measurements behind it are unknown.
+    public var isStale: Bool { verdict?.reasons.contains { $0.code == .stale } ?? false }
+}
+
+extension AlertCondition {
+    /// Whether the condition reads what fresh reports say (reasons other than STALE/NO_DATA, metrics, a verdict
+    /// other than unknown): while a site's reports are missing it can be neither confirmed nor cleared.
+    public var needsFreshReports: Bool {
+        if metric != nil { return true }
+        if let reasons, reasons.contains(where: { $0.code != .stale && $0.code != .noData }) { return true }
+        if let verdicts, !verdicts.contains(.unknown) { return true }
+        return false
+    }
+}
+
 /// A condition holding for a site, with what made it hold.
 public struct ConditionMatch: Sendable, Hashable, Codable {
     /// When the evidence behind the match was measured; a new time counts as a new check (`for_checks`).

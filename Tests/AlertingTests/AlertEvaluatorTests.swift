@@ -152,4 +152,25 @@ struct AlertEvaluatorTests {
         #expect(afterReload.removed == [AlertKey(rule: "service_down", site: "20242")])
         #expect(afterReload.notices.isEmpty)
     }
+
+    @Test func aSilentAgentNeitherResolvesNorAdvancesWhatItsReportsShowed() {
+        let evaluator = AlertEvaluator(rules: [serviceDown, rule("not_ready", AlertCondition(verdicts: [.notReady]), for: 600)])
+        let site = office("20242")
+        let stale = verdict("20242", .unknown, [Reason(code: .stale, impact: .unknown, evidence: "silent")])
+        var states: [AlertKey: AlertInstance] = [:]
+        var told: [String] = []
+        for (i, v) in [verdict("20242", .notReady, [down]), stale, stale, verdict("20242", .ready)].enumerated() {
+            let round = evaluator.evaluate([observe(site, v)], previous: states, silences: [], now: t0.addingTimeInterval(Double(i * 600)))
+            states = round.instances
+            told += round.notices.map { "\($0.rule):\($0.state.rawValue)" }
+            if i == 2 {
+                #expect(states[AlertKey(rule: "service_down", site: "20242")]?.state == .firing, "held while the agent is silent")
+                #expect(states[AlertKey(rule: "not_ready", site: "20242")]?.state == .pending, "not advanced to firing on stale data")
+            }
+        }
+        #expect(told == ["service_down:firing", "service_down:resolved"], "no false recovery during the silence")
+        #expect(!AlertCondition(silentForSeconds: 900).needsFreshReports)
+        #expect(!AlertCondition(reasons: [ReasonKey(code: .stale)]).needsFreshReports)
+        #expect(AlertCondition(verdicts: [.notReady]).needsFreshReports)
+    }
 }
