@@ -23,6 +23,9 @@ public final class Collector: Sendable {
     private let current: Mutex<Inventory>
     private let logger: Logger
     private let metrics: CollectorMetrics
+    /// Concurrent ingests share one transaction, and the re-evaluations after them another.
+    private let ingests = GroupCommit<IngestBatch, IngestOutcome>()
+    private let evaluations = GroupCommit<SiteEvaluation, Void>()
 
     public init(store: any ReadinessStore, inventory: Inventory, reportIntervalSeconds: Int = 60,
                 evaluator: ReadinessEvaluator = ReadinessEvaluator(), logger: Logger = Logger(label: "sansang.collector"),
@@ -69,13 +72,21 @@ public final class Collector: Sendable {
         guard site.hasOffice else {
             throw reject(CollectorError(.invalidReport, "site \(code) has no office: nothing to report"))
         }
-        let outcome = try await storage("storing reports") { try await store.ingest(batch.reports, receivedAt: receivedAt) }
+        let store = self.store
+        let outcome = try await storage("storing reports") {
+            try await ingests.submit(IngestBatch(reports: batch.reports, receivedAt: receivedAt)) { try await store.ingest($0) }
+        }
         metrics.batches.increment()
         metrics.stored.increment(by: outcome.stored.count)
         metrics.duplicates.increment(by: outcome.duplicates.count)
         if !outcome.stored.isEmpty {
             do {
-                try await evaluate([site], now: receivedAt)
+                try await evaluations.submit(SiteEvaluation(site: site, now: receivedAt)) { [self] requests in
+                    // One evaluation of every site asked for, as of the latest time asked.
+                    let sites = Dictionary(requests.map { ($0.site.code, $0.site) }) { a, _ in a }
+                    try await evaluate(sites.keys.sorted().map { sites[$0]! }, now: requests.map(\.now).max()!)
+                    return requests.map { _ in () }
+                }
             } catch {
                 // The reports are committed: acknowledge them; the timer re-evaluates later.
                 logger.error("evaluation after ingest failed", metadata: ["site": "\(code)", "error": "\(error)"])
@@ -126,9 +137,9 @@ public final class Collector: Sendable {
     @discardableResult
     private func evaluate(_ sites: [Site], now: Date) async throws -> [String: VerdictTransition] {
         let inventory = self.inventory
-        let latest: [String: StoredReport]
-        if sites.count == 1, let site = sites.first {
-            latest = try await store.latestReport(site: site.code).map { [site.code: $0] } ?? [:]
+        var latest: [String: StoredReport] = [:]
+        if sites.count <= 32 {
+            for site in sites { latest[site.code] = try await store.latestReport(site: site.code) }
         } else {
             latest = try await store.latestReports()
         }
@@ -226,6 +237,12 @@ public final class Collector: Sendable {
             throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
         }
     }
+}
+
+/// A site to re-evaluate after its reports were stored, and when they were received.
+struct SiteEvaluation: Sendable {
+    var site: Site
+    var now: Date
 }
 
 /// A verdict transition as the collector recorded it, with the site and its new verdict.

@@ -11,9 +11,10 @@ public protocol ReadinessStore: AlertStore {
     /// Proves the database answers (for `/readyz`).
     func ping() async throws
 
-    /// Stores a batch of reports in ONE transaction: all or nothing. A report whose (site, boot id, seq)
-    /// is already stored (or repeated in the batch) is listed as a duplicate and not stored again.
-    func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome
+    /// Stores batches of reports in ONE transaction (one commit for many requests under load): all or nothing.
+    /// A report whose (site, boot id, seq) is already stored (or repeated in the batches) is listed as a
+    /// duplicate and not stored again. One outcome per batch, in order.
+    func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome]
 
     /// The newest report (by `generated_at`) of one site.
     func latestReport(site: String) async throws -> StoredReport?
@@ -54,6 +55,24 @@ public protocol ReadinessStore: AlertStore {
     func tokens() async throws -> [TokenRecord]
     /// Sets `revoked_at` once; false when there is no such token (revoking twice keeps the first time).
     func revokeToken(id: String, at: Date) async throws -> Bool
+}
+
+extension ReadinessStore {
+    /// Stores one batch of reports in one transaction: all or nothing.
+    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome {
+        try await ingest([IngestBatch(reports: reports, receivedAt: receivedAt)])[0]
+    }
+}
+
+/// The reports of one request and when they were received.
+public struct IngestBatch: Sendable {
+    public var reports: [Report]
+    public var receivedAt: Date
+
+    public init(reports: [Report], receivedAt: Date) {
+        self.reports = reports
+        self.receivedAt = receivedAt
+    }
 }
 
 /// What `ingest` did with each report of a batch.

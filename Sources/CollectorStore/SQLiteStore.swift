@@ -109,60 +109,67 @@ public final class SQLiteStore: ReadinessStore {
 
     // MARK: Reports
 
-    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome {
-        let encoded = try reports.map { (report: $0, json: try ReportCoding.encoder().encode($0)) }
-        let received = receivedAt.timeIntervalSince1970
-        return try await pool.write { db in
-            var outcome = IngestOutcome()
-            for (report, json) in encoded {
-                let key = ReportKey(report)
-                let generated = report.generatedAt.timeIntervalSince1970
-                let arguments: StatementArguments = [report.site, key.bootId, Int64(bitPattern: key.seq), generated, received, json]
-                try db.execute(sql: """
-                    INSERT INTO report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (site, boot_id, seq) DO NOTHING
-                    """, arguments: arguments)
-                guard db.changesCount == 1 else {
-                    outcome.duplicates.append(key)
-                    continue
-                }
-                outcome.stored.append(key)
-                // A report drained late from a spool must not hide a newer one.
-                try db.execute(sql: """
-                    INSERT INTO latest_report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (site) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
-                        generated_at = excluded.generated_at, received_at = excluded.received_at, json = excluded.json
-                    WHERE excluded.generated_at >= latest_report.generated_at
-                    """, arguments: arguments)
-                for point in SeriesExtraction.points(of: report) {
-                    try db.execute(sql: """
-                        INSERT INTO point (site, at, series, value) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (site, series, at) DO NOTHING
-                        """, arguments: [report.site, point.at.timeIntervalSince1970, point.series, point.value])
-                }
-                // Reports repeat the newest result of a check until it runs again: count each check time once.
-                for service in report.services {
-                    try db.execute(sql: """
-                        INSERT INTO service_day (service, day, site, ok, total, last_checked_at) VALUES (?, ?, ?, ?, 1, ?)
-                        ON CONFLICT (service, day, site) DO UPDATE SET ok = ok + excluded.ok, total = total + 1,
-                            last_checked_at = excluded.last_checked_at
-                        WHERE excluded.last_checked_at > service_day.last_checked_at
-                        """, arguments: [service.name, ServiceDay.of(service.checkedAt), report.site, service.ok ? 1 : 0,
-                                         service.checkedAt.timeIntervalSince1970])
-                }
-                if let gap = report.gap {
-                    try db.execute(sql: """
-                        INSERT INTO gap (site, boot_id, seq, count, first_seq, last_seq, from_at, to_at, received_at,
-                                         lost_boot_id)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [report.site, key.bootId, Int64(bitPattern: key.seq), gap.count,
-                                         Int64(bitPattern: gap.firstSeq), Int64(bitPattern: gap.lastSeq),
-                                         gap.from.timeIntervalSince1970, gap.to.timeIntervalSince1970, received,
-                                         gap.bootId ?? key.bootId])
-                }
-            }
-            return outcome
+    public func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome] {
+        let encoder = ReportCoding.encoder()
+        let encoded = try batches.map { batch in
+            (reports: try batch.reports.map { (report: $0, json: try encoder.encode($0)) }, received: batch.receivedAt.timeIntervalSince1970)
         }
+        return try await pool.write { db in
+            try encoded.map { batch in try Self.insert(batch.reports, received: batch.received, db) }
+        }
+    }
+
+    /// One batch's rows, inside the caller's transaction.
+    private static func insert(_ encoded: [(report: Report, json: Data)], received: Double, _ db: Database) throws -> IngestOutcome {
+        var outcome = IngestOutcome()
+        for (report, json) in encoded {
+            let key = ReportKey(report)
+            let generated = report.generatedAt.timeIntervalSince1970
+            let arguments: StatementArguments = [report.site, key.bootId, Int64(bitPattern: key.seq), generated, received, json]
+            try db.execute(sql: """
+                INSERT INTO report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (site, boot_id, seq) DO NOTHING
+                """, arguments: arguments)
+            guard db.changesCount == 1 else {
+                outcome.duplicates.append(key)
+                continue
+            }
+            outcome.stored.append(key)
+            // A report drained late from a spool must not hide a newer one.
+            try db.execute(sql: """
+                INSERT INTO latest_report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (site) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
+                    generated_at = excluded.generated_at, received_at = excluded.received_at, json = excluded.json
+                WHERE excluded.generated_at >= latest_report.generated_at
+                """, arguments: arguments)
+            for point in SeriesExtraction.points(of: report) {
+                try db.execute(sql: """
+                    INSERT INTO point (site, at, series, value) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (site, series, at) DO NOTHING
+                    """, arguments: [report.site, point.at.timeIntervalSince1970, point.series, point.value])
+            }
+            // Reports repeat the newest result of a check until it runs again: count each check time once.
+            for service in report.services {
+                try db.execute(sql: """
+                    INSERT INTO service_day (service, day, site, ok, total, last_checked_at) VALUES (?, ?, ?, ?, 1, ?)
+                    ON CONFLICT (service, day, site) DO UPDATE SET ok = ok + excluded.ok, total = total + 1,
+                        last_checked_at = excluded.last_checked_at
+                    WHERE excluded.last_checked_at > service_day.last_checked_at
+                    """, arguments: [service.name, ServiceDay.of(service.checkedAt), report.site, service.ok ? 1 : 0,
+                                     service.checkedAt.timeIntervalSince1970])
+            }
+            if let gap = report.gap {
+                try db.execute(sql: """
+                    INSERT INTO gap (site, boot_id, seq, count, first_seq, last_seq, from_at, to_at, received_at,
+                                     lost_boot_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [report.site, key.bootId, Int64(bitPattern: key.seq), gap.count,
+                                     Int64(bitPattern: gap.firstSeq), Int64(bitPattern: gap.lastSeq),
+                                     gap.from.timeIntervalSince1970, gap.to.timeIntervalSince1970, received,
+                                     gap.bootId ?? key.bootId])
+            }
+        }
+        return outcome
     }
 
     public func latestReport(site: String) async throws -> StoredReport? {
