@@ -126,44 +126,44 @@ public final class SQLiteStore: ReadinessStore {
             let key = ReportKey(report)
             let generated = report.generatedAt.timeIntervalSince1970
             let arguments: StatementArguments = [report.site, key.bootId, Int64(bitPattern: key.seq), generated, received, json]
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site, boot_id, seq) DO NOTHING
-                """, arguments: arguments)
+                """).execute(arguments: arguments)
             guard db.changesCount == 1 else {
                 outcome.duplicates.append(key)
                 continue
             }
             outcome.stored.append(key)
             // A report drained late from a spool must not hide a newer one.
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO latest_report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
                     generated_at = excluded.generated_at, received_at = excluded.received_at, json = excluded.json
                 WHERE excluded.generated_at >= latest_report.generated_at
-                """, arguments: arguments)
+                """).execute(arguments: arguments)
             for point in SeriesExtraction.points(of: report) {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO point (site, at, series, value) VALUES (?, ?, ?, ?)
                     ON CONFLICT (site, series, at) DO NOTHING
-                    """, arguments: [report.site, point.at.timeIntervalSince1970, point.series, point.value])
+                    """).execute(arguments: [report.site, point.at.timeIntervalSince1970, point.series, point.value])
             }
             // Reports repeat the newest result of a check until it runs again: count each check time once.
             for service in report.services {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO service_day (service, day, site, ok, total, last_checked_at) VALUES (?, ?, ?, ?, 1, ?)
                     ON CONFLICT (service, day, site) DO UPDATE SET ok = ok + excluded.ok, total = total + 1,
                         last_checked_at = excluded.last_checked_at
                     WHERE excluded.last_checked_at > service_day.last_checked_at
-                    """, arguments: [service.name, ServiceDay.of(service.checkedAt), report.site, service.ok ? 1 : 0,
+                    """).execute(arguments: [service.name, ServiceDay.of(service.checkedAt), report.site, service.ok ? 1 : 0,
                                      service.checkedAt.timeIntervalSince1970])
             }
             if let gap = report.gap {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO gap (site, boot_id, seq, count, first_seq, last_seq, from_at, to_at, received_at,
                                      lost_boot_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [report.site, key.bootId, Int64(bitPattern: key.seq), gap.count,
+                    """).execute(arguments: [report.site, key.bootId, Int64(bitPattern: key.seq), gap.count,
                                      Int64(bitPattern: gap.firstSeq), Int64(bitPattern: gap.lastSeq),
                                      gap.from.timeIntervalSince1970, gap.to.timeIntervalSince1970, received,
                                      gap.bootId ?? key.bootId])
@@ -174,7 +174,7 @@ public final class SQLiteStore: ReadinessStore {
 
     public func latestReport(site: String) async throws -> StoredReport? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT json, received_at FROM latest_report WHERE site = ?", arguments: [site])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT json, received_at FROM latest_report WHERE site = ?"), arguments: [site])
                 .map(Self.storedReport)
         }
     }
@@ -219,16 +219,16 @@ public final class SQLiteStore: ReadinessStore {
             var transitions: [String: VerdictTransition] = [:]
             let decoder = ReportCoding.decoder()
             for (verdict, json, reasons) in encoded {
-                let old = try Data.fetchOne(db, sql: "SELECT json FROM verdict WHERE site = ?", arguments: [verdict.site])
+                let old = try Data.fetchOne(db.cachedStatement(sql: "SELECT json FROM verdict WHERE site = ?"), arguments: [verdict.site])
                     .map { try decoder.decode(SiteVerdict.self, from: $0) }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO verdict (site, state, evaluated_at, json) VALUES (?, ?, ?, ?)
                     ON CONFLICT (site) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at,
                         json = excluded.json
-                    """, arguments: [verdict.site, verdict.state.rawValue, verdict.evaluatedAt.timeIntervalSince1970, json])
+                    """).execute(arguments: [verdict.site, verdict.state.rawValue, verdict.evaluatedAt.timeIntervalSince1970, json])
                 guard isTransition(from: old, to: verdict) else { continue }
-                try db.execute(sql: "INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [verdict.site, verdict.evaluatedAt.timeIntervalSince1970, old?.state.rawValue,
+                try db.cachedStatement(sql: "INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [verdict.site, verdict.evaluatedAt.timeIntervalSince1970, old?.state.rawValue,
                                            verdict.state.rawValue, reasons])
                 transitions[verdict.site] = VerdictTransition(at: verdict.evaluatedAt, from: old?.state, to: verdict.state,
                                                               reasons: verdict.reasons)
@@ -355,7 +355,7 @@ public final class SQLiteStore: ReadinessStore {
 
     public func token(id: String) async throws -> TokenRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM token WHERE id = ?", arguments: [id]).map(Self.tokenRecord)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM token WHERE id = ?"), arguments: [id]).map(Self.tokenRecord)
         }
     }
 
