@@ -54,20 +54,20 @@ public struct NoticeGroupMessage: Sendable {
         var rows = ""
         for notice in sortedNotices {
             rows += """
-            <tr><td style="padding:6px 8px;border-top:1px solid #ddd">\(escape(notice.summary(language)))<br>\
-            <span style="color:#666;font-size:13px">\(escape(notice.severity.rawValue)) · \(escape(format(notice.firedAt ?? notice.activeSince)))\
-            \(notice.resolvedAt.map { " → " + escape(format($0)) } ?? "")</span></td></tr>
+            <tr><td style="padding:6px 8px;border-top:1px solid #ddd">\(HTMLText.escape(notice.summary(language)))<br>\
+            <span style="color:#666;font-size:13px">\(HTMLText.escape(notice.severity.rawValue)) · \(HTMLText.escape(format(notice.firedAt ?? notice.activeSince)))\
+            \(notice.resolvedAt.map { " → " + HTMLText.escape(format($0)) } ?? "")</span></td></tr>
 
             """
         }
         return """
         <!DOCTYPE html>
         <html lang="\(language.rawValue)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">\
-        <title>\(escape(subject))</title></head>
+        <title>\(HTMLText.escape(subject))</title></head>
         <body style="margin:0;padding:0;font-family:Arial,Helvetica,sans-serif;font-size:15px;color:#222">
         <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px">
-        <tr><td style="padding:10px 8px;background:\(color);color:#fff;font-weight:bold">\(escape(subject))</td></tr>
-        \(rows)<tr><td style="padding:10px 8px;color:#666;font-size:12px">\(escape(t("sansang — giám sát sẵn sàng hạ tầng mạng cấp xã", "sansang — commune network readiness monitor")))</td></tr>
+        <tr><td style="padding:10px 8px;background:\(color);color:#fff;font-weight:bold">\(HTMLText.escape(subject))</td></tr>
+        \(rows)<tr><td style="padding:10px 8px;color:#666;font-size:12px">\(HTMLText.escape(t("sansang — giám sát sẵn sàng hạ tầng mạng cấp xã", "sansang — commune network readiness monitor")))</td></tr>
         </table></body></html>
 
         """
@@ -79,11 +79,6 @@ public struct NoticeGroupMessage: Sendable {
         formatter.timeZone = timeZone
         formatter.dateFormat = "yyyy-MM-dd HH:mm xxx"
         return formatter.string(from: date)
-    }
-
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
 

@@ -37,24 +37,18 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(code.rawValue): \(message)" + (cause.map { " (\($0))" } ?? "") }
 }
 
-/// Hands e-mail to the durable outbox (the Mail module's, wired by the collector).
-public protocol AlertMailer: Sendable {
-    /// Queues one message; `id` makes it idempotent (a repeated id is not queued twice).
-    func enqueueAlertMail(id: String, to: [String], subject: String, text: String, html: String) async throws
-}
-
 /// Delivers the queued notice groups of the notification log to their receivers: webhook, Alertmanager, SNMP
 /// and e-mail (through the outbox). A group that fails stays queued and is retried with backoff; it is marked
 /// sent only once its receiver took it. Firing alerts are also re-sent to Alertmanager periodically.
 public struct AlertDeliveryService: Service {
     public let engine: AlertEngine
     public let settings: CollectorConfiguration.AlertSettings
-    public let mailer: (any AlertMailer)?
+    public let mailer: AlertMailer?
     /// The root of SANSANG-READINESS-MIB for SNMP receivers.
     public let snmpRoot: OID
     private let logger: Logger
 
-    public init(engine: AlertEngine, settings: CollectorConfiguration.AlertSettings, mailer: (any AlertMailer)?,
+    public init(engine: AlertEngine, settings: CollectorConfiguration.AlertSettings, mailer: AlertMailer?,
                 snmpRoot: OID = ReadinessMIB.defaultRoot, logger: Logger = Logger(label: "sansang.alerts")) {
         self.engine = engine
         self.settings = settings
@@ -71,15 +65,22 @@ public struct AlertDeliveryService: Service {
     public func run() async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let snmp = SNMPSenders(root: snmpRoot, logger: logger)
-        let pump = Coalescing { await deliverDue(http: http, snmp: snmp) }
+        // Never two deliveries at once: a wake while one runs joins the next.
+        let deliveries = GroupCommit<Void, Void>()
+        let deliver: @Sendable () async -> Void = {
+            _ = try? await deliveries.submit(()) { requests in
+                await deliverDue(http: http, snmp: snmp)
+                return requests.map { _ in () }
+            }
+        }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await snmp.run() }
                 group.addTask { await resendToAlertmanager(http) }
                 // Woken by the engine when it queued something, and every 2 s for groups whose wait or retry has come.
-                group.addTask { for await _ in engine.queued { await pump.run() } }
+                group.addTask { for await _ in engine.queued { await deliver() } }
                 while (try? await Task.sleep(for: .seconds(2))) != nil {
-                    await pump.run()
+                    await deliver()
                 }
                 await snmp.stop()
             }
@@ -189,7 +190,7 @@ public struct AlertDeliveryService: Service {
             do {
                 try await Task.sleep(for: .seconds(settings.alertmanagerResendSeconds))
                 let configuration = engine.configuration
-                let groups = configuration.route(try await engine.firingNotices(now: Date()))
+                let groups = configuration.route(try await engine.firingNotices())
                 for group in groups {
                     guard case .alertmanager(let url)? = configuration.receivers[group.receiver]?.kind else { continue }
                     try await postToAlertmanager(url, group.notices.map { AlertmanagerAlert($0, generatorURL: settings.externalURL) },
@@ -250,32 +251,8 @@ actor SNMPSenders {
     }
 }
 
-/// Runs `work` when asked, never twice at once: a request that arrives while it runs makes it run once more.
-actor Coalescing {
-    private let work: @Sendable () async -> Void
-    private var running = false
-    private var again = false
-
-    init(_ work: @escaping @Sendable () async -> Void) {
-        self.work = work
-    }
-
-    func run() async {
-        guard !running else {
-            again = true
-            return
-        }
-        running = true
-        repeat {
-            again = false
-            await work()
-        } while again
-        running = false
-    }
-}
-
 /// Alert e-mail through the durable outbox: queued once per notification id, sent by the `OutboxService`.
-public struct OutboxAlertMailer: AlertMailer {
+public struct AlertMailer: Sendable {
     public let outbox: Outbox
     public let from: MailAddress
 
@@ -284,6 +261,7 @@ public struct OutboxAlertMailer: AlertMailer {
         self.from = from
     }
 
+    /// Queues one message; `id` makes it idempotent (a repeated id is not queued twice).
     public func enqueueAlertMail(id: String, to: [String], subject: String, text: String, html: String) async throws {
         let message = MailMessage(from: from, to: to.compactMap { MailAddress(parsing: $0) }, subject: subject,
                                   messageID: MailMessage.makeMessageID(from: from, unique: id), text: text, html: html)

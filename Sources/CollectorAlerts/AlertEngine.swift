@@ -85,14 +85,8 @@ public final class AlertEngine: Sendable {
 
     /// The alerts to list (API, CLI): pending and firing, and resolved ones still kept, newest first.
     public func alerts(now: Date = Date(), language: Language = .vi) async throws -> [AlertBody] {
-        let evaluator = self.evaluator
-        let rules = Dictionary(evaluator.rules.map { ($0.name, $0) }) { a, _ in a }
-        let inventory = collector.inventory
-        let verdicts = try await collector.store.currentVerdicts()
         let silences = try await collector.store.silences(endingAfter: now)
-        return try await collector.store.alertInstances().compactMap { instance -> AlertBody? in
-            guard let rule = rules[instance.key.rule], let site = inventory.site(code: instance.key.site) else { return nil }
-            let notice = evaluator.notice(instance, rule: rule, site: site, verdict: verdicts[site.code])
+        return try await described().map { instance, rule, site, notice in
             let muted = instance.state != .resolved && evaluator.isMuted(rule: rule, site: site, silences: silences, now: now)
             return AlertBody(rule: rule.name, site: site.code, siteName: site.name, state: instance.state.rawValue,
                              severity: rule.severity.rawValue, muted: muted, labels: notice.labels,
@@ -102,15 +96,19 @@ public final class AlertEngine: Sendable {
     }
 
     /// Firing alerts receivers were told of, as notices (Alertmanager needs them sent again and again).
-    func firingNotices(now: Date) async throws -> [AlertNotice] {
+    func firingNotices() async throws -> [AlertNotice] {
+        try await described().filter { $0.instance.state == .firing && $0.instance.notified == .firing }.map(\.notice)
+    }
+
+    /// Every stored instance whose rule and site still exist, with its notice (labels, summaries).
+    private func described() async throws -> [(instance: AlertInstance, rule: AlertRule, site: Site, notice: AlertNotice)] {
         let evaluator = self.evaluator
         let rules = Dictionary(evaluator.rules.map { ($0.name, $0) }) { a, _ in a }
         let inventory = collector.inventory
         let verdicts = try await collector.store.currentVerdicts()
         return try await collector.store.alertInstances().compactMap { instance in
-            guard instance.state == .firing, instance.notified == .firing, let rule = rules[instance.key.rule],
-                  let site = inventory.site(code: instance.key.site) else { return nil }
-            return evaluator.notice(instance, rule: rule, site: site, verdict: verdicts[site.code])
+            guard let rule = rules[instance.key.rule], let site = inventory.site(code: instance.key.site) else { return nil }
+            return (instance, rule, site, evaluator.notice(instance, rule: rule, site: site, verdict: verdicts[site.code]))
         }
     }
 }

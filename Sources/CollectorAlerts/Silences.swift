@@ -29,31 +29,20 @@ extension AlertEngine {
         let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let silence = Silence(id: id, site: request.site, rule: request.rule, labels: labels, startsAt: startsAt,
                               endsAt: request.endsAt, author: request.author ?? user, comment: request.comment, createdAt: now)
-        do {
-            try await collector.store.insertSilence(silence)
-        } catch {
-            throw CollectorError(.internalError, "storage failed while storing the silence", cause: error)
-        }
+        try await collector.storage("storing the silence") { try await collector.store.insertSilence(silence) }
         return silence
     }
 
     /// Silences not yet ended (or every one ended within `history` before now).
     public func silences(now: Date = Date(), history: TimeInterval = 0) async throws(CollectorError) -> [Silence] {
-        do {
-            return try await collector.store.silences(endingAfter: now.addingTimeInterval(-history))
-        } catch {
-            throw CollectorError(.internalError, "storage failed while reading silences", cause: error)
+        try await collector.storage("reading silences") {
+            try await collector.store.silences(endingAfter: now.addingTimeInterval(-history))
         }
     }
 
     /// Ends a silence now.
     public func expireSilence(id: String, now: Date = Date()) async throws(CollectorError) -> Silence {
-        let found: Bool
-        do {
-            found = try await collector.store.expireSilence(id: id, at: now)
-        } catch {
-            throw CollectorError(.internalError, "storage failed while expiring the silence", cause: error)
-        }
+        let found = try await collector.storage("expiring the silence") { try await collector.store.expireSilence(id: id, at: now) }
         guard found, let silence = try await silences(now: now, history: 366 * 86400).first(where: { $0.id == id }) else {
             throw CollectorError(.notFound, "no silence \(id)")
         }

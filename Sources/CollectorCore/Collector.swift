@@ -229,7 +229,8 @@ public final class Collector: Sendable {
         (try? await store.ping()) != nil && !inventory.sites.isEmpty
     }
 
-    private func storage<T>(_ what: String, _ operation: () async throws -> T) async throws(CollectorError) -> T {
+    /// Runs a storage operation; a failure is logged and becomes `internal_error` ("storage failed while …").
+    public func storage<T>(_ what: String, _ operation: () async throws -> T) async throws(CollectorError) -> T {
         do {
             return try await operation()
         } catch {

@@ -1,15 +1,17 @@
 /// Runs submitted work in groups: while one group runs, what arrives waits and then runs together as the next
 /// group. Under load one transaction (one fsync) serves many requests; a request alone runs at once. When a
 /// group fails, its members run one by one, so that one bad request cannot fail the others.
-actor GroupCommit<Input: Sendable, Output: Sendable> {
-    typealias Work = @Sendable ([Input]) async throws -> [Output]
+public actor GroupCommit<Input: Sendable, Output: Sendable> {
+    public typealias Work = @Sendable ([Input]) async throws -> [Output]
     private var waiting: [(input: Input, continuation: CheckedContinuation<Output, any Error>)] = []
     private var work: Work?
     private var running = false
 
     /// Runs `input` in the next group; `work` returns one output per input, in order (every caller passes the
     /// same work: the owner's method).
-    func submit(_ input: Input, using work: @escaping Work) async throws -> Output {
+    public init() {}
+
+    public func submit(_ input: Input, using work: @escaping Work) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             waiting.append((input, continuation))
             self.work = work

@@ -22,14 +22,14 @@ struct AlertHandlers: Sendable {
         case let state where ["pending", "firing", "resolved"].contains(state): states = [state]
         case let other: throw CollectorError(.badParameter, "state must be active, all, pending, firing or resolved, not \(other)")
         }
-        let items = try await storage("reading alerts") { try await engine.alerts(language: language) }.filter { states.contains($0.state) }
+        let items = try await engine.collector.storage("reading alerts") { try await engine.alerts(language: language) }.filter { states.contains($0.state) }
         return try json(AlertListBody(generatedAt: Date(), items: items), status: .ok)
     }
 
     @Sendable func notifications(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         try await api.authenticate(request, context).requireNOC()
         let limit = try api.integer(api.formQuery(request)["limit"], name: "limit", default: 50, in: 1...1000)
-        let log = try await storage("reading the notification log") { try await engine.collector.store.alertNotificationLog(limit: limit) }
+        let log = try await engine.collector.storage("reading the notification log") { try await engine.collector.store.alertNotificationLog(limit: limit) }
         return try json(AlertNotificationListBody(items: log.map {
             AlertNotificationBody(id: $0.id, receiver: $0.group.receiver, state: $0.group.state.rawValue,
                                   rules: Array(Set($0.group.notices.map(\.rule))).sorted(),
@@ -60,13 +60,5 @@ struct AlertHandlers: Sendable {
     @Sendable func expireSilence(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         _ = try await api.authenticate(request, context).requireAdmin()
         return try json(try await engine.expireSilence(id: try context.parameters.require("id")), status: .ok)
-    }
-
-    private func storage<T>(_ what: String, _ operation: () async throws -> T) async throws(CollectorError) -> T {
-        do {
-            return try await operation()
-        } catch {
-            throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
-        }
     }
 }

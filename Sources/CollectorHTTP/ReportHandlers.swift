@@ -20,12 +20,7 @@ struct ReportHandlers: Sendable {
         } else {
             week = reports.defaultWeek()
         }
-        let summary: WeeklySummary
-        do {
-            summary = try await reports.summary(week: week)
-        } catch {
-            throw CollectorError(.internalError, "storage failed while reading the weekly figures", cause: error)
-        }
+        let summary = try await reports.collector.storage("reading the weekly figures") { try await reports.summary(week: week) }
         switch query["format"] ?? "json" {
         case "json":
             return body(try summary.json(), contentType: "application/json")

@@ -55,7 +55,7 @@ public struct WeeklyReports: Sendable {
         return WeeklyReportInput(
             week: week, timeZone: timeZone, generatedAt: now, title: settings.title, sites: sites, atEnd: snapshots(at: end),
             atPreviousEnd: snapshots(at: min(week.previous.end(in: timeZone), now)), history: history,
-            services: tallies.map { ServiceTally(service: $0.service, ok: $0.ok, total: $0.total) })
+            services: tallies)
     }
 
     /// The mail for leadership: HTML with the chart inline (by Content-ID) and a plain-text alternative, the site

@@ -26,7 +26,7 @@ public protocol AlertStore: Sendable {
     func expireSilence(id: String, at: Date) async throws -> Bool
 
     /// Service checks per service over `[from, to)` (by check time, counted per local day at ingest), all sites.
-    func serviceTallies(from: Date, to: Date) async throws -> [ServiceTallyRow]
+    func serviceTallies(from: Date, to: Date) async throws -> [ServiceTally]
     /// Every verdict transition up to `to`, by site, oldest first (for week-end figures).
     func allTransitions(upTo to: Date) async throws -> [String: [VerdictTransition]]
 }
@@ -49,18 +49,6 @@ public struct QueuedNotification: Sendable, Hashable {
         self.sentAt = sentAt
         self.attempts = attempts
         self.lastError = lastError
-    }
-}
-
-public struct ServiceTallyRow: Sendable, Hashable {
-    public var service: String
-    public var ok: Int
-    public var total: Int
-
-    public init(service: String, ok: Int, total: Int) {
-        self.service = service
-        self.ok = ok
-        self.total = total
     }
 }
 

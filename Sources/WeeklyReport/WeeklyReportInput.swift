@@ -25,19 +25,6 @@ public struct WeekFigure: Sendable, Hashable, Codable {
     }
 }
 
-/// One service's checks over the week, all sites together: how many passed of how many ran.
-public struct ServiceTally: Sendable, Hashable, Codable {
-    public var service: String
-    public var ok: Int
-    public var total: Int
-
-    public init(service: String, ok: Int, total: Int) {
-        self.service = service
-        self.ok = ok
-        self.total = total
-    }
-}
-
 /// What the collector's database gives the weekly report.
 public struct WeeklyReportInput: Sendable {
     public var week: ISOWeek

@@ -97,25 +97,25 @@ public enum WeeklyReportRenderer {
                 + Style.div("font-size:16px;font-weight:bold;margin-top:8px;color:\(changeColour)", w.changeLine(summary))
                 + Style.paragraph(w.estimateLine(summary)))
         if let chartSource {
-            page.block("<img src=\"\(escape(chartSource))\" width=\"560\" alt=\"\(escape(chartDescription(summary, w)))\" "
+            page.block("<img src=\"\(HTMLText.escape(chartSource))\" width=\"560\" alt=\"\(HTMLText.escape(chartDescription(summary, w)))\" "
                        + "style=\"display:block;width:100%;max-width:560px;height:auto;border:0;font-size:14px;line-height:1.4;color:#1f2937\">")
         }
 
         page.section(w.titled(w.newlyReadyTitle, summary.newlyReady.count),
                      summary.newlyReady.isEmpty ? Style.paragraph(w.none) : summary.newlyReady.map {
-                         Style.paragraph("<strong>\(escape(w.site($0)))</strong> – \(escape($0.formerDistrict))", raw: true)
+                         Style.paragraph("<strong>\(HTMLText.escape(w.site($0)))</strong> – \(HTMLText.escape($0.formerDistrict))", raw: true)
                      }.joined())
         page.section(w.titled(w.regressedTitle, summary.regressed.count),
                      summary.regressed.isEmpty ? Style.paragraph(w.none) : summary.regressed.map {
-                         Style.paragraph("<strong>\(escape(w.site($0.site)))</strong> – \(escape($0.site.formerDistrict))<br>"
-                                         + "\(escape(w.transition($0))): \(escape(w.reasonList($0.reasons)))", raw: true)
+                         Style.paragraph("<strong>\(HTMLText.escape(w.site($0.site)))</strong> – \(HTMLText.escape($0.site.formerDistrict))<br>"
+                                         + "\(HTMLText.escape(w.transition($0))): \(HTMLText.escape(w.reasonList($0.reasons)))", raw: true)
                      }.joined())
         page.section(w.titled(w.stillNotReadyTitle, summary.stillNotReady.reduce(0) { $0 + $1.sites }),
                      summary.stillNotReady.isEmpty ? Style.paragraph(w.none) : summary.stillNotReady.map { district in
                          Style.div("font-size:15px;font-weight:bold;margin-top:10px", "\(district.district): \(w.siteCount(district.sites))")
                              + district.reasons.map {
-                                 Style.paragraph("<em>\(escape(w.reason(code: $0.code, subject: $0.subject)))</em>: "
-                                                 + escape($0.sites.map(w.site).joined(separator: ", ")), raw: true)
+                                 Style.paragraph("<em>\(HTMLText.escape(w.reason(code: $0.code, subject: $0.subject)))</em>: "
+                                                 + HTMLText.escape($0.sites.map(w.site).joined(separator: ", ")), raw: true)
                              }.joined()
                      }.joined())
         page.section(w.districtsTitle, Style.table(header: w.districtHeader, rows: summary.districts.map(w.districtRow)))
@@ -137,23 +137,6 @@ public enum WeeklyReportRenderer {
             "Biểu đồ: số điểm sẵn sàng cuối mỗi tuần, \(trend); và sẵn sàng/tổng theo quận/huyện cũ (các bảng bên dưới có cùng số liệu).",
             "Chart: sites ready at the end of each week, \(trend); and ready/total by former district (the tables below hold the same figures).")
     }
-
-    /// Text for HTML: the five characters that could end an element or an attribute become entities.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
 }
 
 /// Inline-styled HTML pieces that mail clients (Gmail, Outlook, Apple Mail) render alike.
@@ -161,19 +144,19 @@ private enum Style {
     static let cell = "padding:4px 6px;border-bottom:1px solid #e5e7eb;vertical-align:top"
 
     static func div(_ style: String, _ text: String) -> String {
-        "<div style=\"\(style)\">\(WeeklyReportRenderer.escape(text))</div>"
+        "<div style=\"\(style)\">\(HTMLText.escape(text))</div>"
     }
 
     /// A paragraph of text, escaped unless `raw` (already escaped markup).
     static func paragraph(_ text: String, raw: Bool = false) -> String {
-        "<p style=\"margin:6px 0;font-size:14px;line-height:1.45\">\(raw ? text : WeeklyReportRenderer.escape(text))</p>"
+        "<p style=\"margin:6px 0;font-size:14px;line-height:1.45\">\(raw ? text : HTMLText.escape(text))</p>"
     }
 
     /// A data table: first column left, the others right-aligned figures.
     static func table(header: [String], rows: [[String]]) -> String {
         func cells(_ row: [String], tag: String, style: String) -> String {
             row.enumerated().map { index, text in
-                "<\(tag) style=\"\(style);text-align:\(index == 0 ? "left" : "right")\">\(WeeklyReportRenderer.escape(text))</\(tag)>"
+                "<\(tag) style=\"\(style);text-align:\(index == 0 ? "left" : "right")\">\(HTMLText.escape(text))</\(tag)>"
             }.joined()
         }
         let head = "<tr>" + cells(header, tag: "th", style: cell + ";border-bottom:2px solid #9ca3af;font-size:13px;color:#374151") + "</tr>"
@@ -194,7 +177,7 @@ private struct HTMLMail {
 
     mutating func section(_ title: String, _ html: String) {
         block("<h2 style=\"margin:0 0 6px 0;font-size:17px;line-height:1.3;border-top:1px solid #e5e7eb;padding-top:12px\">"
-              + WeeklyReportRenderer.escape(title) + "</h2>" + html)
+              + HTMLText.escape(title) + "</h2>" + html)
     }
 
     func document(language: Language, title: String) -> String {
@@ -204,7 +187,7 @@ private struct HTMLMail {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(WeeklyReportRenderer.escape(title))</title>
+        <title>\(HTMLText.escape(title))</title>
         </head>
         <body style="margin:0;padding:0;background:#f3f4f6">
         <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;background:#f3f4f6">

@@ -110,10 +110,10 @@ struct Serve: AsyncParsableCommand {
             }, logger: logger),
             AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds), logger: logger),
         ]
-        var mailer: (any AlertMailer)?
+        var mailer: AlertMailer?
         if let mail = configuration.mail {
             let outbox = try openOutbox(mail)
-            mailer = OutboxAlertMailer(outbox: outbox, from: mail.from)
+            mailer = AlertMailer(outbox: outbox, from: mail.from)
             services.append(OutboxService(outbox: outbox, client: SMTPClient(settings: mail.smtp), logger: logger))
         }
         services.append(AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: mailer,

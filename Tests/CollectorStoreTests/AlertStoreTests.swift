@@ -91,7 +91,7 @@ import Testing
                 reportWith(seq: 4, at: t0 + 300, checkedAt: t0 + 300, ok: true), reportWith(seq: 5, at: t0 + 360, checkedAt: t0 + 300, ok: true),
             ], receivedAt: t0 + 400)
             let tallies = try await store.serviceTallies(from: t0 - 86400, to: t0 + 86400)
-            #expect(tallies == [ServiceTallyRow(service: "vneid", ok: 1, total: 2)])
+            #expect(tallies == [ServiceTally(service: "vneid", ok: 1, total: 2)])
         }
     }
 

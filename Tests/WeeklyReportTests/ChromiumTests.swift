@@ -1,4 +1,5 @@
 import Foundation
+import Presentation
 import Testing
 import TestSupport
 @testable import WeeklyReport
@@ -51,7 +52,7 @@ import TestSupport
             let page = directory.appendingPathComponent("frame.html")
             try Data("""
                 <!DOCTYPE html><html><body style="margin:0">
-                <iframe id="mail" style="width:360px;height:4000px;border:0" srcdoc="\(WeeklyReportRenderer.escape(html))"></iframe>
+                <iframe id="mail" style="width:360px;height:4000px;border:0" srcdoc="\(HTMLText.escape(html))"></iframe>
                 <script>
                 document.getElementById("mail").addEventListener("load", function () {
                   var d = this.contentDocument.documentElement;
