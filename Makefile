@@ -39,14 +39,13 @@ run: build
 stop:
 	@scripts/stop.sh
 
-# The lab suites (namespaces, daemons, timing across processes) run after the rest, each in a swift test of its
-# own and one test at a time: tests that wait on other processes hold cooperative threads, and on two cores that
-# starves the timing of whatever runs beside them.
-LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests MailTests WeeklyReportTests
+# One `swift test` runs every test. Suites that share a resource (fixed addresses in their namespaces, two
+# Chromiums on two cores) are `.serialized`; everything else runs in parallel. Test helpers never block a thread
+# of the cooperative pool, so tests waiting on other processes do not starve the rest. Daemon logs are files,
+# attached to a failing test (kept under .build/test-attachments).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))
-	set -e; $(foreach s,$(LAB_SUITES),$(SWIFT) test --skip-build --no-parallel --filter $(s);)
+	$(SWIFT) test --skip-build --attachments-path .build/test-attachments
 
 # SNMP walk of the switch-port tables, our probe against snmpbulkwalk; appends to docs/performance.md.
 bench-snmp: deps

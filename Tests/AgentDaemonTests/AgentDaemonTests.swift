@@ -6,7 +6,7 @@ import YAMLConfig
 @testable import AgentDaemon
 
 @Suite struct ConfigurationTests {
-    @Test func fullExampleDecodes() throws {
+    @Test func fullExampleDecodes() async throws {
         let yaml = """
             site: "20242"
             collector:
@@ -56,7 +56,7 @@ import YAMLConfig
         #expect(security.level == .authPriv)
     }
 
-    @Test func defaults() throws {
+    @Test func defaults() async throws {
         let configuration = try AgentConfiguration.decode(yaml: "site: '20242'\ncollector:\n  url: http://127.0.0.1:8080\n", file: "a.yaml")
         #expect(configuration.collector.tokenFile == "/etc/sansang/agent.token")
         #expect(configuration.uplink == "auto")
@@ -102,7 +102,7 @@ import YAMLConfig
         }
     }
 
-    @Test func notificationTargetsDecodeAndTheirErrorsNameTheirPlace() throws {
+    @Test func notificationTargetsDecodeAndTheirErrorsNameTheirPlace() async throws {
         let head = "site: '20242'\ncollector: {url: 'http://127.0.0.1:8080'}\n"
         let configuration = try AgentConfiguration.decode(yaml: head + """
             notifications:

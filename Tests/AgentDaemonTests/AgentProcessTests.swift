@@ -103,20 +103,20 @@ final class NotifySocket {
             let notify = try NotifySocket(directory: root)
             let agent = try fixture.start(notifySocket: notify.path)
             var received: [String] = []
-            try waitUntil(timeout: 20, "READY=1") {
+            try await waitUntil(timeout: 20, "READY=1") {
                 received += notify.receive()
                 return received.contains { $0.split(separator: "\n").contains("READY=1") }
             }
-            try waitUntil(timeout: 20, "reports in the spool") { fixture.depth >= 3 }
+            try await waitUntil(timeout: 20, "reports in the spool") { fixture.depth >= 3 }
             do {
-                try waitUntil(timeout: 20, "the sender's error (the collector's port is closed)") {
+                try await waitUntil(timeout: 20, "the sender's error (the collector's port is closed)") {
                     try Spool.status(directory: fixture.spool).lastError != nil
                 }
             } catch {
                 Issue.record("\(error)\n\(agent.log)")
             }
             kill(agent.pid, SIGTERM)
-            try waitUntil(timeout: 20, "exit after SIGTERM") { !agent.isRunning }
+            try await waitUntil(timeout: 20, "exit after SIGTERM") { !agent.isRunning }
             received += notify.receive()
             #expect(agent.exitCode == 0, "\(agent.log)")
             #expect(received.contains("STOPPING=1"), "\(received)")
@@ -141,11 +141,11 @@ final class NotifySocket {
                 let agent = try fixture.start()
                 let before = fixture.depth
                 // Kill once it is writing: at a random moment after its first new report.
-                try waitUntil(timeout: 20, "round \(round): a new report") { fixture.depth > before || !agent.isRunning }
+                try await waitUntil(timeout: 20, "round \(round): a new report") { fixture.depth > before || !agent.isRunning }
                 #expect(agent.isRunning, "round \(round): \(agent.log)")
-                usleep(UInt32.random(in: 0...150_000))
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...150_000)))
                 kill(agent.pid, SIGKILL)
-                try waitUntil(timeout: 20, "round \(round): death") { !agent.isRunning }
+                try await waitUntil(timeout: 20, "round \(round): death") { !agent.isRunning }
                 #expect(agent.exitCode == 128 + SIGKILL)
                 boots += 1
             }
@@ -173,16 +173,16 @@ final class NotifySocket {
         }
     }
 
-    @Test func configurationErrorsExitTwoWithFileLineColumnAndField() throws {
+    @Test func configurationErrorsExitTwoWithFileLineColumnAndField() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-cfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("agent.yaml")
         try "site: '20242'\ncollector:\n  url: http://127.0.0.1:1\nspool:\n  max_bytez: 1\n".write(to: file, atomically: true, encoding: .utf8)
-        let run = try runProgram("sansang-agent", ["run", "--config", file.path])
+        let run = try await runProgram("sansang-agent", ["run", "--config", file.path])
         #expect(run.status == 2)
         #expect(run.stderr.contains("\(file.path):5:3: spool.max_bytez: unknown key \"max_bytez\" (did you mean \"max_bytes\"?)"), "\(run.stderr)")
-        let missing = try runProgram("sansang-agent", ["run", "--config", directory.appendingPathComponent("none.yaml").path])
+        let missing = try await runProgram("sansang-agent", ["run", "--config", directory.appendingPathComponent("none.yaml").path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("none.yaml:1:1: cannot read"), "\(missing.stderr)")
     }
@@ -196,12 +196,12 @@ final class NotifySocket {
                 try await spool.append(Report(site: "20242", agent: agent, seq: UInt64(seq), generatedAt: Date()), bootStartedAt: Date())
             }
             try await spool.recordError("HTTP 503 unavailable: maintenance")
-            let vi = try runProgram("sansang-agent", ["spool", "status", "--config", fixture.config.path])
+            let vi = try await runProgram("sansang-agent", ["spool", "status", "--config", fixture.config.path])
             #expect(vi.status == 0)
             #expect(vi.stdout.contains("Báo cáo chờ gửi") && vi.stdout.contains("HTTP 503"), "\(vi.stdout)\(vi.stderr)")
-            let en = try runProgram("sansang-agent", ["spool", "status", "--config", fixture.config.path, "--lang", "en"])
+            let en = try await runProgram("sansang-agent", ["spool", "status", "--config", fixture.config.path, "--lang", "en"])
             #expect(en.stdout.contains("Reports waiting"), "\(en.stdout)")
-            let json = try runProgram("sansang-agent", ["spool", "status", "--config", fixture.config.path, "--json"])
+            let json = try await runProgram("sansang-agent", ["spool", "status", "--config", fixture.config.path, "--json"])
             let status = try ReportCoding.decoder().decode(SpoolStatus.self, from: Data(json.stdout.utf8))
             #expect(status.depth == 3)
             #expect(status.lastError?.message == "HTTP 503 unavailable: maintenance")
@@ -210,7 +210,7 @@ final class NotifySocket {
 }
 
 @Suite struct SystemdTests {
-    @Test func notifierSendsOneDatagramToPathAndAbstractSockets() throws {
+    @Test func notifierSendsOneDatagramToPathAndAbstractSockets() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-sd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -224,17 +224,9 @@ final class NotifySocket {
     }
 
     /// systemd-analyze's exit status and everything it printed (stdout and stderr together).
-    func systemdAnalyze(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolveExecutable("systemd-analyze"))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+    func systemdAnalyze(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let run = try await runCapturing(["systemd-analyze"] + arguments)
+        return (run.status, run.stdout + run.stderr)
     }
 
     /// The unit with ExecStart pointing at the built binary (verify checks that the program exists).
@@ -250,9 +242,9 @@ final class NotifySocket {
     @Test func unitVerifiesCleanAndExposureIsAtMostTwo() async throws {
         try await withTemporaryDirectory { directory in
             let unit = try unitCopy(in: directory)
-            let verify = try systemdAnalyze(["verify", unit.path])
+            let verify = try await systemdAnalyze(["verify", unit.path])
             #expect(verify.status == 0 && verify.output.isEmpty, "\(verify.output)")
-            let security = try systemdAnalyze(["security", "--offline=true", unit.path])
+            let security = try await systemdAnalyze(["security", "--offline=true", unit.path])
             let line = try #require(security.output.split(separator: "\n").first { $0.contains("Overall exposure level") })
             let value = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
             #expect(value <= 2.0, "\(line)")

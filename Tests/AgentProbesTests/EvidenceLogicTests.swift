@@ -24,7 +24,7 @@ func lldpFrame(chassis: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], port: String = "Gi1/
 @Suite struct LLDPNeighbourTableTests {
     let t0 = Date(timeIntervalSince1970: 1_750_000_000)
 
-    @Test func neighbourExpiresAtArrivalPlusTTL() throws {
+    @Test func neighbourExpiresAtArrivalPlusTTL() async throws {
         var table = LLDPNeighbourTable()
         table.insert(try LLDPDU(frame: lldpFrame(ttl: 30)), at: t0)
         #expect(table.neighbours(at: t0).count == 1)
@@ -32,7 +32,7 @@ func lldpFrame(chassis: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], port: String = "Gi1/
         #expect(table.neighbours(at: t0.addingTimeInterval(30)).isEmpty)
     }
 
-    @Test func refreshedNeighbourStaysAndShutdownRemovesIt() throws {
+    @Test func refreshedNeighbourStaysAndShutdownRemovesIt() async throws {
         var table = LLDPNeighbourTable()
         table.insert(try LLDPDU(frame: lldpFrame(ttl: 30)), at: t0)
         table.insert(try LLDPDU(frame: lldpFrame(ttl: 30)), at: t0.addingTimeInterval(20))
@@ -45,7 +45,7 @@ func lldpFrame(chassis: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], port: String = "Gi1/
         #expect(table == LLDPNeighbourTable())
     }
 
-    @Test func readingCarriesMAUSpeedAndFacts() throws {
+    @Test func readingCarriesMAUSpeedAndFacts() async throws {
         let neighbour = LLDPNeighbour(pdu: try LLDPDU(frame: lldpFrame(mau: 30)), arrival: t0)
         let reading = neighbour.reading
         #expect(reading.source == .lldp)
@@ -102,7 +102,7 @@ func lldpFrame(chassis: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], port: String = "Gi1/
         #expect(finder.byRemoteTable([remote[0]], localPorts: local, host: host) == nil)
     }
 
-    @Test func speedFromHighSpeedThenIfSpeed() throws {
+    @Test func speedFromHighSpeedThenIfSpeed() async throws {
         #expect(try SwitchPortRow(ifIndex: 1, highSpeedMbps: 1000, speedBps: 1_000_000_000).speed.get().from == "ifHighSpeed")
         let fallback = try SwitchPortRow(ifIndex: 1, speedBps: 100_000_000).speed.get()
         #expect(fallback.mbps == 100)
@@ -120,7 +120,7 @@ func lldpFrame(chassis: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], port: String = "Gi1/
         #expect(CounterRate.delta(old: 5_000_000_000, new: 10, bits: 32) == nil)
     }
 
-    @Test func rateAndUtilisation() throws {
+    @Test func rateAndUtilisation() async throws {
         let bps = try #require(CounterRate.bitsPerSecond(bytes: 125_000_000, seconds: 2))
         #expect(bps == 500_000_000)
         #expect(CounterRate.utilisationPercent(bitsPerSecond: bps, speedMbps: 1000) == 50)

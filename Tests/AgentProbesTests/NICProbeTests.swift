@@ -107,9 +107,9 @@ import TestSupport
 /// The real kernel: a veth pair made by the test reports 10000 Mb/s full duplex, driver veth.
 @Suite struct NICEvidenceFromKernelTests {
     @Test func vethPairReportsItsRealSettings() async throws {
-        let pair = try LocalVethPair()
+        let pair = try await LocalVethPair()
         let probe = NICProbe()
-        try waitUntil(timeout: 20, "carrier on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == true }
+        try await waitUntil(timeout: 20, "carrier on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == true }
         let nic = try probe.evidence(interface: pair.name)
         #expect(nic.speedMbps == 10_000)
         #expect(nic.duplex == "full")
@@ -119,11 +119,11 @@ import TestSupport
         #expect(try probe.interfaces().contains(pair.name))
 
         // The peer going down takes the carrier away: the evidence follows the kernel.
-        try run(["ip", "link", "set", pair.peer, "down"])
-        try waitUntil(timeout: 20, "carrier loss on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == false }
+        try await run(["ip", "link", "set", pair.peer, "down"])
+        try await waitUntil(timeout: 20, "carrier loss on \(pair.name)") { try probe.evidence(interface: pair.name).carrier == false }
     }
 
-    @Test func defaultRouteOfThisHostIsAnInterfaceThatExists() throws {
+    @Test func defaultRouteOfThisHostIsAnInterfaceThatExists() async throws {
         let probe = NICProbe()
         let uplink = try #require(probe.defaultRouteInterface(), "this host (and CI's) has an IPv4 default route")
         #expect(try probe.interfaces().contains(uplink))

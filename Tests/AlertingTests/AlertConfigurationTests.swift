@@ -14,7 +14,7 @@ struct AlertConfigurationTests {
         }
     }
 
-    @Test func theShippedRulesAndRoutesAreValid() throws {
+    @Test func theShippedRulesAndRoutesAreValid() async throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../alerts").path
         let configuration = try AlertConfiguration.load(path: directory)
         #expect(configuration.rules.map(\.name).contains("service_down"))
@@ -71,7 +71,7 @@ struct AlertConfigurationTests {
         }
     }
 
-    @Test func receiversOfEveryKindParse() throws {
+    @Test func receiversOfEveryKindParse() async throws {
         let configuration = try AlertConfiguration.parse([("""
         receivers:
           - name: mail

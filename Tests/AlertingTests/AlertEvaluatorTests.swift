@@ -37,7 +37,7 @@ struct AlertEvaluatorTests {
         #expect(told == [.firing, .resolved])
     }
 
-    @Test func summaryIsRenderedInBothLanguagesWithReasonWords() throws {
+    @Test func summaryIsRenderedInBothLanguagesWithReasonWords() async throws {
         let evaluator = AlertEvaluator(rules: [serviceDown])
         let round = evaluator.evaluate([observe(office("20242"), verdict("20242", .notReady, [down]))], previous: [:],
                                        silences: [], now: t0)
@@ -94,7 +94,7 @@ struct AlertEvaluatorTests {
         #expect(!window.contains(local("2026-11-29T01:00:00+07:00"), timeZone: tz), "Monday early after a Sunday is the window, Sunday early is not")
     }
 
-    @Test func provinceWideOutageIsOneGroupListingTheSites() throws {
+    @Test func provinceWideOutageIsOneGroupListingTheSites() async throws {
         let evaluator = AlertEvaluator(rules: [serviceDown])
         let sites = (0..<30).map { office(String(20200 + $0), district: $0 < 15 ? "Hải Châu" : "Sơn Trà") }
         let round = evaluator.evaluate(sites.map { observe($0, verdict($0.code, .notReady, [down])) }, previous: [:], silences: [], now: t0)

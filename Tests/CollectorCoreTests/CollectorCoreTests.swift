@@ -202,7 +202,7 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
         }
     }
 
-    @Test func tellsTheKindsOfBadBodyApart() throws {
+    @Test func tellsTheKindsOfBadBodyApart() async throws {
         #expect(code("{not json") == .malformedJSON)
         #expect(code("{\"reports\": 5}") == .invalidReport)
         #expect(code("{\"reports\": []}") == .invalidReport)
@@ -216,7 +216,7 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
 }
 
 @Suite struct CollectorConfigurationTests {
-    @Test func snmpSectionDecodesAndItsErrorsNameTheirPlace() throws {
+    @Test func snmpSectionDecodesAndItsErrorsNameTheirPlace() async throws {
         let parsed = try CollectorConfiguration.parse(yaml: """
             snmp:
               listen: udp:127.0.0.1:16200
@@ -255,7 +255,7 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
         }
     }
 
-    @Test func defaultsAndValues() throws {
+    @Test func defaultsAndValues() async throws {
         let defaults = try CollectorConfiguration.parse(yaml: "", file: "c.yaml")
         #expect(defaults.listen == CollectorConfiguration().listen)
         #expect(defaults.inventory == CollectorConfiguration().inventory)
@@ -284,7 +284,7 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
         #expect(parsed.maxBodyBytes == 65536)
     }
 
-    @Test func errorsNameFileLineColumnAndField() throws {
+    @Test func errorsNameFileLineColumnAndField() async throws {
         do {
             _ = try CollectorConfiguration.parse(yaml: "listen:\n  port: 99999\nretension_days: 3\n", file: "c.yaml")
             Issue.record("expected errors")

@@ -7,7 +7,7 @@ import YAMLConfig
 
 /// `alerts:`, `mail:` and `weekly_report:` in collector.yaml.
 @Suite struct MailConfigurationTests {
-    @Test func sectionsDecodeWithTheirDefaults() throws {
+    @Test func sectionsDecodeWithTheirDefaults() async throws {
         let parsed = try CollectorConfiguration.parse(yaml: """
             alerts: {path: rules, evaluation_interval_s: 5, alertmanager_resend_s: 30, external_url: "https://noc.example/"}
             mail:

@@ -94,11 +94,11 @@ final class ResponseLog: Sendable {
     }
 
     /// Runs the validator; throws with its output when a response does not match its schema.
-    func validate(in directory: URL) throws -> String {
+    func validate(in directory: URL) async throws -> String {
         let file = directory.appendingPathComponent("responses.json")
         let array = items.withLock { $0.map { $0.mapValues { ($0 as? JSONValue)?.value ?? $0 } } }
         try JSONSerialization.data(withJSONObject: array).write(to: file)
-        return try run(["python3", packageRoot.appendingPathComponent("scripts/validate-api-responses.py").path,
+        return try await run(["python3", packageRoot.appendingPathComponent("scripts/validate-api-responses.py").path,
                         packageRoot.appendingPathComponent("Sources/CollectorHTTP/openapi.yaml").path, file.path])
     }
 

@@ -152,7 +152,7 @@ import Testing
             }
         }
         try await withTemporaryDirectory { dir in
-            let output = try log.validate(in: dir)
+            let output = try await log.validate(in: dir)
             #expect(output.contains("\(log.count) responses checked, 0 failures"))
         }
     }

@@ -103,7 +103,7 @@ import TestSupport
                 #expect(try decode(SilenceListBody.self, response).items.map(\.id) == [id])
                 try log.keep("/api/v1/silences", "get", response)
             }
-            let output = try log.validate(in: fixture.directory)
+            let output = try await log.validate(in: fixture.directory)
             #expect(output.contains("\(log.count) responses checked, 0 failures"), "\(output)")
         }
     }

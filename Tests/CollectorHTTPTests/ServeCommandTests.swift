@@ -28,40 +28,41 @@ func collectorBinary() throws -> String {
         try await withTemporaryDirectory { dir in
             let port = try freeLoopbackPort(udp: false)
             let config = try writeConfig(in: dir, port: port)
-            let migrate = try runProgram("sansang-collector", ["migrate", "--config", config])
+            let migrate = try await runProgram("sansang-collector", ["migrate", "--config", config])
             #expect(migrate.status == 0, "\(migrate.stderr)")
-            let issued = try runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config])
+            let issued = try await runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config])
             #expect(issued.status == 0, "\(issued.stderr)")
             let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(token.hasPrefix("sst_"))
-            let noc = try runProgram("sansang-collector", ["token", "issue", "--noc", "bao", "--role", "admin", "--config", config])
+            let noc = try await runProgram("sansang-collector", ["token", "issue", "--noc", "bao", "--role", "admin", "--config", config])
                 .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let list = try runProgram("sansang-collector", ["token", "list", "--json", "--config", config])
+            let list = try await runProgram("sansang-collector", ["token", "list", "--json", "--config", config])
             #expect(list.stdout.contains("\"name\" : \"bao\""))
             #expect(!list.stdout.contains(token), "token list never shows a token")
 
             let server = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
-            defer { server.stop() }
-            try waitUntil(timeout: 20, "listening") { server.log.contains("listening on http://127.0.0.1:\(port)") }
+            try await withCleanup {
+                try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on http://127.0.0.1:\(port)") }
 
-            // A gzip batch with curl, the way an agent sends it.
-            let report = readyReport(try exampleInventory(), site: ExampleSite.haiChau, seq: 1, at: Date())
-            let body = dir.appendingPathComponent("batch.json")
-            try ReportCodingBatch.write([report], to: body)
-            try run(["gzip", "-k", body.path])
-            let url = "http://127.0.0.1:\(port)"
-            let ack = try run(["curl", "-sS", "-w", " %{http_code}", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
-                               "-H", "Content-Encoding: gzip", "--data-binary", "@\(body.path).gz", "\(url)/api/v1/reports"])
-            #expect(ack.hasSuffix(" 202"), "\(ack)")
-            #expect(ack.contains("\"stored\":[{\"boot_id\":\"boot-1\",\"seq\":1}]"), "\(ack)")
-            let site = try run(["curl", "-sS", "-H", "Authorization: Bearer \(noc)", "\(url)/api/v1/sites/\(ExampleSite.haiChau)"])
-            #expect(site.contains("\"state\":\"ready\""), "\(site)")
-            #expect(try run(["curl", "-sS", "\(url)/readyz"]).contains("ready"))
-            // The request log names the caller.
-            try waitUntil(timeout: 20, "request log") { server.log.contains("caller=site 20242") && server.log.contains("caller=noc bao (admin)") }
+                // A gzip batch with curl, the way an agent sends it.
+                let report = readyReport(try exampleInventory(), site: ExampleSite.haiChau, seq: 1, at: Date())
+                let body = dir.appendingPathComponent("batch.json")
+                try ReportCodingBatch.write([report], to: body)
+                try await run(["gzip", "-k", body.path])
+                let url = "http://127.0.0.1:\(port)"
+                let ack = try await run(["curl", "-sS", "-w", " %{http_code}", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                                   "-H", "Content-Encoding: gzip", "--data-binary", "@\(body.path).gz", "\(url)/api/v1/reports"])
+                #expect(ack.hasSuffix(" 202"), "\(ack)")
+                #expect(ack.contains("\"stored\":[{\"boot_id\":\"boot-1\",\"seq\":1}]"), "\(ack)")
+                let site = try await run(["curl", "-sS", "-H", "Authorization: Bearer \(noc)", "\(url)/api/v1/sites/\(ExampleSite.haiChau)"])
+                #expect(site.contains("\"state\":\"ready\""), "\(site)")
+                #expect(try await run(["curl", "-sS", "\(url)/readyz"]).contains("ready"))
+                // The request log names the caller.
+                try await waitUntil(timeout: 20, "request log") { server.log.contains("caller=site 20242") && server.log.contains("caller=noc bao (admin)") }
 
-            kill(server.pid, SIGTERM)
-            try waitUntil(timeout: 20, "graceful exit on SIGTERM") { !server.isRunning }
+                kill(server.pid, SIGTERM)
+                try await waitUntil(timeout: 20, "graceful exit on SIGTERM") { !server.isRunning }
+            } cleanup: { await server.stop() }
         }
     }
 
@@ -77,32 +78,33 @@ func collectorBinary() throws -> String {
             let config = dir.appendingPathComponent("collector.yaml")
             try "listen: {port: \(port)}\ndatabase: {sqlite_path: c.sqlite}\ninventory: [inventory]\n"
                 .write(to: config, atomically: true, encoding: .utf8)
-            let token = try runProgram("sansang-collector", ["token", "issue", ExampleSite.traLeng, "--config", config.path])
+            let token = try await runProgram("sansang-collector", ["token", "issue", ExampleSite.traLeng, "--config", config.path])
                 .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let server = try Daemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log"))
-            defer { server.stop() }
-            try waitUntil(timeout: 20, "listening and watching SIGHUP") {
-                server.log.contains("listening on") && server.log.contains("SIGHUP reloads the inventory")
-            }
-            func plan() throws -> String {
-                try run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)/api/v1/plan"])
-            }
-            #expect(try plan().contains(#""role":"wan","target_mbps":100"#))
+            try await withCleanup {
+                try await waitUntil(timeout: 20, "listening and watching SIGHUP") {
+                    server.log.contains("listening on") && server.log.contains("SIGHUP reloads the inventory")
+                }
+                func plan() async throws -> String {
+                    try await run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)/api/v1/plan"])
+                }
+                await #expect(try plan().contains(#""role":"wan","target_mbps":100"#))
 
-            // Trà Leng's is the first wan override of danang.yaml.
-            let sites = inventory.appendingPathComponent("danang.yaml")
-            let text = try String(contentsOf: sites, encoding: .utf8)
-            let range = try #require(text.range(of: "link_targets: {wan: 100 Mbit/s}"))
-            try text.replacingCharacters(in: range, with: "link_targets: {wan: 150 Mbit/s}").write(to: sites, atomically: true, encoding: .utf8)
-            kill(server.pid, SIGHUP)
-            try waitUntil(timeout: 20, "reload") { server.log.contains("inventory reloaded") }
-            #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
+                // Trà Leng's is the first wan override of danang.yaml.
+                let sites = inventory.appendingPathComponent("danang.yaml")
+                let text = try String(contentsOf: sites, encoding: .utf8)
+                let range = try #require(text.range(of: "link_targets: {wan: 100 Mbit/s}"))
+                try text.replacingCharacters(in: range, with: "link_targets: {wan: 150 Mbit/s}").write(to: sites, atomically: true, encoding: .utf8)
+                kill(server.pid, SIGHUP)
+                try await waitUntil(timeout: 20, "reload") { server.log.contains("inventory reloaded") }
+                await #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
 
-            try "sites: [".write(to: sites, atomically: true, encoding: .utf8)
-            kill(server.pid, SIGHUP)
-            try waitUntil(timeout: 20, "refused reload") { server.log.contains("inventory reload refused") }
-            #expect(server.isRunning)
-            #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
+                try "sites: [".write(to: sites, atomically: true, encoding: .utf8)
+                kill(server.pid, SIGHUP)
+                try await waitUntil(timeout: 20, "refused reload") { server.log.contains("inventory reload refused") }
+                #expect(server.isRunning)
+                await #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
+            } cleanup: { await server.stop() }
         }
     }
 
@@ -110,7 +112,7 @@ func collectorBinary() throws -> String {
         try await withTemporaryDirectory { dir in
             let cert = dir.appendingPathComponent("collector.crt").path
             let key = dir.appendingPathComponent("collector.key").path
-            try run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            try await run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                      "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])
             let port = try freeLoopbackPort(udp: false)
             let config = dir.appendingPathComponent("collector.yaml")
@@ -121,10 +123,11 @@ func collectorBinary() throws -> String {
                 inventory: [\(packageRoot.appendingPathComponent("inventory").path)]
                 """.write(to: config, atomically: true, encoding: .utf8)
             let server = try Daemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log"))
-            defer { server.stop() }
-            try waitUntil(timeout: 20, "listening") { server.log.contains("listening on https://127.0.0.1:\(port)") }
-            let health = try run(["curl", "-sS", "--cacert", cert, "https://127.0.0.1:\(port)/healthz"])
-            #expect(health.contains("\"status\":\"ok\""))
+            try await withCleanup {
+                try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on https://127.0.0.1:\(port)") }
+                let health = try await run(["curl", "-sS", "--cacert", cert, "https://127.0.0.1:\(port)/healthz"])
+                #expect(health.contains("\"status\":\"ok\""))
+            } cleanup: { await server.stop() }
         }
     }
 
@@ -134,7 +137,7 @@ func collectorBinary() throws -> String {
         try await withTemporaryDirectory { dir in
             let port = try freeLoopbackPort(udp: false)
             let config = try writeConfig(in: dir, port: port)
-            let token = try runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config])
+            let token = try await runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config])
                 .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let inventory = try exampleInventory()
             let count = 300
@@ -154,7 +157,7 @@ func collectorBinary() throws -> String {
                 """
             try sender.write(to: dir.appendingPathComponent("send.sh"), atomically: true, encoding: .utf8)
             let server = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
-            try waitUntil(timeout: 20, "listening") { server.log.contains("listening on") }
+            try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on") }
             let client = try Daemon(["sh", "-c", "cd '\(dir.path)' && sh send.sh"], log: dir.appendingPathComponent("send.log"))
             let acks = dir.appendingPathComponent("acks.txt")
             func lines() -> [(seq: Int, status: String)] {
@@ -163,22 +166,23 @@ func collectorBinary() throws -> String {
                     return parts.count == 2 ? (Int(parts[0]) ?? 0, String(parts[1])) : nil
                 }
             }
-            try waitUntil(timeout: 30, "some acknowledgements") { lines().filter { $0.status == "202" }.count >= 40 }
+            try await waitUntil(timeout: 30, "some acknowledgements") { lines().filter { $0.status == "202" }.count >= 40 }
             kill(server.pid, SIGKILL)
-            try waitUntil(timeout: 20, "killed") { !server.isRunning }
-            try waitUntil(timeout: 60, "the sender to finish") { !client.isRunning }
+            try await waitUntil(timeout: 20, "killed") { !server.isRunning }
+            try await waitUntil(timeout: 60, "the sender to finish") { !client.isRunning }
             let acknowledged = lines().filter { $0.status == "202" }.map(\.seq)
             #expect(acknowledged.count >= 40)
             #expect(acknowledged.count < count, "the kill came before the end")
 
             let restarted = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve2.log"))
-            defer { restarted.stop() }
-            try waitUntil(timeout: 20, "listening again") { restarted.log.contains("listening on") }
-            for seq in acknowledged {
-                let answer = try run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
-                                      "--data-binary", "@\(dir.path)/batch-\(seq).json", url])
-                #expect(answer == #"{"duplicates":[{"boot_id":"boot-1","seq":\#(seq)}],"stored":[]}"#, "seq \(seq)")
-            }
+            try await withCleanup {
+                try await waitUntil(timeout: 20, "listening again") { restarted.log.contains("listening on") }
+                for seq in acknowledged {
+                    let answer = try await run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                                          "--data-binary", "@\(dir.path)/batch-\(seq).json", url])
+                    #expect(answer == #"{"duplicates":[{"boot_id":"boot-1","seq":\#(seq)}],"stored":[]}"#, "seq \(seq)")
+                }
+            } cleanup: { await restarted.stop() }
         }
     }
 
@@ -187,11 +191,11 @@ func collectorBinary() throws -> String {
             let config = dir.appendingPathComponent("collector.yaml")
             try "listen:\n  port: http\n".write(to: config, atomically: true, encoding: .utf8)
             for command in [["serve"], ["migrate"], ["token", "list"]] {
-                let result = try runProgram("sansang-collector", command + ["--config", config.path])
+                let result = try await runProgram("sansang-collector", command + ["--config", config.path])
                 #expect(result.status == 2, "\(command)")
                 #expect(result.stderr.contains("\(config.path):2:9: listen.port:"), "\(result.stderr)")
             }
-            let missing = try runProgram("sansang-collector", ["serve", "--config", dir.appendingPathComponent("none.yaml").path])
+            let missing = try await runProgram("sansang-collector", ["serve", "--config", dir.appendingPathComponent("none.yaml").path])
             #expect(missing.status == 2)
             #expect(missing.stderr.contains("none.yaml:1:1"))
         }

@@ -7,9 +7,9 @@ import Testing
 @Suite struct CollectorSystemdUnitTests {
     static let units = ["sansang-collector.service", "sansang-weekly-report.service"]
 
-    @Test(arguments: units) func exposureIsAtMostTwo(_ name: String) throws {
+    @Test(arguments: units) func exposureIsAtMostTwo(_ name: String) async throws {
         let unit = packageRoot.appendingPathComponent("systemd/\(name)")
-        let output = try run(["systemd-analyze", "security", "--offline=true", unit.path])
+        let output = try await run(["systemd-analyze", "security", "--offline=true", unit.path])
         let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let level = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
         #expect(level <= 2.0, "\(line)")
@@ -33,10 +33,10 @@ import Testing
                 try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("systemd/sansang-weekly-report.timer"), to: timer)
                 units.append(timer.path)
             }
-            let output = try run(["sh", "-c", "systemd-analyze verify \(units.map { "'\($0)'" }.joined(separator: " ")) 2>&1"])
+            let output = try await run(["sh", "-c", "systemd-analyze verify \(units.map { "'\($0)'" }.joined(separator: " ")) 2>&1"])
             #expect(output.isEmpty, "\(output)")
             if !FileManager.default.isExecutableFile(atPath: "/usr/local/bin/sansang-collector") {
-                let original = try run(["sh", "-c", "systemd-analyze verify '\(unit.path)' 2>&1; true"])
+                let original = try await run(["sh", "-c", "systemd-analyze verify '\(unit.path)' 2>&1; true"])
                 let complaints = original.split(separator: "\n")
                 #expect(complaints.count == 1, "\(original)")
                 #expect(complaints.allSatisfy { $0.contains("/usr/local/bin/sansang-collector is not executable") }, "\(original)")
@@ -44,11 +44,11 @@ import Testing
         }
     }
 
-    @Test func weeklyTimerIsMondaySevenInVietnamAndPersistent() throws {
+    @Test func weeklyTimerIsMondaySevenInVietnamAndPersistent() async throws {
         let timer = try String(contentsOf: packageRoot.appendingPathComponent("systemd/sansang-weekly-report.timer"), encoding: .utf8)
         #expect(timer.contains("Persistent=true"))
         let calendar = try #require(timer.split(separator: "\n").first { $0.hasPrefix("OnCalendar=") }?.dropFirst("OnCalendar=".count))
-        let output = try run(["systemd-analyze", "calendar", "--iterations=3", String(calendar)], environment: ["TZ": "UTC", "LC_ALL": "C"])
+        let output = try await run(["systemd-analyze", "calendar", "--iterations=3", String(calendar)], environment: ["TZ": "UTC", "LC_ALL": "C"])
         // 07:00 at UTC+7 is 00:00 UTC, every Monday.
         let elapses = output.split(separator: "\n").filter { $0.contains("Next elapse:") || $0.contains("Iter.") }
         #expect(elapses.count == 3, "\(output)")

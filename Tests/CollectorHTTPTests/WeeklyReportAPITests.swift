@@ -49,7 +49,7 @@ import TestSupport
                 #expect(response.status == .forbidden)
                 try log.keep("/api/v1/reports/weekly", "get", response)
             }
-            let output = try log.validate(in: fixture.directory)
+            let output = try await log.validate(in: fixture.directory)
             #expect(output.contains("\(log.count) responses checked, 0 failures"), "\(output)")
         }
     }

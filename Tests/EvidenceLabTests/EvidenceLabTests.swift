@@ -6,9 +6,9 @@ import TestSupport
 // the same addresses in its own namespaces, and lldpd/snmpd are real processes.
 
 @Suite(.serialized) struct EvidenceLabTests {
-    @Test func oneGigabitSwitchPortIsAMismatchAndBelowTarget() throws {
-        try withLab(.init(portHighSpeed: 1000)) { lab in
-            let (status, json, stderr) = try lab.agentJSON([
+    @Test func oneGigabitSwitchPortIsAMismatchAndBelowTarget() async throws {
+        try await withLab(.init(portHighSpeed: 1000)) { lab in
+            let (status, json, stderr) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
                 "--lldp-wait", "10"])
             #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000, "\(stderr)")
@@ -28,21 +28,21 @@ import TestSupport
             #expect((lan?["traffic"] as? [String: Any])?["rx"] != nil)
 
             // The table a technician reads: every source, the trusted one and why.
-            let table = try lab.agent(["check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress,
+            let table = try await lab.agent(["check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress,
                                        "--community", Lab.community, "--lldp-wait", "6", "--lang", "en"])
             #expect(table.stdout.contains("Trusted: SNMP (switch port) 1 Gbit/s — the sources disagree"), "\(table.stdout)")
             #expect(table.stdout.contains("system_name=\(Lab.switchName)"))
             #expect(table.stdout.contains("NOT READY (CRITICAL)"))
-            let vietnamese = try lab.agent(["check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress,
+            let vietnamese = try await lab.agent(["check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress,
                                             "--community", Lab.community, "--lldp-wait", "6"])
             #expect(vietnamese.stdout.contains("Tin cậy: SNMP (cổng switch) 1 Gbit/s — các nguồn không khớp"), "\(vietnamese.stdout)")
             #expect(vietnamese.stdout == vietnamese.stdout.precomposedStringWithCanonicalMapping)
         }
     }
 
-    @Test func tenGigabitSwitchPortIsReady() throws {
-        try withLab(.init(portHighSpeed: 10_000)) { lab in
-            let (status, json, _) = try lab.agentJSON([
+    @Test func tenGigabitSwitchPortIsReady() async throws {
+        try await withLab(.init(portHighSpeed: 10_000)) { lab in
+            let (status, json, _) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
                 "--lldp-wait", "10"])
             #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000)
@@ -54,9 +54,9 @@ import TestSupport
         }
     }
 
-    @Test func portFoundByConfiguredName() throws {
-        try withLab(.init(lldpd: false)) { lab in
-            let (status, json, stderr) = try lab.agentJSON([
+    @Test func portFoundByConfiguredName() async throws {
+        try await withLab(.init(lldpd: false)) { lab in
+            let (status, json, stderr) = try await lab.agentJSON([
                 "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
                 "--port-name", lab.switchInterface, "--rate-seconds", "0"])
             #expect(status == 0, "\(stderr)")
@@ -66,9 +66,9 @@ import TestSupport
         }
     }
 
-    @Test func portFoundBySwitchLLDPRemoteTable() throws {
-        try withLab(.init(lldpd: false, lldpRemoteRows: true)) { lab in
-            let (status, json, stderr) = try lab.agentJSON([
+    @Test func portFoundBySwitchLLDPRemoteTable() async throws {
+        try await withLab(.init(lldpd: false, lldpRemoteRows: true)) { lab in
+            let (status, json, stderr) = try await lab.agentJSON([
                 "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
                 "--lldp-wait", "1", "--rate-seconds", "0"])
             #expect(status == 0, "\(stderr)")
@@ -77,9 +77,9 @@ import TestSupport
         }
     }
 
-    @Test func portNotFoundSaysWhatWasTried() throws {
-        try withLab(.init(lldpd: false)) { lab in
-            let run = try lab.agent(["probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress,
+    @Test func portNotFoundSaysWhatWasTried() async throws {
+        try await withLab(.init(lldpd: false)) { lab in
+            let run = try await lab.agent(["probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress,
                                      "--community", Lab.community, "--lldp-wait", "1", "--lang", "en"])
             #expect(run.status == 1)
             #expect(run.stdout.contains("was not found"), "\(run.stdout)")
@@ -88,10 +88,10 @@ import TestSupport
         }
     }
 
-    @Test func silentSwitchIsUnknownAndOtherSourcesUnaffected() throws {
-        try withLab(.init(portHighSpeed: 10_000)) { lab in
+    @Test func silentSwitchIsUnknownAndOtherSourcesUnaffected() async throws {
+        try await withLab(.init(portHighSpeed: 10_000)) { lab in
             let started = Date()
-            let (status, json, _) = try lab.agentJSON([
+            let (status, json, _) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", "udp:198.18.10.1:1162", "--community", Lab.community,
                 "--timeout-ms", "500", "--lldp-wait", "8"])
             let snmp = reading(json, "snmp")
@@ -105,11 +105,11 @@ import TestSupport
         }
     }
 
-    @Test func slowSwitchIsCutAtTheSourceTimeout() throws {
-        try withLab(.init(portHighSpeed: 10_000, lldpd: false)) { lab in
+    @Test func slowSwitchIsCutAtTheSourceTimeout() async throws {
+        try await withLab(.init(portHighSpeed: 10_000, lldpd: false)) { lab in
             // 2 s per request and a 1 s per-source budget: the check ends on time without the switch.
             let started = Date()
-            let (_, json, _) = try lab.agentJSON([
+            let (_, json, _) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", "udp:198.18.10.1:1162", "--community", Lab.community,
                 "--timeout-ms", "2000", "--lldp-wait", "0", "--source-timeout", "1"])
             #expect((reading(json, "snmp")?["error"] as? String)?.contains("per-source timeout") == true)
@@ -118,9 +118,9 @@ import TestSupport
         }
     }
 
-    @Test func wrongV3PassphraseIsAnAuthenticationError() throws {
-        try withLab(.init(portHighSpeed: 1000)) { lab in
-            let (_, json, _) = try lab.agentJSON([
+    @Test func wrongV3PassphraseIsAnAuthenticationError() async throws {
+        try await withLab(.init(portHighSpeed: 1000)) { lab in
+            let (_, json, _) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--v3-user", Lab.v3User,
                 "--auth-protocol", "sha256", "--auth-passphrase", "not-the-secret", "--privacy-passphrase", Lab.v3Privacy,
                 "--lldp-wait", "8"])
@@ -131,7 +131,7 @@ import TestSupport
             #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000)
 
             // And with the right passphrase, the same switch reads fine over v3 authPriv.
-            let (status, right, _) = try lab.agentJSON([
+            let (status, right, _) = try await lab.agentJSON([
                 "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--v3-user", Lab.v3User,
                 "--auth-protocol", "sha256", "--auth-passphrase", Lab.v3Auth, "--privacy-passphrase", Lab.v3Privacy,
                 "--port-name", lab.switchInterface, "--rate-seconds", "0"])
@@ -140,9 +140,9 @@ import TestSupport
         }
     }
 
-    @Test func switchWithoutIfXTableFallsBackToIfSpeed() throws {
-        try withLab(.init(portHighSpeed: nil, ifXTable: false, portIfSpeed: 1_000_000_000)) { lab in
-            let (_, json, _) = try lab.agentJSON([
+    @Test func switchWithoutIfXTableFallsBackToIfSpeed() async throws {
+        try await withLab(.init(portHighSpeed: nil, ifXTable: false, portIfSpeed: 1_000_000_000)) { lab in
+            let (_, json, _) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
                 "--lldp-wait", "8"])
             let snmp = reading(json, "snmp")
@@ -158,49 +158,50 @@ import TestSupport
 
     @Test func trafficMeterMeasuresAKnownAmount() async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try Lab(.init(lldpd: false), directory: directory)
-            defer { lab.stop() }
-            // 300 UDP datagrams of 1000 bytes (1042-byte frames) at about 100/s from the switch to a socket bound
-            // in the office (so nothing answers); the meter listens on the office end for 6 s.
-            let count = 300, frame = 1042
-            let receiver = try UDPSocket(in: lab.office, bind: "198.18.10.2", port: 9999)
-            defer { receiver.close() }
-            // Packet sockets of the office namespace: the meter's capture shows up here once it is open.
-            let packetSockets = { try lab.office.run(["cat", "/proc/net/packet"]).split(separator: "\n").count }
-            let before = try packetSockets()
-            let meter = Task.detached {
-                try lab.agent(["probe", "traffic", "--iface", lab.officeInterface, "--seconds", "6", "--json"])
-            }
-            // Send only once the capture is open, however slowly the agent starts on a loaded machine.
-            try waitUntil(timeout: 20, "the traffic meter's capture socket") { try packetSockets() > before }
-            try await Task.sleep(for: .milliseconds(300))
-            let sender = try UDPSocket(in: lab.switchNamespace, bind: "198.18.10.1", port: 0)
-            defer { sender.close() }
-            try sender.send(count: count, size: 1000, to: "198.18.10.2", port: 9999, interval: .milliseconds(10))
-            let (status, json, stderr) = try lab.decode(try await meter.value)
-            #expect(status == 0, "\(stderr)")
-            let rx = try #require(json["rx"] as? [String: Any], "\(json)")
-            let tx = try #require(json["tx"] as? [String: Any])
-            let expected = Double(count * frame)
-            let bytes = try #require((rx["bytes"] as? NSNumber)?.doubleValue)
-            #expect(abs(bytes - expected) <= expected * 0.05, "\(rx)")
-            let mean = try #require((rx["mean_bps"] as? NSNumber)?.doubleValue)
-            #expect(abs(mean - expected * 8 / 6) <= expected * 8 / 6 * 0.05, "\(rx)")
-            let peak = try #require((rx["peak_pps"] as? NSNumber)?.doubleValue)
-            #expect(peak >= 60 && peak <= 130, "\(rx)")
-            // The office sends (almost) nothing back: an ARP reply or two.
-            #expect(((tx["bytes"] as? NSNumber)?.doubleValue ?? .infinity) < 1000, "\(tx)")
-            #expect(json["dropped_by_kernel"] as? Int == 0)
+            let lab = try await Lab(.init(lldpd: false), directory: directory)
+            try await withCleanup {
+                // 300 UDP datagrams of 1000 bytes (1042-byte frames) at about 100/s from the switch to a socket bound
+                // in the office (so nothing answers); the meter listens on the office end for 6 s.
+                let count = 300, frame = 1042
+                let receiver = try await UDPSocket(in: lab.office, bind: "198.18.10.2", port: 9999)
+                defer { receiver.close() }
+                // Packet sockets of the office namespace: the meter's capture shows up here once it is open.
+                let packetSockets = { try await lab.office.run(["cat", "/proc/net/packet"]).split(separator: "\n").count }
+                let before = try await packetSockets()
+                let meter = Task.detached {
+                    try await lab.agent(["probe", "traffic", "--iface", lab.officeInterface, "--seconds", "6", "--json"])
+                }
+                // Send only once the capture is open, however slowly the agent starts on a loaded machine.
+                try await waitUntil(timeout: 20, "the traffic meter's capture socket") { try await packetSockets() > before }
+                try await Task.sleep(for: .milliseconds(300))
+                let sender = try await UDPSocket(in: lab.switchNamespace, bind: "198.18.10.1", port: 0)
+                defer { sender.close() }
+                try await sender.send(count: count, size: 1000, to: "198.18.10.2", port: 9999, interval: .milliseconds(10))
+                let (status, json, stderr) = try lab.decode(try await meter.value)
+                #expect(status == 0, "\(stderr)")
+                let rx = try #require(json["rx"] as? [String: Any], "\(json)")
+                let tx = try #require(json["tx"] as? [String: Any])
+                let expected = Double(count * frame)
+                let bytes = try #require((rx["bytes"] as? NSNumber)?.doubleValue)
+                #expect(abs(bytes - expected) <= expected * 0.05, "\(rx)")
+                let mean = try #require((rx["mean_bps"] as? NSNumber)?.doubleValue)
+                #expect(abs(mean - expected * 8 / 6) <= expected * 8 / 6 * 0.05, "\(rx)")
+                let peak = try #require((rx["peak_pps"] as? NSNumber)?.doubleValue)
+                #expect(peak >= 60 && peak <= 130, "\(rx)")
+                // The office sends (almost) nothing back: an ARP reply or two.
+                #expect(((tx["bytes"] as? NSNumber)?.doubleValue ?? .infinity) < 1000, "\(tx)")
+                #expect(json["dropped_by_kernel"] as? Int == 0)
+            } cleanup: { await lab.stop() }
         }
     }
 
-    private func withLab(_ options: Lab.Options, _ body: (Lab) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-lab-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let lab = try Lab(options, directory: directory)
-        defer { lab.stop() }
-        try body(lab)
+    private func withLab(_ options: Lab.Options, _ body: (Lab) async throws -> Void) async throws {
+        try await withTemporaryDirectory { directory in
+            let lab = try await Lab(options, directory: directory)
+            try await withCleanup {
+                try await body(lab)
+            } cleanup: { await lab.stop() }
+        }
     }
 }
 
@@ -209,8 +210,8 @@ import TestSupport
 final class UDPSocket: @unchecked Sendable {
     let descriptor: Int32
 
-    init(in namespace: NetworkNamespace, bind address: String, port: UInt16) throws {
-        let result = try Self.onThread(in: namespace) { () -> Int32 in
+    init(in namespace: NetworkNamespace, bind address: String, port: UInt16) async throws {
+        let result = await Self.onThread(in: namespace) { () -> Int32 in
             let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
             guard fd >= 0 else { return -errno }
             var sin = sockaddr_in()
@@ -227,13 +228,12 @@ final class UDPSocket: @unchecked Sendable {
         descriptor = result
     }
 
-    func send(count: Int, size: Int, to address: String, port: UInt16, interval: Duration) throws {
+    func send(count: Int, size: Int, to address: String, port: UInt16, interval: Duration) async throws {
         var sin = sockaddr_in()
         sin.sin_family = sa_family_t(AF_INET)
         sin.sin_port = port.bigEndian
         inet_pton(AF_INET, address, &sin.sin_addr)
         let payload = [UInt8](repeating: 0x5a, count: size)
-        let pause = useconds_t(interval / .microseconds(1))
         for _ in 0..<count {
             let sent = withUnsafePointer(to: &sin) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -241,24 +241,23 @@ final class UDPSocket: @unchecked Sendable {
                 }
             }
             guard sent == size else { throw SocketError(what: "sendto", errno: errno) }
-            usleep(pause)
+            try await Task.sleep(for: interval)
         }
     }
 
     func close() { Glibc.close(descriptor) }
 
-    private static func onThread(in namespace: NetworkNamespace, _ body: @escaping @Sendable () -> Int32) throws -> Int32 {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox()
-        let thread = Thread {
-            let fd = open("/var/run/netns/\(namespace.name)", O_RDONLY)
-            if fd >= 0, let setns = Self.setns, setns(fd, Self.cloneNewNet) == 0 { box.value = body() } else { box.value = -errno }
-            if fd >= 0 { Glibc.close(fd) }
-            done.signal()
+    private static func onThread(in namespace: NetworkNamespace, _ body: @escaping @Sendable () -> Int32) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            // A thread of its own, which setns moves into the namespace and which ends right after.
+            Thread {
+                let fd = open("/var/run/netns/\(namespace.name)", O_RDONLY)
+                let value: Int32
+                if fd >= 0, let setns = Self.setns, setns(fd, Self.cloneNewNet) == 0 { value = body() } else { value = -errno }
+                if fd >= 0 { Glibc.close(fd) }
+                continuation.resume(returning: value)
+            }.start()
         }
-        thread.start()
-        done.wait()
-        return box.value
     }
 
     /// setns(2) is not in Glibc's Swift overlay (it needs _GNU_SOURCE): found at run time instead.
@@ -268,9 +267,6 @@ final class UDPSocket: @unchecked Sendable {
     }()
     private static let cloneNewNet: Int32 = 0x4000_0000
 
-    private final class ResultBox: @unchecked Sendable {
-        var value: Int32 = 0
-    }
 }
 
 struct SocketError: Error, CustomStringConvertible {

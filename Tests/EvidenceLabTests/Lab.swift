@@ -36,14 +36,14 @@ final class Lab: @unchecked Sendable {
     var switchInterface: String { link.rightInterface }
     var switchAddress: String { "udp:198.18.10.1:\(Self.snmpPort)" }
 
-    init(_ options: Options, directory: URL) throws {
+    init(_ options: Options, directory: URL) async throws {
         self.directory = directory
-        office = try NetworkNamespace(prefix: "sst-of")
-        switchNamespace = try NetworkNamespace(prefix: "sst-sw")
-        link = try VethLink(office, "198.18.10.2", switchNamespace, "198.18.10.1")
-        let index = try switchNamespace.run(["cat", "/sys/class/net/\(link.rightInterface)/ifindex"])
+        office = try await NetworkNamespace(prefix: "sst-of")
+        switchNamespace = try await NetworkNamespace(prefix: "sst-sw")
+        link = try await VethLink(office, "198.18.10.2", switchNamespace, "198.18.10.1")
+        let index = try await switchNamespace.run(["cat", "/sys/class/net/\(link.rightInterface)/ifindex"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let officeMAC = try office.run(["cat", "/sys/class/net/\(link.leftInterface)/address"])
+        let officeMAC = try await office.run(["cat", "/sys/class/net/\(link.leftInterface)/address"])
             .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ":", with: "")
 
         var config = """
@@ -81,9 +81,9 @@ final class Lab: @unchecked Sendable {
         daemons.append(snmpd)
         // Ready when the switch port reads as up over SNMP (snmpd's interface cache can lag the link at start).
         let (office, port, address) = (office, index, switchAddress)
-        try waitUntil(timeout: 15, "snmpd to report the switch port up") {
+        try await waitUntil(timeout: 15, "snmpd to report the switch port up") {
             guard snmpd.isRunning else { throw DaemonExited(log: snmpd.log) }
-            let out = try? office.run(["snmpget", "-v2c", "-c", Self.community, "-t", "0.3", "-r", "0", "-On", "-m", "",
+            let out = try? await office.run(["snmpget", "-v2c", "-c", Self.community, "-t", "0.3", "-r", "0", "-On", "-m", "",
                                        address, "1.3.6.1.2.1.2.2.1.8.\(port)"])
             return out?.contains("INTEGER: 1") == true
         }
@@ -95,15 +95,15 @@ final class Lab: @unchecked Sendable {
                                          "-I", link.rightInterface]),
                 log: directory.appendingPathComponent("lldpd.log"))
             daemons.append(lldpd)
-            try waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
+            try await waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
             let namespace = switchNamespace
-            try namespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
-            try namespace.run(["lldpcli", "-u", socket, "configure", "system", "hostname", Self.switchName])
-            try namespace.run(["lldpcli", "-u", socket, "resume"])
+            try await namespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
+            try await namespace.run(["lldpcli", "-u", socket, "configure", "system", "hostname", Self.switchName])
+            try await namespace.run(["lldpcli", "-u", socket, "resume"])
             // lldpd's periodic transmission was seen to stall; `lldpcli update` makes it send now.
             nudge = Task.detached {
                 while !Task.isCancelled {
-                    _ = try? namespace.run(["lldpcli", "-u", socket, "update"])
+                    _ = try? await namespace.run(["lldpcli", "-u", socket, "update"])
                     try? await Task.sleep(for: .milliseconds(700))
                 }
             }
@@ -111,13 +111,13 @@ final class Lab: @unchecked Sendable {
     }
 
     /// `sansang-agent ARGS` run inside the office namespace.
-    func agent(_ arguments: [String]) throws -> ProgramRun {
-        try runProgram("sansang-agent", arguments, in: office)
+    func agent(_ arguments: [String]) async throws -> ProgramRun {
+        try await runProgram("sansang-agent", arguments, in: office)
     }
 
     /// Runs the agent and decodes its JSON output.
-    func agentJSON(_ arguments: [String]) throws -> (status: Int32, json: [String: Any], stderr: String) {
-        try decode(try agent(arguments + ["--json"]))
+    func agentJSON(_ arguments: [String]) async throws -> (status: Int32, json: [String: Any], stderr: String) {
+        try await decode(try agent(arguments + ["--json"]))
     }
 
     func decode(_ run: ProgramRun) throws -> (status: Int32, json: [String: Any], stderr: String) {
@@ -126,12 +126,13 @@ final class Lab: @unchecked Sendable {
         return (run.status, json, run.stderr)
     }
 
-    func stop() {
+    /// Stops every daemon (waiting until each has exited), then deletes both namespaces and with them the veth.
+    func stop() async {
         nudge?.cancel()
-        for daemon in daemons.reversed() { daemon.stop() }
+        for daemon in daemons.reversed() { await daemon.stop() }
+        await office.delete()
+        await switchNamespace.delete()
     }
-
-    deinit { stop() }
 
     var logs: String { daemons.map { "\($0.name):\n\($0.log)" }.joined(separator: "\n") }
 }

@@ -14,7 +14,7 @@ import TestSupport
     }
 
     @Test func tenGigabitUplinkMeetsTheBuiltInLANTarget() async throws {
-        let pair = try LocalVethPair()
+        let pair = try await LocalVethPair()
         let result = await check(uplink: pair.name, profile: FieldCheck.builtInProfile)
         let lan = try #require(result.report.link(.lan))
         let nic = try #require(lan.speed.first { $0.source == .nic })
@@ -29,7 +29,7 @@ import TestSupport
     }
 
     @Test func uplinkBelowTargetIsCritical() async throws {
-        let pair = try LocalVethPair()
+        let pair = try await LocalVethPair()
         let profile = Profile(name: "25g", links: [LinkTarget(role: .lan, targetMbps: 25_000)])
         let result = await check(uplink: pair.name, profile: profile)
         #expect(result.verdict?.state == .notReady)
@@ -50,7 +50,7 @@ import TestSupport
     /// Service checks run (only ever against loopback here): a closed port is SERVICE_DOWN with its reason and
     /// phase timings in the table; the WAN throughput test is still not configured in this build.
     @Test func servicesRunAndShowReasonsAndPhases() async throws {
-        let pair = try LocalVethPair()
+        let pair = try await LocalVethPair()
         let closed = Int(try freeLoopbackPort(udp: false))
         let profile = Profile(
             name: "office",
@@ -80,7 +80,7 @@ import TestSupport
     }
 
     @Test func skippedServicesAreListedAsNotRun() async throws {
-        let pair = try LocalVethPair()
+        let pair = try await LocalVethPair()
         let profile = Profile(
             name: "office", links: [LinkTarget(role: .lan, targetMbps: 10_000)],
             services: [ServiceCheck(name: "vneid", kind: .https, host: "vneid.gov.vn")])
@@ -102,9 +102,9 @@ import TestSupport
 
 /// `sansang-agent check` as a field technician runs it: exit codes, JSON, configuration errors.
 @Suite struct SansangAgentCheckCommandTests {
-    @Test func checkAgainstTheExampleInventoryPrintsJSON() throws {
+    @Test func checkAgainstTheExampleInventoryPrintsJSON() async throws {
         // --skip-services: tests never contact the real e-government hosts of the example profiles.
-        let run = try runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "20242", "--json", "--skip-services"])
+        let run = try await runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "20242", "--json", "--skip-services"])
         // Services are skipped and the WAN test is not built yet, so the honest verdict is UNKNOWN (3).
         #expect(run.status == 3, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
@@ -115,21 +115,21 @@ import TestSupport
         #expect(interfaces.allSatisfy { $0["interface"] is String && $0["operstate"] is String })
     }
 
-    @Test func unknownSiteIsAConfigurationError() throws {
-        let run = try runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "99999", "--skip-services"])
+    @Test func unknownSiteIsAConfigurationError() async throws {
+        let run = try await runProgram("sansang-agent", ["check", "--inventory", "inventory", "--site", "99999", "--skip-services"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("site 99999 is not in inventory"))
     }
 
-    @Test func usageErrorsExit2() throws {
-        #expect(try runProgram("sansang-agent", ["check", "--lang", "fr"]).status == 2)
-        #expect(try runProgram("sansang-agent", ["check", "--site", "20242"]).status == 2)
-        #expect(try runProgram("sansang-agent", ["probe", "service"]).status == 2)
-        #expect(try runProgram("sansang-agent", ["probe", "service", "--kind", "tcp", "--target", "127.0.0.1:99999"]).status == 2)
+    @Test func usageErrorsExit2() async throws {
+        #expect(try await runProgram("sansang-agent", ["check", "--lang", "fr"]).status == 2)
+        #expect(try await runProgram("sansang-agent", ["check", "--site", "20242"]).status == 2)
+        #expect(try await runProgram("sansang-agent", ["probe", "service"]).status == 2)
+        #expect(try await runProgram("sansang-agent", ["probe", "service", "--kind", "tcp", "--target", "127.0.0.1:99999"]).status == 2)
     }
 
-    @Test func helpHasAnExample() throws {
-        let run = try runProgram("sansang-agent", ["check", "--help"])
+    @Test func helpHasAnExample() async throws {
+        let run = try await runProgram("sansang-agent", ["check", "--help"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("sansang-agent check --inventory inventory --site 20242"))
     }
@@ -137,9 +137,9 @@ import TestSupport
 
 /// `sansang-agent probe service`, against loopback only.
 @Suite struct SansangAgentProbeServiceTests {
-    @Test func closedPortExitsOneWithTheReasonInJSON() throws {
+    @Test func closedPortExitsOneWithTheReasonInJSON() async throws {
         let port = try freeLoopbackPort(udp: false)
-        let run = try runProgram("sansang-agent", ["probe", "service", "--kind", "tcp", "--target", "127.0.0.1:\(port)", "--json"])
+        let run = try await runProgram("sansang-agent", ["probe", "service", "--kind", "tcp", "--target", "127.0.0.1:\(port)", "--json"])
         #expect(run.status == 1, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let result = try #require(json["result"] as? [String: Any])
@@ -147,15 +147,15 @@ import TestSupport
         #expect((result["phases"] as? [String: Any])?["connect"] != nil)
     }
 
-    @Test func loopbackPingPassesInText() throws {
-        let run = try runProgram("sansang-agent", ["probe", "service", "--kind", "icmp", "--target", "127.0.0.1", "--count", "2", "--lang", "en"])
+    @Test func loopbackPingPassesInText() async throws {
+        let run = try await runProgram("sansang-agent", ["probe", "service", "--kind", "icmp", "--target", "127.0.0.1", "--count", "2", "--lang", "en"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("icmp:127.0.0.1 (icmp 127.0.0.1): ok"))
         #expect(run.stdout.contains("loss_percent: 0.0"))
     }
 
-    @Test func unknownProfileServiceIsAConfigurationError() throws {
-        let run = try runProgram("sansang-agent", ["probe", "service", "no-such-service", "--inventory", "inventory", "--site", "20242"])
+    @Test func unknownProfileServiceIsAConfigurationError() async throws {
+        let run = try await runProgram("sansang-agent", ["probe", "service", "no-such-service", "--inventory", "inventory", "--site", "20242"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("has no service no-such-service"))
     }

@@ -13,7 +13,7 @@ struct ImportTests {
         + "20333,Đặc khu Hoàng Sa,Đặc khu,Hoàng Sa,,,false,\r\n"
         + "20257,\("Phường Hòa Cường".decomposedStringWithCanonicalMapping),phuong,Hải Châu,,,,\r\n"
 
-    @Test func importThenLoadGivesTheSameSites() throws {
+    @Test func importThenLoadGivesTheSameSites() async throws {
         let sites = try SiteImport.sites(csv: spreadsheet, file: "sites.csv",
                                          options: .init(province: "Thành phố Đà Nẵng"))
         #expect(sites.map(\.code) == ["20242", "20938", "20333", "20257"])
@@ -29,7 +29,7 @@ struct ImportTests {
         #expect(inventory.sites == sites)
     }
 
-    @Test func writerRoundTripsEveryField() throws {
+    @Test func writerRoundTripsEveryField() async throws {
         let site = Site(code: "20716", name: "Xã Đắc Pring", type: .xa, province: "P: \"quoted\"", formerDistrict: "Nam Giang",
                         location: GeoLocation(latitude: 15.6, longitude: 107.5),
                         contacts: [Contact(name: "true", role: "IT # 1", phone: "0235 000", email: "a@example.org")],
@@ -90,7 +90,7 @@ struct ImportTests {
         }
     }
 
-    @Test func formerDistrictRule() throws {
+    @Test func formerDistrictRule() async throws {
         let units = InventorySource(file: "units.csv", text: """
             old_code,old_name,new_code
             10001,A,10001

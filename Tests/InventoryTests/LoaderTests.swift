@@ -42,7 +42,7 @@ struct ExampleInventoryTests {
         #expect(inventory.sites(inFormerDistrict: "Hải Châu").map(\.code) == ["20242", "20257"])
     }
 
-    @Test func defaultProfileAndHighlandOverrides() throws {
+    @Test func defaultProfileAndHighlandOverrides() async throws {
         let profile = try #require(inventory.profile(named: "default"))
         #expect(profile.links.map(\.role) == [.lan, .wan])
         #expect(profile.links.map(\.targetMbps) == [10_000, 200])
@@ -73,7 +73,7 @@ struct ExampleInventoryTests {
 
 @Suite("Inventory errors")
 struct InventoryErrorTests {
-    @Test func validDocumentWithDefaults() throws {
+    @Test func validDocumentWithDefaults() async throws {
         let inventory = try InventoryLoader.decode([profilesSource, InventorySource(file: "t.yaml", text: """
             province: Thành phố Đà Nẵng
             sites:
@@ -98,7 +98,7 @@ struct InventoryErrorTests {
         #expect(effective.links.first { $0.role == .wan }?.targetMbps == 100)
     }
 
-    @Test func maintenanceWindowsOnceAndWeekly() throws {
+    @Test func maintenanceWindowsOnceAndWeekly() async throws {
         let inventory = try InventoryLoader.decode([profilesSource, InventorySource(file: "t.yaml", text: """
             province: P
             sites:
@@ -139,7 +139,7 @@ struct InventoryErrorTests {
         ])
     }
 
-    @Test func profilesAsAMapping() throws {
+    @Test func profilesAsAMapping() async throws {
         let inventory = try InventoryLoader.decode([InventorySource(file: "p.yaml", text: """
             profiles:
               highland:

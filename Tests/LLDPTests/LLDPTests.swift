@@ -42,7 +42,7 @@ func fullFrame(vlan: UInt16? = nil, mau: UInt16 = 54) -> [UInt8] {
 }
 
 @Suite struct DecodingTests {
-    @Test func decodesEveryField() throws {
+    @Test func decodesEveryField() async throws {
         let pdu = try LLDPDU(frame: fullFrame())
         #expect(pdu.destination.description == "01:80:c2:00:00:0e")
         #expect(pdu.source.description == "02:1a:2b:3c:4d:5e")
@@ -70,13 +70,13 @@ func fullFrame(vlan: UInt16? = nil, mau: UInt16 = 54) -> [UInt8] {
         #expect(pdu.otherTLVs == [RawTLV(type: 127, value: [0x00, 0x80, 0xc2, 0x01, 0x00, 0x01])])
     }
 
-    @Test func decodesVLANTaggedFrame() throws {
+    @Test func decodesVLANTaggedFrame() async throws {
         let pdu = try LLDPDU(frame: fullFrame(vlan: 0x2064))   // PCP 1, VID 100
         #expect(pdu.vlanID == 100)
         #expect(pdu.systemName == "sansang-sw1")
     }
 
-    @Test func minimalFrameHasNoOptionalFields() throws {
+    @Test func minimalFrameHasNoOptionalFields() async throws {
         let frame = ethernet(tlv(1, [7] + Array("sw".utf8)) + tlv(2, [3] + switchMAC) + tlv(3, [0, 0]) + tlv(0, []))
         let pdu = try LLDPDU(frame: frame)
         #expect(pdu.chassisID == ChassisID(subtype: 7, value: .text("sw")))
@@ -102,7 +102,7 @@ func fullFrame(vlan: UInt16? = nil, mau: UInt16 = 54) -> [UInt8] {
         #expect(pdu.chassisID.description == rendered)
     }
 
-    @Test func oddIDValuesAreKeptAsBytes() throws {
+    @Test func oddIDValuesAreKeptAsBytes() async throws {
         // A "MAC" of 5 bytes, invalid UTF-8 in a name, a reserved subtype.
         let frame = ethernet(tlv(1, [4, 1, 2, 3, 4, 5]) + tlv(2, [5, 0xff, 0xfe]) + tlv(3, [0, 1])
                              + tlv(9, [0xaa]) + tlv(0, []))
@@ -158,7 +158,7 @@ func fullFrame(vlan: UInt16? = nil, mau: UInt16 = 54) -> [UInt8] {
         do { _ = try LLDPDU(frame: frame); return nil } catch { return error.code }
     }
 
-    @Test func everyCutBeforeTheEndTLVIsAnError() throws {
+    @Test func everyCutBeforeTheEndTLVIsAnError() async throws {
         for vlan in [nil, UInt16(7)] {
             let frame = fullFrame(vlan: vlan)
             let endTLV = frame.count - 4 - 2                   // padding, End TLV

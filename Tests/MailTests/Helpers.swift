@@ -47,8 +47,8 @@ struct Inspection: Decodable {
     var defects: [String]
     var parts: [Part]
 
-    init(_ eml: URL) throws {
-        let json = try run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path, eml.path])
+    init(_ eml: URL) async throws {
+        let json = try await run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path, eml.path])
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         self = try decoder.decode(Inspection.self, from: Data(json.utf8))

@@ -43,7 +43,7 @@ struct MIMETests {
         return (words, text)
     }
 
-    @Test func vietnameseSubjectIsEncodedWordsOfAtMost75CharactersOnLinesOfAtMost78() throws {
+    @Test func vietnameseSubjectIsEncodedWordsOfAtMost75CharactersOnLinesOfAtMost78() async throws {
         let lines = Self.headerLines(Self.rendered(Self.message()))
         #expect(lines.allSatisfy { $0.utf8.count <= 78 }, "\(lines.filter { $0.utf8.count > 78 })")
         let subject = try #require(Self.header("Subject", in: lines))
@@ -54,7 +54,7 @@ struct MIMETests {
         #expect(lines.allSatisfy { $0.unicodeScalars.allSatisfy(\.isASCII) })
     }
 
-    @Test func displayNamesAreEncodedOrQuotedAndAddressesKept() throws {
+    @Test func displayNamesAreEncodedOrQuotedAndAddressesKept() async throws {
         var message = Self.message()
         message.cc = [MailAddress("noc2@danang.gov.vn", name: "NOC, ca đêm"), MailAddress("ops@danang.gov.vn", name: "Ops \"B\" team")]
         let lines = Self.headerLines(Self.rendered(message))
@@ -67,14 +67,14 @@ struct MIMETests {
         #expect(try Self.decodeEncodedWords(cc).text == "NOC, ca đêm")
     }
 
-    @Test func requiredHeadersDateInRFC5322FormatMessageIDAndMIMEVersion() throws {
+    @Test func requiredHeadersDateInRFC5322FormatMessageIDAndMIMEVersion() async throws {
         let lines = Self.headerLines(Self.rendered(Self.message()))
         #expect(lines.contains("Date: Mon, 30 Nov 2026 01:49:36 +0000"))
         #expect(lines.contains("Message-ID: <weekly-2026-48@danang.gov.vn>"))
         #expect(lines.contains("MIME-Version: 1.0"))
     }
 
-    @Test func plainTextOnlyIsOneQuotedPrintableUTF8PartWithCRLFLines() throws {
+    @Test func plainTextOnlyIsOneQuotedPrintableUTF8PartWithCRLFLines() async throws {
         let text = Self.rendered(Self.message())
         let lines = Self.headerLines(text)
         #expect(lines.contains("Content-Type: text/plain; charset=utf-8"))
@@ -85,7 +85,7 @@ struct MIMETests {
         #expect(try Self.decodeQuotedPrintable(body) == "Xin chào,\r\nTuần này 78/93 điểm đã sẵn sàng.\r\n")
     }
 
-    @Test func fullStructureNestsMixedRelatedAlternativeInOrder() throws {
+    @Test func fullStructureNestsMixedRelatedAlternativeInOrder() async throws {
         let png = InlinePart(contentID: "chart@sansang", contentType: "image/png", filename: "chart.png", data: Data([1, 2, 3]))
         let csv = Mail.Attachment(filename: "sites.csv", contentType: "text/csv; charset=utf-8", data: Data("a,b\n".utf8))
         let text = Self.rendered(Self.message(html: "<img src=\"cid:chart@sansang\">", images: [png], attachments: [csv]))
@@ -109,7 +109,7 @@ struct MIMETests {
         #expect(!mixed.contains("multipart/related") && !mixed.contains("multipart/alternative"))
     }
 
-    @Test func boundariesDoNotOccurInContentThatImitatesThem() throws {
+    @Test func boundariesDoNotOccurInContentThatImitatesThem() async throws {
         let plain = Self.rendered(Self.message(html: "<p>x</p>"))
         let boundaryLine = try #require(plain.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("--") }))
         let boundary = String(boundaryLine.dropFirst(2))
@@ -129,7 +129,7 @@ struct MIMETests {
         #expect(body.components(separatedBy: "\r\n").allSatisfy { $0.count <= 76 })
     }
 
-    @Test func textIsNormalizedToNFC() throws {
+    @Test func textIsNormalizedToNFC() async throws {
         var message = Self.message()
         let decomposed = "Phường Hải Châu".decomposedStringWithCanonicalMapping
         message.text = decomposed

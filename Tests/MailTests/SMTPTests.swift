@@ -37,7 +37,7 @@ import TestSupport
             #expect(envelope.mailFrom == "noc@danang.gov.vn")
             #expect(envelope.rcptTos == ["lanhdao@danang.gov.vn", "noc@danang.gov.vn"])
 
-            let mail = try Inspection(eml)
+            let mail = try await Inspection(eml)
             #expect(mail.subject == message.subject)
             #expect(mail.from == [["Sở Khoa học và Công nghệ Đà Nẵng", "noc@danang.gov.vn"]])
             #expect(mail.cc == [["Trực ca NOC", "noc@danang.gov.vn"]])
@@ -86,36 +86,37 @@ import TestSupport
             }
             #expect(await outbox!.pending().count == 1)
 
-            let sink = try SMTPSink(port: port, mailbox: directory.appendingPathComponent("mailbox"),
+            let sink = try await SMTPSink(port: port, mailbox: directory.appendingPathComponent("mailbox"),
                                     log: directory.appendingPathComponent("sink.log"))
-            defer { sink.stop() }
-            try await eventually(30, "the message delivered and recorded as sent") {
-                let pending = await outbox!.pending()
-                let sent = await outbox!.sent()
-                return pending.isEmpty && sent.map(\.id) == ["alert-20242-firing-1"]
-            }
-            #expect(sink.messages.count == 1)
-            service.cancel()
-            _ = await service.result
-            outbox = nil
+            try await withCleanup {
+                try await eventually(30, "the message delivered and recorded as sent") {
+                    let pending = await outbox!.pending()
+                    let sent = await outbox!.sent()
+                    return pending.isEmpty && sent.map(\.id) == ["alert-20242-firing-1"]
+                }
+                #expect(sink.messages.count == 1)
+                service.cancel()
+                _ = await service.result
+                outbox = nil
 
-            // A new outbox over the same directory (a restart): nothing pending, nothing sent again. The first one's
-            // lock goes with its last reference, which its timer task may hold a moment longer.
-            var opened: Outbox?
-            try await eventually(10, "the first outbox released") {
-                opened = try Outbox(directory: outboxDirectory)
-                return true
-            }
-            let reopened = try #require(opened)
-            #expect(await reopened.pending().isEmpty)
-            #expect(try await reopened.enqueue(message, id: "alert-20242-firing-1") == false)
-            let again = Task { try await OutboxService(outbox: reopened, client: SMTPClient(settings: settings), retry: retry).run() }
-            try await Task.sleep(for: .seconds(2))
-            again.cancel()
-            _ = await again.result
-            #expect(sink.messages.count == 1)
-            let mail = try Inspection(try #require(sink.messages.first))
-            #expect(mail.messageId == message.messageID)
+                // A new outbox over the same directory (a restart): nothing pending, nothing sent again. The first one's
+                // lock goes with its last reference, which its timer task may hold a moment longer.
+                var opened: Outbox?
+                try await eventually(10, "the first outbox released") {
+                    opened = try Outbox(directory: outboxDirectory)
+                    return true
+                }
+                let reopened = try #require(opened)
+                #expect(await reopened.pending().isEmpty)
+                #expect(try await reopened.enqueue(message, id: "alert-20242-firing-1") == false)
+                let again = Task { try await OutboxService(outbox: reopened, client: SMTPClient(settings: settings), retry: retry).run() }
+                try await Task.sleep(for: .seconds(2))
+                again.cancel()
+                _ = await again.result
+                #expect(sink.messages.count == 1)
+                let mail = try await Inspection(try #require(sink.messages.first))
+                #expect(mail.messageId == message.messageID)
+            } cleanup: { await sink.stop() }
         }
     }
 
@@ -214,12 +215,13 @@ import TestSupport
     static func withSink(tls: Bool = false, login: Bool = false,
                          _ body: (URL, SMTPSink, URL?) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
-            let certificate = tls ? try makeLoopbackCertificate(in: directory) : nil
-            let sink = try SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
+            let certificate = tls ? try await makeLoopbackCertificate(in: directory) : nil
+            let sink = try await SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
                                     log: directory.appendingPathComponent("sink.log"), tls: certificate,
                                     login: login ? (Self.user, Self.password) : nil)
-            defer { sink.stop() }
-            try await body(directory, sink, certificate?.certificate)
+            try await withCleanup {
+                try await body(directory, sink, certificate?.certificate)
+            } cleanup: { await sink.stop() }
         }
     }
 

@@ -11,86 +11,87 @@ import TestSupport
     /// where the office agent would capture.
     @Test func decodesFramesFromARealLLDPD() async throws {
         try await withTemporaryDirectory { directory in
-            let switchNamespace = try NetworkNamespace(prefix: "sst-sw")
-            let link = try HostVethLink(to: switchNamespace, address: "198.18.1.2")
+            let switchNamespace = try await NetworkNamespace(prefix: "sst-sw")
+            let link = try await HostVethLink(to: switchNamespace, address: "198.18.1.2")
             let socket = directory.appendingPathComponent("lldpd.socket").path
             let lldpd = try Daemon(
                 switchNamespace.command(["lldpd", "-d", "-u", socket,
                                          "-p", directory.appendingPathComponent("lldpd.pid").path,
                                          "-I", link.namespaceInterface]),
                 log: directory.appendingPathComponent("lldpd.log"))
-            defer { lldpd.stop() }
-            try waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
-            try switchNamespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
-            try switchNamespace.run(["lldpcli", "-u", socket, "configure", "system", "hostname", "sansang-sw1"])
-            // lldpd stays paused until its own lldpcli has read /etc/lldpd.conf and resumed it; don't depend on that.
-            try switchNamespace.run(["lldpcli", "-u", socket, "resume"])
-            let switchMAC = try macAddress(of: link.namespaceInterface, in: switchNamespace)
+            try await withCleanup {
+                try await waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
+                try await switchNamespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
+                try await switchNamespace.run(["lldpcli", "-u", socket, "configure", "system", "hostname", "sansang-sw1"])
+                // lldpd stays paused until its own lldpcli has read /etc/lldpd.conf and resumed it; don't depend on that.
+                try await switchNamespace.run(["lldpcli", "-u", socket, "resume"])
+                let switchMAC = try await macAddress(of: link.namespaceInterface, in: switchNamespace)
 
-            let configuration = CaptureConfiguration(
-                interface: link.hostInterface, filter: "ether proto 0x88cc and ether src \(switchMAC)",
-                snapshotLength: 2048)
-            let (frames, capture): ([Packet], LiveCapture)
-            do {
-                (frames, capture) = try await withTimeout(seconds: 20, "an LLDP frame from sansang-sw1") {
-                    try await withLiveCapture(configuration) { capture in
-                        // lldpd's periodic transmission was seen to stall after its first frame in about one
-                        // run in ten; `lldpcli update` makes it send now, while the capture is already active.
-                        let nudge = Task.detached {
-                            while !Task.isCancelled {
-                                _ = try? switchNamespace.run(["lldpcli", "-u", socket, "update"])
-                                try? await Task.sleep(for: .seconds(1))
+                let configuration = CaptureConfiguration(
+                    interface: link.hostInterface, filter: "ether proto 0x88cc and ether src \(switchMAC)",
+                    snapshotLength: 2048)
+                let (frames, capture): ([Packet], LiveCapture)
+                do {
+                    (frames, capture) = try await withTimeout(seconds: 20, "an LLDP frame from sansang-sw1") {
+                        try await withLiveCapture(configuration) { capture in
+                            // lldpd's periodic transmission was seen to stall after its first frame in about one
+                            // run in ten; `lldpcli update` makes it send now, while the capture is already active.
+                            let nudge = Task.detached {
+                                while !Task.isCancelled {
+                                    _ = try? await switchNamespace.run(["lldpcli", "-u", socket, "update"])
+                                    try? await Task.sleep(for: .seconds(1))
+                                }
                             }
+                            defer { nudge.cancel() }
+                            var frames: [Packet] = []
+                            for try await packet in capture {
+                                frames.append(packet)
+                                if (try? LLDPDU(frame: packet.bytes))?.systemName == "sansang-sw1" { break }
+                            }
+                            return (frames, capture)
                         }
-                        defer { nudge.cancel() }
-                        var frames: [Packet] = []
-                        for try await packet in capture {
-                            frames.append(packet)
-                            if (try? LLDPDU(frame: packet.bytes))?.systemName == "sansang-sw1" { break }
-                        }
-                        return (frames, capture)
                     }
+                } catch {
+                    let statistics = await (try? switchNamespace.run(["lldpcli", "-u", socket, "show", "statistics"])) ?? ""
+                    Issue.record("lldpd running: \(lldpd.isRunning)\n\(statistics)\nlog:\n\(lldpd.log)")
+                    throw error
                 }
-            } catch {
-                let statistics = (try? switchNamespace.run(["lldpcli", "-u", socket, "show", "statistics"])) ?? ""
-                Issue.record("lldpd running: \(lldpd.isRunning)\n\(statistics)\nlog:\n\(lldpd.log)")
-                throw error
-            }
-            #expect(!capture.isRunning)
-            #expect(capture.linkType == .ethernet)
+                #expect(!capture.isRunning)
+                #expect(capture.linkType == .ethernet)
 
-            let last = try #require(frames.last)
-            let pdu = try LLDPDU(frame: last.bytes)
-            #expect(pdu.systemName == "sansang-sw1")
-            #expect(pdu.source.description == switchMAC)
-            #expect(pdu.chassisID.kind == .macAddress)
-            #expect(pdu.chassisID.description == switchMAC)
-            // lldpd identifies a port by its MAC and describes it by its name.
-            #expect(pdu.portID.kind == .macAddress)
-            #expect(pdu.portID.description == switchMAC)
-            #expect(pdu.portDescription == link.namespaceInterface)
-            #expect(pdu.ttl > 0)
-            #expect(pdu.managementAddresses.map(\.address.description).contains("198.18.1.2"))
-            // A veth reports 10000 Mb/s full duplex; lldpd 1.0.16 sends MAU type 54 (10GbaseT) for it.
-            let macPhy = try #require(pdu.macPhy)
-            #expect(macPhy.operationalMAUType.rawValue == 54)
-            #expect(macPhy.operationalMAUType.speedMbps == 10_000)
-            #expect(macPhy.operationalMAUType.duplex == .full)
-            #expect(!macPhy.autonegotiationEnabled)
+                let last = try #require(frames.last)
+                let pdu = try LLDPDU(frame: last.bytes)
+                #expect(pdu.systemName == "sansang-sw1")
+                #expect(pdu.source.description == switchMAC)
+                #expect(pdu.chassisID.kind == .macAddress)
+                #expect(pdu.chassisID.description == switchMAC)
+                // lldpd identifies a port by its MAC and describes it by its name.
+                #expect(pdu.portID.kind == .macAddress)
+                #expect(pdu.portID.description == switchMAC)
+                #expect(pdu.portDescription == link.namespaceInterface)
+                #expect(pdu.ttl > 0)
+                #expect(pdu.managementAddresses.map(\.address.description).contains("198.18.1.2"))
+                // A veth reports 10000 Mb/s full duplex; lldpd 1.0.16 sends MAU type 54 (10GbaseT) for it.
+                let macPhy = try #require(pdu.macPhy)
+                #expect(macPhy.operationalMAUType.rawValue == 54)
+                #expect(macPhy.operationalMAUType.speedMbps == 10_000)
+                #expect(macPhy.operationalMAUType.duplex == .full)
+                #expect(!macPhy.autonegotiationEnabled)
 
-            let statistics = capture.statistics
-            #expect(statistics.captured >= UInt64(frames.count))
-            #expect(statistics.received >= statistics.captured)
-            #expect(statistics.droppedByKernel == 0)
+                let statistics = capture.statistics
+                #expect(statistics.captured >= UInt64(frames.count))
+                #expect(statistics.received >= statistics.captured)
+                #expect(statistics.droppedByKernel == 0)
 
-            // What was captured survives a write to .pcap and an offline read, byte for byte.
-            let file = directory.appendingPathComponent("lldp.pcap")
-            try await withPcapWriter(to: file, linkType: capture.linkType) { writer in
-                for frame in frames { try writer.write(frame) }
-            }
-            let read = try readPcapFile(file)
-            #expect(read.linkType == .ethernet)
-            #expect(read.packets == frames)
+                // What was captured survives a write to .pcap and an offline read, byte for byte.
+                let file = directory.appendingPathComponent("lldp.pcap")
+                try await withPcapWriter(to: file, linkType: capture.linkType) { writer in
+                    for frame in frames { try writer.write(frame) }
+                }
+                let read = try readPcapFile(file)
+                #expect(read.linkType == .ethernet)
+                #expect(read.packets == frames)
+            } cleanup: { await lldpd.stop() }
         }
     }
 
@@ -219,8 +220,8 @@ private func captureError(_ configuration: CaptureConfiguration) async -> Captur
     }
 }
 
-private func macAddress(of interface: String, in namespace: NetworkNamespace) throws -> String {
-    let output = try namespace.run(["ip", "-o", "link", "show", interface])
+private func macAddress(of interface: String, in namespace: NetworkNamespace) async throws -> String {
+    let output = try await namespace.run(["ip", "-o", "link", "show", interface])
     let words = output.split(whereSeparator: \.isWhitespace)
     guard let index = words.firstIndex(of: "link/ether"), index + 1 < words.count else {
         throw HelperFailure(what: "no MAC address in `\(output)`")

@@ -13,7 +13,7 @@ import TestSupport
         private(set) var service: Daemon?
         let adminToken: String
 
-        init(directory: URL, receivers: String, routeTo: String, extraCollectorConfig: String = "") throws {
+        init(directory: URL, receivers: String, routeTo: String, extraCollectorConfig: String = "") async throws {
             self.directory = directory
             servicePort = try freeLoopbackPort(udp: false)
             let inventory = """
@@ -45,45 +45,45 @@ import TestSupport
                 receivers:
                 \(receivers)
                 """.write(to: alerts.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
-            pipeline = try Pipeline(directory: directory, inventory: inventory,
+            pipeline = try await Pipeline(directory: directory, inventory: inventory,
                                     extraCollectorConfig: "alerts: {path: \(alerts.path), evaluation_interval_s: 1, alertmanager_resend_s: 10}\n"
                                         + extraCollectorConfig)
-            adminToken = try Pipeline.issue(["--noc", "trực ban", "--role", "admin"], config: pipeline.collectorConfig)
+            adminToken = try await Pipeline.issue(["--noc", "trực ban", "--role", "admin"], config: pipeline.collectorConfig)
         }
 
-        func startService() throws {
+        func startService() async throws {
             service = try Daemon(["python3", "-m", "http.server", "--bind", "127.0.0.1", String(servicePort)],
                                  log: directory.appendingPathComponent("service.log"))
             let port = servicePort
-            try waitUntil(timeout: 30, "the office service listening") {
-                try run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
+            try await waitUntil(timeout: 30, "the office service listening") {
+                try await run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
             }
         }
 
-        func stopService() {
-            service?.stop()
+        func stopService() async {
+            await service?.stop()
             service = nil
         }
 
-        func start() throws {
-            try startService()
-            try pipeline.startCollector()
-            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
+        func start() async throws {
+            try await startService()
+            try await pipeline.startCollector()
+            let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.5,
                                               extraConfig: "checks: {service_interval_s: 0.5, service_timeout_s: 2}")
             try agent.start()
         }
 
-        func stop() {
-            pipeline.stop()
-            stopService()
+        func stop() async {
+            await pipeline.stop()
+            await stopService()
         }
 
-        func alerts() throws -> [[String: Any]] {
-            let body = try run(["curl", "-sf", "-H", "Authorization: Bearer \(pipeline.nocToken)", "\(pipeline.url)/api/v1/alerts?state=all"])
+        func alerts() async throws -> [[String: Any]] {
+            let body = try await run(["curl", "-sf", "-H", "Authorization: Bearer \(pipeline.nocToken)", "\(pipeline.url)/api/v1/alerts?state=all"])
             return (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
         }
 
-        func alertState() throws -> String? { try alerts().first { $0["rule"] as? String == "service_down" }?["state"] as? String }
+        func alertState() async throws -> String? { try await alerts().first { $0["rule"] as? String == "service_down" }?["state"] as? String }
     }
 
     final class WebhookSink: @unchecked Sendable {
@@ -91,14 +91,14 @@ import TestSupport
         let directory: URL
         let daemon: Daemon
 
-        init(directory: URL) throws {
+        init(directory: URL) async throws {
             port = try freeLoopbackPort(udp: false)
             self.directory = directory.appendingPathComponent("webhook")
             daemon = try Daemon(["python3", packageRoot.appendingPathComponent("scripts/webhook-sink.py").path, String(port),
                                  self.directory.path], log: directory.appendingPathComponent("webhook.log"))
             let port = self.port
-            try waitUntil(timeout: 30, "the webhook sink listening") {
-                try run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
+            try await waitUntil(timeout: 30, "the webhook sink listening") {
+                try await run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
             }
         }
 
@@ -114,64 +114,66 @@ import TestSupport
 
     @Test func serviceDownFiresOnceRestartSendsNothingRecoveryResolvesOnceSilenceMutes() async throws {
         try await withTemporaryDirectory { directory in
-            let sink = try WebhookSink(directory: directory)
-            defer { sink.daemon.stop() }
-            let lab = try Lab(directory: directory, receivers: "  - {name: noc-hook, webhook: {url: \"http://127.0.0.1:\(sink.port)/hook\"}}",
-                              routeTo: "noc-hook")
-            defer { lab.stop() }
-            try lab.start()
-            try waitUntil(timeout: 60, "the office ready (its service answers)") {
-                let run = try lab.pipeline.noc(["status", "--json"])
-                return run.stdout.contains("\"ready\" : 1")
-            }
-            #expect(try sink.bodies().isEmpty)
+            let sink = try await WebhookSink(directory: directory)
+            try await withCleanup {
+                let lab = try await Lab(directory: directory, receivers: "  - {name: noc-hook, webhook: {url: \"http://127.0.0.1:\(sink.port)/hook\"}}",
+                                  routeTo: "noc-hook")
+                try await withCleanup {
+                    try await lab.start()
+                    try await waitUntil(timeout: 60, "the office ready (its service answers)") {
+                        let run = try await lab.pipeline.noc(["status", "--json"])
+                        return run.stdout.contains("\"ready\" : 1")
+                    }
+                    #expect(try sink.bodies().isEmpty)
 
-            // The service goes down: one firing message.
-            lab.stopService()
-            try waitUntil(timeout: 60, "a firing webhook") { try sink.bodies().count >= 1 }
-            let firing = try sink.bodies()[0]
-            #expect(firing["status"] as? String == "firing")
-            let alerts = firing["alerts"] as? [[String: Any]] ?? []
-            #expect(alerts.map { $0["site"] as? String } == ["20242"])
-            #expect(alerts.first?["summary_vi"] as? String == "Phường Hải Châu: dịch vụ portal không truy cập được")
-            #expect((firing["group_labels"] as? [String: String])?["province"] == "Thành phố Đà Nẵng")
+                    // The service goes down: one firing message.
+                    await lab.stopService()
+                    try await waitUntil(timeout: 60, "a firing webhook") { try sink.bodies().count >= 1 }
+                    let firing = try sink.bodies()[0]
+                    #expect(firing["status"] as? String == "firing")
+                    let alerts = firing["alerts"] as? [[String: Any]] ?? []
+                    #expect(alerts.map { $0["site"] as? String } == ["20242"])
+                    #expect(alerts.first?["summary_vi"] as? String == "Phường Hải Châu: dịch vụ portal không truy cập được")
+                    #expect((firing["group_labels"] as? [String: String])?["province"] == "Thành phố Đà Nẵng")
 
-            // A restart of the collector while it still fires sends nothing new.
-            lab.pipeline.stopCollector()
-            try lab.pipeline.startCollector()
-            try await Task.sleep(for: .seconds(5))
-            #expect(try sink.bodies().count == 1, "a restart must not repeat the firing notification")
-            #expect(try lab.alertState() == "firing")
+                    // A restart of the collector while it still fires sends nothing new.
+                    await lab.pipeline.stopCollector()
+                    try await lab.pipeline.startCollector()
+                    try await Task.sleep(for: .seconds(5))
+                    #expect(try sink.bodies().count == 1, "a restart must not repeat the firing notification")
+                    await #expect(try lab.alertState() == "firing")
 
-            // Recovery: one resolved message.
-            try lab.startService()
-            try waitUntil(timeout: 60, "a resolved webhook") { try sink.bodies().count >= 2 }
-            #expect(try sink.bodies()[1]["status"] as? String == "resolved")
+                    // Recovery: one resolved message.
+                    try await lab.startService()
+                    try await waitUntil(timeout: 60, "a resolved webhook") { try sink.bodies().count >= 2 }
+                    #expect(try sink.bodies()[1]["status"] as? String == "resolved")
 
-            // A silence by site mutes the next outage: the alert fires (listed as muted) but nobody is told.
-            let add = try runProgram("sansang", ["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "Thay switch tầng 2",
-                                                 "--server", lab.pipeline.url, "--token", lab.adminToken])
-            #expect(add.status == 0, "\(add.stderr)")
-            let silenceID = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            lab.stopService()
-            try waitUntil(timeout: 60, "the alert firing again, muted") {
-                try lab.alerts().contains { $0["state"] as? String == "firing" && $0["muted"] as? Bool == true }
-            }
-            try await Task.sleep(for: .seconds(4))
-            #expect(try sink.bodies().count == 2, "a silenced alert must not be sent")
-            let listed = try lab.pipeline.noc(["alerts", "--lang", "en"])
-            #expect(listed.status == 1, "firing alerts make `sansang alerts` exit 1")
-            #expect(listed.stdout.contains("service_down") && listed.stdout.contains("yes"), "\(listed.stdout)")
+                    // A silence by site mutes the next outage: the alert fires (listed as muted) but nobody is told.
+                    let add = try await runProgram("sansang", ["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "Thay switch tầng 2",
+                                                         "--server", lab.pipeline.url, "--token", lab.adminToken])
+                    #expect(add.status == 0, "\(add.stderr)")
+                    let silenceID = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    await lab.stopService()
+                    try await waitUntil(timeout: 60, "the alert firing again, muted") {
+                        try await lab.alerts().contains { $0["state"] as? String == "firing" && $0["muted"] as? Bool == true }
+                    }
+                    try await Task.sleep(for: .seconds(4))
+                    #expect(try sink.bodies().count == 2, "a silenced alert must not be sent")
+                    let listed = try await lab.pipeline.noc(["alerts", "--lang", "en"])
+                    #expect(listed.status == 1, "firing alerts make `sansang alerts` exit 1")
+                    #expect(listed.stdout.contains("service_down") && listed.stdout.contains("yes"), "\(listed.stdout)")
 
-            // Expiring the silence tells the still-firing alert.
-            let expire = try runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token", lab.adminToken])
-            #expect(expire.status == 0, "\(expire.stderr)")
-            try waitUntil(timeout: 60, "the firing webhook after the silence ended") { try sink.bodies().count >= 3 }
-            #expect(try sink.bodies()[2]["status"] as? String == "firing")
+                    // Expiring the silence tells the still-firing alert.
+                    let expire = try await runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token", lab.adminToken])
+                    #expect(expire.status == 0, "\(expire.stderr)")
+                    try await waitUntil(timeout: 60, "the firing webhook after the silence ended") { try sink.bodies().count >= 3 }
+                    #expect(try sink.bodies()[2]["status"] as? String == "firing")
 
-            // A read token cannot add silences.
-            let refused = try lab.pipeline.noc(["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "x"])
-            #expect(refused.status == 2 && refused.stderr.contains("admin"), "\(refused.stderr)")
+                    // A read token cannot add silences.
+                    let refused = try await lab.pipeline.noc(["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "x"])
+                    #expect(refused.status == 2 && refused.stderr.contains("admin"), "\(refused.stderr)")
+                } cleanup: { await lab.stop() }
+            } cleanup: { await sink.daemon.stop() }
         }
     }
 
@@ -188,88 +190,94 @@ import TestSupport
                 "--storage.path", directory.appendingPathComponent("am-data").path,
                 "--web.listen-address", "127.0.0.1:\(port)", "--cluster.listen-address", "127.0.0.1:\(clusterPort)",
             ], log: directory.appendingPathComponent("alertmanager.log"))
-            defer { alertmanager.stop() }
-            try waitUntil(timeout: 30, "Alertmanager ready") {
-                (try? run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/-/ready"])) != nil
-            }
-            func activeAlerts() throws -> [[String: Any]] {
-                let body = try run(["curl", "-sf", "http://127.0.0.1:\(port)/api/v2/alerts"])
-                return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
-            }
-            let lab = try Lab(directory: directory, receivers: "  - {name: am, alertmanager: {url: \"http://127.0.0.1:\(port)\"}}",
-                              routeTo: "am")
-            defer { lab.stop() }
-            try lab.start()
-            try waitUntil(timeout: 60, "the office ready") { try lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
-            lab.stopService()
-            try waitUntil(timeout: 60, "the alert in Alertmanager") { !(try activeAlerts()).isEmpty }
-            let alert = try #require(try activeAlerts().first)
-            let labels = alert["labels"] as? [String: String] ?? [:]
-            #expect(labels["alertname"] == "service_down" && labels["site"] == "20242" && labels["severity"] == "critical")
-            #expect((alert["annotations"] as? [String: String])?["summary"] == "Phường Hải Châu: dịch vụ portal không truy cập được")
-            try lab.startService()
-            try waitUntil(timeout: 60, "the alert ended in Alertmanager") { try activeAlerts().isEmpty }
+            try await withCleanup {
+                try await waitUntil(timeout: 30, "Alertmanager ready") {
+                    (try? await run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/-/ready"])) != nil
+                }
+                func activeAlerts() async throws -> [[String: Any]] {
+                    let body = try await run(["curl", "-sf", "http://127.0.0.1:\(port)/api/v2/alerts"])
+                    return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
+                }
+                let lab = try await Lab(directory: directory, receivers: "  - {name: am, alertmanager: {url: \"http://127.0.0.1:\(port)\"}}",
+                                  routeTo: "am")
+                try await withCleanup {
+                    try await lab.start()
+                    try await waitUntil(timeout: 60, "the office ready") { try await lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
+                    await lab.stopService()
+                    try await waitUntil(timeout: 60, "the alert in Alertmanager") { await !(try activeAlerts()).isEmpty }
+                    let alert = try await #require(try activeAlerts().first)
+                    let labels = alert["labels"] as? [String: String] ?? [:]
+                    #expect(labels["alertname"] == "service_down" && labels["site"] == "20242" && labels["severity"] == "critical")
+                    #expect((alert["annotations"] as? [String: String])?["summary"] == "Phường Hải Châu: dịch vụ portal không truy cập được")
+                    try await lab.startService()
+                    try await waitUntil(timeout: 60, "the alert ended in Alertmanager") { try await activeAlerts().isEmpty }
+                } cleanup: { await lab.stop() }
+            } cleanup: { await alertmanager.stop() }
         }
     }
 
     @Test func alertMailGoesThroughSTARTTLSAndLoginOnceFiringOnceResolved() async throws {
         try await withTemporaryDirectory { directory in
-            let tls = try makeLoopbackCertificate(in: directory)
-            let sink = try SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
+            let tls = try await makeLoopbackCertificate(in: directory)
+            let sink = try await SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
                                     log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("canhbao", "mật-khẩu-1"))
-            defer { sink.stop() }
-            let passwordFile = directory.appendingPathComponent("smtp-password")
-            try "mật-khẩu-1\n".write(to: passwordFile, atomically: true, encoding: .utf8)
-            let lab = try Lab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
-                              routeTo: "noc-mail", extraCollectorConfig: """
-                                mail:
-                                  url: smtp://127.0.0.1:\(sink.port)
-                                  username: canhbao
-                                  password_file: \(passwordFile.path)
-                                  ca_file: \(tls.certificate.path)
-                                  from: "Trung tâm giám sát <sansang@sansang.example>"
-                                  outbox: \(directory.appendingPathComponent("outbox").path)
-                                """)
-            defer { lab.stop() }
-            try lab.start()
-            try waitUntil(timeout: 60, "the office ready") { try lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
-            lab.stopService()
-            try waitUntil(timeout: 60, "the alert mail") { sink.messages.count >= 1 }
-            func subject(_ eml: URL) throws -> String {
-                let json = try run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path, eml.path])
-                return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["subject"] as? String ?? ""
-            }
-            #expect(try subject(sink.messages[0]) == "[KHẨN] Phường Hải Châu: dịch vụ portal không truy cập được")
-            try lab.startService()
-            try waitUntil(timeout: 60, "the resolved mail") { sink.messages.count >= 2 }
-            #expect(try subject(sink.messages[1]) == "[ĐÃ KHẮC PHỤC] Phường Hải Châu: dịch vụ portal không truy cập được")
-            try await Task.sleep(for: .seconds(3))
-            #expect(sink.messages.count == 2)
+            try await withCleanup {
+                let passwordFile = directory.appendingPathComponent("smtp-password")
+                try "mật-khẩu-1\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+                let lab = try await Lab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
+                                  routeTo: "noc-mail", extraCollectorConfig: """
+                                    mail:
+                                      url: smtp://127.0.0.1:\(sink.port)
+                                      username: canhbao
+                                      password_file: \(passwordFile.path)
+                                      ca_file: \(tls.certificate.path)
+                                      from: "Trung tâm giám sát <sansang@sansang.example>"
+                                      outbox: \(directory.appendingPathComponent("outbox").path)
+                                    """)
+                try await withCleanup {
+                    try await lab.start()
+                    try await waitUntil(timeout: 60, "the office ready") { try await lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
+                    await lab.stopService()
+                    try await waitUntil(timeout: 60, "the alert mail") { sink.messages.count >= 1 }
+                    func subject(_ eml: URL) async throws -> String {
+                        let json = try await run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path, eml.path])
+                        return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["subject"] as? String ?? ""
+                    }
+                    await #expect(try subject(sink.messages[0]) == "[KHẨN] Phường Hải Châu: dịch vụ portal không truy cập được")
+                    try await lab.startService()
+                    try await waitUntil(timeout: 60, "the resolved mail") { sink.messages.count >= 2 }
+                    await #expect(try subject(sink.messages[1]) == "[ĐÃ KHẮC PHỤC] Phường Hải Châu: dịch vụ portal không truy cập được")
+                    try await Task.sleep(for: .seconds(3))
+                    #expect(sink.messages.count == 2)
+                } cleanup: { await lab.stop() }
+            } cleanup: { await sink.stop() }
         }
     }
 
     @Test func snmpReceiverGetsTheSitesVerdictAsAnInform() async throws {
         try await withTemporaryDirectory { directory in
             let (user, auth, privacy) = ("sansang-noc", "noc-auth-pass", "noc-priv-pass")
-            let trapd = try TrapDaemonWithMIB(directory: directory, user: user, auth: auth, privacy: privacy)
-            defer { trapd.stop() }
-            let receiver = """
-                  - name: noc-manager
-                    snmp: {address: "udp:127.0.0.1:\(trapd.port)", kind: inform, version: v3, user: \(user), auth_protocol: sha256,
-                           auth_passphrase: \(auth), privacy_protocol: aes, privacy_passphrase: \(privacy)}
-                """
-            let lab = try Lab(directory: directory, receivers: receiver, routeTo: "noc-manager")
-            defer { lab.stop() }
-            try lab.start()
-            try waitUntil(timeout: 60, "the office ready") { try lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
-            lab.stopService()
-            try waitUntil(timeout: 60, "snmptrapd to record the alert's verdict change") {
-                trapd.recorded.contains("SANSANG-READINESS-MIB::sansangVerdictChange")
-            }
-            let recorded = trapd.recorded
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 20242\n"), "\(recorded)")
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 notReady"), "\(recorded)")
-            #expect(recorded.contains("SERVICE_DOWN:portal"), "\(recorded)")
+            let trapd = try await TrapDaemonWithMIB(directory: directory, user: user, auth: auth, privacy: privacy)
+            try await withCleanup {
+                let receiver = """
+                      - name: noc-manager
+                        snmp: {address: "udp:127.0.0.1:\(trapd.port)", kind: inform, version: v3, user: \(user), auth_protocol: sha256,
+                               auth_passphrase: \(auth), privacy_protocol: aes, privacy_passphrase: \(privacy)}
+                    """
+                let lab = try await Lab(directory: directory, receivers: receiver, routeTo: "noc-manager")
+                try await withCleanup {
+                    try await lab.start()
+                    try await waitUntil(timeout: 60, "the office ready") { try await lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
+                    await lab.stopService()
+                    try await waitUntil(timeout: 60, "snmptrapd to record the alert's verdict change") {
+                        trapd.recorded.contains("SANSANG-READINESS-MIB::sansangVerdictChange")
+                    }
+                    let recorded = trapd.recorded
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 20242\n"), "\(recorded)")
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 notReady"), "\(recorded)")
+                    #expect(recorded.contains("SERVICE_DOWN:portal"), "\(recorded)")
+                } cleanup: { await lab.stop() }
+            } cleanup: { await trapd.stop() }
         }
     }
 }

@@ -31,7 +31,7 @@ final class Pipeline: @unchecked Sendable {
               - {role: lan, target_mbps: 10G}
         """
 
-    init(directory: URL, inventory inventoryText: String = Pipeline.inventory, extraCollectorConfig: String = "") throws {
+    init(directory: URL, inventory inventoryText: String = Pipeline.inventory, extraCollectorConfig: String = "") async throws {
         self.directory = directory
         collectorConfig = directory.appendingPathComponent("collector.yaml").path
         database = directory.appendingPathComponent("collector.sqlite").path
@@ -46,47 +46,46 @@ final class Pipeline: @unchecked Sendable {
             report_interval_s: 1
             evaluation_interval_s: 1
             """.appending("\n" + extraCollectorConfig).write(toFile: collectorConfig, atomically: true, encoding: .utf8)
-        try Self.check(runProgram("sansang-collector", ["migrate", "--config", collectorConfig]))
+        try Self.check(await runProgram("sansang-collector", ["migrate", "--config", collectorConfig]))
         let config = collectorConfig
-        nocToken = try Self.issue(["--noc", "e2e", "--role", "read"], config: config)
+        nocToken = try await Self.issue(["--noc", "e2e", "--role", "read"], config: config)
     }
 
     static func check(_ run: ProgramRun) throws {
         guard run.status == 0 else { throw CommandFailure(argv: [], status: run.status, output: run.stdout + run.stderr) }
     }
 
-    static func issue(_ arguments: [String], config: String) throws -> String {
-        let run = try runProgram("sansang-collector", ["token", "issue"] + arguments + ["--config", config])
+    static func issue(_ arguments: [String], config: String) async throws -> String {
+        let run = try await runProgram("sansang-collector", ["token", "issue"] + arguments + ["--config", config])
         try check(run)
         return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func startCollector() throws {
+    func startCollector() async throws {
         collectorStarts += 1
         let log = directory.appendingPathComponent("collector-\(collectorStarts).log")
         collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", collectorConfig], log: log)
-        try waitUntil(timeout: 30, "the collector's /readyz") {
-            (try? run(["curl", "-sf", "-o", "/dev/null", "\(url)/readyz"])) != nil
+        try await waitUntil(timeout: 30, "the collector's /readyz") {
+            (try? await run(["curl", "-sf", "-o", "/dev/null", "\(url)/readyz"])) != nil
         }
     }
 
-    func stopCollector(signal: Int32 = SIGTERM) {
+    func stopCollector(signal: Int32 = SIGTERM) async {
         guard let collector else { return }
-        if signal == SIGKILL { kill(collector.pid, SIGKILL) }
-        collector.stop()
+        if signal == SIGKILL { await collector.kill9() } else { await collector.stop() }
         self.collector = nil
     }
 
     /// An agent for `site`, its uplink a fresh veth pair (10 Gbit/s as far as the kernel says).
-    func addAgent(site: String, reportInterval: Double, extraConfig: String = "") throws -> Agent {
-        let agent = try Agent(site: site, pipeline: self, reportInterval: reportInterval, extraConfig: extraConfig)
+    func addAgent(site: String, reportInterval: Double, extraConfig: String = "") async throws -> Agent {
+        let agent = try await Agent(site: site, pipeline: self, reportInterval: reportInterval, extraConfig: extraConfig)
         agents[site] = agent
         return agent
     }
 
     /// `sansang` (the NOC client) against this collector.
-    func noc(_ arguments: [String]) throws -> ProgramRun {
-        try runProgram("sansang", arguments + ["--server", url, "--token", nocToken])
+    func noc(_ arguments: [String]) async throws -> ProgramRun {
+        try await runProgram("sansang", arguments + ["--server", url, "--token", nocToken])
     }
 
     /// (boot id, seq) of every report stored for `site`, read straight from the collector's database.
@@ -109,9 +108,13 @@ final class Pipeline: @unchecked Sendable {
         }
     }
 
-    func stop() {
-        for agent in agents.values { agent.stop() }
-        stopCollector()
+    /// Stops every agent and the collector, waiting until each has exited, and deletes the agents' uplinks.
+    func stop() async {
+        for agent in agents.values {
+            await agent.stop()
+            await agent.uplink.delete()
+        }
+        await stopCollector()
     }
 }
 
@@ -129,13 +132,13 @@ final class Agent: @unchecked Sendable {
     let reportInterval: Double
     let extraConfig: String
 
-    init(site: String, pipeline: Pipeline, reportInterval: Double, extraConfig: String = "") throws {
+    init(site: String, pipeline: Pipeline, reportInterval: Double, extraConfig: String = "") async throws {
         self.site = site
         directory = pipeline.directory.appendingPathComponent("agent-\(site)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        uplink = try LocalVethPair()
+        uplink = try await LocalVethPair()
         tokenFile = directory.appendingPathComponent("token").path
-        try Pipeline.issue([site], config: pipeline.collectorConfig).write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try await Pipeline.issue([site], config: pipeline.collectorConfig).write(toFile: tokenFile, atomically: true, encoding: .utf8)
         config = directory.appendingPathComponent("agent.yaml").path
         collectorURL = pipeline.url
         self.reportInterval = reportInterval
@@ -162,26 +165,35 @@ final class Agent: @unchecked Sendable {
         process = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config], log: log)
     }
 
-    func kill9() {
-        guard let process else { return }
-        kill(process.pid, SIGKILL)
-        process.stop()
-        self.process = nil
+    func kill9() async {
+        await process?.kill9()
+        process = nil
     }
 
-    func stop() {
-        process?.stop()
+    func stop() async {
+        await process?.stop()
         process = nil
     }
 
     var log: String { process?.log ?? "" }
 
     /// `sansang-agent spool status --json`.
-    func spool() throws -> [String: Any] {
-        let run = try runProgram("sansang-agent", ["spool", "status", "--config", config, "--json"])
+    func spool() async throws -> [String: Any] {
+        let run = try await runProgram("sansang-agent", ["spool", "status", "--config", config, "--json"])
         try Pipeline.check(run)
         return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
     }
 
-    var spoolDepth: Int { ((try? spool())?["depth"] as? Int) ?? -1 }
+    func spoolDepth() async -> Int { ((try? await spool())?["depth"] as? Int) ?? -1 }
+}
+
+/// A pipeline in a fresh temporary directory for the duration of `body`, every process stopped afterwards.
+func withPipeline<T>(
+    inventory: String = Pipeline.inventory, extraCollectorConfig: String = "",
+    _ body: (Pipeline) async throws -> T
+) async throws -> T {
+    try await withTemporaryDirectory { directory in
+        let pipeline = try await Pipeline(directory: directory, inventory: inventory, extraCollectorConfig: extraCollectorConfig)
+        return try await withCleanup { try await body(pipeline) } cleanup: { await pipeline.stop() }
+    }
 }

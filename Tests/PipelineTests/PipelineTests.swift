@@ -7,46 +7,47 @@ import TestSupport
 @Suite(.serialized) struct PipelineTests {
     @Test func theRollUpShowsWhatTheAgentsMeasured() async throws {
         try await withTemporaryDirectory { directory in
-            let pipeline = try Pipeline(directory: directory)
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            for site in ["20242", "20257", "20209"] { try pipeline.addAgent(site: site, reportInterval: 0.5).start() }
+            let pipeline = try await Pipeline(directory: directory)
+            try await withCleanup {
+                try await pipeline.startCollector()
+                for site in ["20242", "20257", "20209"] { try await pipeline.addAgent(site: site, reportInterval: 0.5).start() }
 
-            // Two offices at target, one below its 25 Gbit/s target: "2/3".
-            try waitUntil(timeout: 60, "verdicts for the three agents") {
-                let run = try pipeline.noc(["status", "--json"])
-                let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-                let overall = json?["overall"] as? [String: Any]
-                return overall?["ready"] as? Int == 2 && (overall?["by_state"] as? [String: Int])?["not_ready"] == 1
-            }
-            let status = try pipeline.noc(["status", "--group-by", "former_district"])
-            #expect(status.status == 1, "not every office is ready: exit 1")
-            #expect(status.stdout.contains("Sẵn sàng: 2/3 trụ sở"))
-            #expect(status.stdout.contains("Hải Châu"))
+                // Two offices at target, one below its 25 Gbit/s target: "2/3".
+                try await waitUntil(timeout: 60, "verdicts for the three agents") {
+                    let run = try await pipeline.noc(["status", "--json"])
+                    let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+                    let overall = json?["overall"] as? [String: Any]
+                    return overall?["ready"] as? Int == 2 && (overall?["by_state"] as? [String: Int])?["not_ready"] == 1
+                }
+                let status = try await pipeline.noc(["status", "--group-by", "former_district"])
+                #expect(status.status == 1, "not every office is ready: exit 1")
+                #expect(status.stdout.contains("Sẵn sàng: 2/3 trụ sở"))
+                #expect(status.stdout.contains("Hải Châu"))
 
-            let notReady = try pipeline.noc(["sites", "--verdict", "not_ready", "--csv"])
-            #expect(notReady.status == 0)
-            #expect(notReady.stdout.contains("20209,Phường Thanh Khê,Thanh Khê,chưa sẵn sàng,LINK_BELOW_TARGET:lan"))
-            #expect(!notReady.stdout.contains("20242"))
+                let notReady = try await pipeline.noc(["sites", "--verdict", "not_ready", "--csv"])
+                #expect(notReady.status == 0)
+                #expect(notReady.stdout.contains("20209,Phường Thanh Khê,Thanh Khê,chưa sẵn sàng,LINK_BELOW_TARGET:lan"))
+                #expect(!notReady.stdout.contains("20242"))
 
-            // The site page shows the NIC evidence the agent measured on its uplink.
-            let site = try pipeline.noc(["site", "20242", "--json"])
-            #expect(site.status == 0, "a ready site exits 0: \(site.stderr)")
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(site.stdout.utf8)) as? [String: Any])
-            let detail = try #require(json["detail"] as? [String: Any])
-            let report = try #require(detail["latest_report"] as? [String: Any])
-            let lan = try #require((report["links"] as? [[String: Any]])?.first { $0["role"] as? String == "lan" })
-            #expect(lan["interface"] as? String == pipeline.agents["20242"]?.uplink.name)
-            let nic = try #require((lan["speed"] as? [[String: Any]])?.first { $0["source"] as? String == "nic" })
-            #expect(nic["speed_mbps"] as? Int == 10_000)
-            #expect((detail["verdict"] as? [String: Any])?["state"] as? String == "ready")
+                // The site page shows the NIC evidence the agent measured on its uplink.
+                let site = try await pipeline.noc(["site", "20242", "--json"])
+                #expect(site.status == 0, "a ready site exits 0: \(site.stderr)")
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(site.stdout.utf8)) as? [String: Any])
+                let detail = try #require(json["detail"] as? [String: Any])
+                let report = try #require(detail["latest_report"] as? [String: Any])
+                let lan = try #require((report["links"] as? [[String: Any]])?.first { $0["role"] as? String == "lan" })
+                #expect(lan["interface"] as? String == pipeline.agents["20242"]?.uplink.name)
+                let nic = try #require((lan["speed"] as? [[String: Any]])?.first { $0["source"] as? String == "nic" })
+                #expect(nic["speed_mbps"] as? Int == 10_000)
+                #expect((detail["verdict"] as? [String: Any])?["state"] as? String == "ready")
 
-            // Silence becomes unknown: stop one agent and wait for STALE (3 report intervals of 1 s).
-            pipeline.agents["20257"]?.stop()
-            try waitUntil(timeout: 30, "20257 going stale") {
-                let run = try pipeline.noc(["sites", "--reason", "STALE", "--csv"])
-                return run.stdout.contains("20257")
-            }
+                // Silence becomes unknown: stop one agent and wait for STALE (3 report intervals of 1 s).
+                await pipeline.agents["20257"]?.stop()
+                try await waitUntil(timeout: 30, "20257 going stale") {
+                    let run = try await pipeline.noc(["sites", "--reason", "STALE", "--csv"])
+                    return run.stdout.contains("20257")
+                }
+            } cleanup: { await pipeline.stop() }
         }
     }
 
@@ -55,61 +56,62 @@ import TestSupport
     /// spooled is stored exactly once.
     @Test func nothingLostNothingDoubled() async throws {
         try await withTemporaryDirectory { directory in
-            let pipeline = try Pipeline(directory: directory)
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.05)
-            try agent.start()
-            try await Task.sleep(for: .seconds(2))
+            let pipeline = try await Pipeline(directory: directory)
+            try await withCleanup {
+                try await pipeline.startCollector()
+                let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.05)
+                try agent.start()
+                try await Task.sleep(for: .seconds(2))
 
-            // The collector away for a while: the agent spools.
-            pipeline.stopCollector()
-            try waitUntil(timeout: 20, "reports piling up in the spool") { agent.spoolDepth >= 20 }
-            try pipeline.startCollector()
-            try await Task.sleep(for: .seconds(2))
+                // The collector away for a while: the agent spools.
+                await pipeline.stopCollector()
+                try await waitUntil(timeout: 20, "reports piling up in the spool") { (await agent.spoolDepth()) >= 20 }
+                try await pipeline.startCollector()
+                try await Task.sleep(for: .seconds(2))
 
-            // The collector killed in the middle of ingesting (the agent sends every 50 ms).
-            for _ in 0..<3 {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 200...700)))
-                pipeline.stopCollector(signal: SIGKILL)
-                try pipeline.startCollector()
-            }
+                // The collector killed in the middle of ingesting (the agent sends every 50 ms).
+                for _ in 0..<3 {
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 200...700)))
+                    await pipeline.stopCollector(signal: SIGKILL)
+                    try await pipeline.startCollector()
+                }
 
-            // The agent killed at random moments, each time once its current boot has reported.
-            for round in 0..<10 {
-                try waitUntil(timeout: 30, "round \(round): a report from the agent's boot \(agent.starts)") {
+                // The agent killed at random moments, each time once its current boot has reported.
+                for round in 0..<10 {
+                    try await waitUntil(timeout: 30, "round \(round): a report from the agent's boot \(agent.starts)") {
+                        Set(try pipeline.storedReports(site: "20242").map(\.bootId)).count == agent.starts
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...300)))
+                    await agent.kill9()
+                    try agent.start()
+                }
+                // The last boot reports, then stops cleanly. A report spooled but not yet acknowledged when it
+                // stops stays in the spool for the next start: it is the tail of the last boot, not a hole.
+                try await waitUntil(timeout: 30, "a report from the last boot") {
                     Set(try pipeline.storedReports(site: "20242").map(\.bootId)).count == agent.starts
                 }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...300)))
-                agent.kill9()
-                try agent.start()
-            }
-            // The last boot reports, then stops cleanly. A report spooled but not yet acknowledged when it
-            // stops stays in the spool for the next start: it is the tail of the last boot, not a hole.
-            try waitUntil(timeout: 30, "a report from the last boot") {
-                Set(try pipeline.storedReports(site: "20242").map(\.bootId)).count == agent.starts
-            }
-            try await Task.sleep(for: .seconds(1))
-            agent.stop()
-            let spool = try agent.spool()
+                try await Task.sleep(for: .seconds(1))
+                await agent.stop()
+                let spool = try await agent.spool()
 
-            let stored = try pipeline.storedReports(site: "20242")
-            let keys = stored.map { "\($0.bootId)/\($0.seq)" }
-            #expect(Set(keys).count == keys.count, "no report stored twice")
-            let byBoot = Dictionary(grouping: stored, by: \.bootId)
-            #expect(byBoot.count == agent.starts, "every start of the agent reported (\(agent.starts) starts)")
-            // Within a boot, every spooled report arrived: the seqs are 0, 1, 2, … with no hole. Torn records
-            // (a kill in the middle of a write) would be holes, counted by the spool and sent as gap records.
-            let corrupt = spool["corrupt_records"] as? Int ?? 0
-            var holes = 0
-            for (_, reports) in byBoot {
-                let seqs = reports.map(\.seq).sorted()
-                holes += (seqs.last ?? -1) + 1 - seqs.count
-                #expect(seqs.first == 0)
-            }
-            #expect(holes == corrupt, "every missing seq is a counted torn record")
-            #expect(stored.count > 100, "the agent made many reports: \(stored.count)")
-            #expect(spool["dropped_reports"] as? Int ?? 0 == 0)
+                let stored = try pipeline.storedReports(site: "20242")
+                let keys = stored.map { "\($0.bootId)/\($0.seq)" }
+                #expect(Set(keys).count == keys.count, "no report stored twice")
+                let byBoot = Dictionary(grouping: stored, by: \.bootId)
+                #expect(byBoot.count == agent.starts, "every start of the agent reported (\(agent.starts) starts)")
+                // Within a boot, every spooled report arrived: the seqs are 0, 1, 2, … with no hole. Torn records
+                // (a kill in the middle of a write) would be holes, counted by the spool and sent as gap records.
+                let corrupt = spool["corrupt_records"] as? Int ?? 0
+                var holes = 0
+                for (_, reports) in byBoot {
+                    let seqs = reports.map(\.seq).sorted()
+                    holes += (seqs.last ?? -1) + 1 - seqs.count
+                    #expect(seqs.first == 0)
+                }
+                #expect(holes == corrupt, "every missing seq is a counted torn record")
+                #expect(stored.count > 100, "the agent made many reports: \(stored.count)")
+                #expect(spool["dropped_reports"] as? Int ?? 0 == 0)
+            } cleanup: { await pipeline.stop() }
         }
     }
 }

@@ -41,63 +41,65 @@ import TestSupport
             """
     }
 
-    func api(_ pipeline: Pipeline, _ path: String) throws -> [String: Any] {
-        let body = try run(["curl", "-sf", "-H", "Authorization: Bearer \(pipeline.nocToken)", "\(pipeline.url)\(path)"])
+    func api(_ pipeline: Pipeline, _ path: String) async throws -> [String: Any] {
+        let body = try await run(["curl", "-sf", "-H", "Authorization: Bearer \(pipeline.nocToken)", "\(pipeline.url)\(path)"])
         return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
     }
 
-    func metrics(_ pipeline: Pipeline) throws -> String { try run(["curl", "-sf", "\(pipeline.url)/metrics"]) }
+    func metrics(_ pipeline: Pipeline) async throws -> String { try await run(["curl", "-sf", "\(pipeline.url)/metrics"]) }
 
-    func notifications(_ pipeline: Pipeline, site: String) throws -> [[String: Any]] {
+    func notifications(_ pipeline: Pipeline, site: String) async throws -> [[String: Any]] {
         let from = "2000-01-01T00:00:00Z", to = "2100-01-01T00:00:00Z"
-        return try api(pipeline, "/api/v1/sites/\(site)/history?from=\(from)&to=\(to)")["notifications"] as? [[String: Any]] ?? []
+        return try await api(pipeline, "/api/v1/sites/\(site)/history?from=\(from)&to=\(to)")["notifications"] as? [[String: Any]] ?? []
     }
 
     @Test func informsReachTheCollectorAndASnmptrapdThatDecodesThemWithTheMIBAndTheCollectorForwards() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let trapd = try TrapDaemonWithMIB(directory: directory, user: Self.user, auth: Self.auth, privacy: Self.privacy)
-            defer { trapd.stop() }
-            // The collector forwards its own verdict changes to the same manager.
-            let forward = """
-                  forward:
-                    - {address: "udp:127.0.0.1:\(trapd.port)", version: v3, user: \(Self.user), auth_protocol: sha256,
-                       auth_passphrase: \(Self.auth), privacy_protocol: aes, privacy_passphrase: \(Self.privacy)}
-                """
-            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort) + "\n" + forward)
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
-                                              extraConfig: Self.agentNotifications(ports: [snmpPort, trapd.port]))
-            try agent.start()
+            let trapd = try await TrapDaemonWithMIB(directory: directory, user: Self.user, auth: Self.auth, privacy: Self.privacy)
+            try await withCleanup {
+                // The collector forwards its own verdict changes to the same manager.
+                let forward = """
+                      forward:
+                        - {address: "udp:127.0.0.1:\(trapd.port)", version: v3, user: \(Self.user), auth_protocol: sha256,
+                           auth_passphrase: \(Self.auth), privacy_protocol: aes, privacy_passphrase: \(Self.privacy)}
+                    """
+                let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort) + "\n" + forward)
+                try await withCleanup {
+                    try await pipeline.startCollector()
+                    let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.5,
+                                                      extraConfig: Self.agentNotifications(ports: [snmpPort, trapd.port]))
+                    try agent.start()
 
-            // snmptrapd, with the MIB loaded, names every object and value of the first verdict change and a heartbeat.
-            try waitUntil(timeout: 30, "snmptrapd's handler to record a verdict change and a heartbeat") {
-                let seen = trapd.recorded
-                return seen.contains("SANSANG-READINESS-MIB::sansangVerdictChange") && seen.contains("SANSANG-READINESS-MIB::sansangHeartbeat")
-            }
-            let recorded = trapd.recorded
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 20242\n"), "\(recorded)")
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 ready"), "\(recorded)")
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkRole.1 lan\n"), "\(recorded)")
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkMeasuredMbps.1 10000 Mbit/s"), "\(recorded)")
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkTargetMbps.1 10000 Mbit/s"), "\(recorded)")
-            #expect(recorded.contains("SANSANG-READINESS-MIB::sansangAgentVersion.0 \(SansangVersion.current)\n"), "\(recorded)")
-            // The collector's forwarded verdict change for the site (no data → ready).
-            try waitUntil(timeout: 20, "the collector's forwarded verdict change") {
-                trapd.recorded.contains("sansangAgentVersion.0 sansang-collector \(SansangVersion.current)")
-            }
+                    // snmptrapd, with the MIB loaded, names every object and value of the first verdict change and a heartbeat.
+                    try await waitUntil(timeout: 30, "snmptrapd's handler to record a verdict change and a heartbeat") {
+                        let seen = trapd.recorded
+                        return seen.contains("SANSANG-READINESS-MIB::sansangVerdictChange") && seen.contains("SANSANG-READINESS-MIB::sansangHeartbeat")
+                    }
+                    let recorded = trapd.recorded
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 20242\n"), "\(recorded)")
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 ready"), "\(recorded)")
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkRole.1 lan\n"), "\(recorded)")
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkMeasuredMbps.1 10000 Mbit/s"), "\(recorded)")
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangLinkTargetMbps.1 10000 Mbit/s"), "\(recorded)")
+                    #expect(recorded.contains("SANSANG-READINESS-MIB::sansangAgentVersion.0 \(SansangVersion.current)\n"), "\(recorded)")
+                    // The collector's forwarded verdict change for the site (no data → ready).
+                    try await waitUntil(timeout: 20, "the collector's forwarded verdict change") {
+                        trapd.recorded.contains("sansangAgentVersion.0 sansang-collector \(SansangVersion.current)")
+                    }
 
-            // The collector stored them as events on the site, with who sent them.
-            try waitUntil(timeout: 20, "notifications in the site's history") {
-                let kinds = Set(try notifications(pipeline, site: "20242").compactMap { $0["kind"] as? String })
-                return kinds == ["verdict_change", "heartbeat"]
-            }
-            let first = try #require(try notifications(pipeline, site: "20242").first)
-            #expect(first["verdict"] as? String == "ready")
-            #expect(first["sender"] as? String == "v3:\(Self.user)")
-            #expect((first["links"] as? [[String: Any]])?.first?["measured_mbps"] as? Int == 10_000)
-            #expect(try metrics(pipeline).contains("sansang_snmp_notifications_accepted_total"))
+                    // The collector stored them as events on the site, with who sent them.
+                    try await waitUntil(timeout: 20, "notifications in the site's history") {
+                        let kinds = await Set(try notifications(pipeline, site: "20242").compactMap { $0["kind"] as? String })
+                        return kinds == ["verdict_change", "heartbeat"]
+                    }
+                    let first = try await #require(try notifications(pipeline, site: "20242").first)
+                    #expect(first["verdict"] as? String == "ready")
+                    #expect(first["sender"] as? String == "v3:\(Self.user)")
+                    #expect((first["links"] as? [[String: Any]])?.first?["measured_mbps"] as? Int == 10_000)
+                    await #expect(try metrics(pipeline).contains("sansang_snmp_notifications_accepted_total"))
+                } cleanup: { await pipeline.stop() }
+            } cleanup: { await trapd.stop() }
         }
     }
 
@@ -106,27 +108,27 @@ import TestSupport
     @Test func whenHTTPIsBlockedTheNotifiedVerdictStandsInAndReportsSpool() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.5,
-                                              extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.5))
-            try agent.start()
-            try waitUntil(timeout: 30, "a first HTTP report") { try !pipeline.storedReports(site: "20242").isEmpty }
-            agent.stop()
-
-            // Restart it on its cached plan with a collector URL nothing answers on.
-            let blocked = try freeLoopbackPort(udp: false)
-            try agent.writeConfig(collectorURL: "http://127.0.0.1:\(blocked)")
-            try agent.start()
-            try waitUntil(timeout: 30, "the notified verdict standing in") {
-                let verdict = (try api(pipeline, "/api/v1/sites/20242")["verdict"] as? [String: Any]) ?? [:]
-                return verdict["state"] as? String == "ready" && verdict["notified_at"] != nil
-            }
-            #expect(agent.spoolDepth > 0)
-            // Without notifications the same silence is STALE: the other office of the lab never reported at all.
-            let other = (try api(pipeline, "/api/v1/sites/20257")["verdict"] as? [String: Any]) ?? [:]
-            #expect(other["state"] as? String == "unknown")
+            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            try await withCleanup {
+                try await pipeline.startCollector()
+                let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.5,
+                                                  extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.5))
+                try agent.start()
+                try await waitUntil(timeout: 30, "a first HTTP report") { try !pipeline.storedReports(site: "20242").isEmpty }
+                await agent.stop()
+                // Restart it on its cached plan with a collector URL nothing answers on.
+                let blocked = try freeLoopbackPort(udp: false)
+                try agent.writeConfig(collectorURL: "http://127.0.0.1:\(blocked)")
+                try agent.start()
+                try await waitUntil(timeout: 30, "the notified verdict standing in") {
+                    let verdict = await (try api(pipeline, "/api/v1/sites/20242")["verdict"] as? [String: Any]) ?? [:]
+                    return verdict["state"] as? String == "ready" && verdict["notified_at"] != nil
+                }
+                #expect((await agent.spoolDepth()) > 0)
+                // Without notifications the same silence is STALE: the other office of the lab never reported at all.
+                let other = await (try api(pipeline, "/api/v1/sites/20257")["verdict"] as? [String: Any]) ?? [:]
+                #expect(other["state"] as? String == "unknown")
+            } cleanup: { await pipeline.stop() }
         }
     }
 
@@ -135,32 +137,33 @@ import TestSupport
     @Test func informRetriesDoNotHoldUpReportsWhileTheCollectorIsAway() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            let agent = try pipeline.addAgent(site: "20242", reportInterval: 0.25,
-                                              extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.25))
-            try agent.start()
-            try waitUntil(timeout: 30, "a first HTTP report") { try !pipeline.storedReports(site: "20242").isEmpty }
+            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            try await withCleanup {
+                try await pipeline.startCollector()
+                let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.25,
+                                                  extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.25))
+                try agent.start()
+                try await waitUntil(timeout: 30, "a first HTTP report") { try !pipeline.storedReports(site: "20242").isEmpty }
 
-            pipeline.stopCollector()
-            let before = agent.spoolDepth
-            let started = Date()
-            try await Task.sleep(for: .seconds(4))
-            let made = agent.spoolDepth - before
-            let expected = Date().timeIntervalSince(started) / 0.25
-            // Each INFORM attempt waits 500 ms for an answer that never comes; reports go on every 250 ms regardless.
-            #expect(Double(made) >= expected * 0.6, "\(made) reports spooled in 4 s, about \(expected) expected")
+                await pipeline.stopCollector()
+                let before = (await agent.spoolDepth())
+                let started = Date()
+                try await Task.sleep(for: .seconds(4))
+                let made = (await agent.spoolDepth()) - before
+                let expected = Date().timeIntervalSince(started) / 0.25
+                // Each INFORM attempt waits 500 ms for an answer that never comes; reports go on every 250 ms regardless.
+                #expect(Double(made) >= expected * 0.6, "\(made) reports spooled in 4 s, about \(expected) expected")
 
-            try pipeline.startCollector()
-            try waitUntil(timeout: 60, "the spool to drain") { agent.spoolDepth == 0 }
-            // The reports made during the outage say INFORMs were waiting; the newest one, that they went.
-            let counters = try pipeline.storedNotificationCounters(site: "20242")
-            #expect(counters.contains { ($0["pending"] ?? 0) > 0 }, "\(counters)")
-            try waitUntil(timeout: 30, "a report after the INFORMs were acknowledged") {
-                let newest = try pipeline.storedNotificationCounters(site: "20242").last ?? [:]
-                return newest["pending"] == 0 && (newest["acknowledged"] ?? 0) > 0
-            }
+                try await pipeline.startCollector()
+                try await waitUntil(timeout: 60, "the spool to drain") { (await agent.spoolDepth()) == 0 }
+                // The reports made during the outage say INFORMs were waiting; the newest one, that they went.
+                let counters = try pipeline.storedNotificationCounters(site: "20242")
+                #expect(counters.contains { ($0["pending"] ?? 0) > 0 }, "\(counters)")
+                try await waitUntil(timeout: 30, "a report after the INFORMs were acknowledged") {
+                    let newest = try pipeline.storedNotificationCounters(site: "20242").last ?? [:]
+                    return newest["pending"] == 0 && (newest["acknowledged"] ?? 0) > 0
+                }
+            } cleanup: { await pipeline.stop() }
         }
     }
 
@@ -169,53 +172,54 @@ import TestSupport
     @Test func theCollectorStoresWhatItAcceptsAndCountsWhatItRefusesByReason() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            let peer = "udp:127.0.0.1:\(snmpPort)"
-            let mib = ReadinessMIB()
-            func arguments(site: String, verdict: VerdictState = .notReady) -> [String] {
-                let content = ReadinessNotification(
-                    kind: .verdictChange, siteCode: site, verdict: verdict, previousVerdict: .ready,
-                    reasons: [ReasonKey(code: .serviceDown, subject: "dichvucong")], failingServices: ["dichvucong"],
-                    agentVersion: "cli", reportSeq: 7, bootId: "boot-cli")
-                return ["", mib.trapOID(.verdictChange).description] + commandLineValues(mib.varBinds(content))
-            }
-            func v3(user: String = Self.user, auth: String = Self.auth) -> [String] {
-                ["-v3", "-l", "authPriv", "-u", user, "-a", "SHA-256", "-A", auth, "-x", "AES", "-X", Self.privacy,
-                 "-r", "0", "-t", "1", peer]
-            }
-            func inform(_ options: [String], _ rest: [String]) -> ProgramRun? {
-                try? runCapturing(["snmpinform"] + options + rest, environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": directory.path])
-            }
+            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
+            try await withCleanup {
+                try await pipeline.startCollector()
+                let peer = "udp:127.0.0.1:\(snmpPort)"
+                let mib = ReadinessMIB()
+                func arguments(site: String, verdict: VerdictState = .notReady) -> [String] {
+                    let content = ReadinessNotification(
+                        kind: .verdictChange, siteCode: site, verdict: verdict, previousVerdict: .ready,
+                        reasons: [ReasonKey(code: .serviceDown, subject: "dichvucong")], failingServices: ["dichvucong"],
+                        agentVersion: "cli", reportSeq: 7, bootId: "boot-cli")
+                    return ["", mib.trapOID(.verdictChange).description] + commandLineValues(mib.varBinds(content))
+                }
+                func v3(user: String = Self.user, auth: String = Self.auth) -> [String] {
+                    ["-v3", "-l", "authPriv", "-u", user, "-a", "SHA-256", "-A", auth, "-x", "AES", "-X", Self.privacy,
+                     "-r", "0", "-t", "1", peer]
+                }
+                func inform(_ options: [String], _ rest: [String]) async -> ProgramRun? {
+                    try? await runCapturing(["snmpinform"] + options + rest, environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": directory.path])
+                }
 
-            // Accepted: a v3 INFORM for a site the user may speak for, acknowledged and stored as sent.
-            #expect(inform(v3(), arguments(site: "20257"))?.status == 0)
-            try waitUntil(timeout: 10, "the CLI's notification stored") { try !notifications(pipeline, site: "20257").isEmpty }
-            let stored = try #require(try notifications(pipeline, site: "20257").first)
-            #expect(stored["verdict"] as? String == "not_ready" && stored["previous_verdict"] as? String == "ready")
-            #expect(stored["reasons"] as? [String] == ["SERVICE_DOWN:dichvucong"])
-            #expect(stored["report_seq"] as? Int == 7 && stored["boot_id"] as? String == "boot-cli")
+                // Accepted: a v3 INFORM for a site the user may speak for, acknowledged and stored as sent.
+                await #expect(inform(v3(), arguments(site: "20257"))?.status == 0)
+                try await waitUntil(timeout: 10, "the CLI's notification stored") { try await !notifications(pipeline, site: "20257").isEmpty }
+                let stored = try await #require(try notifications(pipeline, site: "20257").first)
+                #expect(stored["verdict"] as? String == "not_ready" && stored["previous_verdict"] as? String == "ready")
+                #expect(stored["reasons"] as? [String] == ["SERVICE_DOWN:dichvucong"])
+                #expect(stored["report_seq"] as? Int == 7 && stored["boot_id"] as? String == "boot-cli")
 
-            // Refused, each for its reason (the senders time out or get a report back: no acknowledgement).
-            #expect(inform(v3(user: "stranger"), arguments(site: "20242"))?.status != 0)
-            #expect(inform(v3(auth: "wrong-passphrase"), arguments(site: "20242"))?.status != 0)
-            #expect(inform(v3(), arguments(site: "20209"))?.status == 0, "acknowledged by SNMP, refused by the collector")
-            #expect(inform(v3(), ["", "1.3.6.1.6.3.1.1.5.1"])?.status == 0, "coldStart: not a readiness notification")
-            _ = try? runCapturing(["snmptrap", "-v2c", "-c", "public", peer] + arguments(site: "20242"), environment: ["MIBS": ""])
-            try sendDatagram(port: snmpPort, [0x30, 0x03, 0x02, 0x01])
-            try sendDatagram(port: snmpPort, Array("not snmp at all".utf8))
+                // Refused, each for its reason (the senders time out or get a report back: no acknowledgement).
+                await #expect(inform(v3(user: "stranger"), arguments(site: "20242"))?.status != 0)
+                await #expect(inform(v3(auth: "wrong-passphrase"), arguments(site: "20242"))?.status != 0)
+                await #expect(inform(v3(), arguments(site: "20209"))?.status == 0, "acknowledged by SNMP, refused by the collector")
+                await #expect(inform(v3(), ["", "1.3.6.1.6.3.1.1.5.1"])?.status == 0, "coldStart: not a readiness notification")
+                _ = try? await runCapturing(["snmptrap", "-v2c", "-c", "public", peer] + arguments(site: "20242"), environment: ["MIBS": ""])
+                try sendDatagram(port: snmpPort, [0x30, 0x03, 0x02, 0x01])
+                try sendDatagram(port: snmpPort, Array("not snmp at all".utf8))
 
-            try waitUntil(timeout: 15, "every refusal counted") {
-                let text = try metrics(pipeline)
-                return ["unknown_user", "wrong_digest", "site_not_allowed", "not_readiness_mib", "version_refused", "malformed"]
-                    .allSatisfy { text.contains("sansang_snmp_notifications_rejected_total{reason=\"\($0)\"}") }
-            }
-            #expect(try notifications(pipeline, site: "20209").isEmpty)
-            #expect(try notifications(pipeline, site: "20242").isEmpty)
-            // Still receiving afterwards.
-            #expect(inform(v3(), arguments(site: "20242", verdict: .ready))?.status == 0)
-            try waitUntil(timeout: 10, "a notification after the refusals") { try notifications(pipeline, site: "20242").count == 1 }
+                try await waitUntil(timeout: 15, "every refusal counted") {
+                    let text = try await metrics(pipeline)
+                    return ["unknown_user", "wrong_digest", "site_not_allowed", "not_readiness_mib", "version_refused", "malformed"]
+                        .allSatisfy { text.contains("sansang_snmp_notifications_rejected_total{reason=\"\($0)\"}") }
+                }
+                await #expect(try notifications(pipeline, site: "20209").isEmpty)
+                await #expect(try notifications(pipeline, site: "20242").isEmpty)
+                // Still receiving afterwards.
+                await #expect(inform(v3(), arguments(site: "20242", verdict: .ready))?.status == 0)
+                try await waitUntil(timeout: 10, "a notification after the refusals") { try await notifications(pipeline, site: "20242").count == 1 }
+            } cleanup: { await pipeline.stop() }
         }
     }
 }
@@ -226,44 +230,45 @@ extension SNMPPipelineTests {
     @Test func aFloodOfNotificationsLeavesTheCollectorResponsive() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)
+            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)
                 + "\n  communities: [{community: flood}]")
-            defer { pipeline.stop() }
-            try pipeline.startCollector()
-            let script = packageRoot.appendingPathComponent("scripts/snmp-flood.py").path
-            let portFile = directory.appendingPathComponent("capture.port").path
-            let datagram = directory.appendingPathComponent("heartbeat.bin").path
-            let capturer = try Daemon(["python3", script, "capture", portFile, datagram], log: directory.appendingPathComponent("capture.log"))
-            try waitUntil(timeout: 20, "the capture port") { ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").count > 1 }
-            let capturePort = try String(contentsOfFile: portFile, encoding: .utf8)
-            let mib = ReadinessMIB()
-            let content = ReadinessNotification(kind: .heartbeat, siteCode: "20242", verdict: .ready, agentVersion: "flood",
-                                                reportSeq: 1, bootId: "flood")
-            let trapArguments = ["", mib.trapOID(.heartbeat).description] + commandLineValues(mib.varBinds(content))
-            _ = try runCapturing(["snmptrap", "-v2c", "-c", "flood", "udp:127.0.0.1:\(capturePort)"] + trapArguments,
-                                 environment: ["MIBS": ""])
-            try waitUntil(timeout: 20, "the captured datagram") { !capturer.isRunning }
-            capturer.stop()
-
-            let flood = try Daemon(["python3", script, "send", "127.0.0.1", String(snmpPort), datagram, "4", "2"],
-                                   log: directory.appendingPathComponent("flood.log"))
-            defer { flood.stop() }
-            try await Task.sleep(for: .seconds(1))
-            let inform = try runCapturing(
-                ["snmpinform", "-v3", "-l", "authPriv", "-u", Self.user, "-a", "SHA-256", "-A", Self.auth, "-x", "AES",
-                 "-X", Self.privacy, "-t", "3", "-r", "2", "udp:127.0.0.1:\(snmpPort)"] + trapArguments,
-                environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": directory.path])
-            #expect(inform.status == 0, "a v3 INFORM during the flood: \(inform.stderr)")
-            let health = try runCapturing(["curl", "-sf", "--max-time", "5", "\(pipeline.url)/healthz"])
-            #expect(health.status == 0, "/healthz during the flood")
-            try waitUntil(timeout: 30, "the flood to end") { !flood.isRunning }
-            let sent = Int(flood.log.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            #expect(sent > 4000, "the flood sent \(sent) datagrams in 4 s")
-            #expect(pipeline.collector?.isRunning == true)
-            let text = try metrics(pipeline)
-            let accepted = text.split(separator: "\n").first { $0.hasPrefix("sansang_snmp_notifications_accepted_total ") }
-            let count = accepted.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-            #expect(count > 100, "accepted during the flood: \(count)")
+            try await withCleanup {
+                try await pipeline.startCollector()
+                let script = packageRoot.appendingPathComponent("scripts/snmp-flood.py").path
+                let portFile = directory.appendingPathComponent("capture.port").path
+                let datagram = directory.appendingPathComponent("heartbeat.bin").path
+                let capturer = try Daemon(["python3", script, "capture", portFile, datagram], log: directory.appendingPathComponent("capture.log"))
+                try await waitUntil(timeout: 20, "the capture port") { ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").count > 1 }
+                let capturePort = try String(contentsOfFile: portFile, encoding: .utf8)
+                let mib = ReadinessMIB()
+                let content = ReadinessNotification(kind: .heartbeat, siteCode: "20242", verdict: .ready, agentVersion: "flood",
+                                                    reportSeq: 1, bootId: "flood")
+                let trapArguments = ["", mib.trapOID(.heartbeat).description] + commandLineValues(mib.varBinds(content))
+                _ = try await runCapturing(["snmptrap", "-v2c", "-c", "flood", "udp:127.0.0.1:\(capturePort)"] + trapArguments,
+                                     environment: ["MIBS": ""])
+                try await waitUntil(timeout: 20, "the captured datagram") { !capturer.isRunning }
+                await capturer.stop()
+                let flood = try Daemon(["python3", script, "send", "127.0.0.1", String(snmpPort), datagram, "4", "2"],
+                                       log: directory.appendingPathComponent("flood.log"))
+                try await withCleanup {
+                    try await Task.sleep(for: .seconds(1))
+                    let inform = try await runCapturing(
+                        ["snmpinform", "-v3", "-l", "authPriv", "-u", Self.user, "-a", "SHA-256", "-A", Self.auth, "-x", "AES",
+                         "-X", Self.privacy, "-t", "3", "-r", "2", "udp:127.0.0.1:\(snmpPort)"] + trapArguments,
+                        environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": directory.path])
+                    #expect(inform.status == 0, "a v3 INFORM during the flood: \(inform.stderr)")
+                    let health = try await runCapturing(["curl", "-sf", "--max-time", "5", "\(pipeline.url)/healthz"])
+                    #expect(health.status == 0, "/healthz during the flood")
+                    try await waitUntil(timeout: 30, "the flood to end") { !flood.isRunning }
+                    let sent = Int(flood.log.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+                    #expect(sent > 4000, "the flood sent \(sent) datagrams in 4 s")
+                    #expect(pipeline.collector?.isRunning == true)
+                    let text = try await metrics(pipeline)
+                    let accepted = text.split(separator: "\n").first { $0.hasPrefix("sansang_snmp_notifications_accepted_total ") }
+                    let count = accepted.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                    #expect(count > 100, "accepted during the flood: \(count)")
+                } cleanup: { await flood.stop() }
+            } cleanup: { await pipeline.stop() }
         }
     }
 }
@@ -289,7 +294,7 @@ final class TrapDaemonWithMIB: @unchecked Sendable {
     let output: URL
     private let daemon: Daemon
 
-    init(directory: URL, user: String, auth: String, privacy: String) throws {
+    init(directory: URL, user: String, auth: String, privacy: String) async throws {
         port = try freeLoopbackPort(udp: true)
         output = directory.appendingPathComponent("trapd-handled.txt")
         let handler = directory.appendingPathComponent("handler.sh")
@@ -309,11 +314,11 @@ final class TrapDaemonWithMIB: @unchecked Sendable {
              "-m", "SANSANG-READINESS-MIB", "udp:127.0.0.1:\(port)"],
             log: directory.appendingPathComponent("snmptrapd.log"), environment: ["SNMP_PERSISTENT_DIR": state.path])
         let daemon = daemon
-        try waitUntil(timeout: 20, "snmptrapd to start") { daemon.log.contains("NET-SNMP version") || !daemon.isRunning }
+        try await waitUntil(timeout: 20, "snmptrapd to start") { daemon.log.contains("NET-SNMP version") || !daemon.isRunning }
         guard daemon.isRunning else { throw CommandFailure(argv: ["snmptrapd"], status: -1, output: daemon.log) }
     }
 
     var recorded: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
-    func stop() { daemon.stop() }
+    func stop() async { await daemon.stop() }
 }

@@ -47,7 +47,7 @@ import TestSupport
             let offices = try exampleInventory().offices.map(\.code)
             let database = directory.appendingPathComponent("collector.sqlite").path
             let figures = try await Self.history(in: database, offices: offices)
-            let tls = try makeLoopbackCertificate(in: directory)
+            let tls = try await makeLoopbackCertificate(in: directory)
             let smtpPort = try freeLoopbackPort(udp: false)
             let apiPort = try freeLoopbackPort(udp: false)
             let passwordFile = directory.appendingPathComponent("smtp-password")
@@ -71,62 +71,64 @@ import TestSupport
                 """.write(toFile: config, atomically: true, encoding: .utf8)
 
             // The SMTP server is down: the mail stays queued, the command says so and fails.
-            let first = try runProgram("sansang-collector", ["report", "weekly", "--week", "2026-W48", "--send", "--config", config])
+            let first = try await runProgram("sansang-collector", ["report", "weekly", "--week", "2026-W48", "--send", "--config", config])
             #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
             #expect(first.stderr.contains("hộp thư đi"), "\(first.stderr)")
 
             // Up again: the running collector delivers it, once.
-            let sink = try SMTPSink(port: smtpPort, mailbox: directory.appendingPathComponent("mailbox"),
+            let sink = try await SMTPSink(port: smtpPort, mailbox: directory.appendingPathComponent("mailbox"),
                                     log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("baocao", "mật-khẩu-2"))
-            defer { sink.stop() }
-            let collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config],
-                                       log: directory.appendingPathComponent("collector.log"))
-            defer { collector.stop() }
-            // The first retry comes after 15–30 s of backoff.
-            try waitUntil(timeout: 90, "the weekly mail delivered by the collector") { sink.messages.count >= 1 }
-            try await Task.sleep(for: .seconds(2))
-            #expect(sink.messages.count == 1)
+            try await withCleanup {
+                let collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config],
+                                           log: directory.appendingPathComponent("collector.log"))
+                try await withCleanup {
+                    // The first retry comes after 15–30 s of backoff.
+                    try await waitUntil(timeout: 90, "the weekly mail delivered by the collector") { sink.messages.count >= 1 }
+                    try await Task.sleep(for: .seconds(2))
+                    #expect(sink.messages.count == 1)
 
-            // While the collector runs, a second run hands the mail to it, which knows it was sent: nothing new.
-            let second = try runProgram("sansang-collector", ["report", "weekly", "--week", "2026-W48", "--send", "--config", config])
-            #expect(second.status == 0, "\(second.stderr)")
-            try await Task.sleep(for: .seconds(Double(17)))
-            #expect(sink.messages.count == 1, "a week's mail is sent once")
+                    // While the collector runs, a second run hands the mail to it, which knows it was sent: nothing new.
+                    let second = try await runProgram("sansang-collector", ["report", "weekly", "--week", "2026-W48", "--send", "--config", config])
+                    #expect(second.status == 0, "\(second.stderr)")
+                    try await Task.sleep(for: .seconds(Double(17)))
+                    #expect(sink.messages.count == 1, "a week's mail is sent once")
 
-            // The NOC's client gets the same week from the API.
-            let token = try Pipeline.issue(["--noc", "lanh-dao", "--role", "read"], config: config)
-            let table = try runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--format", "csv",
-                                                   "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
-            #expect(table.status == 0, "\(table.stderr)")
-            #expect(table.stdout.split(separator: "\r\n").count == offices.count + 1)
-            let english = try runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--lang", "en",
-                                                  "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
-            #expect(english.stdout.contains("\(figures.ready)/\(offices.count)"), "\(english.stdout.prefix(300))")
+                    // The NOC's client gets the same week from the API.
+                    let token = try await Pipeline.issue(["--noc", "lanh-dao", "--role", "read"], config: config)
+                    let table = try await runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--format", "csv",
+                                                           "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
+                    #expect(table.status == 0, "\(table.stderr)")
+                    #expect(table.stdout.split(separator: "\r\n").count == offices.count + 1)
+                    let english = try await runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--lang", "en",
+                                                          "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
+                    #expect(english.stdout.contains("\(figures.ready)/\(offices.count)"), "\(english.stdout.prefix(300))")
 
-            let inspected = try run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path,
-                                     sink.messages[0].path])
-            let mail = try #require(try JSONSerialization.jsonObject(with: Data(inspected.utf8)) as? [String: Any])
-            let change = figures.ready - figures.previous
-            let signed = change > 0 ? "+\(change)" : change < 0 ? "-\(-change)" : "±0"
-            #expect(mail["subject"] as? String
-                    == "Báo cáo sẵn sàng tuần 2026-W48 (Đà Nẵng): \(figures.ready)/\(offices.count) điểm sẵn sàng (\(signed))",
-                    "\(mail["subject"] ?? "")")
-            #expect(mail["structure"] as? String
-                    == "multipart/mixed(multipart/related(multipart/alternative(text/plain,text/html),image/png),text/csv)")
-            let parts = mail["parts"] as? [[String: Any]] ?? []
-            let html = parts.first { $0["content_type"] as? String == "text/html" }?["text"] as? String ?? ""
-            let png = parts.first { $0["content_type"] as? String == "image/png" }
-            let csv = parts.first { $0["content_type"] as? String == "text/csv" }
-            let contentID = (png?["content_id"] as? String ?? "?").trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
-            #expect(html.contains("src=\"cid:\(contentID)\""))
-            #expect(html.contains("\(figures.ready)/\(offices.count)"))
-            #expect(png?["width"] as? Int == 1200)
-            let rows = csv?["rows"] as? [[String]] ?? []
-            #expect(rows.count == offices.count + 1, "a header and one row per office")
-            let regressedRow = rows.first { $0.contains(figures.regressed) }
-            #expect(regressedRow?.contains { $0.contains("SERVICE_DOWN:dichvucong") } == true, "\(regressedRow ?? [])")
-            let text = parts.first { $0["content_type"] as? String == "text/plain" }?["text"] as? String ?? ""
-            #expect(text.contains("Không còn sẵn sàng (1)"), "\(text.prefix(600))")
+                    let inspected = try await run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path,
+                                             sink.messages[0].path])
+                    let mail = try #require(try JSONSerialization.jsonObject(with: Data(inspected.utf8)) as? [String: Any])
+                    let change = figures.ready - figures.previous
+                    let signed = change > 0 ? "+\(change)" : change < 0 ? "-\(-change)" : "±0"
+                    #expect(mail["subject"] as? String
+                            == "Báo cáo sẵn sàng tuần 2026-W48 (Đà Nẵng): \(figures.ready)/\(offices.count) điểm sẵn sàng (\(signed))",
+                            "\(mail["subject"] ?? "")")
+                    #expect(mail["structure"] as? String
+                            == "multipart/mixed(multipart/related(multipart/alternative(text/plain,text/html),image/png),text/csv)")
+                    let parts = mail["parts"] as? [[String: Any]] ?? []
+                    let html = parts.first { $0["content_type"] as? String == "text/html" }?["text"] as? String ?? ""
+                    let png = parts.first { $0["content_type"] as? String == "image/png" }
+                    let csv = parts.first { $0["content_type"] as? String == "text/csv" }
+                    let contentID = (png?["content_id"] as? String ?? "?").trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+                    #expect(html.contains("src=\"cid:\(contentID)\""))
+                    #expect(html.contains("\(figures.ready)/\(offices.count)"))
+                    #expect(png?["width"] as? Int == 1200)
+                    let rows = csv?["rows"] as? [[String]] ?? []
+                    #expect(rows.count == offices.count + 1, "a header and one row per office")
+                    let regressedRow = rows.first { $0.contains(figures.regressed) }
+                    #expect(regressedRow?.contains { $0.contains("SERVICE_DOWN:dichvucong") } == true, "\(regressedRow ?? [])")
+                    let text = parts.first { $0["content_type"] as? String == "text/plain" }?["text"] as? String ?? ""
+                    #expect(text.contains("Không còn sẵn sàng (1)"), "\(text.prefix(600))")
+                } cleanup: { await collector.stop() }
+            } cleanup: { await sink.stop() }
         }
     }
 }

@@ -7,9 +7,9 @@ import TestSupport
 
 /// net-snmp's snmptranslate over mibs/ and the IETF modules it imports (mibs/ietf: Debian's snmp package
 /// ships none). `-m` without `+`: with it net-snmp also loads its default list (IF-MIB, …), absent here.
-private func snmptranslate(_ arguments: [String]) throws -> ProgramRun {
+private func snmptranslate(_ arguments: [String]) async throws -> ProgramRun {
     let mibs = packageRoot.appendingPathComponent("mibs").path
-    return try runCapturing(["snmptranslate", "-M", "+\(mibs):\(mibs)/ietf", "-m", "SANSANG-READINESS-MIB"] + arguments)
+    return try await runCapturing(["snmptranslate", "-M", "+\(mibs):\(mibs)/ietf", "-m", "SANSANG-READINESS-MIB"] + arguments)
 }
 
 /// The `name(number)` pairs of a line such as `SYNTAX INTEGER {ready(1), degraded(2)}`.
@@ -20,14 +20,14 @@ private func namedNumbers(_ line: Substring) -> [String: Int32] {
 @Suite struct ReadinessMIBAgainstTheMIBFile {
     let mib = ReadinessMIB()
 
-    @Test func theMIBLoadsWithoutAWord() throws {
-        let run = try snmptranslate(["-Tp"])
+    @Test func theMIBLoadsWithoutAWord() async throws {
+        let run = try await snmptranslate(["-Tp"])
         #expect(run.status == 0)
         #expect(run.stderr == "")
         #expect(run.stdout.contains("sansangLinkTargetMbps(4)"))
     }
 
-    @Test func everyOIDIsTheMIBs() throws {
+    @Test func everyOIDIsTheMIBs() async throws {
         var expected = [
             "sansangReadinessMIB": ReadinessMIB.defaultRoot,
             "sansangVerdictChange": mib.trapOID(.verdictChange),
@@ -35,7 +35,7 @@ private func namedNumbers(_ line: Substring) -> [String: Int32] {
         ]
         for object in ReadinessMIB.Object.allCases { expected[object.rawValue] = mib.objectOID(object) }
         let names = expected.keys.sorted()
-        let run = try snmptranslate(["-On"] + names.map { "SANSANG-READINESS-MIB::\($0)" })
+        let run = try await snmptranslate(["-On"] + names.map { "SANSANG-READINESS-MIB::\($0)" })
         #expect(run.stderr == "")
         let lines = run.stdout.split(separator: "\n")
         try #require(lines.count == names.count)
@@ -44,8 +44,8 @@ private func namedNumbers(_ line: Substring) -> [String: Int32] {
         }
     }
 
-    @Test func everyNotifiableObjectAndNotificationIsMapped() throws {
-        let tree = try snmptranslate(["-Tp"]).stdout
+    @Test func everyNotifiableObjectAndNotificationIsMapped() async throws {
+        let tree = try await snmptranslate(["-Tp"]).stdout
         let notifiable = tree.split(separator: "\n").filter { $0.contains("---N") }
             .compactMap { $0.firstMatch(of: /(\w+)\(\d+\)$/).map { String($0.1) } }
         #expect(Set(notifiable) == Set(ReadinessMIB.Object.allCases.map(\.rawValue)))
@@ -56,8 +56,8 @@ private func namedNumbers(_ line: Substring) -> [String: Int32] {
         #expect(notifications == ["sansangVerdictChange", "sansangHeartbeat"])
     }
 
-    @Test func verdictNumbersAreTheMIBs() throws {
-        let run = try snmptranslate(["-Td", "SANSANG-READINESS-MIB::sansangVerdict"])
+    @Test func verdictNumbersAreTheMIBs() async throws {
+        let run = try await snmptranslate(["-Td", "SANSANG-READINESS-MIB::sansangVerdict"])
         let syntax = try #require(run.stdout.split(separator: "\n").first { $0.contains("SYNTAX") })
         let numbers = namedNumbers(syntax)
         let names: [VerdictState: String] = [.ready: "ready", .degraded: "degraded", .notReady: "notReady", .unknown: "unknown"]
@@ -72,9 +72,9 @@ private func namedNumbers(_ line: Substring) -> [String: Int32] {
 
     /// Both notifications carry their scalars in the order of the MIB's OBJECTS clause, then the link rows.
     @Test(arguments: [ReadinessNotification.Kind.verdictChange, .heartbeat])
-    func varBindsFollowTheObjectsClause(kind: ReadinessNotification.Kind) throws {
+    func varBindsFollowTheObjectsClause(kind: ReadinessNotification.Kind) async throws {
         let name = kind == .verdictChange ? "sansangVerdictChange" : "sansangHeartbeat"
-        let definition = try snmptranslate(["-Td", "SANSANG-READINESS-MIB::\(name)"]).stdout
+        let definition = try await snmptranslate(["-Td", "SANSANG-READINESS-MIB::\(name)"]).stdout
         let clause = try #require(definition.firstMatch(of: /OBJECTS\s*\{([^}]*)\}/)).1
         let objects = clause.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let scalars = objects.filter { !$0.hasPrefix("sansangLink") }
@@ -133,7 +133,7 @@ func sample(_ kind: ReadinessNotification.Kind, verdict: VerdictState = .notRead
         #expect(!mib.varBinds(heartbeat).contains { mib.objectOID(.previousVerdict).isPrefix(of: $0.oid) })
     }
 
-    @Test func aReadySiteSendsEmptyLists() throws {
+    @Test func aReadySiteSendsEmptyLists() async throws {
         let ready = ReadinessNotification(kind: .heartbeat, siteCode: "00001", verdict: .ready, agentVersion: "0.1.0",
                                           reportSeq: 0, bootId: "b")
         let binds = mib.varBinds(ready)
@@ -141,7 +141,7 @@ func sample(_ kind: ReadinessNotification.Kind, verdict: VerdictState = .notRead
         #expect(try roundTrip(ready) == ready)
     }
 
-    @Test func anotherRootMovesEveryOID() throws {
+    @Test func anotherRootMovesEveryOID() async throws {
         let other = ReadinessMIB(root: try OID("1.3.6.1.4.1.99999.1"))
         let change = sample(.verdictChange, links: twoLinks)
         #expect(other.trapOID(.heartbeat).description == "1.3.6.1.4.1.99999.1.0.2")
@@ -152,7 +152,7 @@ func sample(_ kind: ReadinessNotification.Kind, verdict: VerdictState = .notRead
         }
     }
 
-    @Test func longListsKeepWholeItemsWithin255Octets() throws {
+    @Test func longListsKeepWholeItemsWithin255Octets() async throws {
         var change = sample(.verdictChange)
         change.failingServices = (1...40).map { "dichvucong-\($0)" }
         change.reasons = change.failingServices.map { ReasonKey(code: .serviceDown, subject: $0) }
@@ -166,7 +166,7 @@ func sample(_ kind: ReadinessNotification.Kind, verdict: VerdictState = .notRead
         #expect(decoded.agentVersion == String(repeating: "ạ", count: 85))
     }
 
-    @Test func extraVarBindsAreIgnored() throws {
+    @Test func extraVarBindsAreIgnored() async throws {
         let change = sample(.verdictChange, links: twoLinks)
         let extra = [
             VarBind(oid: try OID("1.3.6.1.2.1.1.3.0"), value: .timeticks(12_345)),                     // sysUpTime.0
@@ -195,7 +195,7 @@ func sample(_ kind: ReadinessNotification.Kind, verdict: VerdictState = .notRead
         }
     }
 
-    @Test func badInputsNameTheOIDAndTheFault() throws {
+    @Test func badInputsNameTheOIDAndTheFault() async throws {
         let unknown = try error(trapOID: try mib.root.appending(0, 3)) { _ in }
         #expect(unknown.code == "unknown_notification" && unknown.message.contains("1.3.6.1.4.1.8072.9999.9999.7474.0.3"))
 

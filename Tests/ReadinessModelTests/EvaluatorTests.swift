@@ -130,7 +130,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         #expect(verdict.reportGeneratedAt == report.generatedAt)
     }
 
-    @Test func noReport() throws {
+    @Test func noReport() async throws {
         let verdict = try #require(Fleet.evaluate(nil))
         #expect(verdict.state == .unknown)
         #expect(verdict.reasons == [Reason(code: .noData, impact: .unknown, evidence: "no report received from the agent")])
@@ -155,7 +155,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         #expect(verdict.reasonLines == reasons)
     }
 
-    @Test func staleStopsEvaluation() throws {
+    @Test func staleStopsEvaluation() async throws {
         let report = Fleet.goodReport {
             $0.generatedAt = Fleet.ago(3 * 3600 + 5 * 60)
             $0.intervalSeconds = 300
@@ -168,7 +168,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
             == "last report generated 2025-07-07T04:55:00Z, 3 h 5 min ago; limit 3 × 300 s report interval")
     }
 
-    @Test func mismatchEvidence() throws {
+    @Test func mismatchEvidence() async throws {
         let report = Fleet.goodReport {
             $0[.lan].speed = [SpeedReading(source: .nic, speedMbps: 10_000), SpeedReading(source: .snmp, speedMbps: 1000),
                               .unknown(.lldp, error: "no LLDP frame in 60 s")]
@@ -180,7 +180,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         ])
     }
 
-    @Test func noSpeedEvidenceListsErrors() throws {
+    @Test func noSpeedEvidenceListsErrors() async throws {
         let report = Fleet.goodReport {
             $0[.lan].speed = [.unknown(.nic, error: "ethtool: EPERM"), .unknown(.snmp, error: "snmp timeout")]
         }
@@ -188,7 +188,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         #expect(verdict.reasons.map(\.evidence) == ["no known speed reading: nic unknown (ethtool: EPERM), snmp unknown (snmp timeout)"])
     }
 
-    @Test func throughputEvidence() throws {
+    @Test func throughputEvidence() async throws {
         let low = try #require(Fleet.evaluate(Fleet.goodReport { $0[.wan].throughput?.mbps[.upload] = 150.25 }))
         #expect(low.reasons.map(\.evidence) == [
             "upload 150.3 Mbit/s < 180 Mbit/s (90 % of 200); download 198.7 Mbit/s >= 180 Mbit/s (90 % of 200); "
@@ -200,7 +200,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         ])
     }
 
-    @Test func serviceEvidence() throws {
+    @Test func serviceEvidence() async throws {
         let down = try #require(Fleet.evaluate(Fleet.goodReport {
             $0[service: "dvc"].ok = false
             $0[service: "dvc"].reason = "cert_expired"
@@ -214,7 +214,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         ])
     }
 
-    @Test func clockEvidenceBothWays() throws {
+    @Test func clockEvidenceBothWays() async throws {
         let verdict = try #require(Fleet.evaluate(Fleet.goodReport {
             $0.clock?.offsetMilliseconds = -1500
             $0.generatedAt = Fleet.now.addingTimeInterval(2)
@@ -224,7 +224,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
             + "report generated 2025-07-07T08:00:02Z, 2000 ms ahead of the collector's clock (limit 1000 ms)")
     }
 
-    @Test func ntpCheckSetsClockLimit() throws {
+    @Test func ntpCheckSetsClockLimit() async throws {
         var profile = Fleet.urban
         profile.services.append(ServiceCheck(
             name: "ntp-tinh", kind: .ntp, host: "ntp.danang.gov.vn", thresholds: ServiceThresholds(maxClockOffsetMilliseconds: 100)))
@@ -236,7 +236,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         #expect(try #require(Fleet.evaluate(report)).reasonLines == [])
     }
 
-    @Test func policyStaleAfterIntervals() throws {
+    @Test func policyStaleAfterIntervals() async throws {
         let report = Fleet.goodReport { $0.generatedAt = Fleet.ago(200) }
         let strict = ReadinessEvaluator(policy: EvaluationPolicy(staleAfterIntervals: 3))
         let lenient = ReadinessEvaluator(policy: EvaluationPolicy(staleAfterIntervals: 5))
@@ -245,7 +245,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
     }
 
     /// A mountain commune on a 100 Mbit/s line without the mail service, but with a required local service.
-    @Test func overrides() throws {
+    @Test func overrides() async throws {
         let report = Fleet.goodReport {
             $0[.wan].throughput?.mbps = [.upload: 95, .download: 97]
             $0[service: "mail"].ok = false

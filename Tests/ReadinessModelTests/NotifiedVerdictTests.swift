@@ -12,13 +12,13 @@ import Testing
         evaluator.evaluate(site: Fleet.haiChau, profile: Fleet.urban, latest: report, notified: notified, now: Fleet.now)
     }
 
-    @Test func aCurrentReportWinsOverANotification() throws {
+    @Test func aCurrentReportWinsOverANotification() async throws {
         let verdict = try #require(evaluate(Fleet.goodReport(), notifiedDown))
         #expect(verdict.state == .ready)
         #expect(verdict.notifiedAt == nil)
     }
 
-    @Test func withNoReportTheNotifiedVerdictStandsInWithItsReasons() throws {
+    @Test func withNoReportTheNotifiedVerdictStandsInWithItsReasons() async throws {
         let verdict = try #require(evaluate(nil, notifiedDown))
         #expect(verdict.state == .notReady)
         #expect(verdict.reasons.map(\.description) == ["SERVICE_DOWN:dichvucong"])
@@ -26,7 +26,7 @@ import Testing
         #expect(verdict.notifiedAt == notifiedDown.receivedAt)
     }
 
-    @Test func aStaleReportGivesWayToANewerNotification() throws {
+    @Test func aStaleReportGivesWayToANewerNotification() async throws {
         let stale = Fleet.goodReport { $0.generatedAt = Fleet.now.addingTimeInterval(-3600) }
         let verdict = try #require(evaluate(stale, notifiedDown))
         #expect(verdict.state == .notReady)
@@ -43,7 +43,7 @@ import Testing
         #expect(evaluate(nil, old)?.reasons.map(\.code) == [.noData])
     }
 
-    @Test func aNotifiedReadyVerdictHasNoReasons() throws {
+    @Test func aNotifiedReadyVerdictHasNoReasons() async throws {
         let ready = NotifiedVerdict(receivedAt: Fleet.now, state: .ready, reasons: [])
         let verdict = try #require(evaluate(nil, ready))
         #expect(verdict.state == .ready && verdict.reasons.isEmpty && verdict.notifiedAt == Fleet.now)

@@ -8,7 +8,7 @@ import Testing
         return try Data(contentsOf: url)
     }
 
-    @Test func roundTrip() throws {
+    @Test func roundTrip() async throws {
         let report = Fleet.goodReport {
             $0[.lan].speed[1] = .unknown(.lldp, error: "no LLDP frame in 60 s")
             $0.gap = GapRecord(count: 2, firstSeq: 40, lastSeq: 41, from: Fleet.ago(150), to: Fleet.ago(90))
@@ -19,7 +19,7 @@ import Testing
         }
     }
 
-    @Test func encodingIsStable() throws {
+    @Test func encodingIsStable() async throws {
         let data = try ReportCoding.encoder().encode(Fleet.goodReport())
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.hasPrefix(#"{"agent":{"boot_id":"6f1c2a9e","hostname":"ubnd-haichau","version":"0.1.0"},"clock":"#))
@@ -40,21 +40,21 @@ import Testing
         #expect(error.version == version)
     }
 
-    @Test func refusesMissingRequiredField() throws {
+    @Test func refusesMissingRequiredField() async throws {
         var object = try #require(try JSONSerialization.jsonObject(with: Self.fixture()) as? [String: Any])
         object["generated_at"] = nil
         let data = try JSONSerialization.data(withJSONObject: object)
         #expect(throws: DecodingError.self) { try ReportCoding.decodeReport(from: data) }
     }
 
-    @Test func ignoresUnknownFields() throws {
+    @Test func ignoresUnknownFields() async throws {
         var object = try #require(try JSONSerialization.jsonObject(with: Self.fixture()) as? [String: Any])
         object["battery"] = ["percent": 80]
         let data = try JSONSerialization.data(withJSONObject: object)
         #expect(try ReportCoding.decodeReport(from: data) == ReportCoding.decodeReport(from: Self.fixture()))
     }
 
-    @Test func fixtureDecodes() throws {
+    @Test func fixtureDecodes() async throws {
         let report = try ReportCoding.decodeReport(from: Self.fixture())
         #expect(report.formatVersion == 1)
         #expect(report.site == "20242")
@@ -75,7 +75,7 @@ import Testing
     }
 
     /// The example in docs/report-format.md is the fixture, so the documentation cannot drift from what decodes.
-    @Test func documentedExampleIsTheFixture() throws {
+    @Test func documentedExampleIsTheFixture() async throws {
         let doc = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/report-format.md")

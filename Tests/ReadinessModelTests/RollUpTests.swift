@@ -83,7 +83,7 @@ import Testing
     }
 
     /// The same name typed composed (NFC) and decomposed (NFD) is one group, as it is one String.
-    @Test func equalNamesSpelledDifferentlyAreOneGroup() throws {
+    @Test func equalNamesSpelledDifferentlyAreOneGroup() async throws {
         let decomposed = "Ha\u{0309}i Cha\u{0302}u"
         #expect(decomposed == "Hải Châu")
         #expect(Array(decomposed.utf8) != Array("Hải Châu".utf8))

@@ -17,7 +17,7 @@ import Testing
         if case .send(let id, let item) = step { (id, item) } else { nil }
     }
 
-    @Test func deliversInOrderAndCounts() throws {
+    @Test func deliversInOrderAndCounts() async throws {
         var queue = DeliveryQueue<String>(policy: policy())
         queue.enqueue("a", now: start)
         queue.enqueue("b", now: start)
@@ -31,7 +31,7 @@ import Testing
         #expect(queue.counters == .init(queued: 2, acknowledged: 2, attempts: 2, undelivered: 0, pending: 0))
     }
 
-    @Test func aFailedHeadIsRetriedAfterADoublingBackoffCappedAtTheMaximum() throws {
+    @Test func aFailedHeadIsRetriedAfterADoublingBackoffCappedAtTheMaximum() async throws {
         var queue = DeliveryQueue<String>(policy: policy())
         queue.enqueue("a", now: start)
         var now = start
@@ -51,7 +51,7 @@ import Testing
         #expect(queue.counters.acknowledged == 1 && queue.counters.attempts == 6 && queue.counters.pending == 0)
     }
 
-    @Test func whatIsNotAcknowledgedInTimeExpiresAndIsCountedUndelivered() throws {
+    @Test func whatIsNotAcknowledgedInTimeExpiresAndIsCountedUndelivered() async throws {
         var queue = DeliveryQueue<String>(policy: policy())
         queue.enqueue("a", now: start)
         queue.enqueue("b", now: start + .seconds(30))
@@ -65,7 +65,7 @@ import Testing
         #expect(queue.counters.undelivered == 2)
     }
 
-    @Test func aFullQueueDropsTheOldestAndCountsIt() throws {
+    @Test func aFullQueueDropsTheOldestAndCountsIt() async throws {
         var queue = DeliveryQueue<Int>(policy: policy(limit: 3))
         for item in 1...5 { queue.enqueue(item, now: start) }
         #expect(queue.counters.undelivered == 2 && queue.counters.pending == 3)
@@ -73,7 +73,7 @@ import Testing
         #expect(head == 3)
     }
 
-    @Test func anAcknowledgementForAnItemDroppedMeanwhileChangesNothingElse() throws {
+    @Test func anAcknowledgementForAnItemDroppedMeanwhileChangesNothingElse() async throws {
         var queue = DeliveryQueue<Int>(policy: policy(limit: 1))
         queue.enqueue(1, now: start)
         let (id, _) = try #require(sendID(queue.next(now: start)))

@@ -2,7 +2,7 @@ import SNMP
 import Testing
 
 @Suite struct OIDTests {
-    @Test func parsesWithAndWithoutLeadingDot() throws {
+    @Test func parsesWithAndWithoutLeadingDot() async throws {
         #expect(try OID("1.3.6.1.2.1.1.5.0").components == [1, 3, 6, 1, 2, 1, 1, 5, 0])
         #expect(try OID(".1.3.6.1.2.1.1.5.0") == OID("1.3.6.1.2.1.1.5.0"))
         #expect(try OID("1.3.6.1.4.1.4294967295").components.last == 4_294_967_295)
@@ -22,7 +22,7 @@ import Testing
         #expect((try? OID(Array(repeating: 1, count: 128))) != nil)
     }
 
-    @Test func prefixAndOrder() throws {
+    @Test func prefixAndOrder() async throws {
         let ifDescr = try OID("1.3.6.1.2.1.2.2.1.2")
         #expect(ifDescr.isPrefix(of: try ifDescr.appending(1)))
         #expect(ifDescr.isPrefix(of: ifDescr))

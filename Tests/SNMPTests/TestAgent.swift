@@ -34,7 +34,7 @@ final class TestAgent: Sendable {
 
     var peer: String { "udp:127.0.0.1:\(port)" }
 
-    init(directory: URL) throws {
+    init(directory: URL) async throws {
         port = try freeLoopbackPort(udp: true)
         let ifindex = try String(contentsOfFile: "/sys/class/net/lo/ifindex", encoding: .utf8)
         loopbackIndex = try #require(UInt(ifindex.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -71,20 +71,20 @@ final class TestAgent: Sendable {
         // Ready when it answers a GET (with the CLI, so that the code under test is not its own witness).
         let (port, community, daemon) = (port, community, daemon)
         do {
-            try waitUntil(timeout: 15, "snmpd to answer on port \(port)") {
+            try await waitUntil(timeout: 15, "snmpd to answer on port \(port)") {
                 guard daemon.isRunning else { throw AgentFailed(log: daemon.log) }
-                try run(["snmpget", "-v2c", "-c", community, "-t", "0.2", "-r", "0", "-On",
+                try await run(["snmpget", "-v2c", "-c", community, "-t", "0.2", "-r", "0", "-On",
                          "udp:127.0.0.1:\(port)", "1.3.6.1.2.1.1.5.0"],
                         environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": state.path])
                 return true
             }
         } catch {
-            daemon.stop()
+            await daemon.stop()
             throw AgentFailed(log: "\(error)\n\(daemon.log)")
         }
     }
 
-    func stop() { daemon.stop() }
+    func stop() async { await daemon.stop() }
 
     /// A v2c configuration for this agent.
     func v2c(community: String? = nil, timeout: Duration = .seconds(2), retries: Int = 1) -> SNMPSessionConfiguration {
@@ -116,9 +116,10 @@ struct WithTestAgent: SuiteTrait, TestScoping {
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: () async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
-            let agent = try TestAgent(directory: directory)
-            defer { agent.stop() }
-            try await TestAgent.$current.withValue(agent) { try await function() }
+            let agent = try await TestAgent(directory: directory)
+            try await withCleanup {
+                try await TestAgent.$current.withValue(agent) { try await function() }
+            } cleanup: { await agent.stop() }
         }
     }
 }

@@ -11,7 +11,7 @@ final class TestTrapDaemon: Sendable {
 
     var peer: String { "udp:127.0.0.1:\(port)" }
 
-    init(directory: URL, config: String) throws {
+    init(directory: URL, config: String) async throws {
         port = try freeLoopbackPort(udp: true)
         let configURL = directory.appendingPathComponent("snmptrapd.conf")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
@@ -23,12 +23,12 @@ final class TestTrapDaemon: Sendable {
             environment: ["SNMP_PERSISTENT_DIR": state.path, "MIBS": ""])
         let daemon = daemon
         do {
-            try waitUntil(timeout: 20, "snmptrapd to start") {
+            try await waitUntil(timeout: 20, "snmptrapd to start") {
                 guard daemon.isRunning else { throw AgentFailed(log: daemon.log) }
                 return daemon.log.contains("NET-SNMP version")
             }
         } catch {
-            daemon.stop()
+            await daemon.stop()
             throw error
         }
     }
@@ -36,10 +36,10 @@ final class TestTrapDaemon: Sendable {
     var log: String { daemon.log }
 
     /// Waits until the log holds every one of `texts` (snmptrapd logs a notification on one line).
-    func waitForLog(_ texts: [String], timeout: Double = 10) throws {
+    func waitForLog(_ texts: [String], timeout: Double = 10) async throws {
         let daemon = daemon
         do {
-            try waitUntil(timeout: timeout, "snmptrapd to log \(texts)") {
+            try await waitUntil(timeout: timeout, "snmptrapd to log \(texts)") {
                 let log = daemon.log
                 return texts.allSatisfy { log.contains($0) }
             }
@@ -49,15 +49,16 @@ final class TestTrapDaemon: Sendable {
         }
     }
 
-    func stop() { daemon.stop() }
+    func stop() async { await daemon.stop() }
 }
 
 /// Runs `body` with a fresh snmptrapd configured with `config`.
 func withTrapDaemon(config: String, _ body: (TestTrapDaemon) async throws -> Void) async throws {
     try await withTemporaryDirectory { directory in
-        let daemon = try TestTrapDaemon(directory: directory, config: config)
-        defer { daemon.stop() }
-        try await body(daemon)
+        let daemon = try await TestTrapDaemon(directory: directory, config: config)
+        try await withCleanup {
+            try await body(daemon)
+        } cleanup: { await daemon.stop() }
     }
 }
 

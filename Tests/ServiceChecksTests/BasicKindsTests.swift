@@ -34,51 +34,56 @@ import TestSupport
 /// neighbour for unreachable, and echo replies rate-limited for ICMP loss (the kernel here has no netem).
 /// Only 198.18.0.0/15 is used.
 @Suite(.serialized) struct NamespacePathTests {
-    final class Lab: @unchecked Sendable {
+    struct Lab: Sendable {
         let namespace: NetworkNamespace
         let link: HostVethLink
         let prefix: String
+    }
 
-        init() throws {
-            namespace = try NetworkNamespace(prefix: "ssv")
-            prefix = "198.18.\(Int.random(in: 100...250))"
-            link = try HostVethLink(to: namespace, address: "\(prefix).2")
-            try run(["ip", "addr", "add", "\(prefix).1/24", "dev", link.hostInterface])
-            _ = try namespace.run(["ip", "link", "set", "lo", "up"])
+    /// A namespace behind a veth from this host, for the duration of `body`; both deleted afterwards.
+    func withLab(_ body: (Lab) async throws -> Void) async throws {
+        try await withNetworkNamespace(prefix: "ssv") { namespace in
+            let prefix = "198.18.\(Int.random(in: 100...250))"
+            let link = try await HostVethLink(to: namespace, address: "\(prefix).2")
+            try await withCleanup {
+                try await run(["ip", "addr", "add", "\(prefix).1/24", "dev", link.hostInterface])
+                _ = try await namespace.run(["ip", "link", "set", "lo", "up"])
+                try await body(Lab(namespace: namespace, link: link, prefix: prefix))
+            } cleanup: { await link.delete() }
         }
     }
 
-    @Test func droppedSynAcksAreATimeoutNotARefusal() async throws {
-        guard geteuid() == 0 else { return }
-        let lab = try Lab()
-        _ = try lab.namespace.run(["ip", "route", "add", "blackhole", "\(lab.prefix).1/32"])
-        let started = ContinuousClock.now
-        let outcome = await patientRunner.run(ServiceTarget(
-            check: ServiceCheck(name: "dropped", kind: .tcp, host: "\(lab.prefix).2", port: 9), timeout: .seconds(2)))
-        #expect(!outcome.result.ok)
-        #expect(outcome.result.reason == "connect_timeout", "\(outcome)")
-        #expect(ContinuousClock.now - started < .seconds(20), "not the kernel's 2-minute SYN retries")
+    @Test(.needsRoot) func droppedSynAcksAreATimeoutNotARefusal() async throws {
+        try await withLab { lab in
+            _ = try await lab.namespace.run(["ip", "route", "add", "blackhole", "\(lab.prefix).1/32"])
+            let started = ContinuousClock.now
+            let outcome = await patientRunner.run(ServiceTarget(
+                check: ServiceCheck(name: "dropped", kind: .tcp, host: "\(lab.prefix).2", port: 9), timeout: .seconds(2)))
+            #expect(!outcome.result.ok)
+            #expect(outcome.result.reason == "connect_timeout", "\(outcome)")
+            #expect(ContinuousClock.now - started < .seconds(20), "not the kernel's 2-minute SYN retries")
+        }
     }
 
-    @Test func absentNeighbourIsUnreachable() async throws {
-        guard geteuid() == 0 else { return }
-        let lab = try Lab()
-        let outcome = await check(target(.tcp, "\(lab.prefix).77", port: 80, timeout: .seconds(8)))
-        #expect(outcome.result.reason == "host_unreachable", "\(outcome)")
+    @Test(.needsRoot) func absentNeighbourIsUnreachable() async throws {
+        try await withLab { lab in
+            let outcome = await check(target(.tcp, "\(lab.prefix).77", port: 80, timeout: .seconds(8)))
+            #expect(outcome.result.reason == "host_unreachable", "\(outcome)")
+        }
     }
 
-    @Test func lossyPathIsICMPLoss() async throws {
-        guard geteuid() == 0 else { return }
-        let lab = try Lab()
-        // Echo replies (type 0) rate-limited to one a second per peer: most of 20 requests 20 ms apart go unanswered.
-        _ = try lab.namespace.run(["sysctl", "-q", "-w", "net.ipv4.icmp_ratemask=6169", "net.ipv4.icmp_ratelimit=1000"])
-        let outcome = await check(target(.icmp, "\(lab.prefix).2", timeout: .seconds(15)) {
-            $0.count = 20
-            $0.interval = .milliseconds(20)
-            $0.replyWait = .milliseconds(300)
-        })
-        #expect(outcome.result.reason == "icmp_loss", "\(outcome)")
-        #expect((outcome.result.lossPercent ?? 0) > 20)
+    @Test(.needsRoot) func lossyPathIsICMPLoss() async throws {
+        try await withLab { lab in
+            // Echo replies (type 0) rate-limited to one a second per peer: most of 20 requests 20 ms apart go unanswered.
+            _ = try await lab.namespace.run(["sysctl", "-q", "-w", "net.ipv4.icmp_ratemask=6169", "net.ipv4.icmp_ratelimit=1000"])
+            let outcome = await check(target(.icmp, "\(lab.prefix).2", timeout: .seconds(15)) {
+                $0.count = 20
+                $0.interval = .milliseconds(20)
+                $0.replyWait = .milliseconds(300)
+            })
+            #expect(outcome.result.reason == "icmp_loss", "\(outcome)")
+            #expect((outcome.result.lossPercent ?? 0) > 20)
+        }
     }
 }
 
@@ -161,9 +166,10 @@ import TestSupport
                 "--host-record=portal.sansang.test,198.18.0.10", "--server=/broken.test/127.0.0.1#\(dead)",
                 "--pid-file=\(directory.path)/dnsmasq.pid", "--user=root", "--log-queries",
             ], in: directory, name: "dnsmasq")
-            defer { daemon.stop() }
-            try waitUntil(timeout: 20, "dnsmasq on \(port)") { daemon.log.contains("started") || !daemon.isRunning }
-            try await body(port)
+            try await withCleanup {
+                try await waitUntil(timeout: 20, "dnsmasq on \(port)") { daemon.log.contains("started") || !daemon.isRunning }
+                try await body(port)
+            } cleanup: { await daemon.stop() }
         }
     }
 
@@ -244,15 +250,16 @@ import TestSupport
                 pidfile \(directory.path)/chronyd.pid
                 """.write(to: config, atomically: true, encoding: .utf8)
             let daemon = try startDaemon([chronyd, "-d", "-x", "-u", "root", "-f", config.path], in: directory, name: "chronyd")
-            defer { daemon.stop() }
-            var outcome = await check(target(.ntp, port: Int(port), timeout: .seconds(1)))
-            for _ in 0..<20 where !outcome.result.ok {
-                try await Task.sleep(for: .milliseconds(250))
-                outcome = await check(target(.ntp, port: Int(port), timeout: .seconds(1)))
-            }
-            #expect(outcome.result.ok, "\(outcome) \(daemon.log)")
-            #expect(outcome.facts["stratum"] == "9" || outcome.facts["stratum"] == "8", "\(outcome)")
-            #expect(abs(outcome.clock?.offsetMilliseconds ?? 1e9) < 100)
+            try await withCleanup {
+                var outcome = await check(target(.ntp, port: Int(port), timeout: .seconds(1)))
+                for _ in 0..<20 where !outcome.result.ok {
+                    try await Task.sleep(for: .milliseconds(250))
+                    outcome = await check(target(.ntp, port: Int(port), timeout: .seconds(1)))
+                }
+                #expect(outcome.result.ok, "\(outcome) \(daemon.log)")
+                #expect(outcome.facts["stratum"] == "9" || outcome.facts["stratum"] == "8", "\(outcome)")
+                #expect(abs(outcome.clock?.offsetMilliseconds ?? 1e9) < 100)
+            } cleanup: { await daemon.stop() }
         }
     }
 

@@ -20,21 +20,22 @@ import TestSupport
         var nginx: Daemon?
         var caFile: String { directory.appendingPathComponent("ca.pem").path }
 
-        init() throws {
+        init() async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-https-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("newcerts"), withIntermediateDirectories: true)
-            try makeCertificates()
-            try start()
+            try await makeCertificates()
+            try await start()
         }
 
-        deinit {
-            nginx?.stop()
+        /// Stops nginx (waiting until it has exited) and removes the certificates.
+        func stop() async {
+            await nginx?.stop()
             try? FileManager.default.removeItem(at: directory)
         }
 
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-        func openssl(_ arguments: [String]) throws { _ = try run(["openssl"] + arguments) }
+        func openssl(_ arguments: [String]) async throws { _ = try await run(["openssl"] + arguments) }
 
         static func stamp(days: Double) -> String {
             let formatter = DateFormatter()
@@ -44,9 +45,9 @@ import TestSupport
             return formatter.string(from: Date().addingTimeInterval(days * 86_400))
         }
 
-        func makeCertificates() throws {
+        func makeCertificates() async throws {
             let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-            try openssl(["req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
+            try await openssl(["req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
                                                "-subj", "/CN=Sansang Test CA"])
             try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
             try "1000\n".write(toFile: path("serial"), atomically: true, encoding: .utf8)
@@ -65,23 +66,23 @@ import TestSupport
                 [anything]
                 commonName = supplied
                 """.write(toFile: path("ca.cnf"), atomically: true, encoding: .utf8)
-            try openssl(["req"] + ec + ["-keyout", path("leaf.key"), "-out", path("leaf.csr"), "-subj", "/CN=\(HTTPSCheckTests.name)"])
-            func leaf(_ server: Server, from: Double, to: Double, san: String = HTTPSCheckTests.name) throws {
+            try await openssl(["req"] + ec + ["-keyout", path("leaf.key"), "-out", path("leaf.csr"), "-subj", "/CN=\(HTTPSCheckTests.name)"])
+            func leaf(_ server: Server, from: Double, to: Double, san: String = HTTPSCheckTests.name) async throws {
                 try "subjectAltName = DNS:\(san)\n".write(toFile: path("\(server).ext"), atomically: true, encoding: .utf8)
-                try openssl(["ca", "-batch", "-notext", "-config", path("ca.cnf"), "-in", path("leaf.csr"), "-out", path("\(server).pem"),
+                try await openssl(["ca", "-batch", "-notext", "-config", path("ca.cnf"), "-in", path("leaf.csr"), "-out", path("\(server).pem"),
                              "-startdate", Self.stamp(days: from), "-enddate", Self.stamp(days: to), "-extfile", path("\(server).ext")])
             }
-            try leaf(.valid, from: -1, to: 90)
-            try leaf(.expired, from: -30, to: -1)
-            try leaf(.notYetValid, from: 10, to: 100)
-            try leaf(.wrongName, from: -1, to: 90, san: "other.sansang.test")
-            try leaf(.expiring, from: -1, to: 3)
-            try openssl(["req", "-x509"] + ec + ["-keyout", path("selfSigned.key"), "-out", path("selfSigned.pem"), "-days", "30",
+            try await leaf(.valid, from: -1, to: 90)
+            try await leaf(.expired, from: -30, to: -1)
+            try await leaf(.notYetValid, from: 10, to: 100)
+            try await leaf(.wrongName, from: -1, to: 90, san: "other.sansang.test")
+            try await leaf(.expiring, from: -1, to: 3)
+            try await openssl(["req", "-x509"] + ec + ["-keyout", path("selfSigned.key"), "-out", path("selfSigned.pem"), "-days", "30",
                                                "-subj", "/CN=\(HTTPSCheckTests.name)", "-addext", "subjectAltName=DNS:\(HTTPSCheckTests.name)"])
             try Data(repeating: UInt8(ascii: "x"), count: 40_000).write(to: directory.appendingPathComponent("big.bin"))
         }
 
-        func start() throws {
+        func start() async throws {
             var servers = ""
             for server in Server.allCases {
                 let port = Int(try freeLoopbackPort(udp: false))
@@ -127,7 +128,7 @@ import TestSupport
             nginx = try Daemon([try resolveExecutable("nginx"), "-c", path("nginx.conf"), "-p", directory.path],
                                log: directory.appendingPathComponent("nginx.log"))
             let port = UInt16(ports[.plain]!)
-            try waitUntil(timeout: 20, "nginx listening") {
+            try await waitUntil(timeout: 20, "nginx listening") {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
                 defer { close(fd) }
                 var address = sockaddr_in()
@@ -151,74 +152,80 @@ import TestSupport
     }
 
     @Test func tlsReasons() async throws {
-        let lab = try Lab()
-        let valid = await check(lab.target(.tls, .valid))
-        #expect(valid.result.ok, "\(valid)")
-        #expect(valid.result.phases.keys.sorted() == ["connect", "resolve", "tls"])
-        #expect((88...90).contains(valid.result.certificateDaysLeft ?? 0))
-        #expect(["TLSv1.2", "TLSv1.3"].contains(valid.facts["tls_version"] ?? ""))
-        #expect(valid.facts["leaf_issuer"] == "Sansang Test CA")
+        let lab = try await Lab()
+        try await withCleanup {
+            let valid = await check(lab.target(.tls, .valid))
+            #expect(valid.result.ok, "\(valid)")
+            #expect(valid.result.phases.keys.sorted() == ["connect", "resolve", "tls"])
+            #expect((88...90).contains(valid.result.certificateDaysLeft ?? 0))
+            #expect(["TLSv1.2", "TLSv1.3"].contains(valid.facts["tls_version"] ?? ""))
+            #expect(valid.facts["leaf_issuer"] == "Sansang Test CA")
 
-        let expectations: [(Server, Bool, String)] = [
-            (.valid, false, "untrusted"),  // the system store does not know the test CA
-            (.expired, true, "cert_expired"),
-            (.notYetValid, true, "cert_not_yet_valid"),
-            (.wrongName, true, "hostname_mismatch"),
-            (.selfSigned, true, "self_signed"),
-        ]
-        for (server, trust, reason) in expectations {
-            let outcome = await check(lab.target(.tls, server, trustTestCA: trust))
-            #expect(!outcome.result.ok)
-            #expect(outcome.result.reason == reason, "\(server): \(outcome)")
-        }
-        let expired = await check(lab.target(.tls, .expired))
-        #expect((expired.result.certificateDaysLeft ?? 0) < 0)
+            let expectations: [(Server, Bool, String)] = [
+                (.valid, false, "untrusted"),  // the system store does not know the test CA
+                (.expired, true, "cert_expired"),
+                (.notYetValid, true, "cert_not_yet_valid"),
+                (.wrongName, true, "hostname_mismatch"),
+                (.selfSigned, true, "self_signed"),
+            ]
+            for (server, trust, reason) in expectations {
+                let outcome = await check(lab.target(.tls, server, trustTestCA: trust))
+                #expect(!outcome.result.ok)
+                #expect(outcome.result.reason == reason, "\(server): \(outcome)")
+            }
+            let expired = await check(lab.target(.tls, .expired))
+            #expect((expired.result.certificateDaysLeft ?? 0) < 0)
 
-        let expiring = await check(lab.target(.tls, .expiring))
-        #expect(expiring.result.ok, "\(expiring)")
-        #expect((1...3).contains(expiring.result.certificateDaysLeft ?? 99))
-        let verdict = evaluate(expiring.result, ServiceCheck(name: "t-tls", kind: .tls, host: "127.0.0.1"))
-        #expect(verdict.contains("CERT_EXPIRING:t-tls"), "\(verdict)")
+            let expiring = await check(lab.target(.tls, .expiring))
+            #expect(expiring.result.ok, "\(expiring)")
+            #expect((1...3).contains(expiring.result.certificateDaysLeft ?? 99))
+            let verdict = evaluate(expiring.result, ServiceCheck(name: "t-tls", kind: .tls, host: "127.0.0.1"))
+            #expect(verdict.contains("CERT_EXPIRING:t-tls"), "\(verdict)")
+        } cleanup: { await lab.stop() }
     }
 
     @Test func httpsReasons() async throws {
-        let lab = try Lab()
-        let ok = await check(lab.target(.https, .valid, path: "/") { $0.expectBody = "portal OK" })
-        #expect(ok.result.ok, "\(ok)")
-        #expect(ok.result.phases.keys.sorted() == ["connect", "first_byte", "resolve", "tls", "transfer"])
-        #expect(ok.facts["status"] == "200")
+        let lab = try await Lab()
+        try await withCleanup {
+            let ok = await check(lab.target(.https, .valid, path: "/") { $0.expectBody = "portal OK" })
+            #expect(ok.result.ok, "\(ok)")
+            #expect(ok.result.phases.keys.sorted() == ["connect", "first_byte", "resolve", "tls", "transfer"])
+            #expect(ok.facts["status"] == "200")
 
-        let cases: [(String, String, (inout ServiceTarget.Options) -> Void)] = [
-            ("/", "body_mismatch", { $0.expectBody = "something else" }),
-            ("/error", "http_status_500", { _ in }),
-            ("/loop", "redirect_loop", { _ in }),
-            ("/big", "body_too_large", { $0.maxBodyBytes = 1000 }),
-            ("/moved", "too_many_redirects", { $0.maxRedirects = 0 }),
-        ]
-        for (path, reason, configure) in cases {
-            let outcome = await check(lab.target(.https, .valid, path: path, configure))
-            #expect(outcome.result.reason == reason, "\(path): \(outcome)")
-        }
-        let moved = await check(lab.target(.https, .valid, path: "/moved") { $0.expectBody = "portal OK" })
-        #expect(moved.result.ok, "\(moved)")
-        #expect(moved.facts["redirects"] == "1")
+            let cases: [(String, String, (inout ServiceTarget.Options) -> Void)] = [
+                ("/", "body_mismatch", { $0.expectBody = "something else" }),
+                ("/error", "http_status_500", { _ in }),
+                ("/loop", "redirect_loop", { _ in }),
+                ("/big", "body_too_large", { $0.maxBodyBytes = 1000 }),
+                ("/moved", "too_many_redirects", { $0.maxRedirects = 0 }),
+            ]
+            for (path, reason, configure) in cases {
+                let outcome = await check(lab.target(.https, .valid, path: path, configure))
+                #expect(outcome.result.reason == reason, "\(path): \(outcome)")
+            }
+            let moved = await check(lab.target(.https, .valid, path: "/moved") { $0.expectBody = "portal OK" })
+            #expect(moved.result.ok, "\(moved)")
+            #expect(moved.facts["redirects"] == "1")
 
-        let expired = await check(lab.target(.https, .expired, path: "/"))
-        #expect(expired.result.reason == "cert_expired")
+            let expired = await check(lab.target(.https, .expired, path: "/"))
+            #expect(expired.result.reason == "cert_expired")
 
-        let plain = await check(lab.target(.http, .plain, path: "/") { $0.expectBody = "portal OK" })
-        #expect(plain.result.ok, "\(plain)")
-        #expect(plain.result.phases["tls"] == nil)
+            let plain = await check(lab.target(.http, .plain, path: "/") { $0.expectBody = "portal OK" })
+            #expect(plain.result.ok, "\(plain)")
+            #expect(plain.result.phases["tls"] == nil)
+        } cleanup: { await lab.stop() }
     }
 
     @Test func slowEndpointIsSlowNotDown() async throws {
-        let lab = try Lab()
-        let slow = await check(lab.target(.https, .valid, path: "/slow"))
-        #expect(slow.result.ok, "\(slow)")
-        #expect((slow.result.phases["transfer"] ?? 0) > 1000)
-        var check = ServiceCheck(name: "t-https", kind: .https, host: "127.0.0.1")
-        check.thresholds.slowMilliseconds = 1000
-        #expect(evaluate(slow.result, check).contains("SERVICE_SLOW:t-https"))
+        let lab = try await Lab()
+        try await withCleanup {
+            let slow = await check(lab.target(.https, .valid, path: "/slow"))
+            #expect(slow.result.ok, "\(slow)")
+            #expect((slow.result.phases["transfer"] ?? 0) > 1000)
+            var check = ServiceCheck(name: "t-https", kind: .https, host: "127.0.0.1")
+            check.thresholds.slowMilliseconds = 1000
+            #expect(evaluate(slow.result, check).contains("SERVICE_SLOW:t-https"))
+        } cleanup: { await lab.stop() }
     }
 
     @Test func serverThatNeverAnswersIsHTTPTimeout() async throws {

@@ -4,7 +4,7 @@ import ServiceChecks
 import TestSupport
 
 func target(_ kind: ServiceKind, _ host: String = "127.0.0.1", port: Int? = nil, path: String? = nil,
-            timeout: Duration = .seconds(20), _ configure: (inout ServiceTarget.Options) -> Void = { _ in }) -> ServiceTarget {
+            timeout: Duration = .seconds(5), _ configure: (inout ServiceTarget.Options) -> Void = { _ in }) -> ServiceTarget {
     var options = ServiceTarget.Options()
     configure(&options)
     return ServiceTarget(check: ServiceCheck(name: "t-\(kind.rawValue)", kind: kind, host: host, port: port, path: path),

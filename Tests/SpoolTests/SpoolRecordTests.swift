@@ -6,7 +6,7 @@ import Testing
 @Suite struct SpoolRecordTests {
     let payload = Data(#"{"report":{"seq":1},"note":"xin chào"}"#.utf8)
 
-    @Test func roundTrip() throws {
+    @Test func roundTrip() async throws {
         let record = SpoolRecord.encode(payload: payload)
         #expect(record.count == SpoolRecord.headerSize + payload.count)
         #expect(Array(record.prefix(4)) == Array("SSPL".utf8))

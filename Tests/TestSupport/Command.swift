@@ -24,8 +24,8 @@ public struct ProgramRun: Sendable {
 
 /// Runs a command to completion and returns its standard output; throws with stderr when it fails.
 @discardableResult
-public func run(_ argv: [String], environment: [String: String]? = nil) throws -> String {
-    let result = try capture(URL(fileURLWithPath: try resolveExecutable(argv[0])), Array(argv.dropFirst()), environment: environment)
+public func run(_ argv: [String], environment: [String: String]? = nil) async throws -> String {
+    let result = try await runCapturing(argv, environment: environment)
     guard result.status == 0 else {
         throw CommandFailure(argv: argv, status: result.status, output: result.stdout + result.stderr)
     }
@@ -33,31 +33,19 @@ public func run(_ argv: [String], environment: [String: String]? = nil) throws -
 }
 
 /// Runs a command to completion and returns its status and both streams, whatever the status.
-public func runCapturing(_ argv: [String], environment: [String: String]? = nil) throws -> ProgramRun {
-    try capture(URL(fileURLWithPath: try resolveExecutable(argv[0])), Array(argv.dropFirst()), environment: environment)
-}
-
-/// Runs `executable` to completion, capturing stdout and stderr.
-func capture(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
-             directory: URL? = nil) throws -> ProgramRun {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    if let directory { process.currentDirectoryURL = directory }
-    // stderr goes to a file so that neither stream can fill a pipe while we read the other.
-    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-cmd-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: errURL) }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-    return ProgramRun(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+public func runCapturing(_ argv: [String], environment: [String: String]? = nil, directory: URL? = nil) async throws -> ProgramRun {
+    // Both streams go to files, so that neither can fill a pipe, and nothing blocks while the command runs.
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-cmd-\(UUID().uuidString)")
+    let out = base.appendingPathExtension("out"), err = base.appendingPathExtension("err")
+    defer {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+    }
+    let child = try ChildProcess(argv, stdout: out, stderr: err, environment: environment ?? [:], directory: directory)
+    let status = await child.waitForExit()
+    let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+    return ProgramRun(status: status, stdout: stdout, stderr: stderr)
 }
 
 /// The absolute path of a program, looked up in PATH and the sbin directories (daemons live there).

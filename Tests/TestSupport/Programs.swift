@@ -6,15 +6,13 @@ public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompone
 
 /// Runs one of this package's executables (`sansang-agent`, …), built by `swift test` next to the
 /// test bundle, in the package root.
-public func runProgram(_ name: String, _ arguments: [String]) throws -> ProgramRun {
-    try capture(URL(fileURLWithPath: try builtProgram(name)), arguments, directory: packageRoot)
+public func runProgram(_ name: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ProgramRun {
+    try await runCapturing([try builtProgram(name)] + arguments, environment: environment, directory: packageRoot)
 }
 
 /// Runs one of this package's executables inside a network namespace (`ip netns exec`), in the package root.
-public func runProgram(_ name: String, _ arguments: [String], in namespace: NetworkNamespace) throws -> ProgramRun {
-    let program = URL(fileURLWithPath: try builtProgram(name))
-    let ip = URL(fileURLWithPath: try resolveExecutable("ip"))
-    return try capture(ip, ["netns", "exec", namespace.name, program.path] + arguments, directory: packageRoot)
+public func runProgram(_ name: String, _ arguments: [String], in namespace: NetworkNamespace) async throws -> ProgramRun {
+    try await runCapturing(namespace.command([try builtProgram(name)] + arguments), directory: packageRoot)
 }
 
 /// The absolute path of one of this package's built executables, for tests that start it as a daemon.

@@ -1,20 +1,22 @@
 import Foundation
 
-/// A veth pair in the test's own network namespace, both ends up, deleted when released.
+/// A veth pair in the test's own network namespace, both ends up, deleted by `delete()` or when released.
 /// For tests that read an interface's own view (sysfs, ethtool); no address, no traffic.
-public final class LocalVethPair: @unchecked Sendable {
+public final class LocalVethPair: Sendable {
     public let name: String
     public let peer: String
 
-    public init() throws {
+    public init() async throws {
         guard geteuid() == 0 else { throw NeedsRoot() }
         let tag = String(UInt32.random(in: 0...UInt32.max) % 100_000)
         name = "svA\(tag)"
         peer = "svB\(tag)"
-        try run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer])
-        try run(["ip", "link", "set", name, "up"])
-        try run(["ip", "link", "set", peer, "up"])
+        try await run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer])
+        try await run(["ip", "link", "set", name, "up"])
+        try await run(["ip", "link", "set", peer, "up"])
     }
 
-    deinit { _ = try? run(["ip", "link", "delete", name]) }
+    public func delete() async { _ = try? await runCapturing(["ip", "link", "delete", name]) }
+
+    deinit { removeInBackground(["ip", "link", "delete", name]) }
 }

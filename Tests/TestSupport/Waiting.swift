@@ -1,23 +1,38 @@
 import Foundation
 
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-public func waitUntil(timeout: Double, _ what: String, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if (try? condition()) == true { return }
-        usleep(20_000)
+/// Checks `condition` every 20 ms, sleeping in between without holding a thread, until it holds or `timeout`
+/// seconds pass. An error thrown by `condition` counts as "not yet"; the last one is in the timeout's message.
+public func waitUntil(
+    timeout: Double, _ what: String,
+    isolation: isolated (any Actor)? = #isolation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+    var lastError: (any Error)?
+    while ContinuousClock.now < deadline {
+        do {
+            if try await condition() { return }
+        } catch {
+            lastError = error
+        }
+        try await Task.sleep(for: .milliseconds(20))
     }
-    throw TimedOut(what: what, seconds: timeout)
+    throw TimedOut(what: what, seconds: timeout, lastError: lastError.map { "\($0)" })
 }
 
 public struct TimedOut: Error, CustomStringConvertible {
     public let what: String
     public let seconds: Double
-    public var description: String { "timed out after \(seconds) s waiting for \(what)" }
+    public var lastError: String? = nil
+    public var description: String {
+        "timed out after \(seconds) s waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? "")
+    }
 }
 
 /// A fresh temporary directory for the duration of `body`, removed afterwards.
-public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+public func withTemporaryDirectory<T>(
+    isolation: isolated (any Actor)? = #isolation, _ body: (URL) async throws -> T
+) async throws -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: url) }
@@ -56,4 +71,20 @@ public func sendDatagram(port: UInt16, _ bytes: [UInt8]) throws {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard sent == bytes.count else { throw CommandFailure(argv: ["sendto"], status: errno, output: "") }
+}
+
+/// Runs `body`, then `cleanup` whether `body` returned or threw: a `defer` whose clean-up can be awaited
+/// (stopping a daemon and waiting until it has exited).
+public func withCleanup<T>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: () async throws -> T, cleanup: () async -> Void
+) async throws -> T {
+    do {
+        let result = try await body()
+        await cleanup()
+        return result
+    } catch {
+        await cleanup()
+        throw error
+    }
 }

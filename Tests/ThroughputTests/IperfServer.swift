@@ -7,7 +7,7 @@ final class IperfServer: @unchecked Sendable {
     let jsonLog: URL
     let daemon: Daemon
 
-    init(directory: URL, namespace: NetworkNamespace? = nil, bind: String = "127.0.0.1") throws {
+    init(directory: URL, namespace: NetworkNamespace? = nil, bind: String = "127.0.0.1") async throws {
         // The port was free when the kernel picked it; if another test took it meanwhile, iperf3 exits and we pick again.
         var attempt = 0
         while true {
@@ -18,7 +18,10 @@ final class IperfServer: @unchecked Sendable {
             let daemon = try Daemon(namespace?.command(argv) ?? argv, log: directory.appendingPathComponent("iperf3-\(port).out"))
             // Wait for the listening socket without connecting to it (a silent connection would wedge 3.12).
             let ss = namespace?.command(["ss", "-Hltn", "sport = :\(port)"]) ?? ["ss", "-Hltn", "sport = :\(port)"]
-            try waitUntil(timeout: 30, "iperf3 -s listening on \(port)") { try !daemon.isRunning || run(ss).contains(":\(port)") }
+            try await waitUntil(timeout: 30, "iperf3 -s listening on \(port)") {
+                guard daemon.isRunning else { return true }
+                return try await run(ss).contains(":\(port)")
+            }
             if daemon.isRunning || attempt == 3 {
                 guard daemon.isRunning else { throw CommandFailure(argv: argv, status: daemon.exitCode ?? -1, output: daemon.log) }
                 (self.port, self.jsonLog, self.daemon) = (port, jsonLog, daemon)
@@ -28,9 +31,9 @@ final class IperfServer: @unchecked Sendable {
     }
 
     /// The server's own count of the last test, from its `-J` log: bytes it received and sent.
-    func ownView(timeout: Double = 5) throws -> (received: UInt64, sent: UInt64) {
+    func ownView(timeout: Double = 5) async throws -> (received: UInt64, sent: UInt64) {
         var view: (UInt64, UInt64)?
-        try waitUntil(timeout: timeout, "the server's JSON log") {
+        try await waitUntil(timeout: timeout, "the server's JSON log") {
             guard let data = try? Data(contentsOf: jsonLog),
                   let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let end = object["end"] as? [String: Any], let streams = end["streams"] as? [[String: Any]],
@@ -53,8 +56,7 @@ final class IperfServer: @unchecked Sendable {
         return view!
     }
 
-    func stop() { daemon.stop() }
-    deinit { daemon.stop() }
+    func stop() async { await daemon.stop() }
 }
 
 /// A TCP listener that completes handshakes (the kernel does) and never says anything.

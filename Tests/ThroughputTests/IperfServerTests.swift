@@ -14,97 +14,102 @@ import TestSupport
     @Test(arguments: matrix)
     func totalsAgreeWithTheServersOwnCount(mode: ThroughputMode, parallel: Int, blockLength: Int) async throws {
         try await withTemporaryDirectory { directory in
-            let server = try IperfServer(directory: directory)
-            defer { server.stop() }
-            let configuration = ThroughputConfiguration(
-                host: "127.0.0.1", port: server.port, mode: mode, parallel: parallel, durationSeconds: 2,
-                blockLength: blockLength, timeoutSeconds: 5)
-            let result = try await ThroughputClient().run(configuration)
-            let view = try server.ownView()
+            let server = try await IperfServer(directory: directory)
+            try await withCleanup {
+                let configuration = ThroughputConfiguration(
+                    host: "127.0.0.1", port: server.port, mode: mode, parallel: parallel, durationSeconds: 2,
+                    blockLength: blockLength, timeoutSeconds: 5)
+                let result = try await ThroughputClient().run(configuration)
+                let view = try await server.ownView()
 
-            #expect(result.streams.map(\.id) == (0..<(mode == .bidirectional ? 2 * parallel : parallel)).map(Wire.streamID(index:)))
-            #expect(result.seconds > 1.9 && result.seconds < 2.5)
-            #expect(result.intervals.count >= 2)
-            if mode != .reverse {
-                let upload = try #require(result.upload)
-                #expect(upload.senderBytes > 0)
-                // The sender line counts what the kernel took; the server stops counting at TEST_END, so what still
-                // sits in its receive buffers (tens of MB on loopback with autotuning; more when, bidirectional, its
-                // single thread reads slowly while it sends) is sent but never counted. The receiver line, which the
-                // verdict uses, is the server's own count.
-                #expect(upload.senderBytes >= view.received)
-                if mode == .forward {
-                    #expect(within(upload.senderBytes, view.received, 0.03), "ours \(upload.senderBytes), server \(view.received)")
+                #expect(result.streams.map(\.id) == (0..<(mode == .bidirectional ? 2 * parallel : parallel)).map(Wire.streamID(index:)))
+                #expect(result.seconds > 1.9 && result.seconds < 2.5)
+                #expect(result.intervals.count >= 2)
+                if mode != .reverse {
+                    let upload = try #require(result.upload)
+                    #expect(upload.senderBytes > 0)
+                    // The sender line counts what the kernel took; the server stops counting at TEST_END, so what still
+                    // sits in its receive buffers (tens of MB on loopback with autotuning; more when, bidirectional, its
+                    // single thread reads slowly while it sends) is sent but never counted. The receiver line, which the
+                    // verdict uses, is the server's own count.
+                    #expect(upload.senderBytes >= view.received)
+                    if mode == .forward {
+                        #expect(within(upload.senderBytes, view.received, 0.03), "ours \(upload.senderBytes), server \(view.received)")
+                    }
+                    #expect(upload.receiverBytes == view.received)
+                    #expect(upload.retransmits != nil)
+                } else {
+                    #expect(result.upload == nil)
                 }
-                #expect(upload.receiverBytes == view.received)
-                #expect(upload.retransmits != nil)
-            } else {
-                #expect(result.upload == nil)
-            }
-            if mode != .forward {
-                let download = try #require(result.download)
-                #expect(download.receiverBytes > 0)
-                #expect(within(download.receiverBytes, view.sent, 0.01), "ours \(download.receiverBytes), server \(view.sent)")
-                #expect(download.senderBytes == view.sent)
-            } else {
-                #expect(result.download == nil)
-            }
-            let intervalUpload = result.intervals.reduce(UInt64(0)) { $0 + $1.uploadBytes }
-            #expect(intervalUpload == (result.upload?.senderBytes ?? 0))
-            let measurement = result.measurement()
-            #expect(measurement.mbps.count == (mode == .bidirectional ? 2 : 1))
-            #expect(measurement.mbps.values.allSatisfy { $0 > 10 }, "\(measurement.mbps)")
+                if mode != .forward {
+                    let download = try #require(result.download)
+                    #expect(download.receiverBytes > 0)
+                    #expect(within(download.receiverBytes, view.sent, 0.01), "ours \(download.receiverBytes), server \(view.sent)")
+                    #expect(download.senderBytes == view.sent)
+                } else {
+                    #expect(result.download == nil)
+                }
+                let intervalUpload = result.intervals.reduce(UInt64(0)) { $0 + $1.uploadBytes }
+                #expect(intervalUpload == (result.upload?.senderBytes ?? 0))
+                let measurement = result.measurement()
+                #expect(measurement.mbps.count == (mode == .bidirectional ? 2 : 1))
+                #expect(measurement.mbps.values.allSatisfy { $0 > 10 }, "\(measurement.mbps)")
+            } cleanup: { await server.stop() }
         }
     }
 
     @Test func omittedSecondsAreNotCounted() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try IperfServer(directory: directory)
-            defer { server.stop() }
-            let result = try await ThroughputClient().run(ThroughputConfiguration(
-                host: "127.0.0.1", port: server.port, durationSeconds: 1, omitSeconds: 1, timeoutSeconds: 5))
-            #expect(result.intervals.first?.omitted == true)
-            #expect(result.intervals.last?.omitted == false)
-            #expect(result.seconds > 0.9 && result.seconds < 1.5)
-            let view = try server.ownView()
-            let upload = try #require(result.upload)
-            #expect(within(upload.senderBytes, view.received, 0.02), "ours \(upload.senderBytes), server \(view.received)")
+            let server = try await IperfServer(directory: directory)
+            try await withCleanup {
+                let result = try await ThroughputClient().run(ThroughputConfiguration(
+                    host: "127.0.0.1", port: server.port, durationSeconds: 1, omitSeconds: 1, timeoutSeconds: 5))
+                #expect(result.intervals.first?.omitted == true)
+                #expect(result.intervals.last?.omitted == false)
+                #expect(result.seconds > 0.9 && result.seconds < 1.5)
+                let view = try await server.ownView()
+                let upload = try #require(result.upload)
+                #expect(within(upload.senderBytes, view.received, 0.02), "ours \(upload.senderBytes), server \(view.received)")
+            } cleanup: { await server.stop() }
         }
     }
 
     @Test func rateLimitHoldsEachStreamToItsRate() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try IperfServer(directory: directory)
-            defer { server.stop() }
-            let result = try await ThroughputClient().run(ThroughputConfiguration(
-                host: "127.0.0.1", port: server.port, parallel: 2, durationSeconds: 2,
-                rateLimitBitsPerSecond: 100_000_000, timeoutSeconds: 5))
-            let rate = try #require(result.upload).receiverBitsPerSecond
-            #expect(rate > 180e6 && rate < 220e6, "\(rate)")
+            let server = try await IperfServer(directory: directory)
+            try await withCleanup {
+                let result = try await ThroughputClient().run(ThroughputConfiguration(
+                    host: "127.0.0.1", port: server.port, parallel: 2, durationSeconds: 2,
+                    rateLimitBitsPerSecond: 100_000_000, timeoutSeconds: 5))
+                let rate = try #require(result.upload).receiverBitsPerSecond
+                #expect(rate > 180e6 && rate < 220e6, "\(rate)")
+            } cleanup: { await server.stop() }
         }
     }
 
     @Test func aBusyServerIsToldApartAndRetriedWithinTheWindow() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try IperfServer(directory: directory)
-            defer { server.stop() }
-            let holder = try Daemon(["iperf3", "-c", "127.0.0.1", "-p", String(server.port), "-t", "3", "-b", "10M",
-                                     "--forceflush"], log: directory.appendingPathComponent("holder.out"))
-            defer { holder.stop() }
-            try waitUntil(timeout: 20, "the other client's test to run") { holder.log.contains("sec") }
+            let server = try await IperfServer(directory: directory)
+            try await withCleanup {
+                let holder = try Daemon(["iperf3", "-c", "127.0.0.1", "-p", String(server.port), "-t", "3", "-b", "10M",
+                                         "--forceflush"], log: directory.appendingPathComponent("holder.out"))
+                try await withCleanup {
+                    try await waitUntil(timeout: 20, "the other client's test to run") { holder.log.contains("sec") }
 
-            let started = Date()
-            let error = await failure(ThroughputConfiguration(
-                host: "127.0.0.1", port: server.port, durationSeconds: 1, timeoutSeconds: 3, busyRetrySeconds: 0))
-            #expect(error?.code == .serverBusy, "\(String(describing: error))")
-            #expect(error?.cause == "ACCESS_DENIED")
-            #expect(Date().timeIntervalSince(started) < 2)
+                    let started = Date()
+                    let error = await failure(ThroughputConfiguration(
+                        host: "127.0.0.1", port: server.port, durationSeconds: 1, timeoutSeconds: 3, busyRetrySeconds: 0))
+                    #expect(error?.code == .serverBusy, "\(String(describing: error))")
+                    #expect(error?.cause == "ACCESS_DENIED")
+                    #expect(Date().timeIntervalSince(started) < 2)
 
-            // Retried with backoff: the other test ends within the window and ours runs.
-            let result = try await ThroughputClient().run(ThroughputConfiguration(
-                host: "127.0.0.1", port: server.port, durationSeconds: 1, timeoutSeconds: 3, busyRetrySeconds: 10))
-            #expect(result.busyRetries >= 1)
-            #expect((result.upload?.receiverBytes ?? 0) > 0)
+                    // Retried with backoff: the other test ends within the window and ours runs.
+                    let result = try await ThroughputClient().run(ThroughputConfiguration(
+                        host: "127.0.0.1", port: server.port, durationSeconds: 1, timeoutSeconds: 3, busyRetrySeconds: 10))
+                    #expect(result.busyRetries >= 1)
+                    #expect((result.upload?.receiverBytes ?? 0) > 0)
+                } cleanup: { await holder.stop() }
+            } cleanup: { await server.stop() }
         }
     }
 
@@ -117,17 +122,18 @@ import TestSupport
     @Test(arguments: [ThroughputMode.forward, .reverse])
     func aServerKilledMidTestIsAResetMidTest(mode: ThroughputMode) async throws {
         try await withTemporaryDirectory { directory in
-            let server = try IperfServer(directory: directory)
-            defer { server.stop() }
-            let configuration = ThroughputConfiguration(host: "127.0.0.1", port: server.port, mode: mode,
-                                                        parallel: 2, durationSeconds: 10, timeoutSeconds: 5)
-            let task = Task { await failure(configuration) }
-            try await Task.sleep(for: .milliseconds(1500))
-            kill(server.daemon.pid, SIGKILL)
-            let started = Date()
-            let error = await task.value
-            #expect(error?.code == .resetMidTest, "\(String(describing: error))")
-            #expect(Date().timeIntervalSince(started) < 3)
+            let server = try await IperfServer(directory: directory)
+            try await withCleanup {
+                let configuration = ThroughputConfiguration(host: "127.0.0.1", port: server.port, mode: mode,
+                                                            parallel: 2, durationSeconds: 10, timeoutSeconds: 5)
+                let task = Task { await failure(configuration) }
+                try await Task.sleep(for: .milliseconds(1500))
+                kill(server.daemon.pid, SIGKILL)
+                let started = Date()
+                let error = await task.value
+                #expect(error?.code == .resetMidTest, "\(String(describing: error))")
+                #expect(Date().timeIntervalSince(started) < 3)
+            } cleanup: { await server.stop() }
         }
     }
 

@@ -11,33 +11,34 @@ import TestSupport
     @Test(arguments: [(200, "256kb", true), (50, "64kb", false)])
     func theMeasuredRateIsTheShapedRateAndTheVerdictFollows(mbit: Int, burst: String, meetsTarget: Bool) async throws {
         try await withTemporaryDirectory { directory in
-            let office = try NetworkNamespace(prefix: "sst-tpo")
-            let province = try NetworkNamespace(prefix: "sst-tpp")
-            let link = try VethLink(office, "198.18.77.1", province, "198.18.77.2")
-            try office.run(["tc", "qdisc", "add", "dev", link.leftInterface, "root", "tbf", "rate", "\(mbit)mbit",
+            let office = try await NetworkNamespace(prefix: "sst-tpo")
+            let province = try await NetworkNamespace(prefix: "sst-tpp")
+            let link = try await VethLink(office, "198.18.77.1", province, "198.18.77.2")
+            try await office.run(["tc", "qdisc", "add", "dev", link.leftInterface, "root", "tbf", "rate", "\(mbit)mbit",
                             "burst", burst, "latency", "50ms"])
-            let server = try IperfServer(directory: directory, namespace: province, bind: "198.18.77.2")
-            defer { server.stop() }
-            let run = try runProgram("sansang-agent", ["probe", "throughput", "--server", "198.18.77.2:\(server.port)",
-                                                       "--duration", "3", "--omit", "1", "--parallel", "4", "--json"],
-                                     in: office)
-            #expect(run.status == 0, "\(run.stderr)")
-            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-            let mbps = (object?["measurement"] as? [String: Any])?["mbps"] as? [String: Any]
-            let upload = try #require((mbps?["upload"] as? NSNumber)?.doubleValue)
-            // tbf counts whole frames; TCP/IP headers are about 4.4 % of a 1514-byte frame.
-            #expect(upload > Double(mbit) * 0.95 && upload < Double(mbit) * 1.05, "\(upload) Mbit/s through \(mbit) Mbit/s")
-            // The evaluator's verdict on a wan link with a 200 Mbit/s target (≥ 90 %), given this measurement.
-            let now = Date()
-            let profile = Profile(name: "lab", links: [Self.target])
-            let site = Site(code: "99999", name: "Lab", type: .phuong, profile: "lab")
-            let report = Report(
-                site: "99999", agent: AgentIdentity(version: "0", hostname: "lab", bootId: "b"), seq: 1, generatedAt: now,
-                links: [LinkReport(role: .wan, throughput: ThroughputMeasurement(server: "198.18.77.2", measuredAt: now,
-                                                                                  mbps: [.upload: upload]))])
-            let verdict = try #require(ReadinessEvaluator().evaluate(site: site, profile: profile, latest: report, now: now))
-            #expect((verdict.state == .ready) == meetsTarget, "\(verdict)")
-            #expect(verdict.reasons.contains { $0.code == .throughputLow } == !meetsTarget, "\(verdict.reasons)")
+            let server = try await IperfServer(directory: directory, namespace: province, bind: "198.18.77.2")
+            try await withCleanup {
+                let run = try await runProgram("sansang-agent", ["probe", "throughput", "--server", "198.18.77.2:\(server.port)",
+                                                           "--duration", "3", "--omit", "1", "--parallel", "4", "--json"],
+                                         in: office)
+                #expect(run.status == 0, "\(run.stderr)")
+                let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+                let mbps = (object?["measurement"] as? [String: Any])?["mbps"] as? [String: Any]
+                let upload = try #require((mbps?["upload"] as? NSNumber)?.doubleValue)
+                // tbf counts whole frames; TCP/IP headers are about 4.4 % of a 1514-byte frame.
+                #expect(upload > Double(mbit) * 0.95 && upload < Double(mbit) * 1.05, "\(upload) Mbit/s through \(mbit) Mbit/s")
+                // The evaluator's verdict on a wan link with a 200 Mbit/s target (≥ 90 %), given this measurement.
+                let now = Date()
+                let profile = Profile(name: "lab", links: [Self.target])
+                let site = Site(code: "99999", name: "Lab", type: .phuong, profile: "lab")
+                let report = Report(
+                    site: "99999", agent: AgentIdentity(version: "0", hostname: "lab", bootId: "b"), seq: 1, generatedAt: now,
+                    links: [LinkReport(role: .wan, throughput: ThroughputMeasurement(server: "198.18.77.2", measuredAt: now,
+                                                                                      mbps: [.upload: upload]))])
+                let verdict = try #require(ReadinessEvaluator().evaluate(site: site, profile: profile, latest: report, now: now))
+                #expect((verdict.state == .ready) == meetsTarget, "\(verdict)")
+                #expect(verdict.reasons.contains { $0.code == .throughputLow } == !meetsTarget, "\(verdict.reasons)")
+            } cleanup: { await server.stop() }
         }
     }
 }

@@ -16,7 +16,7 @@ import Testing
         #expect((0..<5).map(Wire.streamID(index:)) == [1, 3, 4, 5, 6])
     }
 
-    @Test func resultsDecodeThe312MinusOneQuirk() throws {
+    @Test func resultsDecodeThe312MinusOneQuirk() async throws {
         let json = #"{"cpu_util_total":1.5,"cpu_util_user":0.5,"cpu_util_system":1,"sender_has_retransmits":18446744073709551615,"streams":[{"id":1,"bytes":123456789012,"retransmits":18446744073709551615,"jitter":0,"errors":0,"packets":0,"start_time":0,"end_time":2.0}]}"#
         let results = try JSONDecoder().decode(Wire.Results.self, from: Data(json.utf8))
         #expect(results.senderHasRetransmits == -1)
@@ -24,7 +24,7 @@ import Testing
         #expect(results.streams[0].bytes == 123_456_789_012)
     }
 
-    @Test func parametersCarryTheOptions() throws {
+    @Test func parametersCarryTheOptions() async throws {
         var configuration = ThroughputConfiguration(host: "h", mode: .bidirectional, parallel: 4, durationSeconds: 3)
         configuration.window = 65536
         configuration.noDelay = true

@@ -7,7 +7,7 @@ import Testing
 @Suite struct ChartTests {
     static let summary = WeeklySummary(Fixture.danang)
 
-    @Test func isAPNGOfTheRequestedWidth() throws {
+    @Test func isAPNGOfTheRequestedWidth() async throws {
         let png = try WeeklyChart.png(Self.summary, width: 600, scale: 2)
         #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         let layout = ChartLayout(Self.summary, width: 600)
@@ -17,7 +17,7 @@ import Testing
         #expect(PNGHeader(try WeeklyChart.png(Self.summary, width: 400, scale: 1))?.width == 400)
     }
 
-    @Test func drawsInBothPanels() throws {
+    @Test func drawsInBothPanels() async throws {
         let png = try WeeklyChart.png(Self.summary, width: 600, scale: 2)
         let image = try #require(DecodedPNG(png))
         let layout = ChartLayout(Self.summary, width: 600)
@@ -33,7 +33,7 @@ import Testing
         #expect(image.pixels(in: margin, scale: 2).allSatisfy { $0 == 0xFFFF_FFFF })
     }
 
-    @Test func nationwideFleetKeepsTheChartReadable() throws {
+    @Test func nationwideFleetKeepsTheChartReadable() async throws {
         // 3,321 offices in 700 former districts: the district panel keeps the 30 with most offices not ready.
         let sites = (0..<3_321).map { Fixture.site(String(40_000 + $0), "Xã \($0)", "Huyện \($0 % 700)") }
         let now = Dictionary(uniqueKeysWithValues: sites.enumerated().map { ($1.code, Fixture.verdict($0 % 3 == 0 ? .notReady : .ready)) })
@@ -47,7 +47,7 @@ import Testing
         #expect(PNGHeader(try WeeklyChart.png(summary))?.height ?? .max < 2 * 1_000)
     }
 
-    @Test func emptyReportStillDraws() throws {
+    @Test func emptyReportStillDraws() async throws {
         let summary = WeeklySummary(Fixture.input(sites: [], now: [:], before: [:]))
         #expect(PNGHeader(try WeeklyChart.png(summary))?.width == 1200)
     }

@@ -10,20 +10,20 @@ import TestSupport
     static let summary = WeeklySummary(Fixture.danang)
 
     /// Writes report.html (chart as chart.png beside it) into a fresh directory and runs `body` on it.
-    func withReport<T>(_ summary: WeeklySummary = Self.summary, _ body: (URL) throws -> T) async throws -> T {
+    func withReport<T>(_ summary: WeeklySummary = Self.summary, _ body: (URL) async throws -> T) async throws -> T {
         try await withTemporaryDirectory { directory in
             try WeeklyChart.png(summary).write(to: directory.appendingPathComponent("chart.png"))
             let html = WeeklyReportRenderer.html(summary, chartSource: "chart.png")
             try Data(html.utf8).write(to: directory.appendingPathComponent("report.html"))
-            return try body(directory)
+            return try await body(directory)
         }
     }
 
     /// Runs headless Chromium on `page` with its own profile and HOME, for at most two minutes.
-    func chromium(_ arguments: [String], page: URL, in directory: URL) throws -> ProgramRun {
+    func chromium(_ arguments: [String], page: URL, in directory: URL) async throws -> ProgramRun {
         let home = directory.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        return try runCapturing(
+        return try await runCapturing(
             ["timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=\(home.path)/profile"] + arguments + [page.absoluteString],
             environment: ["HOME": home.path])
@@ -32,7 +32,7 @@ import TestSupport
     @Test func screenshotAtAPhonesWidth() async throws {
         try await withReport { directory in
             let shot = directory.appendingPathComponent("shot.png")
-            let run = try chromium(["--screenshot=\(shot.path)", "--window-size=375,2000"],
+            let run = try await chromium(["--screenshot=\(shot.path)", "--window-size=375,2000"],
                                    page: directory.appendingPathComponent("report.html"), in: directory)
             let png = try #require(FileManager.default.contents(atPath: shot.path), "no screenshot: \(run.stderr)")
             #expect(PNGHeader(png)?.width == 375)
@@ -60,7 +60,7 @@ import TestSupport
                 });
                 </script></body></html>
                 """.utf8).write(to: page)
-            let run = try chromium(["--dump-dom", "--window-size=600,2000"], page: page, in: directory)
+            let run = try await chromium(["--dump-dom", "--window-size=600,2000"], page: page, in: directory)
             let match = try #require(run.stdout.firstMatch(of: /data-widths="(\d+) (\d+)"/), "no widths in: \(run.stderr)")
             #expect(Int(match.1) == 360, "the frame's width")
             #expect(Int(match.2)! <= 360, "the laid-out width")
@@ -70,12 +70,12 @@ import TestSupport
     @Test(arguments: [false, true]) func printedPageShowsTheFigures(imagesDisabled: Bool) async throws {
         try await withReport { directory in
             let pdf = directory.appendingPathComponent("report.pdf")
-            let run = try chromium(
+            let run = try await chromium(
                 ["--print-to-pdf=\(pdf.path)", "--no-pdf-header-footer", "--window-size=375,2000"]
                     + (imagesDisabled ? ["--blink-settings=imagesEnabled=false"] : []),
                 page: directory.appendingPathComponent("report.html"), in: directory)
             #expect(FileManager.default.fileExists(atPath: pdf.path), "no PDF: \(run.stderr)")
-            let text = try TestSupport.run(["pdftotext", "-enc", "UTF-8", pdf.path, "-"])
+            let text = try await TestSupport.run(["pdftotext", "-enc", "UTF-8", pdf.path, "-"])
                 .precomposedStringWithCanonicalMapping
             #expect(text.contains("81/93"))
             #expect(text.contains("+3 so với tuần trước"))

@@ -3,7 +3,7 @@ import Testing
 import WeeklyReport
 
 @Suite struct ISOWeekTests {
-    @Test func parsesAndPrintsTheISOForm() throws {
+    @Test func parsesAndPrintsTheISOForm() async throws {
         let week = try #require(ISOWeek("2026-W48"))
         #expect(week.year == 2026)
         #expect(week.week == 48)
@@ -25,7 +25,7 @@ import WeeklyReport
         #expect(ISOWeek("2026-W53") != nil)
     }
 
-    @Test func theYearBoundary() throws {
+    @Test func theYearBoundary() async throws {
         let last = try #require(ISOWeek("2026-W53"))
         #expect(last.monday.description == "2026-12-28")
         #expect(last.sunday.description == "2027-01-03")
@@ -39,7 +39,7 @@ import WeeklyReport
         #expect(try #require(ISOWeek("2026-W48")).advanced(by: 6).description == "2027-W01")
     }
 
-    @Test func weekStartsOnMondayMidnightInVietnam() throws {
+    @Test func weekStartsOnMondayMidnightInVietnam() async throws {
         let week = try #require(ISOWeek("2026-W48"))
         let start = week.start(in: Fixture.zone)
         #expect(start == date("2026-11-23T00:00:00+07:00"))
@@ -69,7 +69,7 @@ import WeeklyReport
         #expect(mismatches.isEmpty)
     }
 
-    @Test func ordersAndCodesAsText() throws {
+    @Test func ordersAndCodesAsText() async throws {
         #expect(ISOWeek("2026-W53")! < ISOWeek("2027-W01")!)
         #expect(ISOWeek("2026-W09")! < ISOWeek("2026-W10")!)
         let json = try JSONEncoder().encode([ISOWeek("2026-W48")!])

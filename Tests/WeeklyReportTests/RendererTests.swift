@@ -17,7 +17,7 @@ import WeeklyReport
         #expect(WeeklyReportRenderer.subject(worse).hasSuffix("(±0)"))
     }
 
-    @Test func vietnameseOutputIsNFCEvenFromDecomposedInput() throws {
+    @Test func vietnameseOutputIsNFCEvenFromDecomposedInput() async throws {
         var input = Fixture.danang
         // A name typed on a system that stores decomposed letters (NFD): "Phường" as u + horn + grave …
         input.sites[0].name = "Phường Hải Châu".decomposedStringWithCanonicalMapping
@@ -36,7 +36,7 @@ import WeeklyReport
         #expect(outputs[2].contains("Phường Hải Châu"))
     }
 
-    @Test func htmlEscapesAHostileSiteName() throws {
+    @Test func htmlEscapesAHostileSiteName() async throws {
         var input = Fixture.danang
         let index = try #require(input.sites.firstIndex { $0.code == Fixture.regressedOffice.code })
         input.sites[index].name = #"<img src=x onerror="alert('x')">&amp; Phường"#
@@ -97,7 +97,7 @@ import WeeklyReport
         #expect(WeeklyReportRenderer.html(summary, chartSource: nil).contains(vi))
     }
 
-    @Test func csvRowsParseBack() throws {
+    @Test func csvRowsParseBack() async throws {
         var input = Fixture.danang
         input.sites[1].name = "Phường \"Hòa\" Cường, khu 1\nmới"  // a quote, a comma and a line break
         let summary = WeeklySummary(input)

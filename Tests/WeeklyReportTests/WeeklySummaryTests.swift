@@ -28,7 +28,7 @@ import WeeklyReport
         #expect(summary.regressed.isEmpty)
     }
 
-    @Test func regressedWithReasons() throws {
+    @Test func regressedWithReasons() async throws {
         let summary = WeeklySummary(F.input(
             sites: Self.sites,
             now: ["20242": F.verdict(.notReady, ["LINK_BELOW_TARGET:lan", "SPEED_MISMATCH:lan"]), "20263": F.verdict(.degraded, ["SERVICE_SLOW:dvc"])],
@@ -45,7 +45,7 @@ import WeeklyReport
         #expect(summary.change == -3)
     }
 
-    @Test func stillNotReadyByDistrictThenReason() throws {
+    @Test func stillNotReadyByDistrictThenReason() async throws {
         let summary = WeeklySummary(F.input(
             sites: Self.sites,
             now: [
@@ -70,7 +70,7 @@ import WeeklyReport
         #expect(hoaVang.reasons[1].sites.map(\.code) == ["20311"])
     }
 
-    @Test func missingVerdictCountsAsNotReadyWithNoData() throws {
+    @Test func missingVerdictCountsAsNotReadyWithNoData() async throws {
         let summary = WeeklySummary(F.input(sites: [Self.haiChau, Self.hoaCuong], now: ["20242": F.verdict(.ready)], before: [:]))
         #expect((summary.ready, summary.total) == (1, 2))
         let row = try #require(summary.sites.first { $0.code == "20257" })
@@ -80,7 +80,7 @@ import WeeklyReport
         #expect(summary.stillNotReady.first?.reasons.first?.key.description == "NO_DATA")
     }
 
-    @Test func aNotReadyOfficeWithoutReasonsKeepsItsDistrictListed() throws {
+    @Test func aNotReadyOfficeWithoutReasonsKeepsItsDistrictListed() async throws {
         let summary = WeeklySummary(F.input(sites: [Self.haiChau], now: ["20242": F.verdict(.degraded)],
                                             before: ["20242": F.verdict(.degraded)]))
         let district = try #require(summary.stillNotReady.first)
@@ -147,7 +147,7 @@ import WeeklyReport
         #expect(summary.services.first.map { [$0.ok, $0.total] } == [180, 200])
     }
 
-    @Test func jsonHasSnakeCaseKeysAndDecodesBack() throws {
+    @Test func jsonHasSnakeCaseKeysAndDecodesBack() async throws {
         let summary = WeeklySummary(F.danang)
         let data = try summary.json()
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
