@@ -50,6 +50,10 @@ public enum AgentDaemon {
         let identity = AgentIdentity.current()
         logger.info("starting", metadata: ["site": "\(configuration.site)", "boot_id": "\(identity.bootId)",
                                            "collector": "\(configuration.collector.url)"])
+        if configuration.collector.isInsecure {
+            logger.warning("collector.allow_insecure_http: the site token goes to the collector in clear over http://",
+                           metadata: ["collector": "\(configuration.collector.url)"])
+        }
         let backoff = Backoff(initial: configuration.send.backoffInitial, maximum: configuration.send.backoffMax)
         let gatherer = LinkEvidenceGatherer(configuration: .init(
             uplink: configuration.uplink, upstreamSwitch: configuration.upstreamSwitch,

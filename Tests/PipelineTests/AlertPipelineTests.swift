@@ -220,6 +220,7 @@ import TestSupport
             defer { sink.stop() }
             let passwordFile = directory.appendingPathComponent("smtp-password")
             try "mật-khẩu-1\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+            chmod(passwordFile.path, 0o600)
             let lab = try Lab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
                               routeTo: "noc-mail", extraCollectorConfig: """
                                 mail:

@@ -46,6 +46,7 @@ final class Pipeline: @unchecked Sendable {
             report_interval_s: 1
             evaluation_interval_s: 1
             """.appending("\n" + extraCollectorConfig).write(toFile: collectorConfig, atomically: true, encoding: .utf8)
+        chmod(collectorConfig, 0o600)  // it may hold SNMP passphrases: only a private file is accepted
         try Self.check(runProgram("sansang-collector", ["migrate", "--config", collectorConfig]))
         let config = collectorConfig
         nocToken = try Self.issue(["--noc", "e2e", "--role", "read"], config: config)
@@ -136,6 +137,7 @@ final class Agent: @unchecked Sendable {
         uplink = try LocalVethPair()
         tokenFile = directory.appendingPathComponent("token").path
         try Pipeline.issue([site], config: pipeline.collectorConfig).write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        chmod(tokenFile, 0o600)  // the agent refuses a token file others can read
         config = directory.appendingPathComponent("agent.yaml").path
         collectorURL = pipeline.url
         self.reportInterval = reportInterval
@@ -154,6 +156,7 @@ final class Agent: @unchecked Sendable {
             lldp_wait_s: 0
             report_interval_s: \(reportInterval)
             """.appending("\n" + extraConfig).write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
     }
 
     func start() throws {

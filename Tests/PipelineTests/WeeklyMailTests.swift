@@ -52,6 +52,7 @@ import TestSupport
             let apiPort = try freeLoopbackPort(udp: false)
             let passwordFile = directory.appendingPathComponent("smtp-password")
             try "mật-khẩu-2\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+            chmod(passwordFile.path, 0o600)
             let config = directory.appendingPathComponent("collector.yaml").path
             try """
                 listen: {host: 127.0.0.1, port: \(apiPort)}

@@ -1,0 +1,259 @@
+import CertificateTools
+import Foundation
+import GRDB
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Testing
+import TestSupport
+
+/// Enrolment and TLS end to end with the real programs on loopback: `tls init`, a collector serving HTTPS with
+/// its certificate, `enroll issue`, `sansang-agent enroll` (every refusal, then success), the enrolled agent's
+/// first report stored; the certificate replaced on SIGHUP while a connection stays open.
+@Suite(.serialized) struct EnrolmentTests {
+    @Test func anAgentEnrolsOverVerifiedHTTPSAndItsFirstReportIsStored() async throws {
+        try await withTemporaryDirectory { directory in
+            let lab = try TLSCollector(directory: directory)
+            defer { lab.stop() }
+            try lab.start()
+            let issued = try lab.issue(site: "20242")
+            #expect(issued.fingerprint == lab.fingerprint, "enroll issue prints the served certificate's fingerprint")
+            #expect(issued.code.range(of: #"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"#,
+                                      options: .regularExpression) != nil, "code \(issued.code)")
+            let etc = directory.appendingPathComponent("etc")
+            let state = directory.appendingPathComponent("state")
+            try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+            func enroll(_ arguments: [String]) throws -> ProgramRun {
+                try runProgram("sansang-agent", ["enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0"]
+                               + arguments)
+            }
+            func nothingWritten() -> Bool { !FileManager.default.fileExists(atPath: etc.path) }
+
+            // Refusals: each says why, in Vietnamese (English with --lang en), exits 1 and writes nothing.
+            let wrongCode = try enroll(["--collector", lab.url, "--site", "20242", "--code", "2345-6789-ABCD",
+                                        "--fingerprint", lab.fingerprint])
+            #expect(wrongCode.status == 1)
+            #expect(wrongCode.stderr.contains("Mã đăng ký không đúng"), "\(wrongCode.stderr)")
+            let wrongSite = try enroll(["--collector", lab.url, "--site", "20257", "--code", issued.code,
+                                        "--fingerprint", lab.fingerprint])
+            #expect(wrongSite.status == 1)
+            #expect(wrongSite.stderr.contains("không dành cho trạm 20257"), "\(wrongSite.stderr)")
+            let otherFingerprint = "sha256:" + Array(repeating: "AB", count: 32).joined(separator: ":")
+            let mismatch = try enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code,
+                                       "--fingerprint", otherFingerprint, "--lang", "en"])
+            #expect(mismatch.status == 1)
+            #expect(mismatch.stderr.contains("DOES NOT MATCH") && mismatch.stderr.contains(lab.fingerprint), "\(mismatch.stderr)")
+            let untrusted = try enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code])
+            #expect(untrusted.status == 1)
+            #expect(untrusted.stderr.contains("Không xác minh được chứng chỉ"), "\(untrusted.stderr)")
+            let plain = try enroll(["--collector", "http://198.18.0.1:8470", "--site", "20242", "--code", issued.code])
+            #expect(plain.status == 1)
+            #expect(plain.stderr.contains("https://"), "\(plain.stderr)")
+            #expect(nothingWritten(), "a refused enrolment writes nothing")
+
+            // The code typed in lower case with spaces still works, once.
+            let typed = issued.code.lowercased().replacingOccurrences(of: "-", with: " ")
+            let enrolled = try enroll(["--collector", lab.url, "--site", "20242", "--code", typed, "--fingerprint", lab.fingerprint])
+            #expect(enrolled.status == 0, "\(enrolled.stdout)\(enrolled.stderr)")
+            #expect(enrolled.stdout.contains("Đã đăng ký trạm 20242"))
+            #expect(enrolled.stdout.contains("✓ collector \(lab.url)"), "\(enrolled.stdout)")
+            #expect(enrolled.stdout.contains("systemctl enable --now sansang-agent"))
+            let token = etc.appendingPathComponent("token").path
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: token)[.posixPermissions] as? Int)
+            #expect(mode == 0o600)
+            #expect(try String(contentsOfFile: etc.appendingPathComponent("collector-ca.pem").path, encoding: .utf8)
+                    == String(contentsOf: lab.tls.appendingPathComponent("ca.pem"), encoding: .utf8))
+            let config = etc.appendingPathComponent("agent.yaml")
+            let yaml = try String(contentsOf: config, encoding: .utf8)
+            #expect(yaml.contains("pinned_ca_file: \(etc.path)/collector-ca.pem"))
+
+            let used = try enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint])
+            #expect(used.status == 1)
+            #expect(used.stderr.contains("đã được dùng"), "\(used.stderr)")
+            let shortLived = try lab.issue(site: "20242", ttl: "1s")
+            try await Task.sleep(for: .milliseconds(1500))
+            let expired = try enroll(["--collector", lab.url, "--site", "20242", "--code", shortLived.code,
+                                      "--fingerprint", lab.fingerprint])
+            #expect(expired.status == 1)
+            #expect(expired.stderr.contains("đã hết hạn"), "\(expired.stderr)")
+            #expect(try String(contentsOf: config, encoding: .utf8) == yaml, "a refusal leaves the files as they were")
+
+            // The enrolled agent, as written (uplink lo: no default route needed), reports over the pinned TLS.
+            try yaml.replacingOccurrences(of: "uplink: auto", with: "uplink: lo\nlldp_wait_s: 0\nreport_interval_s: 0.5")
+                .write(to: config, atomically: true, encoding: .utf8)
+            let agent = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                   log: directory.appendingPathComponent("agent.log"))
+            defer { agent.stop() }
+            try waitUntil(timeout: 60, "the enrolled agent's first report in the collector's database") {
+                try lab.storedReports(site: "20242") > 0
+            }
+        }
+    }
+
+    @Test func sighupServesANewCertificateToNewConnectionsWhileAnOpenOneStays() async throws {
+        try await withTemporaryDirectory { directory in
+            let lab = try TLSCollector(directory: directory)
+            defer { lab.stop() }
+            try lab.start()
+            let old = try await TLSConnection.open(port: Int(lab.port))
+            #expect(old.fingerprint == lab.fingerprint)
+            #expect(try await old.get("/healthz").contains("\"ok\""))
+
+            // A new pair (another CA), written over the served files, then SIGHUP.
+            let next = directory.appendingPathComponent("tls-next")
+            try Self.check(runProgram("sansang-collector", ["tls", "init", "--dir", next.path, "--name", "127.0.0.1"]))
+            for name in ["server.pem", "server.key"] {
+                let target = lab.tls.appendingPathComponent(name)
+                try FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(at: next.appendingPathComponent(name), to: target)
+            }
+            let nextFingerprint = try CollectorTLS.fingerprint(
+                pem: String(contentsOf: next.appendingPathComponent("server.pem"), encoding: .utf8))
+            #expect(nextFingerprint != lab.fingerprint)
+            kill(try #require(lab.collector).pid, SIGHUP)
+            try waitUntil(timeout: 10, "the reload in the collector's log") {
+                lab.collector?.log.contains("TLS certificate reloaded") == true
+            }
+            let fresh = try await TLSConnection.open(port: Int(lab.port))
+            #expect(fresh.fingerprint == nextFingerprint, "a new connection gets the new certificate")
+            #expect(try await fresh.get("/healthz").contains("\"ok\""))
+            #expect(try await old.get("/healthz").contains("\"ok\""), "the connection opened before the reload still answers")
+            #expect(old.fingerprint == lab.fingerprint)
+            await old.close()
+            await fresh.close()
+
+            // A key that does not match its certificate is refused; the running pair stays.
+            try FileManager.default.removeItem(at: lab.tls.appendingPathComponent("server.key"))
+            try FileManager.default.copyItem(at: lab.tls.appendingPathComponent("ca.key"), to: lab.tls.appendingPathComponent("server.key"))
+            kill(try #require(lab.collector).pid, SIGHUP)
+            try waitUntil(timeout: 10, "the refused reload in the collector's log") {
+                lab.collector?.log.contains("TLS certificate reload refused") == true
+            }
+            let after = try await TLSConnection.open(port: Int(lab.port))
+            #expect(after.fingerprint == nextFingerprint)
+            await after.close()
+        }
+    }
+
+    static func check(_ run: ProgramRun) throws {
+        guard run.status == 0 else { throw CommandFailure(argv: [], status: run.status, output: run.stdout + run.stderr) }
+    }
+}
+
+/// A collector on 127.0.0.1 serving HTTPS with a `tls init` certificate, its inventory and database in `directory`.
+final class TLSCollector: @unchecked Sendable {
+    let directory: URL
+    let tls: URL
+    let port: UInt16
+    let config: String
+    let database: String
+    let fingerprint: String
+    private(set) var collector: Daemon?
+
+    var url: String { "https://127.0.0.1:\(port)" }
+
+    init(directory: URL) throws {
+        self.directory = directory
+        tls = directory.appendingPathComponent("tls")
+        let initialised = try runProgram("sansang-collector", ["tls", "init", "--dir", tls.path, "--name", "127.0.0.1",
+                                                               "--name", "localhost"])
+        try EnrolmentTests.check(initialised)
+        fingerprint = try CollectorTLS.fingerprint(pem: String(contentsOf: tls.appendingPathComponent("server.pem"), encoding: .utf8))
+        #expect(initialised.stdout.contains(fingerprint))
+        port = try freeLoopbackPort(udp: false)
+        let inventory = directory.appendingPathComponent("inventory")
+        try FileManager.default.createDirectory(at: inventory, withIntermediateDirectories: true)
+        try Pipeline.inventory.write(to: inventory.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
+        config = directory.appendingPathComponent("collector.yaml").path
+        database = directory.appendingPathComponent("collector.sqlite").path
+        try """
+            listen: {host: 127.0.0.1, port: \(port)}
+            tls:
+              cert_file: \(tls.path)/server.pem
+              key_file: \(tls.path)/server.key
+              ca_file: \(tls.path)/ca.pem
+            database: {sqlite_path: \(database)}
+            inventory: [\(inventory.path)]
+            report_interval_s: 1
+            evaluation_interval_s: 1
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    func start() throws {
+        collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config],
+                               log: directory.appendingPathComponent("collector.log"))
+        let ca = tls.appendingPathComponent("ca.pem").path
+        try waitUntil(timeout: 30, "the collector's /readyz over HTTPS") {
+            (try? run(["curl", "-sf", "--cacert", ca, "-o", "/dev/null", "\(url)/readyz"])) != nil
+        }
+    }
+
+    func issue(site: String, ttl: String = "24h") throws -> (code: String, fingerprint: String?) {
+        let run = try runProgram("sansang-collector", ["enroll", "issue", site, "--ttl", ttl, "--config", config])
+        try EnrolmentTests.check(run)
+        func value(_ key: String) -> String? {
+            run.stdout.split(separator: "\n").first { $0.hasPrefix(key + ":") }
+                .map { $0.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces) }
+        }
+        return (value("code") ?? "", value("fingerprint"))
+    }
+
+    func storedReports(site: String) throws -> Int {
+        try DatabaseQueue(path: database).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM report WHERE site = ?", arguments: [site]) ?? 0
+        }
+    }
+
+    func stop() { collector?.stop() }
+}
+
+/// One TLS connection to the collector kept open across requests (HTTP/1.1 keep-alive); it records the
+/// certificate the server presented and accepts it (the test compares fingerprints itself).
+final class TLSConnection: Sendable {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let fingerprint: String
+
+    private init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, fingerprint: String) {
+        self.channel = channel
+        self.fingerprint = fingerprint
+    }
+
+    static func open(port: Int) async throws -> TLSConnection {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .noHostnameVerification
+        let context = try NIOSSLContext(configuration: configuration)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let presented = group.any().makePromise(of: String.self)
+        let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
+                    presented.succeed(CollectorTLS.fingerprint(der: (try? certificates.first?.toDERBytes()) ?? []))
+                    promise.succeed(.certificateVerified)
+                }
+                try channel.pipeline.syncOperations.addHandler(handler)
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        return TLSConnection(channel: channel, fingerprint: try await presented.futureResult.get())
+    }
+
+    /// One GET on this connection; the whole response (head and body) as text.
+    func get(_ path: String) async throws -> String {
+        try await channel.channel.writeAndFlush(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+        var text = ""
+        var inbound = channel.inbound.makeAsyncIterator()
+        while let chunk = try await inbound.next() {
+            text += String(buffer: chunk)
+            guard let headEnd = text.range(of: "\r\n\r\n") else { continue }
+            let head = text[..<headEnd.lowerBound].lowercased()
+            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            if text.utf8.count - text[..<headEnd.upperBound].utf8.count >= length { return text }
+        }
+        throw CommandFailure(argv: ["GET", path], status: -1, output: "the connection closed: \(text)")
+    }
+
+    func close() async {
+        try? await channel.channel.close()
+    }
+}
