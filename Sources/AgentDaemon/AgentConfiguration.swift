@@ -53,6 +53,17 @@ public struct AgentConfiguration: Sendable {
     public var planRefresh: Duration = .seconds(300)
     /// Fields whose secret is written in the file itself; `load` then refuses a file others can read.
     public var inlineSecrets: [String] = []
+    /// `metrics.listen`: where `/metrics` is served; nil (the default) serves none.
+    public var metricsListen: Listen?
+
+    public struct Listen: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
 
     public init(site: String, collector: Collector) {
         self.site = site
@@ -131,7 +142,7 @@ public struct AgentConfiguration: Sendable {
 
 enum AgentConfigurationKeys {
     static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "lldp_wait_s",
-                      "report_interval_s", "checks", "notifications"]
+                      "report_interval_s", "checks", "notifications", "metrics"]
     static let checks = ["services", "service_interval_s", "service_timeout_s", "throughput", "throughput_poll_s"]
     static let notifications = ["targets", "heartbeat_s", "backoff_initial_s", "backoff_max_s", "expire_s", "queue_limit",
                                 "oid_root"]
@@ -193,7 +204,23 @@ private struct AgentConfigurationDecoder {
             }
         }
         if let field = top["notifications"] { configuration.notifications = notifications(field) }
+        if let field = top["metrics"], let keys = reader.mapping(field, allowed: ["listen"], required: ["listen"]),
+           let listen = keys["listen"], let text = reader.nonEmptyString(listen) {
+            configuration.metricsListen = Self.listen(text)
+            if configuration.metricsListen == nil {
+                reader.report(.badValue, "\"\(text)\" is not HOST:PORT (e.g. 127.0.0.1:9477, [::1]:9477)", at: listen)
+            }
+        }
         return site == nil || collector == nil ? nil : configuration
+    }
+
+    /// `127.0.0.1:9477`, `[::1]:9477`, `localhost:9477`.
+    static func listen(_ text: String) -> AgentConfiguration.Listen? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            return nil
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : AgentConfiguration.Listen(host: host, port: port)
     }
 
     mutating func collectorSection(_ field: Field) -> AgentConfiguration.Collector? {
@@ -210,7 +237,7 @@ private struct AgentConfigurationDecoder {
         if let field = keys["pinned_ca_file"], let path = absolutePath(field) { collector.pinnedCAFile = path }
         if let on = keys["allow_insecure_http"].flatMap({ reader.bool($0) }) { collector.allowInsecureHTTP = on }
         if collector.isInsecure, !collector.allowInsecureHTTP {
-            reader.report(.badValue, "plain http:// sends the site token in clear to \(url.host ?? "")); use https://, "
+            reader.report(.badValue, "plain http:// sends the site token in clear to \(url.host ?? "the collector"); use https://, "
                           + "or set collector.allow_insecure_http: true if you must", at: urlField)
             return nil
         }

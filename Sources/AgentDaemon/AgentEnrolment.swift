@@ -72,7 +72,18 @@ public enum AgentEnrolment {
         var configuration = HTTPClient.Configuration()
         configuration.tlsConfiguration = tls
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { try? http.syncShutdown() }
+        let answer: Result<EnrolmentResponse, Failure>
+        do {
+            answer = .success(try await exchange(http, url: url, site: site, code: code, timeout: timeout))
+        } catch {
+            answer = .failure(error)
+        }
+        try? await http.shutdown()
+        return Outcome(response: try answer.get(), fingerprint: checked)
+    }
+
+    static func exchange(_ http: HTTPClient, url: URL, site: String, code: String, timeout: TimeAmount) async throws(Failure)
+        -> EnrolmentResponse {
         var request = HTTPClientRequest(url: url.appendingPathComponent("api/v1/enroll").absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -101,7 +112,7 @@ public enum AgentEnrolment {
         do {
             let response = try ReportCoding.decoder().decode(EnrolmentResponse.self, from: Data(buffer: body))
             guard response.site == site, !response.token.isEmpty else { throw Failure(.badAnswer, "the answer is for another site") }
-            return Outcome(response: response, fingerprint: checked)
+            return response
         } catch {
             throw Failure(.badAnswer, String(describing: error))
         }
@@ -126,10 +137,10 @@ public enum AgentEnrolment {
                 .connectTimeout(timeout)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName) { certificates, promise in
+                        let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName, customVerificationCallback: { certificates, promise in
                             finish(.success(certificates.map { (try? $0.toDERBytes()) ?? [] }))
                             promise.succeed(.certificateVerified)
-                        }
+                        })
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }

@@ -44,6 +44,7 @@ public enum CollectorTLS {
             guard isDNSName(name) else { throw TLSMaterialError("\(name) is neither a DNS name nor an IP address") }
             return .dnsName(name)
         }
+        let serverAuth = try ExtendedKeyUsage([.serverAuth])
         let server = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: serverPublic,
             notValidBefore: start, notValidAfter: now.addingTimeInterval(Double(serverDays) * 86400),
@@ -55,7 +56,7 @@ public enum CollectorTLS {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth])
+                serverAuth
                 SubjectAlternativeNames(alternativeNames)
                 SubjectKeyIdentifier(hash: serverPublic)
                 AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: caPublic).keyIdentifier)

@@ -394,7 +394,7 @@ public final class SQLiteStore: ReadinessStore {
     }
 
     public func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome {
-        try await pool.write { db in
+        try await pool.write { db -> EnrolmentCodeOutcome in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrolment_code WHERE sha256 = ?", arguments: [sha256]) else {
                 return .unknown
             }

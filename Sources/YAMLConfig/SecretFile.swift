@@ -25,8 +25,8 @@ public enum SecretFile {
     /// Refuses a mode that lets users other than the owner and group read the file.
     public static func checkPrivate(_ path: String, mode: mode_t) throws(Refusal) {
         guard mode & 0o004 == 0 else {
-            throw Refusal(path: path, message: String(format: "holds a secret but every user can read it (mode %o); chmod 600 it",
-                                                      Int(mode & 0o777)))
+            throw Refusal(path: path, message: "holds a secret but every user can read it (mode \(String(mode & 0o777, radix: 8))); "
+                                              + "chmod 600 it")
         }
     }
 

@@ -63,7 +63,8 @@ struct Enroll: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: configDirectory)
         let configFile = directory.appendingPathComponent("agent.yaml").path
-        let existing = FileManager.default.fileExists(atPath: configFile) ? try? AgentConfiguration.load(path: configFile) : nil
+        var existing: AgentConfiguration?
+        if FileManager.default.fileExists(atPath: configFile) { existing = try? AgentConfiguration.load(path: configFile) }
         let tokenFile = existing?.collector.tokenFile ?? directory.appendingPathComponent("token").path
         let caFile = directory.appendingPathComponent("collector-ca.pem").path
         do {
@@ -112,8 +113,14 @@ struct Enroll: AsyncParsableCommand {
         }
         do {
             let http = try CollectorClient.makeHTTPClient(configuration.collector)
-            defer { try? http.syncShutdown() }
-            _ = try await CollectorClient(http: http, configuration: configuration.collector).fetchPlan(etag: nil)
+            let answer: Result<CollectorClient.PlanAnswer, any Error>
+            do {
+                answer = .success(try await CollectorClient(http: http, configuration: configuration.collector).fetchPlan(etag: nil))
+            } catch {
+                answer = .failure(error)
+            }
+            try? await http.shutdown()
+            _ = try answer.get()
             line(true, words.collectorOK(configuration.collector.url.absoluteString))
         } catch {
             line(false, words.collectorBad(configuration.collector.url.absoluteString, "\(error)"))

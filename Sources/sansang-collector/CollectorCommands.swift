@@ -93,20 +93,8 @@ struct Serve: AsyncParsableCommand {
         let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
                                  logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"
-        var certificate: ReloadableCertificate?
-        var caPEM: String?
-        if let tls = configuration.tls {
-            do {
-                let loaded = try ReloadableCertificate(certFile: tls.certFile, keyFile: tls.keyFile)
-                caPEM = try CollectorTLS.pinnableCA(chainPEM: try String(contentsOfFile: tls.certFile, encoding: .utf8),
-                                                    caPEM: try tls.caFile.map { try String(contentsOfFile: $0, encoding: .utf8) })
-                certificate = loaded
-                logger.info("TLS certificate loaded", metadata: ["fingerprint": "\(loaded.fingerprint)"])
-            } catch {
-                throw ConfigurationError("\(options.config): tls: \(error)")
-            }
-        }
-        let pinnedCA = caPEM
+        let (certificate, pinnedCA) = try loadTLS(configuration)
+        if let certificate { logger.info("TLS certificate loaded", metadata: ["fingerprint": "\(certificate.fingerprint)"]) }
         let enrolment = Enrolment(store: store, caPEM: { pinnedCA }, logger: logger)
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, alerts: alerts,
@@ -156,6 +144,21 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+extension Serve {
+    /// The served certificate (reloadable) and the CA enrolled agents pin; neither without `tls:`.
+    func loadTLS(_ configuration: CollectorConfiguration) throws -> (ReloadableCertificate?, String?) {
+        guard let tls = configuration.tls else { return (nil, nil) }
+        do {
+            let certificate = try ReloadableCertificate(certFile: tls.certFile, keyFile: tls.keyFile)
+            let ca = try CollectorTLS.pinnableCA(chainPEM: try String(contentsOfFile: tls.certFile, encoding: .utf8),
+                                                 caPEM: try tls.caFile.map { try String(contentsOfFile: $0, encoding: .utf8) })
+            return (certificate, ca)
+        } catch {
+            throw ConfigurationError("\(options.config): tls: \(error)")
+        }
     }
 }
 

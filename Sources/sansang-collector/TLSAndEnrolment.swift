@@ -60,9 +60,10 @@ struct TLSInit: ParsableCommand {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
-            for (path, text, mode) in zip(files, [material.caCertificate, material.caKey, material.serverChain, material.serverKey],
-                                          [0o644, 0o600, 0o644, 0o600]) {
-                try writeNew(path, text, mode: mode_t(mode))
+            let contents = [material.caCertificate, material.caKey, material.serverChain, material.serverKey]
+            let modes: [mode_t] = [0o644, 0o600, 0o644, 0o600]
+            for index in files.indices {
+                try writeNew(files[index], contents[index], mode: modes[index])
             }
         } catch {
             throw ConfigurationError("tls init: \(error)")

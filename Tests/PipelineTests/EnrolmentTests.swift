@@ -4,6 +4,7 @@ import GRDB
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import Testing
 import TestSupport
 
@@ -78,15 +79,34 @@ import TestSupport
             #expect(expired.stderr.contains("đã hết hạn"), "\(expired.stderr)")
             #expect(try String(contentsOf: config, encoding: .utf8) == yaml, "a refusal leaves the files as they were")
 
-            // The enrolled agent, as written (uplink lo: no default route needed), reports over the pinned TLS.
-            try yaml.replacingOccurrences(of: "uplink: auto", with: "uplink: lo\nlldp_wait_s: 0\nreport_interval_s: 0.5")
-                .write(to: config, atomically: true, encoding: .utf8)
+            // The enrolled agent, as written (uplink lo: no default route needed), reports over the pinned TLS;
+            // its /metrics (turned on here) says so in the Prometheus format promtool accepts.
+            let metricsPort = try freeLoopbackPort(udp: false)
+            try yaml.replacingOccurrences(of: "uplink: auto", with: """
+                uplink: lo
+                lldp_wait_s: 0
+                report_interval_s: 0.5
+                metrics: {listen: "127.0.0.1:\(metricsPort)"}
+                """).write(to: config, atomically: true, encoding: .utf8)
             let agent = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
                                    log: directory.appendingPathComponent("agent.log"))
             defer { agent.stop() }
             try waitUntil(timeout: 60, "the enrolled agent's first report in the collector's database") {
                 try lab.storedReports(site: "20242") > 0
             }
+            var metrics = ""
+            try waitUntil(timeout: 20, "an acknowledged report in the agent's /metrics") {
+                metrics = try run(["curl", "-sf", "http://127.0.0.1:\(metricsPort)/metrics"])
+                return metrics.contains("sansang_agent_reports_acknowledged_total") && !metrics.contains("sansang_agent_reports_acknowledged_total 0\n")
+            }
+            #expect(metrics.contains("sansang_agent_build_info{version="))
+            #expect(metrics.contains("sansang_agent_probe_duration_seconds{probe=\"link_evidence\",kind=\"lan\"}"))
+            #expect(metrics.contains("sansang_agent_spool_reports "))
+            #expect(metrics.contains("sansang_agent_throughput_budget_used_bytes "))
+            let scrape = directory.appendingPathComponent("metrics.txt")
+            try metrics.write(to: scrape, atomically: true, encoding: .utf8)
+            let lint = try runCapturing(["sh", "-c", "promtool check metrics < \(scrape.path)"])
+            #expect(lint.status == 0, "promtool: \(lint.stdout)\(lint.stderr)")
         }
     }
 
@@ -119,8 +139,8 @@ import TestSupport
             #expect(try await fresh.get("/healthz").contains("\"ok\""))
             #expect(try await old.get("/healthz").contains("\"ok\""), "the connection opened before the reload still answers")
             #expect(old.fingerprint == lab.fingerprint)
-            await old.close()
-            await fresh.close()
+            old.close()
+            fresh.close()
 
             // A key that does not match its certificate is refused; the running pair stays.
             try FileManager.default.removeItem(at: lab.tls.appendingPathComponent("server.key"))
@@ -131,7 +151,7 @@ import TestSupport
             }
             let after = try await TLSConnection.open(port: Int(lab.port))
             #expect(after.fingerprint == nextFingerprint)
-            await after.close()
+            after.close()
         }
     }
 
@@ -210,12 +230,26 @@ final class TLSCollector: @unchecked Sendable {
 /// One TLS connection to the collector kept open across requests (HTTP/1.1 keep-alive); it records the
 /// certificate the server presented and accepts it (the test compares fingerprints itself).
 final class TLSConnection: Sendable {
-    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let channel: any Channel
     let fingerprint: String
+    private let received: Received
 
-    private init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, fingerprint: String) {
+    private init(channel: any Channel, fingerprint: String, received: Received) {
         self.channel = channel
         self.fingerprint = fingerprint
+        self.received = received
+    }
+
+    /// What the server sent, as text, appended to by the channel's handler.
+    final class Received: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        private let text = Mutex("")
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            text.withLock { $0 += String(buffer: buffer) }
+        }
+        func take() -> String { text.withLock { value in defer { value = "" }; return value } }
+        func peek() -> String { text.withLock { $0 } }
     }
 
     static func open(port: Int) async throws -> TLSConnection {
@@ -224,36 +258,39 @@ final class TLSConnection: Sendable {
         let context = try NIOSSLContext(configuration: configuration)
         let group = MultiThreadedEventLoopGroup.singleton
         let presented = group.any().makePromise(of: String.self)
-        let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
-                    presented.succeed(CollectorTLS.fingerprint(der: (try? certificates.first?.toDERBytes()) ?? []))
-                    promise.succeed(.certificateVerified)
+        let received = Received()
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = try NIOSSLClientHandler(context: context, serverHostname: nil, customVerificationCallback: { certificates, promise in
+                        presented.succeed(CollectorTLS.fingerprint(der: (try? certificates.first?.toDERBytes()) ?? []))
+                        promise.succeed(.certificateVerified)
+                    })
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(received)
                 }
-                try channel.pipeline.syncOperations.addHandler(handler)
-                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
-        }
-        return TLSConnection(channel: channel, fingerprint: try await presented.futureResult.get())
+            .connect(host: "127.0.0.1", port: port).get()
+        return TLSConnection(channel: channel, fingerprint: try await presented.futureResult.get(), received: received)
     }
 
     /// One GET on this connection; the whole response (head and body) as text.
     func get(_ path: String) async throws -> String {
-        try await channel.channel.writeAndFlush(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
-        var text = ""
-        var inbound = channel.inbound.makeAsyncIterator()
-        while let chunk = try await inbound.next() {
-            text += String(buffer: chunk)
-            guard let headEnd = text.range(of: "\r\n\r\n") else { continue }
+        _ = received.take()
+        try await channel.writeAndFlush(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).get()
+        try waitUntil(timeout: 10, "the answer to GET \(path)") {
+            let text = received.peek()
+            guard let headEnd = text.range(of: "\r\n\r\n") else { return false }
             let head = text[..<headEnd.lowerBound].lowercased()
             let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-            if text.utf8.count - text[..<headEnd.upperBound].utf8.count >= length { return text }
+            return text.utf8.count - text[..<headEnd.upperBound].utf8.count >= length
         }
-        throw CommandFailure(argv: ["GET", path], status: -1, output: "the connection closed: \(text)")
+        guard channel.isActive else { throw CommandFailure(argv: ["GET", path], status: -1, output: "the connection closed") }
+        return received.take()
     }
 
-    func close() async {
-        try? await channel.channel.close()
+    func close() {
+        channel.close(promise: nil)
     }
 }
