@@ -31,7 +31,7 @@ public final class Enrolment: Sendable {
         self.logger = logger
     }
 
-    /// A new code for `site`, valid for `ttl` seconds: the text to read out (e.g. `7KQ4-M2XD-9PLA`); stored hashed.
+    /// A new code for `site`, valid for `ttl` seconds: the text to read out (e.g. `7KQ4-M2XD-9PHA`); stored hashed.
     public func issue(site: String, ttl: TimeInterval = Enrolment.defaultTTL, now: Date = Date()) async throws -> String {
         var generator = SystemRandomNumberGenerator()
         let symbols = (0..<Self.length).map { _ in Self.alphabet.randomElement(using: &generator) ?? "2" }
@@ -76,7 +76,7 @@ public final class Enrolment: Sendable {
         return EnrolmentResponse(site: request.site, token: issued.token, caPEM: caPEM())
     }
 
-    /// `7KQ4M2XD9PLA` → `7KQ4-M2XD-9PLA`.
+    /// `7KQ4M2XD9PHA` → `7KQ4-M2XD-9PHA`.
     public static func format(_ symbols: String) -> String {
         let characters = Array(symbols)
         return stride(from: 0, to: characters.count, by: 4).map { String(characters[$0..<min($0 + 4, characters.count)]) }

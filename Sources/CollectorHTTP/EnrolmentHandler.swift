@@ -15,7 +15,7 @@ struct EnrolmentHandler: Sendable {
         do {
             parsed = try ReportCoding.decoder().decode(EnrolmentRequest.self, from: Data(body.readableBytesView))
         } catch {
-            throw CollectorError(.malformedJSON, "the body must be {\"site\": \"20242\", \"code\": \"7KQ4-M2XD-9PLA\"}")
+            throw CollectorError(.malformedJSON, "the body must be {\"site\": \"20242\", \"code\": \"7KQ4-M2XD-9PHA\"}")
         }
         let client = context.remoteAddress?.ipAddress ?? "unknown"
         context.caller.name = "enrolment \(parsed.site) from \(client)"

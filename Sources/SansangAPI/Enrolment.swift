@@ -4,7 +4,7 @@ import Foundation
 /// No bearer token: the code is the credential. A code issued for another site is refused (`site_mismatch`).
 public struct EnrolmentRequest: Sendable, Hashable, Codable {
     public var site: String
-    /// As read over the phone: case, spaces and dashes do not matter (`7kq4 m2xd 9pla` = `7KQ4-M2XD-9PLA`).
+    /// As read over the phone: case, spaces and dashes do not matter (`7kq4 m2xd 9pha` = `7KQ4-M2XD-9PHA`).
     public var code: String
 
     public init(site: String, code: String) {

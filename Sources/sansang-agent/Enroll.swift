@@ -22,7 +22,7 @@ struct Enroll: AsyncParsableCommand {
 
             Example (the NOC gives the code and fingerprint from `sansang-collector enroll issue`):
               sudo sansang-agent enroll --collector https://collector.tinh.example:8470 --site 20242 \\
-                  --code 7KQ4-M2XD-9PLA --fingerprint sha256:3B:1F:…:9C
+                  --code 7KQ4-M2XD-9PHA --fingerprint sha256:3B:1F:…:9C
             """)
 
     @Option(help: "The collector's URL (https://; http:// only to loopback).")

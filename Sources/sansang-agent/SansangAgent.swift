@@ -10,7 +10,7 @@ struct SansangAgent: AsyncParsableCommand {
         abstract: "The sansang agent of a commune or ward office: speed evidence, throughput, services, reports.",
         discussion: """
             Examples, on the office server:
-              sudo sansang-agent enroll --collector https://collector.tinh.example:8470 --site 20242 --code 7KQ4-M2XD-9PLA
+              sudo sansang-agent enroll --collector https://collector.tinh.example:8470 --site 20242 --code 7KQ4-M2XD-9PHA
               sansang-agent check --inventory /etc/sansang/inventory --site 20242
               sansang-agent run --config /etc/sansang/agent.yaml
               sansang-agent spool status

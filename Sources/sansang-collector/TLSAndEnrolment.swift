@@ -103,7 +103,7 @@ struct EnrollIssue: AsyncParsableCommand {
         commandName: "issue",
         abstract: "Issue a one-time enrolment code for a site and print it with the certificate's fingerprint.",
         discussion: """
-            The code (12 letters and digits without look-alikes, e.g. 7KQ4-M2XD-9PLA) is read to the office's \
+            The code (12 letters and digits without look-alikes, e.g. 7KQ4-M2XD-9PHA) is read to the office's \
             IT officer over the phone, with the fingerprint when the collector's certificate is not from a \
             public CA; on the office server they run `sansang-agent enroll`. The code works once, until it \
             expires (--ttl: 30m, 24h, 7d; at most 7d); only its SHA-256 is stored.
