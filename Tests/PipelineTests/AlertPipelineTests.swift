@@ -150,7 +150,8 @@ import TestSupport
 
             // A silence by site mutes the next outage: the alert fires (listed as muted) but nobody is told.
             let add = try runProgram("sansang", ["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "Thay switch tầng 2",
-                                                 "--server", lab.pipeline.url, "--token", lab.adminToken])
+                                                 "--server", lab.pipeline.url, "--token-file",
+                                                 Pipeline.tokenFile(lab.adminToken, at: lab.pipeline.directory.appendingPathComponent("admin.token").path)])
             #expect(add.status == 0, "\(add.stderr)")
             let silenceID = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             lab.stopService()
@@ -164,7 +165,8 @@ import TestSupport
             #expect(listed.stdout.contains("service_down") && listed.stdout.contains("yes"), "\(listed.stdout)")
 
             // Expiring the silence tells the still-firing alert.
-            let expire = try runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token", lab.adminToken])
+            let expire = try runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token-file",
+                                                 Pipeline.tokenFile(lab.adminToken, at: lab.pipeline.directory.appendingPathComponent("admin.token").path)])
             #expect(expire.status == 0, "\(expire.stderr)")
             try waitUntil(timeout: 60, "the firing webhook after the silence ended") { try sink.bodies().count >= 3 }
             #expect(try sink.bodies()[2]["status"] as? String == "firing")

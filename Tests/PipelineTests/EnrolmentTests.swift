@@ -121,7 +121,7 @@ import TestSupport
 
             // A new pair (another CA), written over the served files, then SIGHUP.
             let next = directory.appendingPathComponent("tls-next")
-            try Self.check(runProgram("sansang-collector", ["tls", "init", "--dir", next.path, "--name", "127.0.0.1"]))
+            try Pipeline.check(runProgram("sansang-collector", ["tls", "init", "--dir", next.path, "--name", "127.0.0.1"]))
             for name in ["server.pem", "server.key"] {
                 let target = lab.tls.appendingPathComponent(name)
                 try FileManager.default.removeItem(at: target)
@@ -155,8 +155,23 @@ import TestSupport
         }
     }
 
-    static func check(_ run: ProgramRun) throws {
-        guard run.status == 0 else { throw CommandFailure(argv: [], status: run.status, output: run.stdout + run.stderr) }
+    @Test func secretsGivenAsFlagValuesAreRefusedWithTheFileFlagNamed() async throws {
+        let token = try runProgram("sansang", ["status", "--server", "http://127.0.0.1:9", "--token", "sst_000000000000_x"])
+        #expect(token.status == 2)
+        #expect(token.stderr.contains("--token-file FILE"), "\(token.stderr)")
+        let passphrase = try runProgram("sansang-agent", ["check", "--switch", "udp:127.0.0.1:9", "--v3-user", "u",
+                                                          "--auth-passphrase", "auth-secret-1", "--lldp-wait", "0"])
+        #expect(passphrase.status == 2)
+        #expect(passphrase.stderr.contains("--auth-passphrase-file FILE"), "\(passphrase.stderr)")
+        try await withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("auth").path
+            try "auth-secret-1\n".write(toFile: file, atomically: true, encoding: .utf8)
+            chmod(file, 0o644)
+            let readable = try runProgram("sansang-agent", ["check", "--switch", "udp:127.0.0.1:9", "--v3-user", "u",
+                                                            "--auth-passphrase-file", file, "--lldp-wait", "0"])
+            #expect(readable.status == 2)
+            #expect(readable.stderr.contains("every user can read it"), "\(readable.stderr)")
+        }
     }
 }
 
@@ -177,7 +192,7 @@ final class TLSCollector: @unchecked Sendable {
         tls = directory.appendingPathComponent("tls")
         let initialised = try runProgram("sansang-collector", ["tls", "init", "--dir", tls.path, "--name", "127.0.0.1",
                                                                "--name", "localhost"])
-        try EnrolmentTests.check(initialised)
+        try Pipeline.check(initialised)
         fingerprint = try CollectorTLS.fingerprint(pem: String(contentsOf: tls.appendingPathComponent("server.pem"), encoding: .utf8))
         #expect(initialised.stdout.contains(fingerprint))
         port = try freeLoopbackPort(udp: false)
@@ -210,7 +225,7 @@ final class TLSCollector: @unchecked Sendable {
 
     func issue(site: String, ttl: String = "24h") throws -> (code: String, fingerprint: String?) {
         let run = try runProgram("sansang-collector", ["enroll", "issue", site, "--ttl", ttl, "--config", config])
-        try EnrolmentTests.check(run)
+        try Pipeline.check(run)
         func value(_ key: String) -> String? {
             run.stdout.split(separator: "\n").first { $0.hasPrefix(key + ":") }
                 .map { $0.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces) }

@@ -56,6 +56,13 @@ final class Pipeline: @unchecked Sendable {
         guard run.status == 0 else { throw CommandFailure(argv: [], status: run.status, output: run.stdout + run.stderr) }
     }
 
+    /// A token in a file only its owner reads, for `sansang --token-file` (a token is never a command-line value).
+    static func tokenFile(_ token: String, at path: String) throws -> String {
+        try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
     static func issue(_ arguments: [String], config: String) throws -> String {
         let run = try runProgram("sansang-collector", ["token", "issue"] + arguments + ["--config", config])
         try check(run)
@@ -87,7 +94,8 @@ final class Pipeline: @unchecked Sendable {
 
     /// `sansang` (the NOC client) against this collector.
     func noc(_ arguments: [String]) throws -> ProgramRun {
-        try runProgram("sansang", arguments + ["--server", url, "--token", nocToken])
+        try runProgram("sansang", arguments + ["--server", url, "--token-file",
+                                               Pipeline.tokenFile(nocToken, at: directory.appendingPathComponent("noc.token").path)])
     }
 
     /// (boot id, seq) of every report stored for `site`, read straight from the collector's database.
