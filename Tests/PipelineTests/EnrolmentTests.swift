@@ -107,6 +107,29 @@ import TestSupport
             try metrics.write(to: scrape, atomically: true, encoding: .utf8)
             let lint = try runCapturing(["sh", "-c", "promtool check metrics < \(scrape.path)"])
             #expect(lint.status == 0, "promtool: \(lint.stdout)\(lint.stderr)")
+
+            // Pinned means only that CA: once the collector serves a certificate of another CA, a fresh agent
+            // (no pooled connection from before) refuses it and stores nothing more.
+            agent.stop()
+            let other = directory.appendingPathComponent("tls-other")
+            try Pipeline.check(runProgram("sansang-collector", ["tls", "init", "--dir", other.path, "--name", "127.0.0.1"]))
+            for name in ["server.pem", "server.key"] {
+                try FileManager.default.removeItem(at: lab.tls.appendingPathComponent(name))
+                try FileManager.default.copyItem(at: other.appendingPathComponent(name), to: lab.tls.appendingPathComponent(name))
+            }
+            kill(try #require(lab.collector).pid, SIGHUP)
+            try waitUntil(timeout: 10, "the reload in the collector's log") {
+                lab.collector?.log.contains("TLS certificate reloaded") == true
+            }
+            let before = try lab.storedReports(site: "20242")
+            let pinned = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                    log: directory.appendingPathComponent("agent-2.log"))
+            defer { pinned.stop() }
+            try waitUntil(timeout: 30, "the pinned agent failing to send") { pinned.log.contains("send failed") }
+            try await Task.sleep(for: .seconds(2))
+            #expect(try lab.storedReports(site: "20242") == before, "nothing reaches a collector the pinned CA did not vouch for")
+            #expect(pinned.log.contains("CERTIFICATE_VERIFY_FAILED"), "refused for its certificate: \(pinned.log.suffix(800))")
+            #expect(pinned.isRunning, "the agent keeps its reports and retries")
         }
     }
 
