@@ -13,6 +13,8 @@ DEB_PACKAGES += libcurl4-openssl-dev python3-aiosmtpd
 DEB_PACKAGES += prometheus-alertmanager
 # The weekly report: cairo and DejaVu fonts for its chart; headless Chromium and pdftotext to test its HTML.
 DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
+# The agent's /metrics: promtool (in Debian's prometheus package) checks what it serves.
+DEB_PACKAGES += prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 

@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        // X.509 for `sansang-collector tls init` (a private CA and a server certificate) and certificate fingerprints.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
@@ -95,16 +98,23 @@ let package = Package(
         .target(name: "NOCClient", dependencies: [
             "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),
+        // Certificates: a private CA and server certificate (`tls init`), fingerprints, the CA an agent pins.
+        .target(name: "CertificateTools", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ], swiftSettings: strict),
         // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
         .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
         .target(name: "AgentDaemon", dependencies: [
             "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
-            "ServiceChecks", "Throughput",
+            "ServiceChecks", "Throughput", "CertificateTools",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ], swiftSettings: strict),
@@ -145,6 +155,8 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "CollectorHTTP", dependencies: [
             "CollectorCore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "SansangAPI", "ReadinessModel", "Presentation",
+            "CertificateTools",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -162,13 +174,13 @@ let package = Package(
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "AgentDaemon", "Spool", "Throughput", "ServiceChecks",
+            "AgentDaemon", "Spool", "Throughput", "ServiceChecks", "SansangAPI", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
             "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting", "Mail",
-            "CollectorReports", "WeeklyReport",
+            "CollectorReports", "WeeklyReport", "CertificateTools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -205,7 +217,10 @@ let package = Package(
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
             "TestSupport", "ReadinessMIB", "ReadinessModel", "SNMP", "CollectorStore", "CollectorTestSupport", "Inventory",
+            "CertificateTools",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
@@ -216,7 +231,7 @@ let package = Package(
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",
         ], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
-            "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
+            "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CertificateTools", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),

@@ -15,6 +15,10 @@ public struct AgentConfiguration: Sendable {
         public var tokenFile: String = "/etc/sansang/agent.token"
         /// An extra CA (PEM) trusted for the collector's certificate, beside the system's.
         public var caFile: String?
+        /// The collector's CA (PEM) pinned by `enroll`: when set, only it is trusted, not the system's CAs.
+        public var pinnedCAFile: String?
+        /// Allows http:// to a collector that is not on loopback (the token then crosses the network in clear).
+        public var allowInsecureHTTP = false
         public var timeout: Duration = .seconds(30)
 
         public init(url: URL) {
@@ -47,6 +51,19 @@ public struct AgentConfiguration: Sendable {
     public var reportIntervalOverride: Duration?
     /// How often the plan is fetched again.
     public var planRefresh: Duration = .seconds(300)
+    /// Fields whose secret is written in the file itself; `load` then refuses a file others can read.
+    public var inlineSecrets: [String] = []
+    /// `metrics.listen`: where `/metrics` is served; nil (the default) serves none.
+    public var metricsListen: Listen?
+
+    public struct Listen: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
 
     public init(site: String, collector: Collector) {
         self.site = site
@@ -97,7 +114,9 @@ public struct AgentConfiguration: Sendable {
             throw ConfigErrors([ConfigError(.unreadableFile, "cannot read: \(error.localizedDescription)",
                                             at: .start(of: path), field: "")])
         }
-        return try decode(yaml: text, file: path)
+        let configuration = try decode(yaml: text, file: path)
+        try NodeReader.checkPrivate(path, inlineSecrets: configuration.inlineSecrets)
+        return configuration
     }
 
     /// Decodes the text of an agent.yaml (pure).
@@ -113,20 +132,21 @@ public struct AgentConfiguration: Sendable {
         }
         var decoder = AgentConfigurationDecoder(reader: NodeReader(file: file))
         let configuration = decoder.configuration(Field(node: root, path: ""))
-        guard decoder.reader.errors.isEmpty, let configuration else {
+        guard decoder.reader.errors.isEmpty, var configuration else {
             throw ConfigErrors(decoder.reader.errors.sorted { $0.location < $1.location })
         }
+        configuration.inlineSecrets = decoder.reader.inlineSecrets
         return configuration
     }
 }
 
 enum AgentConfigurationKeys {
     static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "lldp_wait_s",
-                      "report_interval_s", "checks", "notifications"]
+                      "report_interval_s", "checks", "notifications", "metrics"]
     static let checks = ["services", "service_interval_s", "service_timeout_s", "throughput", "throughput_poll_s"]
     static let notifications = ["targets", "heartbeat_s", "backoff_initial_s", "backoff_max_s", "expire_s", "queue_limit",
                                 "oid_root"]
-    static let collector = ["url", "token_file", "ca_file", "timeout_s"]
+    static let collector = ["url", "token_file", "ca_file", "pinned_ca_file", "allow_insecure_http", "timeout_s"]
     static let spool = ["max_bytes", "max_age_hours"]
     static let send = ["batch_size", "backoff_initial_s", "backoff_max_s"]
     static let upstreamSwitch = ["address", "timeout_ms", "retries", "port_name", "port_alias"] + SNMPConfigKeys.credentials
@@ -184,7 +204,23 @@ private struct AgentConfigurationDecoder {
             }
         }
         if let field = top["notifications"] { configuration.notifications = notifications(field) }
+        if let field = top["metrics"], let keys = reader.mapping(field, allowed: ["listen"], required: ["listen"]),
+           let listen = keys["listen"], let text = reader.nonEmptyString(listen) {
+            configuration.metricsListen = Self.listen(text)
+            if configuration.metricsListen == nil {
+                reader.report(.badValue, "\"\(text)\" is not HOST:PORT (e.g. 127.0.0.1:9477, [::1]:9477)", at: listen)
+            }
+        }
         return site == nil || collector == nil ? nil : configuration
+    }
+
+    /// `127.0.0.1:9477`, `[::1]:9477`, `localhost:9477`.
+    static func listen(_ text: String) -> AgentConfiguration.Listen? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            return nil
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : AgentConfiguration.Listen(host: host, port: port)
     }
 
     mutating func collectorSection(_ field: Field) -> AgentConfiguration.Collector? {
@@ -198,6 +234,13 @@ private struct AgentConfigurationDecoder {
         var collector = AgentConfiguration.Collector(url: url)
         if let field = keys["token_file"], let path = absolutePath(field) { collector.tokenFile = path }
         if let field = keys["ca_file"], let path = absolutePath(field) { collector.caFile = path }
+        if let field = keys["pinned_ca_file"], let path = absolutePath(field) { collector.pinnedCAFile = path }
+        if let on = keys["allow_insecure_http"].flatMap({ reader.bool($0) }) { collector.allowInsecureHTTP = on }
+        if collector.isInsecure, !collector.allowInsecureHTTP {
+            reader.report(.badValue, "plain http:// sends the site token in clear to \(url.host ?? "the collector"); use https://, "
+                          + "or set collector.allow_insecure_http: true if you must", at: urlField)
+            return nil
+        }
         if let seconds = keys["timeout_s"].flatMap({ reader.double($0, in: 0.1...3600) }) { collector.timeout = .seconds(seconds) }
         return collector
     }
@@ -245,5 +288,17 @@ private struct AgentConfigurationDecoder {
             return nil
         }
         return path
+    }
+}
+
+extension AgentConfiguration.Collector {
+    /// Plain http:// to a host that is not on loopback: refused unless `allow_insecure_http`, warned about at start.
+    public var isInsecure: Bool {
+        url.scheme?.lowercased() == "http" && !Self.isLoopback(url.host ?? "")
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 }

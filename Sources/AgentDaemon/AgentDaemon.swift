@@ -50,21 +50,27 @@ public enum AgentDaemon {
         let identity = AgentIdentity.current()
         logger.info("starting", metadata: ["site": "\(configuration.site)", "boot_id": "\(identity.bootId)",
                                            "collector": "\(configuration.collector.url)"])
+        if configuration.collector.isInsecure {
+            logger.warning("collector.allow_insecure_http: the site token goes to the collector in clear over http://",
+                           metadata: ["collector": "\(configuration.collector.url)"])
+        }
         let backoff = Backoff(initial: configuration.send.backoffInitial, maximum: configuration.send.backoffMax)
         let gatherer = LinkEvidenceGatherer(configuration: .init(
             uplink: configuration.uplink, upstreamSwitch: configuration.upstreamSwitch,
             lldp: .init(wait: configuration.lldpWait)))
         let notifier = configuration.notifications.map { AgentNotifier(configuration: $0, logger: logger) }
         let results = LatestResults()
+        let metrics = configuration.metricsListen == nil ? nil : AgentMetrics()
         // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the senders, then plans.
         var services: [any Service] = [
             PlanService(client: client, holder: holder, cacheFile: configuration.planFile, refresh: configuration.planRefresh,
                         retry: backoff, logger: logger),
             SenderService(client: client, spool: spool, batchSize: configuration.send.batchSize, backoff: backoff,
-                          wakeups: wake, logger: logger),
+                          wakeups: wake, metrics: metrics, logger: logger),
             ReporterService(site: configuration.site, identity: identity, bootStartedAt: bootStartedAt, holder: holder,
                             gatherer: gatherer, spool: spool, intervalOverride: configuration.reportIntervalOverride,
-                            results: results, notifier: notifier, wake: { Task { await wake.signal() } }, logger: logger),
+                            results: results, notifier: notifier, wake: { Task { await wake.signal() } }, metrics: metrics,
+                            logger: logger),
             SystemdService(notifier: SystemdNotifier(environment: environment), holder: holder, logger: logger),
         ]
         if let notifier, let heartbeat = configuration.notifications?.heartbeat {
@@ -76,7 +82,11 @@ public enum AgentDaemon {
         }
         if configuration.checks.throughput {
             services.insert(ThroughputService(holder: holder, results: results, historyFile: configuration.throughputHistoryFile,
-                                              poll: configuration.checks.throughputPoll, logger: logger), at: 1)
+                                              poll: configuration.checks.throughputPoll, metrics: metrics, logger: logger), at: 1)
+        }
+        if let metrics, let listen = configuration.metricsListen {
+            services.insert(MetricsService(host: listen.host, port: listen.port, metrics: metrics, spool: spool, notifier: notifier,
+                                           logger: logger), at: 0)
         }
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

@@ -6,6 +6,7 @@ import NIOFoundationCompat
 import NIOSSL
 import ReadinessModel
 import SansangAPI
+import YAMLConfig
 
 /// The agent's side of the collector's HTTP API: `GET /api/v1/plan` and `POST /api/v1/reports`.
 public struct CollectorClient: Sendable {
@@ -35,16 +36,24 @@ public struct CollectorClient: Sendable {
         timeout = .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
     }
 
-    /// An HTTP client for the collector: the system's CAs plus `caFile` when configured.
+    /// An HTTP client for the collector: only the pinned CA when `pinnedCAFile` is set, else the system's CAs plus
+    /// `caFile` when configured. Host names are verified either way.
     public static func makeHTTPClient(_ configuration: AgentConfiguration.Collector) throws -> HTTPClient {
         var client = HTTPClient.Configuration()
-        if let caFile = configuration.caFile {
-            var tls = TLSConfiguration.makeClientConfiguration()
+        func certificates(_ file: String, key: String) throws -> [NIOSSLCertificate] {
             do {
-                tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
+                return try NIOSSLCertificate.fromPEMFile(file)
             } catch {
-                throw Failure(code: "ca_file", message: "cannot read the CA file \(caFile)", cause: String(describing: error))
+                throw Failure(code: key, message: "cannot read the CA file \(file)", cause: String(describing: error))
             }
+        }
+        if let pinned = configuration.pinnedCAFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try certificates(pinned, key: "pinned_ca_file"))
+            client.tlsConfiguration = tls
+        } else if let caFile = configuration.caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(try certificates(caFile, key: "ca_file"))]
             client.tlsConfiguration = tls
         }
         client.decompression = .enabled(limit: .size(16 << 20))
@@ -52,11 +61,15 @@ public struct CollectorClient: Sendable {
     }
 
     /// The site token, read at each request so that a replaced token file is picked up without a restart.
+    /// A token file other users can read is refused.
     public static func readToken(_ file: String) throws(Failure) -> String {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw Failure(code: "token_file", message: "cannot read the token file \(file)")
+        let text: String
+        do {
+            text = try SecretFile.read(file)
+        } catch {
+            throw Failure(code: "token_file", message: "cannot use the token file", cause: error.description)
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty, !token.contains(where: \.isNewline) else {
             throw Failure(code: "token_file", message: "the token file \(file) does not hold one token")
         }

@@ -97,6 +97,7 @@ struct ThroughputService: Service {
     let historyFile: URL
     /// How often the policy is asked whether a test may start.
     let poll: Duration
+    var metrics: AgentMetrics?
     let logger: Logger
 
     func run() async throws {
@@ -108,6 +109,10 @@ struct ThroughputService: Service {
             if let plan = await holder.current?.plan {
                 let schedule = ThroughputSchedule(policy: plan.profile.throughput)
                 let now = Date()
+                defer {
+                    metrics?.throughput(bytesToday: history.bytesByDay[schedule.budgetDay(Date())] ?? 0,
+                                        budget: plan.profile.throughput.dailyByteBudget)
+                }
                 if case .run = schedule.decide(now: now, history: history), let bytes = await testEveryLink(plan.profile) {
                     history = schedule.recording(history, start: now, bytes: bytes)
                     do {

@@ -69,6 +69,7 @@ struct ReporterService: Service {
     let results: LatestResults
     let notifier: AgentNotifier?
     let wake: @Sendable () -> Void
+    var metrics: AgentMetrics?
     let logger: Logger
 
     func run() async throws {
@@ -81,6 +82,7 @@ struct ReporterService: Service {
             let started = ContinuousClock.now
             let evidence = await gatherer.gather(profile: plan.profile)
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            metrics?.probe("link_evidence", kind: "lan", ok: true, seconds: (ContinuousClock.now - started).inSeconds)
             let every = interval(plan)
             let services = await results.services(for: plan.profile)
             var report = Report(site: site, agent: identity, seq: seq, generatedAt: Date(),
@@ -88,6 +90,17 @@ struct ReporterService: Service {
                                 links: await results.links(evidence.links, for: plan.profile), services: services.results,
                                 clock: services.clock)
             report.snmpNotifications = await notifier?.counters()
+            if let metrics {
+                for result in report.services {
+                    metrics.probe(result.name, kind: result.kind.rawValue, ok: result.ok,
+                                  seconds: result.totalMilliseconds.map { $0 / 1000 }, at: result.checkedAt)
+                }
+                for link in report.links {
+                    guard let measurement = link.throughput else { continue }
+                    metrics.probe("throughput_\(link.role.rawValue)", kind: "throughput", ok: measurement.error == nil, seconds: nil,
+                                  at: measurement.measuredAt)
+                }
+            }
             do {
                 let spooled = try await spool.append(report, bootStartedAt: bootStartedAt)
                 if let gap = spooled.gap {
@@ -117,6 +130,7 @@ struct SenderService: Service {
     let batchSize: Int
     let backoff: Backoff
     let wakeups: WakeSignal
+    var metrics: AgentMetrics?
     let logger: Logger
 
     func run() async throws {
@@ -140,6 +154,7 @@ struct SenderService: Service {
             }
             let keys = batch.map(\.key)
             let outcome: IngestOutcome
+            metrics?.sent(batch.count)
             do {
                 let answer = try await client.post(ReportBatch(reports: batch.map(\.report)))
                 outcome = IngestOutcome.classify(status: answer.status, body: answer.body, sent: keys)
@@ -155,6 +170,7 @@ struct SenderService: Service {
                     logger.error("cannot remove acknowledged reports", metadata: ["error": "\(error)"])
                 }
                 logger.debug("batch acknowledged", metadata: ["count": "\(acknowledged.count)"])
+                metrics?.acknowledged(acknowledged.count)
                 backoff.reset()
                 singles = max(0, singles - 1)
                 if singles == 0 { limit = batchSize }
@@ -171,6 +187,7 @@ struct SenderService: Service {
                 logger.error("report rejected for good; moved to the spool's rejected/ directory",
                              metadata: ["boot_id": "\(keys[0].bootId)", "seq": "\(keys[0].seq)", "code": "\(code)", "message": "\(message)"])
                 try? await spool.reject(key: keys[0], reason: "\(code): \(message)")
+                metrics?.rejected(1)
             case .retry(let reason):
                 let wait = backoff.next()
                 let pending = await spool.status().depth

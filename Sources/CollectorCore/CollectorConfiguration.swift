@@ -18,14 +18,19 @@ public struct CollectorConfiguration: Sendable {
     public struct TLS: Sendable, Hashable {
         public var certFile: String
         public var keyFile: String
-        public init(certFile: String, keyFile: String) {
+        /// The private CA that signed the certificate (`tls init` writes ca.pem): enrolled agents pin it.
+        public var caFile: String?
+        public init(certFile: String, keyFile: String, caFile: String? = nil) {
             self.certFile = certFile
             self.keyFile = keyFile
+            self.caFile = caFile
         }
     }
 
     public var listen = Listen()
     public var tls: TLS?
+    /// Fields whose secret is written in the file itself; `load` then refuses a file others can read.
+    public var inlineSecrets: [String] = []
     public var sqlitePath = "/var/lib/sansang/collector.sqlite"
     public var inventory = ["/etc/sansang/inventory"]
     /// The report interval agents are told in their plan.
@@ -120,6 +125,7 @@ public struct CollectorConfiguration: Sendable {
             throw ConfigErrors([ConfigError(.unreadableFile, "cannot read the file", at: .start(of: file), field: "")])
         }
         var configuration = try parse(yaml: String(decoding: data, as: UTF8.self), file: file)
+        try NodeReader.checkPrivate(file, inlineSecrets: configuration.inlineSecrets)
         let base = URL(fileURLWithPath: file).deletingLastPathComponent()
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
@@ -130,16 +136,19 @@ public struct CollectorConfiguration: Sendable {
         if var mail = configuration.mail {
             mail.outbox = resolve(mail.outbox)
             if let file = mail.passwordFile.map(resolve) {
-                guard let password = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw ConfigErrors([ConfigError(.unreadableFile, "cannot read the SMTP password file \(file)",
+                do {
+                    mail.smtp.password = try SecretFile.read(file)
+                } catch {
+                    throw ConfigErrors([ConfigError(.unreadableFile, "the SMTP password file: \(error)",
                                                     at: .start(of: file), field: "mail.password_file")])
                 }
-                mail.smtp.password = password.trimmingCharacters(in: .newlines)
             }
             mail.smtp.caFile = mail.smtp.caFile.map(resolve)
             configuration.mail = mail
         }
-        configuration.tls = configuration.tls.map { TLS(certFile: resolve($0.certFile), keyFile: resolve($0.keyFile)) }
+        configuration.tls = configuration.tls.map {
+            TLS(certFile: resolve($0.certFile), keyFile: resolve($0.keyFile), caFile: $0.caFile.map(resolve))
+        }
         return configuration
     }
 
@@ -161,10 +170,10 @@ public struct CollectorConfiguration: Sendable {
                 if let port = listen["port"].flatMap({ reader.int($0, in: 1...65535) }) { configuration.listen.port = port }
             }
             if let field = entries["tls"],
-               let tls = reader.mapping(field, allowed: ["cert_file", "key_file"], required: ["cert_file", "key_file"]),
+               let tls = reader.mapping(field, allowed: ["cert_file", "key_file", "ca_file"], required: ["cert_file", "key_file"]),
                let cert = tls["cert_file"].flatMap({ reader.nonEmptyString($0) }),
                let key = tls["key_file"].flatMap({ reader.nonEmptyString($0) }) {
-                configuration.tls = TLS(certFile: cert, keyFile: key)
+                configuration.tls = TLS(certFile: cert, keyFile: key, caFile: tls["ca_file"].flatMap({ reader.nonEmptyString($0) }))
             }
             if let field = entries["database"], let database = reader.mapping(field, allowed: ["sqlite_path"]),
                let path = database["sqlite_path"].flatMap({ reader.nonEmptyString($0) }) {
@@ -221,6 +230,7 @@ public struct CollectorConfiguration: Sendable {
             }
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
+        configuration.inlineSecrets = reader.inlineSecrets
         return configuration
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 import Logging
 import Prometheus
 import ReadinessModel
@@ -23,12 +24,13 @@ public enum CollectorApp {
 
     /// The routes, with the middleware that logs, counts and turns every error into JSON.
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
-                              alerts: AlertEngine? = nil, reports: WeeklyReports? = nil,
+                              alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, enrolment: Enrolment? = nil,
                               logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
         let api = APIHandlers(collector: collector, maxBodyBytes: maxBodyBytes)
         router.post("/api/v1/reports", use: api.ingest)
+        router.post("/api/v1/enroll", use: EnrolmentHandler(enrolment: enrolment ?? Enrolment(store: collector.store)).enroll)
         router.get("/api/v1/plan", use: api.plan)
         router.get("/api/v1/readiness", use: api.readiness)
         router.get("/api/v1/sites", use: api.sites)
@@ -66,18 +68,16 @@ public enum CollectorApp {
     /// The server: plain HTTP, or HTTPS when the configuration names a certificate and key.
     public static func application(
         collector: Collector, configuration: CollectorConfiguration, registry: PrometheusCollectorRegistry,
-        alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, logger: Logger,
+        alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, enrolment: Enrolment? = nil,
+        certificate: ReloadableCertificate? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
-                            reports: reports, logger: logger)
+                            reports: reports, enrolment: enrolment, logger: logger)
         var server: HTTPServerBuilder = .http1()
         if let tls = configuration.tls {
-            let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile)
-            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
-            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            let reloadable = try certificate ?? ReloadableCertificate(certFile: tls.certFile, keyFile: tls.keyFile)
+            server = try .tls(.http1(), tlsConfiguration: reloadable.serverConfiguration())
         }
         return Application(
             router: router, server: server,
@@ -93,9 +93,12 @@ public struct CollectorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Filled in by the handler that authenticates; read by the logging middleware after it returns.
     public let caller = CallerBox()
+    /// The peer's address, for the enrolment rate limit.
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }
 

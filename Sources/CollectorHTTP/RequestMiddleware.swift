@@ -67,7 +67,7 @@ struct RequestMiddleware: RouterMiddleware {
         switch code {
         case .malformedJSON, .invalidReport, .unsupportedFormat, .badParameter: .badRequest
         case .unauthenticated, .tokenRevoked: .unauthorized
-        case .forbidden, .siteMismatch: .forbidden
+        case .forbidden, .siteMismatch, .enrolmentCodeUsed, .enrolmentCodeExpired, .enrolmentCodeUnknown: .forbidden
         case .notFound: .notFound
         case .bodyTooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests

@@ -55,6 +55,12 @@ public protocol ReadinessStore: AlertStore {
     func tokens() async throws -> [TokenRecord]
     /// Sets `revoked_at` once; false when there is no such token (revoking twice keeps the first time).
     func revokeToken(id: String, at: Date) async throws -> Bool
+
+    /// Stores a one-time enrolment code (only its hash).
+    func insertEnrolmentCode(_ code: EnrolmentCodeRecord) async throws
+    /// Marks the code with this hash used, atomically, when it is for `site`, unused and not expired at `now`;
+    /// otherwise leaves it as it is and says why not.
+    func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome
 }
 
 extension ReadinessStore {
@@ -186,4 +192,31 @@ public enum SeriesExtraction {
 public func isTransition(from old: SiteVerdict?, to new: SiteVerdict) -> Bool {
     guard let old else { return true }
     return old.state != new.state || Set(old.reasons.map(\.key.description)) != Set(new.reasons.map(\.key.description))
+}
+
+/// A one-time enrolment code as stored: never the code itself, only its SHA-256.
+public struct EnrolmentCodeRecord: Sendable, Hashable {
+    public var sha256: String
+    public var site: String
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var usedAt: Date?
+
+    public init(sha256: String, site: String, createdAt: Date, expiresAt: Date, usedAt: Date? = nil) {
+        self.sha256 = sha256
+        self.site = site
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.usedAt = usedAt
+    }
+}
+
+/// What `consumeEnrolmentCode` did.
+public enum EnrolmentCodeOutcome: Sendable, Hashable {
+    case consumed
+    case unknown
+    case used
+    case expired
+    /// The code exists but was issued for this other site.
+    case otherSite(String)
 }

@@ -100,6 +100,14 @@ public final class SQLiteStore: ReadinessStore {
                     PRIMARY KEY (service, day, site)) WITHOUT ROWID;
                 """)
         }
+        // One-time enrolment codes (sansang-collector enroll issue), stored hashed.
+        migrator.registerMigration("v5-enrolment-codes") { db in
+            try db.execute(sql: """
+                CREATE TABLE enrolment_code (
+                    sha256 TEXT PRIMARY KEY, site TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL,
+                    used_at REAL);
+                """)
+        }
         return migrator
     }
 
@@ -371,6 +379,32 @@ public final class SQLiteStore: ReadinessStore {
             try db.execute(sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                            arguments: [at.timeIntervalSince1970, id])
             return true
+        }
+    }
+
+    // MARK: Enrolment codes
+
+    public func insertEnrolmentCode(_ code: EnrolmentCodeRecord) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO enrolment_code (sha256, site, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [code.sha256, code.site, code.createdAt.timeIntervalSince1970,
+                                 code.expiresAt.timeIntervalSince1970, code.usedAt?.timeIntervalSince1970])
+        }
+    }
+
+    public func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome {
+        try await pool.write { db -> EnrolmentCodeOutcome in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrolment_code WHERE sha256 = ?", arguments: [sha256]) else {
+                return .unknown
+            }
+            let owner: String = row["site"]
+            if owner != site { return .otherSite(owner) }
+            if (row["used_at"] as Double?) != nil { return .used }
+            if now.timeIntervalSince1970 >= row["expires_at"] { return .expired }
+            try db.execute(sql: "UPDATE enrolment_code SET used_at = ? WHERE sha256 = ?",
+                           arguments: [now.timeIntervalSince1970, sha256])
+            return .consumed
         }
     }
 

@@ -5,7 +5,7 @@ import YAMLConfig
 /// place so that both files take the same keys with the same checks.
 public enum SNMPConfigKeys {
     public static let credentials = ["version", "community", "user", "auth_protocol", "auth_passphrase",
-                                     "privacy_protocol", "privacy_passphrase"]
+                                     "auth_passphrase_file", "privacy_protocol", "privacy_passphrase", "privacy_passphrase_file"]
     public static let target = ["address", "kind", "timeout_ms", "retries"] + credentials
 }
 
@@ -20,7 +20,8 @@ extension NodeReader {
         let version = keys["version"].flatMap { enumeration($0, SNMPVersionName.self) } ?? .v3
         switch version {
         case .v2c:
-            for key in ["user", "auth_protocol", "auth_passphrase", "privacy_protocol", "privacy_passphrase"] {
+            for key in ["user", "auth_protocol", "auth_passphrase", "auth_passphrase_file", "privacy_protocol", "privacy_passphrase",
+                        "privacy_passphrase_file"] {
                 if let field = keys[key] { report(.badValue, "only for version v3", at: field) }
             }
             if let field = keys["community"] { return nonEmptyString(field).map { .v2c(community: $0) } }
@@ -104,12 +105,14 @@ extension NodeReader {
         }
     }
 
+    /// `key` or `key_file` (a private file holding it).
     private mutating func passphrase(_ keys: [String: Field], _ key: String, in parent: Field) -> String? {
-        guard let field = keys[key] else {
-            report(.missingKey, "missing required key \"\(key)\" (SNMPv3 authPriv)", at: parent.node, field: parent.child(key))
+        guard let field = keys[key] ?? keys[key + "_file"] else {
+            report(.missingKey, "missing required key \"\(key)_file\" or \"\(key)\" (SNMPv3 authPriv)", at: parent.node,
+                   field: parent.child(key + "_file"))
             return nil
         }
-        guard let text = string(field) else { return nil }
+        guard let text = secret(keys, key) else { return nil }
         guard text.count >= 8 else {
             report(.badValue, "must be at least 8 characters (RFC 3414)", at: field)
             return nil

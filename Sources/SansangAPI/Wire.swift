@@ -37,6 +37,12 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case notFound = "not_found"
     case badParameter = "bad_parameter"
     case rateLimited = "rate_limited"
+    /// `POST /api/v1/enroll`: no such code (mistyped, or never issued).
+    case enrolmentCodeUnknown = "enrolment_code_unknown"
+    /// `POST /api/v1/enroll`: the code was already exchanged.
+    case enrolmentCodeUsed = "enrolment_code_used"
+    /// `POST /api/v1/enroll`: the code's time to live has passed.
+    case enrolmentCodeExpired = "enrolment_code_expired"
     case unavailable
     case internalError = "internal_error"
 }

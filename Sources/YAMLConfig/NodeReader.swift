@@ -19,6 +19,8 @@ public struct Field {
 public struct NodeReader {
     public let file: String
     public private(set) var errors: [ConfigError] = []
+    /// Fields holding a secret written in the file itself (not a `*_file` key): the file must then be private.
+    public private(set) var inlineSecrets: [String] = []
 
     public init(file: String) {
         self.file = file
@@ -35,6 +37,42 @@ public struct NodeReader {
 
     public mutating func report(_ code: ConfigError.Code, _ message: String, at field: Field) {
         report(code, message, at: field.node, field: field.path)
+    }
+
+    /// `key` holding the secret itself, or `key_file` naming a private file holding it (one of the two); nil after
+    /// reporting what is wrong or when neither is there.
+    public mutating func secret(_ keys: [String: Field], _ key: String) -> String? {
+        switch (keys[key], keys[key + "_file"]) {
+        case (let inline?, nil):
+            inlineSecrets.append(inline.path)
+            return string(inline)
+        case (nil, let file?):
+            guard let path = nonEmptyString(file) else { return nil }
+            do {
+                return try SecretFile.read(path)
+            } catch {
+                report(.badValue, error.description, at: file)
+                return nil
+            }
+        case (_?, let file?):
+            report(.badValue, "give \(key) or \(key)_file, not both", at: file)
+            return nil
+        case (nil, nil):
+            return nil
+        }
+    }
+
+    /// Refuses a config file that holds secrets (`inlineSecrets`) when other users can read it.
+    public static func checkPrivate(_ path: String, inlineSecrets: [String]) throws(ConfigErrors) {
+        guard let first = inlineSecrets.first else { return }
+        var status = stat()
+        guard stat(path, &status) == 0 else { return }
+        do {
+            try SecretFile.checkPrivate(path, mode: status.st_mode)
+        } catch {
+            throw ConfigErrors([ConfigError(.badValue, "\(error.message) (it holds \(inlineSecrets.joined(separator: ", ")); or move "
+                                            + "each secret to a *_file key)", at: .start(of: path), field: first)])
+        }
     }
 
     /// The entries of a mapping whose keys must all be in `allowed`; reports unknown keys (with a

@@ -20,7 +20,7 @@ struct Check: AsyncParsableCommand {
               sansang-agent check --inventory inventory --site 20242 --lang en
               sansang-agent check --uplink eno1 --json
               sansang-agent check --uplink eno1 --lldp-wait 35 --switch udp:10.0.0.2:161 --v3-user sansang \\
-                  --auth-protocol sha256 --auth-passphrase 'auth secret' --privacy-passphrase 'priv secret'
+                  --auth-protocol sha256 --auth-passphrase-file /etc/sansang/switch-auth --privacy-passphrase-file /etc/sansang/switch-priv
               sansang-agent check --switch udp:10.0.0.2:161 --community sansang-ro --port-name Gi1/0/24 --lang en
 
             Speed evidence of the LAN comes from four sources read at the same time: the uplink NIC, the LLDP \

@@ -1,7 +1,9 @@
 import AgentProbes
 import ArgumentParser
 import CommandLineSupport
+import Foundation
 import SNMP
+import YAMLConfig
 
 /// The upstream switch on the command line: the same flags for `check` and `probe switch`.
 struct SwitchOptions: ParsableArguments {
@@ -17,14 +19,39 @@ struct SwitchOptions: ParsableArguments {
     @Option(name: .customLong("auth-protocol"), help: "SNMPv3 authentication: md5, sha, sha224, sha256, sha384, sha512.")
     var authProtocol = "sha"
 
-    @Option(name: .customLong("auth-passphrase"), help: "SNMPv3 authentication passphrase (8+ characters).")
-    var authPassphrase: String?
+    @Option(name: .customLong("auth-passphrase-file"),
+            help: "File (mode 0600) holding the SNMPv3 authentication passphrase (8+ characters); or $SANSANG_SNMP_AUTH_PASSPHRASE.")
+    var authPassphraseFile: String?
+
+    @Option(name: .customLong("auth-passphrase"), help: .hidden)
+    var authPassphraseValue: String?
 
     @Option(name: .customLong("privacy-protocol"), help: "SNMPv3 privacy: des, aes, aes192, aes256.")
     var privacyProtocol = "aes"
 
-    @Option(name: .customLong("privacy-passphrase"), help: "SNMPv3 privacy passphrase (8+ characters); without it authNoPriv.")
-    var privacyPassphrase: String?
+    @Option(name: .customLong("privacy-passphrase-file"),
+            help: "File (mode 0600) holding the SNMPv3 privacy passphrase (8+ characters); or $SANSANG_SNMP_PRIVACY_PASSPHRASE. Without it authNoPriv.")
+    var privacyPassphraseFile: String?
+
+    @Option(name: .customLong("privacy-passphrase"), help: .hidden)
+    var privacyPassphraseValue: String?
+
+    /// A passphrase from its file flag or the environment; a passphrase given as a flag's value is refused, as
+    /// every local user reads the command line in /proc.
+    func passphrase(file: String?, refused value: String?, flag: String, environment name: String) throws -> String? {
+        guard value == nil else {
+            throw ConfigurationError("--\(flag) would show the secret to every user of this machine (/proc/PID/cmdline): "
+                                     + "put it in a file readable only by you and give --\(flag)-file FILE, or set \(name)")
+        }
+        if let file {
+            do {
+                return try SecretFile.read(file)
+            } catch {
+                throw ConfigurationError("--\(flag)-file: \(error)")
+            }
+        }
+        return ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     @Option(name: .customLong("port-name"), help: "The switch port's ifName, e.g. Gi1/0/24 (found by LLDP otherwise).")
     var portName: String?
@@ -44,6 +71,10 @@ struct SwitchOptions: ParsableArguments {
             return nil
         }
         guard timeoutMilliseconds > 0 else { throw ConfigurationError("--timeout-ms must be positive") }
+        let authPassphrase = try passphrase(file: authPassphraseFile, refused: authPassphraseValue, flag: "auth-passphrase",
+                                            environment: "SANSANG_SNMP_AUTH_PASSPHRASE")
+        let privacyPassphrase = try passphrase(file: privacyPassphraseFile, refused: privacyPassphraseValue, flag: "privacy-passphrase",
+                                               environment: "SANSANG_SNMP_PRIVACY_PASSPHRASE")
         let version: SNMPVersion
         switch (community, v3User) {
         case (let community?, nil):
@@ -57,9 +88,9 @@ struct SwitchOptions: ParsableArguments {
             }
             let level: SNMPv3Security.Level = authPassphrase == nil ? .noAuthNoPriv : privacyPassphrase == nil ? .authNoPriv : .authPriv
             if privacyPassphrase != nil, authPassphrase == nil {
-                throw ConfigurationError("--privacy-passphrase needs --auth-passphrase")
+                throw ConfigurationError("--privacy-passphrase-file needs --auth-passphrase-file")
             }
-            for (flag, value) in [("--auth-passphrase", authPassphrase), ("--privacy-passphrase", privacyPassphrase)] {
+            for (flag, value) in [("--auth-passphrase-file", authPassphrase), ("--privacy-passphrase-file", privacyPassphrase)] {
                 if let value, value.count < 8 { throw ConfigurationError("\(flag) needs at least 8 characters (RFC 3414)") }
             }
             version = .v3(SNMPv3Security(user: user, level: level, authProtocol: auth, authPassphrase: authPassphrase ?? "",

@@ -16,7 +16,7 @@ struct Probe: AsyncParsableCommand {
             Examples:
               sansang-agent probe link --iface eno1
               sansang-agent probe lldp --wait 35
-              sansang-agent probe switch --switch udp:10.0.0.2:161 --v3-user sansang --auth-passphrase … --privacy-passphrase …
+              sansang-agent probe switch --switch udp:10.0.0.2:161 --v3-user sansang --auth-passphrase-file /etc/sansang/switch-auth --privacy-passphrase-file /etc/sansang/switch-priv
               sansang-agent probe traffic --seconds 10 --json
               sansang-agent probe throughput --server 10.1.2.3:5201 --reverse
               sansang-agent probe service --kind tcp --target 10.0.0.1:443
@@ -90,7 +90,7 @@ struct Probe: AsyncParsableCommand {
                 Examples:
                   sansang-agent probe switch --switch udp:10.0.0.2:161 --community sansang-ro --port-name Gi1/0/24
                   sansang-agent probe switch --switch udp:10.0.0.2:161 --v3-user sansang --auth-protocol sha256 \\
-                      --auth-passphrase 'auth secret' --privacy-protocol aes --privacy-passphrase 'priv secret' --json
+                      --auth-passphrase-file /etc/sansang/switch-auth --privacy-protocol aes --privacy-passphrase-file /etc/sansang/switch-priv --json
                 """)
 
         @OptionGroup var common: Common

@@ -1,5 +1,6 @@
 import Alerting
 import ArgumentParser
+import CertificateTools
 import CollectorAlerts
 import CollectorCore
 import CollectorHTTP
@@ -62,7 +63,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Loads the config and the inventory, migrates the database, then serves until SIGTERM or SIGINT \
             (graceful: requests in flight finish). SIGHUP reloads the inventory (kept if the new one is \
-            invalid), and the alert files likewise. See docs/collector.md and docs/alerts.md.
+            invalid), the alert files likewise, and the TLS certificate and key (new connections get the new \
+            pair, open ones keep theirs). See docs/collector.md and docs/alerts.md.
 
             Example:
               sansang-collector serve --config /etc/sansang/collector.yaml
@@ -91,15 +93,27 @@ struct Serve: AsyncParsableCommand {
         let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
                                  logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"
+        let (certificate, pinnedCA) = try loadTLS(configuration)
+        if let certificate { logger.info("TLS certificate loaded", metadata: ["fingerprint": "\(certificate.fingerprint)"]) }
+        let enrolment = Enrolment(store: store, caPEM: { pinnedCA }, logger: logger)
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, alerts: alerts,
-            reports: WeeklyReports(collector: collector, settings: configuration.weeklyReport), logger: logger,
+            reports: WeeklyReports(collector: collector, settings: configuration.weeklyReport), enrolment: enrolment,
+            certificate: certificate, logger: logger,
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
         var services: [any Service] = [
             app,
             EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
             RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
             InventoryReloadService(collector: collector, paths: configuration.inventory, alsoReload: {
+                if let certificate {
+                    do {
+                        try certificate.reload()
+                        logger.info("TLS certificate reloaded", metadata: ["fingerprint": "\(certificate.fingerprint)"])
+                    } catch {
+                        logger.error("TLS certificate reload refused; keeping the running one", metadata: ["error": "\(error)"])
+                    }
+                }
                 do {
                     let reloaded = try AlertConfiguration.load(path: configuration.alerts.path)
                     alerts.replaceConfiguration(reloaded)
@@ -130,6 +144,21 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+extension Serve {
+    /// The served certificate (reloadable) and the CA enrolled agents pin; neither without `tls:`.
+    func loadTLS(_ configuration: CollectorConfiguration) throws -> (ReloadableCertificate?, String?) {
+        guard let tls = configuration.tls else { return (nil, nil) }
+        do {
+            let certificate = try ReloadableCertificate(certFile: tls.certFile, keyFile: tls.keyFile)
+            let ca = try CollectorTLS.pinnableCA(chainPEM: try String(contentsOfFile: tls.certFile, encoding: .utf8),
+                                                 caPEM: try tls.caFile.map { try String(contentsOfFile: $0, encoding: .utf8) })
+            return (certificate, ca)
+        } catch {
+            throw ConfigurationError("\(options.config): tls: \(error)")
+        }
     }
 }
 

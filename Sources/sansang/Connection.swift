@@ -12,8 +12,11 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Collector base URL, e.g. http://127.0.0.1:8470 (or SANSANG_SERVER, or cli.yaml `server`).")
     var server: String?
 
-    @Option(help: "NOC token (or SANSANG_TOKEN, or cli.yaml `token` / `token_file`).")
-    var token: String?
+    @Option(name: .customLong("token-file"), help: "File (not readable by every user) holding the NOC token (or SANSANG_TOKEN, or cli.yaml `token_file`).")
+    var tokenFile: String?
+
+    @Option(name: .customLong("token"), help: .hidden)
+    var tokenValue: String?
 
     @Option(help: "Client configuration file.")
     var config: String = CLIConfigFile.defaultPath
@@ -28,8 +31,20 @@ struct ConnectionOptions: ParsableArguments {
         guard let server = server ?? environment["SANSANG_SERVER"] ?? file.server else {
             throw ConfigurationError("no collector given: use --server URL, SANSANG_SERVER or `server:` in \(config)")
         }
-        guard let token = token ?? environment["SANSANG_TOKEN"] ?? file.token else {
-            throw ConfigurationError("no NOC token given: use --token, SANSANG_TOKEN or `token:`/`token_file:` in \(config)")
+        guard tokenValue == nil else {
+            throw ConfigurationError("--token would show the token to every user of this machine (/proc/PID/cmdline): "
+                                     + "put it in a file readable only by you and give --token-file FILE, or set SANSANG_TOKEN")
+        }
+        var flagToken: String?
+        if let tokenFile {
+            do {
+                flagToken = try SecretFile.read(tokenFile)
+            } catch {
+                throw ConfigurationError("--token-file: \(error)")
+            }
+        }
+        guard let token = flagToken ?? environment["SANSANG_TOKEN"] ?? file.token else {
+            throw ConfigurationError("no NOC token given: use --token-file FILE, SANSANG_TOKEN or `token_file:` in \(config)")
         }
         return NOCClient(configuration: NOCClientConfiguration(server: server, token: token))
     }
@@ -62,17 +77,15 @@ struct CLIConfigFile {
         var result = CLIConfigFile()
         if let fields = reader.mapping(Field(node: root, path: ""), allowed: ["server", "token", "token_file"]) {
             result.server = fields["server"].flatMap { reader.nonEmptyString($0) }
-            result.token = fields["token"].flatMap { reader.nonEmptyString($0) }
-            if let field = fields["token_file"], let tokenFile = reader.nonEmptyString(field) {
-                if let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) {
-                    result.token = token.trimmingCharacters(in: .whitespacesAndNewlines)
-                } else {
-                    reader.report(.badValue, "cannot read token file \(tokenFile)", at: field)
-                }
-            }
+            result.token = reader.secret(fields, "token")?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if !reader.errors.isEmpty {
             throw ConfigurationError(reader.errors.map(\.description).joined(separator: "\n"))
+        }
+        do {
+            try NodeReader.checkPrivate(path, inlineSecrets: reader.inlineSecrets)
+        } catch {
+            throw ConfigurationError(error.description)
         }
         return result
     }

@@ -31,6 +31,7 @@ struct AgentFixture {
         self.root = root
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         try Data("test-token\n".utf8).write(to: root.appendingPathComponent("agent.token"))
+        chmod(root.appendingPathComponent("agent.token").path, 0o600)
         let port = try freeLoopbackPort(udp: false)
         try """
             site: "20242"

@@ -137,7 +137,7 @@ import TestSupport
                     #expect((firing["group_labels"] as? [String: String])?["province"] == "Thành phố Đà Nẵng")
 
                     // A restart of the collector while it still fires sends nothing new.
-                    await lab.pipeline.stopCollector()
+                    await lab.await pipeline.stopCollector()
                     try await lab.pipeline.startCollector()
                     try await Task.sleep(for: .seconds(5))
                     #expect(try sink.bodies().count == 1, "a restart must not repeat the firing notification")
@@ -150,7 +150,8 @@ import TestSupport
 
                     // A silence by site mutes the next outage: the alert fires (listed as muted) but nobody is told.
                     let add = try await runProgram("sansang", ["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "Thay switch tầng 2",
-                                                         "--server", lab.pipeline.url, "--token", lab.adminToken])
+                                                         "--server", lab.pipeline.url, "--token-file",
+                                                         Pipeline.tokenFile(lab.adminToken, at: lab.pipeline.directory.appendingPathComponent("admin.token").path)])
                     #expect(add.status == 0, "\(add.stderr)")
                     let silenceID = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                     await lab.stopService()
@@ -164,7 +165,8 @@ import TestSupport
                     #expect(listed.stdout.contains("service_down") && listed.stdout.contains("yes"), "\(listed.stdout)")
 
                     // Expiring the silence tells the still-firing alert.
-                    let expire = try await runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token", lab.adminToken])
+                    let expire = try await runProgram("sansang", ["silence", "expire", silenceID, "--server", lab.pipeline.url, "--token-file",
+                                                                    Pipeline.tokenFile(lab.adminToken, at: lab.pipeline.directory.appendingPathComponent("admin.token").path)])
                     #expect(expire.status == 0, "\(expire.stderr)")
                     try await waitUntil(timeout: 60, "the firing webhook after the silence ended") { try sink.bodies().count >= 3 }
                     #expect(try sink.bodies()[2]["status"] as? String == "firing")
@@ -224,6 +226,7 @@ import TestSupport
             try await withCleanup {
                 let passwordFile = directory.appendingPathComponent("smtp-password")
                 try "mật-khẩu-1\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+                chmod(passwordFile.path, 0o600)
                 let lab = try await Lab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
                                   routeTo: "noc-mail", extraCollectorConfig: """
                                     mail:

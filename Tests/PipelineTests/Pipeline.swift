@@ -46,6 +46,7 @@ final class Pipeline: @unchecked Sendable {
             report_interval_s: 1
             evaluation_interval_s: 1
             """.appending("\n" + extraCollectorConfig).write(toFile: collectorConfig, atomically: true, encoding: .utf8)
+        chmod(collectorConfig, 0o600)  // it may hold SNMP passphrases: only a private file is accepted
         try Self.check(await runProgram("sansang-collector", ["migrate", "--config", collectorConfig]))
         let config = collectorConfig
         nocToken = try await Self.issue(["--noc", "e2e", "--role", "read"], config: config)
@@ -53,6 +54,13 @@ final class Pipeline: @unchecked Sendable {
 
     static func check(_ run: ProgramRun) throws {
         guard run.status == 0 else { throw CommandFailure(argv: [], status: run.status, output: run.stdout + run.stderr) }
+    }
+
+    /// A token in a file only its owner reads, for `sansang --token-file` (a token is never a command-line value).
+    static func tokenFile(_ token: String, at path: String) throws -> String {
+        try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
     }
 
     static func issue(_ arguments: [String], config: String) async throws -> String {
@@ -85,7 +93,8 @@ final class Pipeline: @unchecked Sendable {
 
     /// `sansang` (the NOC client) against this collector.
     func noc(_ arguments: [String]) async throws -> ProgramRun {
-        try await runProgram("sansang", arguments + ["--server", url, "--token", nocToken])
+        try await runProgram("sansang", arguments + ["--server", url, "--token-file",
+                                                     Pipeline.tokenFile(nocToken, at: directory.appendingPathComponent("noc.token").path)])
     }
 
     /// (boot id, seq) of every report stored for `site`, read straight from the collector's database.
@@ -139,6 +148,7 @@ final class Agent: @unchecked Sendable {
         uplink = try await LocalVethPair()
         tokenFile = directory.appendingPathComponent("token").path
         try await Pipeline.issue([site], config: pipeline.collectorConfig).write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        chmod(tokenFile, 0o600)  // the agent refuses a token file others can read
         config = directory.appendingPathComponent("agent.yaml").path
         collectorURL = pipeline.url
         self.reportInterval = reportInterval
@@ -157,6 +167,7 @@ final class Agent: @unchecked Sendable {
             lldp_wait_s: 0
             report_interval_s: \(reportInterval)
             """.appending("\n" + extraConfig).write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
     }
 
     func start() throws {

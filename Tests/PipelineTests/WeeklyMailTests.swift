@@ -52,6 +52,7 @@ import TestSupport
             let apiPort = try freeLoopbackPort(udp: false)
             let passwordFile = directory.appendingPathComponent("smtp-password")
             try "mật-khẩu-2\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+            chmod(passwordFile.path, 0o600)
             let config = directory.appendingPathComponent("collector.yaml").path
             try """
                 listen: {host: 127.0.0.1, port: \(apiPort)}
@@ -94,13 +95,14 @@ import TestSupport
                     #expect(sink.messages.count == 1, "a week's mail is sent once")
 
                     // The NOC's client gets the same week from the API.
-                    let token = try await Pipeline.issue(["--noc", "lanh-dao", "--role", "read"], config: config)
+                    let token = try await Pipeline.tokenFile(Pipeline.issue(["--noc", "lanh-dao", "--role", "read"], config: config),
+                                                     at: directory.appendingPathComponent("noc.token").path)
                     let table = try await runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--format", "csv",
-                                                           "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
+                                                           "--server", "http://127.0.0.1:\(apiPort)", "--token-file", token])
                     #expect(table.status == 0, "\(table.stderr)")
                     #expect(table.stdout.split(separator: "\r\n").count == offices.count + 1)
                     let english = try await runProgram("sansang", ["report", "weekly", "--week", "2026-W48", "--lang", "en",
-                                                          "--server", "http://127.0.0.1:\(apiPort)", "--token", token])
+                                                          "--server", "http://127.0.0.1:\(apiPort)", "--token-file", token])
                     #expect(english.stdout.contains("\(figures.ready)/\(offices.count)"), "\(english.stdout.prefix(300))")
 
                     let inspected = try await run(["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/mail-inspect.py").path,
