@@ -44,8 +44,9 @@ public enum BatchDecoding {
             throw CollectorError(.invalidReport, "a batch holds at most \(maxReportsPerBatch) reports, not \(batch.reports.count)")
         }
         for (index, report) in batch.reports.enumerated() {
-            if report.agent.bootId.isEmpty { throw CollectorError(.invalidReport, "reports[\(index)].agent.boot_id is empty") }
-            if report.intervalSeconds <= 0 { throw CollectorError(.invalidReport, "reports[\(index)].interval_s must be positive") }
+            if let problem = report.limitProblems().first {
+                throw CollectorError(.invalidReport, "reports[\(index)].\(problem)")
+            }
         }
         return batch
     }

@@ -46,6 +46,7 @@ struct AlertHandlers: Sendable {
 
     @Sendable func addSilence(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         let user = try await api.authenticate(request, context).requireAdmin()
+        try api.requireJSON(request)
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
         let silenceRequest: SilenceRequest

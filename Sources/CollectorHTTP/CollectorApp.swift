@@ -71,13 +71,19 @@ public enum CollectorApp {
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
                             reports: reports, logger: logger)
-        var server: HTTPServerBuilder = .http1()
+        // Slow or silent connections are closed after the idle timeout; beyond max_connections, refused with a 503.
+        let connections = ConnectionCount(limit: configuration.maxConnections)
+        var server: HTTPServerBuilder = .http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionGuard(count: connections)],
+            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
         if let tls = configuration.tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile)
             let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
-            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+            var tlsConfiguration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            // TLS 1.0 and 1.1 are deprecated (RFC 8996).
+            tlsConfiguration.minimumTLSVersion = .tlsv12
+            server = try .tls(server, tlsConfiguration: tlsConfiguration)
         }
         return Application(
             router: router, server: server,

@@ -15,11 +15,16 @@ struct RequestMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let response: Response
+        var response: Response
         do {
             response = try await next(request, context)
         } catch {
             response = errorResponse(error, request: request)
+        }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        if request.uri.path.hasPrefix("/api/"), response.headers[.cacheControl] == nil {
+            // Site data and tokens' answers: never kept by a proxy or a browser cache.
+            response.headers[.cacheControl] = "no-store"
         }
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
@@ -31,8 +36,8 @@ struct RequestMiddleware: RouterMiddleware {
             .record(duration: elapsed)
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
-            "duration_ms": "\(String(format: "%.1f", milliseconds))", "caller": "\(context.caller.name ?? "anonymous")",
+            "method": "\(LogText(request.method.rawValue))", "path": "\(LogText(request.uri.path))", "status": "\(status)",
+            "duration_ms": "\(String(format: "%.1f", milliseconds))", "caller": "\(LogText(context.caller.name ?? "anonymous"))",
         ])
         return response
     }
@@ -55,12 +60,22 @@ struct RequestMiddleware: RouterMiddleware {
             failure = CollectorError(.internalError, "internal error")
         }
         if failure.code == .internalError {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            logger.error("request failed", metadata: ["path": "\(LogText(request.uri.path))", "error": "\(LogText("\(error)"))"])
         }
         var headers: HTTPFields = [.contentType: "application/json"]
         if failure.code == .unauthenticated || failure.code == .tokenRevoked { headers[.wwwAuthenticate] = "Bearer" }
+        if let seconds = Self.retryAfterSeconds(of: failure.code) { headers[.retryAfter] = String(seconds) }
         let body = (try? ReportCoding.encoder().encode(APIErrorBody(code: failure.code.rawValue, message: failure.message))) ?? Data()
         return Response(status: Self.status(of: failure.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Refusals that pass: when to try again.
+    static func retryAfterSeconds(of code: APIErrorCode) -> Int? {
+        switch code {
+        case .unknownSite: 60
+        case .unavailable, .rateLimited: 5
+        default: nil
+        }
     }
 
     static func status(of code: APIErrorCode) -> HTTPResponse.Status {
@@ -70,7 +85,9 @@ struct RequestMiddleware: RouterMiddleware {
         case .forbidden, .siteMismatch: .forbidden
         case .notFound: .notFound
         case .bodyTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
+        case .unknownSite: .conflict
         case .unavailable: .serviceUnavailable
         case .internalError: .internalServerError
         }
