@@ -155,7 +155,10 @@ public final class Collector: Sendable {
             sites[site.code] = site
         }
         guard let newest = notifications.map(\.receivedAt).max() else { return }
-        try await storage("storing notifications") { try await store.recordNotifications(notifications) }
+        let duplicates = try await storage("storing notifications") { try await store.recordNotifications(notifications) }
+        if duplicates > 0 {
+            logger.notice("SNMP notifications already stored (replayed?) were not stored again", metadata: ["count": "\(duplicates)"])
+        }
         do {
             try await evaluate(Array(sites.values), now: newest)
         } catch {

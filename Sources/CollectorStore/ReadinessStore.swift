@@ -37,8 +37,10 @@ public protocol ReadinessStore: AlertStore {
     func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point]
     /// Gap records the agent of one site sent with `from <= received_at <= to`, oldest first.
     func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord]
-    /// Stores SNMP notifications accepted from sites' agents, in one transaction.
-    func recordNotifications(_ notifications: [SiteNotification]) async throws
+    /// Stores SNMP notifications accepted from sites' agents, in one transaction. One already stored under its
+    /// (site, boot id, report seq, kind) — a replayed INFORM — is not stored again; returns how many were not.
+    @discardableResult
+    func recordNotifications(_ notifications: [SiteNotification]) async throws -> Int
     /// Notifications of one site with `from <= received_at <= to`, oldest first.
     func notifications(site: String, from: Date, to: Date) async throws -> [SiteNotification]
     /// The newest notification of every site that has one, by site code.

@@ -105,6 +105,16 @@ public final class SQLiteStore: ReadinessStore {
         migrator.registerMigration("v5-report-digest") { db in
             try db.execute(sql: "ALTER TABLE report ADD COLUMN digest TEXT")
         }
+        // A notification is stored once per (site, boot, report seq, kind): an INFORM replayed within USM's time
+        // window is a duplicate, as a resent report is. Rows stored before have no key (NULLs never collide).
+        migrator.registerMigration("v6-notification-key") { db in
+            try db.execute(sql: """
+                ALTER TABLE notification ADD COLUMN boot_id TEXT;
+                ALTER TABLE notification ADD COLUMN report_seq INTEGER;
+                ALTER TABLE notification ADD COLUMN kind TEXT;
+                CREATE UNIQUE INDEX notification_key ON notification (site, boot_id, report_seq, kind);
+                """)
+        }
         return migrator
     }
 
@@ -310,14 +320,21 @@ public final class SQLiteStore: ReadinessStore {
 
     // MARK: Notifications
 
-    public func recordNotifications(_ notifications: [SiteNotification]) async throws {
+    @discardableResult
+    public func recordNotifications(_ notifications: [SiteNotification]) async throws -> Int {
         let encoder = ReportCoding.encoder()
         let rows = try notifications.map { ($0, try encoder.encode($0)) }
-        try await pool.write { db in
+        return try await pool.write { db in
+            var duplicates = 0
             for (notification, json) in rows {
-                try db.execute(sql: "INSERT INTO notification (site, received_at, json) VALUES (?, ?, ?)",
-                               arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json])
+                try db.execute(sql: """
+                    INSERT INTO notification (site, received_at, json, boot_id, report_seq, kind) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (site, boot_id, report_seq, kind) DO NOTHING
+                    """, arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json, notification.bootId,
+                                     Int64(bitPattern: notification.reportSeq), notification.kind.rawValue])
+                if db.changesCount == 0 { duplicates += 1 }
             }
+            return duplicates
         }
     }
 
