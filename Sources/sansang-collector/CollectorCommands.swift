@@ -226,6 +226,7 @@ struct TokenIssue: AsyncParsableCommand {
     func validate() throws {
         guard (site == nil) != (noc == nil) else { throw ValidationError("Give either a SITE or --noc NAME.") }
         guard TokenRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be read or admin.") }
+        if let noc, let problem = TokenAuthority.nocUserProblem(noc) { throw ValidationError("--noc: \(problem).") }
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import CollectorCore
+import CollectorTestSupport
 import Foundation
 import TestSupport
 import Testing
@@ -35,6 +36,21 @@ import Testing
             #expect(keyOpen.contains("tls.key_file") && keyOpen.contains(key.path), "\(keyOpen)")
             chmod(key.path, 0o600)
             #expect(refusal() == nil)
+        }
+    }
+}
+
+/// Issue 14, item 24: `token issue --noc ""` issued an admin token with an empty name.
+@Suite struct NOCUserNameTests {
+    @Test func emptyBlankAndControlNamesAreRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let collector = try await makeCollector(in: dir)
+            for name in ["", "   ", "alice\nadmin", String(repeating: "a", count: 65)] {
+                let code = await errorCode { try await collector.tokens.issue(nocUser: name, role: .admin) }
+                #expect(code == .badParameter, "\(name.debugDescription)")
+            }
+            #expect(try await collector.tokens.list().isEmpty)
+            #expect(try await collector.tokens.issue(nocUser: "trực ban", role: .admin).record.name == "trực ban")
         }
     }
 }
