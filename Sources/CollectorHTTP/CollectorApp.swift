@@ -26,7 +26,9 @@ public enum CollectorApp {
                               alerts: AlertEngine? = nil, reports: WeeklyReports? = nil,
                               logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
-        router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
+        let routes = RouteTable()
+        router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry), routes: routes))
+        defer { for route in router.routes { routes.add(route.path.description, route.method) } }
         let api = APIHandlers(collector: collector, maxBodyBytes: maxBodyBytes)
         router.post("/api/v1/reports", use: api.ingest)
         router.get("/api/v1/plan", use: api.plan)

@@ -5,6 +5,29 @@ import Logging
 import Metrics
 import SansangAPI
 import ReadinessModel
+import Synchronization
+
+/// The collector's routes: path templates ("{code}" matches one segment) and their methods.
+final class RouteTable: Sendable {
+    private let entries = Mutex<[(segments: [Substring], method: String)]>([])
+
+    func add(_ path: String, _ method: HTTPRequest.Method) {
+        entries.withLock { $0.append((path.split(separator: "/"), method.rawValue)) }
+    }
+
+    /// The methods `path` answers, in the order registered (empty: no such path).
+    func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        return entries.withLock { entries in
+            var methods: [String] = []
+            for entry in entries where entry.segments.count == segments.count
+                && zip(entry.segments, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) && !methods.contains(entry.method) {
+                methods.append(entry.method)
+            }
+            return methods
+        }
+    }
+}
 
 /// Logs every request (method, path, status, duration, caller), counts it by route and status, and
 /// turns every error into an `APIErrorBody` with its stable code — unknown routes included.
@@ -12,6 +35,8 @@ struct RequestMiddleware: RouterMiddleware {
     typealias Context = CollectorRequestContext
     let logger: Logger
     let factory: any MetricsFactory
+    /// Every route's path and methods, to answer 405 with `Allow` for a path that exists with other methods.
+    var routes: RouteTable = RouteTable()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -44,12 +69,21 @@ struct RequestMiddleware: RouterMiddleware {
 
     private func errorResponse(_ error: any Error, request: Request) -> Response {
         let failure: CollectorError
+        var allow: String?
         switch error {
         case let error as CollectorError:
             failure = error
         case let error as any HTTPResponseError:
             switch error.status {
-            case .notFound: failure = CollectorError(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)")
+            case .notFound:
+                let allowed = routes.methods(for: request.uri.path)
+                if !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                    failure = CollectorError(.methodNotAllowed,
+                                             "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method.rawValue)")
+                    allow = allowed.joined(separator: ", ")
+                } else {
+                    failure = CollectorError(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)")
+                }
             case .contentTooLarge: failure = CollectorError(.bodyTooLarge, "the body is too large")
             case .methodNotAllowed: failure = CollectorError(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)")
             default:
@@ -65,6 +99,7 @@ struct RequestMiddleware: RouterMiddleware {
         var headers: HTTPFields = [.contentType: "application/json"]
         if failure.code == .unauthenticated || failure.code == .tokenRevoked { headers[.wwwAuthenticate] = "Bearer" }
         if let seconds = Self.retryAfterSeconds(of: failure.code) { headers[.retryAfter] = String(seconds) }
+        if let allow { headers[.allow] = allow }
         let body = (try? ReportCoding.encoder().encode(APIErrorBody(code: failure.code.rawValue, message: failure.message))) ?? Data()
         return Response(status: Self.status(of: failure.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -84,6 +119,7 @@ struct RequestMiddleware: RouterMiddleware {
         case .unauthenticated, .tokenRevoked: .unauthorized
         case .forbidden, .siteMismatch: .forbidden
         case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests

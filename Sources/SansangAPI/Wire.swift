@@ -37,6 +37,8 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case forbidden
     case siteMismatch = "site_mismatch"
     case notFound = "not_found"
+    /// The path exists, not with this method (the answer's `Allow` lists those it has).
+    case methodNotAllowed = "method_not_allowed"
     case badParameter = "bad_parameter"
     case rateLimited = "rate_limited"
     /// The site is not (yet) an office of the collector's inventory, e.g. during an inventory change: retry later.

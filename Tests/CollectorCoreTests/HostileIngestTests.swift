@@ -38,6 +38,7 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
     @Test func outOfRangeNumbersAndHugeStringsAreRefusedNamingTheField() throws {
         let report = readyReport(try exampleInventory(), site: ExampleSite.haiChau, seq: 1, at: now)
         let body = String(decoding: try ReportCoding.encoder().encode(ReportBatch(reports: [report])), as: UTF8.self)
+        let lan = try #require(report.links.firstIndex { $0.role == .lan })
         func message(_ text: String) -> String? {
             do {
                 _ = try BatchDecoding.decode(Data(text.utf8))
@@ -53,7 +54,11 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
             ("\"boot_id\":\"boot-1\"", "\"boot_id\":\"\(String(repeating: "b", count: 3_000_000))\"",
              "reports[0].agent.boot_id: longer than 128 bytes"),
             ("\"loss_percent\":0", "\"loss_percent\":150", "reports[0].services[0].loss_percent: must be in 0…100"),
-            ("\"speed_mbps\":10000", "\"speed_mbps\":-10000", "reports[0].links[0].speed[0].speed_mbps: must be in 0…10000000"),
+            ("\"speed_mbps\":10000", "\"speed_mbps\":-10000", "reports[0].links[\(lan)].speed[0].speed_mbps: must be in 0…10000000"),
+            // Foundation's own message for these named no field (": The given data was not valid JSON.").
+            ("\"seq\":1", "\"seq\":-1", "reports[0].seq: must be a whole number ≥ 0 within 64 bits, not -1"),
+            ("\"interval_s\":60", "\"interval_s\":99999999999999999999", "reports[0].interval_s: must be a whole number within 64 bits"),
+            ("\"interval_s\":60", "\"interval_s\":60.5", "reports[0].interval_s: must be a whole number within 64 bits, not 60.5"),
         ]
         for (original, replacement, expected) in cases {
             #expect(body.contains(original), "fixture lacks \(original)")

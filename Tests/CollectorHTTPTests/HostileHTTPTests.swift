@@ -164,3 +164,39 @@ struct CaptureHandler: LogHandler {
         captured.append("\(level) \(message) \(fields)")
     }
 }
+
+/// Issue 14, item 25: the document and the server agree on methods and query values.
+@Suite struct APIContractTests {
+    /// Before: 404 for a path that exists with another method, HEAD included.
+    @Test func unsupportedMethodsAre405WithAllow() async throws {
+        try await APIFixture.run { fixture, client in
+            for (method, uri, allow) in [(HTTPRequest.Method.delete, "/api/v1/reports", "POST"),
+                                         (.put, "/api/v1/sites/20242", "GET"), (.head, "/api/v1/readiness", "GET"),
+                                         (.get, "/api/v1/silences/abc", "DELETE")] {
+                try await client.execute(uri: uri, method: method, headers: bearer(fixture.adminToken)) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                    if method != .head { #expect(errorCode(response) == APIErrorCode.methodNotAllowed.rawValue) }
+                }
+            }
+            try await client.execute(uri: "/api/v1/nothing", method: .get, headers: bearer(fixture.nocToken)) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    /// Before: `?expired=AAA` was read as false.
+    @Test func unknownQueryValuesAre400() async throws {
+        try await APIFixture.run { fixture, client in
+            try await client.execute(uri: "/api/v1/silences?expired=AAA", method: .get, headers: bearer(fixture.nocToken)) { response in
+                #expect(response.status == .badRequest)
+                #expect(errorCode(response) == APIErrorCode.badParameter.rawValue)
+            }
+            for value in ["true", "false"] {
+                try await client.execute(uri: "/api/v1/silences?expired=\(value)", method: .get, headers: bearer(fixture.nocToken)) {
+                    #expect($0.status == .ok)
+                }
+            }
+        }
+    }
+}
