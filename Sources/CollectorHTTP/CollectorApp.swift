@@ -25,7 +25,8 @@ public enum CollectorApp {
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
                               alerts: AlertEngine? = nil, reports: WeeklyReports? = nil,
                               logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
-        let router = Router(context: CollectorRequestContext.self)
+        // HEAD is answered wherever GET is (RFC 9110 §9.3.2).
+        let router = Router(context: CollectorRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable()
         router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry), routes: routes))
         defer { for route in router.routes { routes.add(route.path.description, route.method) } }

@@ -11,8 +11,12 @@ import Synchronization
 final class RouteTable: Sendable {
     private let entries = Mutex<[(segments: [Substring], method: String)]>([])
 
+    /// A GET route answers HEAD too (the router's `autoGenerateHeadEndpoints`).
     func add(_ path: String, _ method: HTTPRequest.Method) {
-        entries.withLock { $0.append((path.split(separator: "/"), method.rawValue)) }
+        entries.withLock { entries in
+            entries.append((path.split(separator: "/"), method.rawValue))
+            if method == .get { entries.append((path.split(separator: "/"), HTTPRequest.Method.head.rawValue)) }
+        }
     }
 
     /// The methods `path` answers, in the order registered (empty: no such path).
