@@ -10,7 +10,8 @@ public enum BatchDecoding {
 
     public static func decode(_ body: Data) throws(CollectorError) -> ReportBatch {
         do {
-            _ = try JSONSerialization.jsonObject(with: body)
+            // Fragments are JSON too ("null" is not a batch, but it is JSON): invalid_report below, not malformed_json.
+            _ = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
         } catch {
             throw CollectorError(.malformedJSON, "the body is not JSON: \(error.localizedDescription)")
         }
