@@ -1,5 +1,5 @@
 import Foundation
-import HummingbirdCore
+import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes

@@ -96,9 +96,11 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
             do {
                 _ = try await collector.ingest(batch, from: .site(ExampleSite.haiChau), receivedAt: now)
                 Issue.record("acknowledged a batch that was not stored")
-            } catch {
+            } catch let error as CollectorError {
                 #expect(error.code == .unavailable)
                 #expect(error.message.contains("retry later"))
+            } catch {
+                Issue.record("not a CollectorError: \(error)")
             }
             #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 0)
             try sql(path, "DROP TRIGGER refuse")
@@ -126,9 +128,11 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
             do {
                 _ = try await collector.ingest(big, from: .site(ExampleSite.haiChau), receivedAt: now + 1)
                 Issue.record("acknowledged a batch on a full disk")
-            } catch {
+            } catch let error as CollectorError {
                 #expect(error.code == .unavailable)
                 #expect(error.message.contains("disk is full"), "\(error.message)")
+            } catch {
+                Issue.record("not a CollectorError: \(error)")
             }
             #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 1)
             try FileManager.default.removeItem(at: filler)

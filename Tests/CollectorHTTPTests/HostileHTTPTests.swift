@@ -63,7 +63,8 @@ import Testing
             }
         }
         try await withTemporaryDirectory { dir in
-            #expect(try log.validate(in: dir).contains("3 responses checked, 0 failures"))
+            let output = try log.validate(in: dir)
+            #expect(output.contains("3 responses checked, 0 failures"), "\(output)")
         }
     }
 
@@ -157,11 +158,10 @@ struct CaptureHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {
-        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        captured.append("\(level) \(message) \(fields)")
+        captured.append("\(event.level) \(event.message) \(fields)")
     }
 }
 
