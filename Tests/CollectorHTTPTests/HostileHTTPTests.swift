@@ -68,6 +68,28 @@ import Testing
         }
     }
 
+    /// Issue 14, item 4, within the default 4 MiB body limit: a batch over 1000 and JSON nested 100,000 deep.
+    @Test func bigBatchesAndDeepNestingAreRefused() async throws {
+        try await APIFixture.run { fixture, client in
+            let report = readyReport(fixture.collector.inventory, site: ExampleSite.haiChau, seq: 1, at: Date())
+            let tooMany = try encode(ReportBatch(reports: (1...1001).map { seq in
+                var copy = report
+                copy.seq = UInt64(seq)
+                return copy
+            }))
+            let deep = ByteBuffer(string: String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))
+            var headers = bearer(fixture.siteTokens[ExampleSite.haiChau])
+            headers[.contentType] = "application/json"
+            for (body, code) in [(tooMany, APIErrorCode.invalidReport), (deep, .malformedJSON)] {
+                try await client.execute(uri: "/api/v1/reports", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(errorCode(response) == code.rawValue)
+                }
+            }
+            #expect(try await fixture.collector.store.reportCount(site: ExampleSite.haiChau) == 0)
+        }
+    }
+
     /// API data is never cached or sniffed; a body declared as something else than JSON is refused with 415.
     @Test func headersAndMediaTypes() async throws {
         try await APIFixture.run { fixture, client in
