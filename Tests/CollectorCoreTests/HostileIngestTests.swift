@@ -85,6 +85,25 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
+    /// Beyond `maxPendingIngests` batches waiting for storage, a batch is refused with `unavailable` (503) at once,
+    /// and a slot freed by an answered batch is taken again.
+    @Test func overloadIsRefusedAsUnavailable() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try SQLiteStore(path: dir.appendingPathComponent("collector.sqlite").path)
+            try await store.migrate()
+            let inventory = try exampleInventory()
+            let batch = ReportBatch(reports: [readyReport(inventory, site: ExampleSite.haiChau, seq: 1, at: now)])
+            let full = Collector(store: store, inventory: inventory, maxPendingIngests: 0)
+            #expect(await errorCode { try await full.ingest(batch, from: .site(ExampleSite.haiChau)) } == .unavailable)
+            #expect(try await store.reportCount(site: ExampleSite.haiChau) == 0)
+            let one = Collector(store: store, inventory: inventory, maxPendingIngests: 1)
+            #expect(try await one.ingest(batch, from: .site(ExampleSite.haiChau), receivedAt: now).stored.count == 1)
+            var next = batch
+            next.reports[0].seq = 2
+            #expect(try await one.ingest(next, from: .site(ExampleSite.haiChau), receivedAt: now).stored.count == 1)
+        }
+    }
+
     /// A database error answers `unavailable` (503) and acknowledges nothing; once it passes, the retry stores.
     @Test func aDatabaseErrorAcknowledgesNothing() async throws {
         try await withTemporaryDirectory { dir in
