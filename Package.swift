@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         // X.509 for `sansang-collector tls init` (a private CA and a server certificate) and certificate fingerprints.
         .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
@@ -121,6 +122,7 @@ let package = Package(
         // Collector: store behind one protocol (SQLite today), the backend the HTTP layer calls, the HTTP layer.
         .target(name: "CollectorStore", dependencies: [
             "ReadinessModel", "SansangAPI", "Alerting", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
@@ -164,6 +166,8 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ], resources: [.copy("openapi.yaml")], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.

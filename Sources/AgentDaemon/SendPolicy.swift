@@ -43,7 +43,9 @@ public enum IngestOutcome: Sendable, Hashable {
     /// Keep everything and try again after a backoff (unreachable, 5xx, 401, rate limited, …).
     case retry(String)
 
-    /// API error codes that mean "this report will never be accepted", whatever the token or the time.
+    /// API error codes that mean "this report will never be accepted", whatever the token or the time. Every other
+    /// refusal keeps the batch in the spool: `unknown_site` (409, an inventory being changed), `unavailable`
+    /// (503: overload, a storage failure), `rate_limited`, authentication.
     public static let permanentCodes: Set<String> = [
         APIErrorCode.invalidReport.rawValue, APIErrorCode.unsupportedFormat.rawValue,
         APIErrorCode.malformedJSON.rawValue, APIErrorCode.siteMismatch.rawValue, APIErrorCode.bodyTooLarge.rawValue,
@@ -56,7 +58,8 @@ public enum IngestOutcome: Sendable, Hashable {
             guard let ack = try? JSONDecoder().decode(IngestAcknowledgement.self, from: body) else {
                 return .retry("HTTP \(status) without an acknowledgement body")
             }
-            let keys = Set(ack.stored + ack.duplicates).intersection(sent)
+            // Conflicts (the id was stored with other content) will never be stored: the collector logged them.
+            let keys = Set(ack.stored + ack.duplicates + ack.conflicts).intersection(sent)
             return keys.isEmpty ? .retry("HTTP \(status): the acknowledgement names none of the \(sent.count) reports sent") : .acknowledged(keys)
         case 400, 403, 413, 415, 422:
             let code = error?.error.code ?? ""

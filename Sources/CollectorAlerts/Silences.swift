@@ -6,7 +6,7 @@ import YAMLConfig
 
 extension AlertEngine {
     /// Validates and stores a silence: at least one matcher, a known site and rule, an end after its start and
-    /// after now, a comment. The author is the request's, else the token's user.
+    /// after now, a comment. The author is the token's user: a request naming someone else is refused.
     public func addSilence(_ request: SilenceRequest, user: String, now: Date = Date()) async throws(CollectorError) -> Silence {
         let startsAt = request.startsAt ?? now
         let labels = request.labels ?? [:]
@@ -26,9 +26,12 @@ extension AlertEngine {
         guard !request.comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CollectorError(.badParameter, "a silence needs a comment saying why")
         }
+        if let author = request.author, author != user {
+            throw CollectorError(.badParameter, "author is the token's user (\(user)), not \(author): leave author out")
+        }
         let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let silence = Silence(id: id, site: request.site, rule: request.rule, labels: labels, startsAt: startsAt,
-                              endsAt: request.endsAt, author: request.author ?? user, comment: request.comment, createdAt: now)
+                              endsAt: request.endsAt, author: user, comment: request.comment, createdAt: now)
         try await collector.storage("storing the silence") { try await collector.store.insertSilence(silence) }
         return silence
     }

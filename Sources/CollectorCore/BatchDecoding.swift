@@ -10,7 +10,8 @@ public enum BatchDecoding {
 
     public static func decode(_ body: Data) throws(CollectorError) -> ReportBatch {
         do {
-            _ = try JSONSerialization.jsonObject(with: body)
+            // Fragments are JSON too ("null" is not a batch, but it is JSON): invalid_report below, not malformed_json.
+            _ = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
         } catch {
             throw CollectorError(.malformedJSON, "the body is not JSON: \(error.localizedDescription)")
         }
@@ -37,6 +38,12 @@ public enum BatchDecoding {
         do {
             batch = try decoder.decode(ReportBatch.self, from: body)
         } catch {
+            // Foundation names no field for a number it cannot represent ("The given data was not valid JSON."):
+            // find it in the parsed tree.
+            if case .dataCorrupted(let context)? = error as? DecodingError, context.codingPath.isEmpty,
+               let tree = try? JSONSerialization.jsonObject(with: body), let problem = wholeNumberProblem(tree, path: "") {
+                throw CollectorError(.invalidReport, problem)
+            }
             throw CollectorError(.invalidReport, describe(error))
         }
         guard !batch.reports.isEmpty else { throw CollectorError(.invalidReport, "the batch has no reports") }
@@ -44,10 +51,43 @@ public enum BatchDecoding {
             throw CollectorError(.invalidReport, "a batch holds at most \(maxReportsPerBatch) reports, not \(batch.reports.count)")
         }
         for (index, report) in batch.reports.enumerated() {
-            if report.agent.bootId.isEmpty { throw CollectorError(.invalidReport, "reports[\(index)].agent.boot_id is empty") }
-            if report.intervalSeconds <= 0 { throw CollectorError(.invalidReport, "reports[\(index)].interval_s must be positive") }
+            if let problem = report.limitProblems().first {
+                throw CollectorError(.invalidReport, "reports[\(index)].\(problem)")
+            }
         }
         return batch
+    }
+
+    /// Keys of the report format whose values are whole numbers, and whether they may be negative.
+    private static let wholeNumberKeys: [String: Bool] = [
+        "format_version": true, "interval_s": true, "speed_mbps": true, "cert_days_left": true, "count": true, "window_s": true,
+        "queued": true, "acknowledged": true, "undelivered": true, "pending": true,
+        "seq": false, "first_seq": false, "last_seq": false, "bytes": false, "packets": false, "dropped_by_kernel": false,
+        "dropped_by_interface": false, "dropped_by_meter": false,
+    ]
+
+    /// The first whole-number field of `tree` holding a fraction, or a value outside 64 bits, as "path: what".
+    private static func wholeNumberProblem(_ tree: Any, path: String) -> String? {
+        if let array = tree as? [Any] {
+            for (index, element) in array.enumerated() {
+                if let problem = wholeNumberProblem(element, path: "\(path)[\(index)]") { return problem }
+            }
+        } else if let object = tree as? [String: Any] {
+            for key in object.keys.sorted() {
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                if let signed = wholeNumberKeys[key], let number = object[key] as? NSNumber, !(object[key] is Bool) {
+                    let value = number.doubleValue
+                    let whole = value == value.rounded() && value.isFinite
+                    let fits = signed ? (value >= -9.223372036854775808e18 && value < 9.223372036854775808e18)
+                        : (value >= 0 && value < 1.8446744073709551616e19)
+                    if !whole || !fits {
+                        return "\(field): must be a whole number\(signed ? "" : " ≥ 0") within 64 bits, not \(number)"
+                    }
+                }
+                if let problem = wholeNumberProblem(object[key] as Any, path: field) { return problem }
+            }
+        }
+        return nil
     }
 
     /// A decoding error as "field.path: what is wrong".

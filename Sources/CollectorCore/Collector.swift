@@ -26,11 +26,15 @@ public final class Collector: Sendable {
     /// Concurrent ingests share one transaction, and the re-evaluations after them another.
     private let ingests = GroupCommit<IngestBatch, IngestOutcome>()
     private let evaluations = GroupCommit<SiteEvaluation, Void>()
+    /// Batches accepted for storage and not yet answered; above `maxPendingIngests` a batch is refused (503).
+    private let pendingIngests = Mutex(0)
+    public let maxPendingIngests: Int
 
     public init(store: any ReadinessStore, inventory: Inventory, reportIntervalSeconds: Int = 60,
                 evaluator: ReadinessEvaluator = ReadinessEvaluator(), logger: Logger = Logger(label: "sansang.collector"),
-                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+                metricsFactory: any MetricsFactory = MetricsSystem.factory, maxPendingIngests: Int = 2048) {
         self.store = store
+        self.maxPendingIngests = maxPendingIngests
         self.tokens = TokenAuthority(store: store)
         self.evaluator = evaluator
         self.reportIntervalSeconds = reportIntervalSeconds
@@ -63,22 +67,41 @@ public final class Collector: Sendable {
             throw reject(CollectorError(.forbidden, "reports are sent with a site token"))
         }
         if let other = batch.reports.first(where: { $0.site != code }) {
-            logger.warning("refused reports for another site", metadata: ["token_site": "\(code)", "report_site": "\(other.site)"])
+            logger.warning("refused reports for another site", metadata: ["token_site": "\(LogText(code))",
+                                                                          "report_site": "\(LogText(other.site))"])
             throw reject(CollectorError(.siteMismatch, "this token is bound to site \(code); a report is for site \(other.site)"))
         }
+        // Not permanent: the inventory may be changing (a reload in progress, an office being added).
         guard let site = inventory.site(code: code) else {
-            throw reject(CollectorError(.invalidReport, "site \(code) is not in the inventory"))
+            throw reject(CollectorError(.unknownSite, "site \(code) is not in the inventory; retry later"))
         }
         guard site.hasOffice else {
-            throw reject(CollectorError(.invalidReport, "site \(code) has no office: nothing to report"))
+            throw reject(CollectorError(.unknownSite, "site \(code) has no office in the inventory; retry later"))
         }
+        guard admit() else {
+            throw reject(CollectorError(.unavailable, "the collector is overloaded (\(maxPendingIngests) batches waiting); retry later"))
+        }
+        defer { pendingIngests.withLock { $0 -= 1 } }
         let store = self.store
-        let outcome = try await storage("storing reports") {
-            try await ingests.submit(IngestBatch(reports: batch.reports, receivedAt: receivedAt)) { try await store.ingest($0) }
+        let outcome: IngestOutcome
+        do {
+            outcome = try await ingests.submit(IngestBatch(reports: batch.reports, receivedAt: receivedAt)) { try await store.ingest($0) }
+        } catch {
+            // Nothing of the batch is stored (one transaction): acknowledge nothing, let the agent retry.
+            logger.error("storage failed", metadata: ["operation": "storing reports", "error": "\(LogText("\(error)"))"])
+            throw reject(CollectorError(.unavailable, "the reports could not be stored (\(storageFailure(error))); retry later",
+                                        cause: error))
         }
         metrics.batches.increment()
         metrics.stored.increment(by: outcome.stored.count)
         metrics.duplicates.increment(by: outcome.duplicates.count)
+        metrics.conflicts.increment(by: outcome.conflicts.count)
+        for conflict in outcome.conflicts {
+            logger.warning("report conflicts with the one stored under its id: a broken or cloned agent?", metadata: [
+                "site": "\(LogText(code))", "boot_id": "\(LogText(conflict.key.bootId))", "seq": "\(conflict.key.seq)",
+                "stored_digest": "\(conflict.storedDigest)", "received_digest": "\(conflict.receivedDigest)",
+            ])
+        }
         if !outcome.stored.isEmpty {
             do {
                 try await evaluations.submit(SiteEvaluation(site: site, now: receivedAt)) { [self] requests in
@@ -89,10 +112,27 @@ public final class Collector: Sendable {
                 }
             } catch {
                 // The reports are committed: acknowledge them; the timer re-evaluates later.
-                logger.error("evaluation after ingest failed", metadata: ["site": "\(code)", "error": "\(error)"])
+                logger.error("evaluation after ingest failed", metadata: ["site": "\(LogText(code))", "error": "\(LogText("\(error)"))"])
             }
         }
-        return IngestAcknowledgement(stored: outcome.stored, duplicates: outcome.duplicates)
+        return IngestAcknowledgement(stored: outcome.stored, duplicates: outcome.duplicates, conflicts: outcome.conflicts.map(\.key))
+    }
+
+    /// Counts one more batch in flight, unless `maxPendingIngests` are already.
+    private func admit() -> Bool {
+        pendingIngests.withLock { pending in
+            guard pending < maxPendingIngests else { return false }
+            pending += 1
+            return true
+        }
+    }
+
+    /// What went wrong in storage, in words an agent's log can show (full disk, busy or broken database).
+    private func storageFailure(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("SQLITE_FULL") || text.contains("disk is full") { return "the collector's disk is full" }
+        if text.contains("SQLITE_BUSY") || text.contains("locked") { return "the database is busy" }
+        return "database error"
     }
 
     private func reject(_ error: CollectorError) -> CollectorError {
@@ -115,7 +155,10 @@ public final class Collector: Sendable {
             sites[site.code] = site
         }
         guard let newest = notifications.map(\.receivedAt).max() else { return }
-        try await storage("storing notifications") { try await store.recordNotifications(notifications) }
+        let duplicates = try await storage("storing notifications") { try await store.recordNotifications(notifications) }
+        if duplicates > 0 {
+            logger.notice("SNMP notifications already stored (replayed?) were not stored again", metadata: ["count": "\(duplicates)"])
+        }
         do {
             try await evaluate(Array(sites.values), now: newest)
         } catch {
@@ -146,13 +189,19 @@ public final class Collector: Sendable {
         let notified = try await store.latestNotifications()
         let verdicts = sites.compactMap { site -> SiteVerdict? in
             guard let profile = inventory.profile(named: site.profile) else { return nil }
-            return evaluator.evaluate(site: site, profile: profile, latest: latest[site.code]?.report,
+            let stored = latest[site.code]
+            return evaluator.evaluate(site: site, profile: profile, latest: stored?.report, receivedAt: stored?.receivedAt,
                                       notified: notified[site.code]?.notifiedVerdict, now: now)
         }
         let transitions = try await store.recordVerdicts(verdicts)
         metrics.transitions.increment(by: transitions.count)
         let byCode = Dictionary(verdicts.map { ($0.site, $0) }) { a, _ in a }
         for (code, transition) in transitions.sorted(by: { $0.key < $1.key }) {
+            if let problems = latest[code]?.report.limitProblems(), !problems.isEmpty {
+                // One poisoned site is marked NO_DATA and named here; every other site goes on.
+                logger.error("stored report cannot be judged", metadata: [
+                    "site": "\(LogText(code))", "problems": "\(LogText(problems.joined(separator: "; ")))"])
+            }
             logger.info("verdict changed", metadata: [
                 "site": "\(code)", "from": "\(transition.from?.rawValue ?? "none")", "to": "\(transition.to.rawValue)",
                 "reasons": "\(transition.reasons.map(\.description).joined(separator: ","))",
@@ -234,7 +283,7 @@ public final class Collector: Sendable {
         do {
             return try await operation()
         } catch {
-            logger.error("storage failed", metadata: ["operation": "\(what)", "error": "\(error)"])
+            logger.error("storage failed", metadata: ["operation": "\(what)", "error": "\(LogText("\(error)"))"])
             throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
         }
     }
@@ -303,6 +352,7 @@ struct CollectorMetrics: Sendable {
     let batches: Counter
     let stored: Counter
     let duplicates: Counter
+    let conflicts: Counter
     let transitions: Counter
     let evaluation: Metrics.Timer
 
@@ -311,6 +361,7 @@ struct CollectorMetrics: Sendable {
         batches = Counter(label: "sansang_ingest_batches_total", factory: factory)
         stored = Counter(label: "sansang_reports_stored_total", factory: factory)
         duplicates = Counter(label: "sansang_reports_duplicate_total", factory: factory)
+        conflicts = Counter(label: "sansang_reports_conflict_total", factory: factory)
         transitions = Counter(label: "sansang_verdict_transitions_total", factory: factory)
         evaluation = Metrics.Timer(label: "sansang_evaluation_duration_seconds", factory: factory)
     }

@@ -38,6 +38,12 @@ public struct CollectorConfiguration: Sendable {
     /// How often every site is re-evaluated, so that silence becomes STALE.
     public var evaluationIntervalSeconds = 15
     public var retentionDays = 90
+    /// A report's `generated_at` this far from its receipt is `CLOCK_SKEW` (docs/reliability.md).
+    public var maxReportSkewSeconds = 120
+    /// Open connections beyond this get a 503 and are closed (the unit's LimitNOFILE is far above it).
+    public var maxConnections = 4096
+    /// A connection that sends nothing (no request, or a request that stopped) for this long is closed.
+    public var idleTimeoutSeconds = 30
     public var maxBodyBytes = 4 * 1024 * 1024
     public var snmp = SNMPSettings()
     public var alerts = AlertSettings()
@@ -149,6 +155,14 @@ public struct CollectorConfiguration: Sendable {
         configuration.tls = configuration.tls.map {
             TLS(certFile: resolve($0.certFile), keyFile: resolve($0.keyFile), caFile: $0.caFile.map(resolve))
         }
+        if let key = configuration.tls?.keyFile {
+            var status = stat()
+            do {
+                if stat(key, &status) == 0 { try SecretFile.checkPrivate(key, mode: status.st_mode) }
+            } catch {
+                throw ConfigErrors([ConfigError(.badValue, "\(error)", at: .start(of: key), field: "tls.key_file")])
+            }
+        }
         return configuration
     }
 
@@ -163,7 +177,7 @@ public struct CollectorConfiguration: Sendable {
         case .failure(let error): throw ConfigErrors([error])
         }
         let keys = ["listen", "tls", "database", "inventory", "report_interval_s", "evaluation_interval_s",
-                    "retention_days", "max_body_bytes", "snmp", "alerts", "mail", "weekly_report"]
+                    "retention_days", "max_report_skew_s", "max_connections", "idle_timeout_s", "max_body_bytes", "snmp", "alerts", "mail", "weekly_report"]
         if let entries = reader.mapping(top, allowed: keys) {
             if let field = entries["listen"], let listen = reader.mapping(field, allowed: ["host", "port"]) {
                 if let host = listen["host"].flatMap({ reader.nonEmptyString($0) }) { configuration.listen.host = host }
@@ -195,6 +209,15 @@ public struct CollectorConfiguration: Sendable {
             }
             if let value = entries["retention_days"].flatMap({ reader.int($0, in: 1...36500) }) {
                 configuration.retentionDays = value
+            }
+            if let value = entries["max_report_skew_s"].flatMap({ reader.int($0, in: 1...86400) }) {
+                configuration.maxReportSkewSeconds = value
+            }
+            if let value = entries["max_connections"].flatMap({ reader.int($0, in: 1...1_000_000) }) {
+                configuration.maxConnections = value
+            }
+            if let value = entries["idle_timeout_s"].flatMap({ reader.int($0, in: 1...3600) }) {
+                configuration.idleTimeoutSeconds = value
             }
             if let value = entries["max_body_bytes"].flatMap({ reader.int($0, in: 1024...(1 << 30)) }) {
                 configuration.maxBodyBytes = value

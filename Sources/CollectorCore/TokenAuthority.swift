@@ -23,7 +23,18 @@ public struct TokenAuthority: Sendable {
     }
 
     public func issue(nocUser name: String, role: TokenRecord.Role, now: Date = Date()) async throws -> Issued {
-        try await issue(kind: .noc, site: nil, name: name, role: role, now: now)
+        if let problem = Self.nocUserProblem(name) { throw CollectorError(.badParameter, problem) }
+        return try await issue(kind: .noc, site: nil, name: name, role: role, now: now)
+    }
+
+    /// Why `name` cannot name a NOC user (empty, blank, control characters, over 64 bytes), or nil.
+    public static func nocUserProblem(_ name: String) -> String? {
+        if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "a NOC user needs a name, not an empty one" }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "a NOC user's name cannot hold control characters"
+        }
+        if name.utf8.count > 64 { return "a NOC user's name is at most 64 bytes" }
+        return nil
     }
 
     private func issue(kind: TokenRecord.Kind, site: String?, name: String, role: TokenRecord.Role?, now: Date) async throws -> Issued {

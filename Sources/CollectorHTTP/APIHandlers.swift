@@ -22,8 +22,18 @@ struct APIHandlers: Sendable {
         return principal
     }
 
+    /// A body declared as something else than JSON is refused (415) before it is read; none declared is read as JSON.
+    func requireJSON(_ request: Request) throws(CollectorError) {
+        guard let declared = request.headers[.contentType] else { return }
+        let type = declared.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw CollectorError(.unsupportedMediaType, "the body must be application/json, not \(declared)")
+        }
+    }
+
     @Sendable func ingest(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         let site = try await authenticate(request, context).requireSite()
+        try requireJSON(request)
         var request = request
         var body: ByteBuffer
         do {

@@ -40,12 +40,18 @@ struct AlertHandlers: Sendable {
 
     @Sendable func silences(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         try await api.authenticate(request, context).requireNOC()
-        let history = api.formQuery(request)["expired"] == "true" ? 30 * 86400.0 : 0
+        let history: Double
+        switch api.formQuery(request)["expired"] {
+        case nil, "false": history = 0
+        case "true": history = 30 * 86400
+        case let other?: throw CollectorError(.badParameter, "expired must be true or false, not \(other)")
+        }
         return try json(SilenceListBody(items: try await engine.silences(history: history)), status: .ok)
     }
 
     @Sendable func addSilence(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         let user = try await api.authenticate(request, context).requireAdmin()
+        try api.requireJSON(request)
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
         let silenceRequest: SilenceRequest

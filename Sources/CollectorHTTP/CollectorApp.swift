@@ -26,8 +26,11 @@ public enum CollectorApp {
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
                               alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, enrolment: Enrolment? = nil,
                               logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
-        let router = Router(context: CollectorRequestContext.self)
-        router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
+        // HEAD is answered wherever GET is (RFC 9110 §9.3.2).
+        let router = Router(context: CollectorRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let routes = RouteTable()
+        router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry), routes: routes))
+        defer { for route in router.routes { routes.add(route.path.description, route.method) } }
         let api = APIHandlers(collector: collector, maxBodyBytes: maxBodyBytes)
         router.post("/api/v1/reports", use: api.ingest)
         router.post("/api/v1/enroll", use: EnrolmentHandler(enrolment: enrolment ?? Enrolment(store: collector.store)).enroll)
@@ -74,10 +77,14 @@ public enum CollectorApp {
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
                             reports: reports, enrolment: enrolment, logger: logger)
-        var server: HTTPServerBuilder = .http1()
+        // Slow or silent connections are closed after the idle timeout; beyond max_connections, refused with a 503.
+        let connections = ConnectionCount(limit: configuration.maxConnections)
+        var server: HTTPServerBuilder = .http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionGuard(count: connections)],
+            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
         if let tls = configuration.tls {
             let reloadable = try certificate ?? ReloadableCertificate(certFile: tls.certFile, keyFile: tls.keyFile)
-            server = try .tls(.http1(), tlsConfiguration: reloadable.serverConfiguration())
+            server = try .tls(server, tlsConfiguration: reloadable.serverConfiguration())
         }
         return Application(
             router: router, server: server,

@@ -38,6 +38,8 @@ public final class ReloadableCertificate: Sendable {
         let (chain, key) = current.withLock { ($0.chain, $0.key) }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
                                                                      privateKey: .privateKey(key))
+        // TLS 1.0 and 1.1 are deprecated (RFC 8996).
+        configuration.minimumTLSVersion = .tlsv12
         configuration.sslContextCallback = { [weak self] _, promise in
             guard let self else { return promise.succeed(NIOSSLContextConfigurationOverride()) }
             let (chain, key) = self.current.withLock { ($0.chain, $0.key) }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ReadinessModel
 import SansangAPI
@@ -13,10 +14,11 @@ public protocol ReadinessStore: AlertStore {
 
     /// Stores batches of reports in ONE transaction (one commit for many requests under load): all or nothing.
     /// A report whose (site, boot id, seq) is already stored (or repeated in the batches) is listed as a
-    /// duplicate and not stored again. One outcome per batch, in order.
+    /// duplicate (same content) or a conflict (other content) and not stored again. One outcome per batch, in order.
     func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome]
 
-    /// The newest report (by `generated_at`) of one site.
+    /// The newest report of one site by the collector's clock: within one boot the highest seq, across boots the
+    /// last received (never by the agent's `generated_at`).
     func latestReport(site: String) async throws -> StoredReport?
     /// The newest report of every site that has one, by site code.
     func latestReports() async throws -> [String: StoredReport]
@@ -35,8 +37,10 @@ public protocol ReadinessStore: AlertStore {
     func points(site: String, from: Date, to: Date) async throws -> [SiteHistoryBody.Point]
     /// Gap records the agent of one site sent with `from <= received_at <= to`, oldest first.
     func gaps(site: String, from: Date, to: Date) async throws -> [GapRecord]
-    /// Stores SNMP notifications accepted from sites' agents, in one transaction.
-    func recordNotifications(_ notifications: [SiteNotification]) async throws
+    /// Stores SNMP notifications accepted from sites' agents, in one transaction. One already stored under its
+    /// (site, boot id, report seq, kind) — a replayed INFORM — is not stored again; returns how many were not.
+    @discardableResult
+    func recordNotifications(_ notifications: [SiteNotification]) async throws -> Int
     /// Notifications of one site with `from <= received_at <= to`, oldest first.
     func notifications(site: String, from: Date, to: Date) async throws -> [SiteNotification]
     /// The newest notification of every site that has one, by site code.
@@ -84,12 +88,35 @@ public struct IngestBatch: Sendable {
 /// What `ingest` did with each report of a batch.
 public struct IngestOutcome: Sendable, Hashable {
     public var stored: [ReportKey]
+    /// Already stored with the same content.
     public var duplicates: [ReportKey]
+    /// Already stored with other content (a broken or cloned agent): the stored report is kept.
+    public var conflicts: [ReportConflict]
 
-    public init(stored: [ReportKey] = [], duplicates: [ReportKey] = []) {
+    public init(stored: [ReportKey] = [], duplicates: [ReportKey] = [], conflicts: [ReportConflict] = []) {
         self.stored = stored
         self.duplicates = duplicates
+        self.conflicts = conflicts
     }
+}
+
+/// A report whose (site, boot id, seq) was stored before with other content.
+public struct ReportConflict: Sendable, Hashable {
+    public var key: ReportKey
+    /// Lowercase hex SHA-256 of the canonical JSON of the stored and of the received report.
+    public var storedDigest: String
+    public var receivedDigest: String
+
+    public init(key: ReportKey, storedDigest: String, receivedDigest: String) {
+        self.key = key
+        self.storedDigest = storedDigest
+        self.receivedDigest = receivedDigest
+    }
+}
+
+/// Lowercase hex SHA-256 of a report's canonical JSON (`ReportCoding.encoder()`).
+public func reportDigest(_ json: Data) -> String {
+    SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
 }
 
 /// A report as stored, with the time the collector received it.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import ReadinessModel
@@ -108,6 +109,20 @@ public final class SQLiteStore: ReadinessStore {
                     used_at REAL);
                 """)
         }
+        // The SHA-256 of each report's canonical JSON: the same id with other content is a conflict, not a duplicate.
+        migrator.registerMigration("v6-report-digest") { db in
+            try db.execute(sql: "ALTER TABLE report ADD COLUMN digest TEXT")
+        }
+        // A notification is stored once per (site, boot, report seq, kind): an INFORM replayed within USM's time
+        // window is a duplicate, as a resent report is. Rows stored before have no key (NULLs never collide).
+        migrator.registerMigration("v7-notification-key") { db in
+            try db.execute(sql: """
+                ALTER TABLE notification ADD COLUMN boot_id TEXT;
+                ALTER TABLE notification ADD COLUMN report_seq INTEGER;
+                ALTER TABLE notification ADD COLUMN kind TEXT;
+                CREATE UNIQUE INDEX notification_key ON notification (site, boot_id, report_seq, kind);
+                """)
+        }
         return migrator
     }
 
@@ -133,22 +148,34 @@ public final class SQLiteStore: ReadinessStore {
         for (report, json) in encoded {
             let key = ReportKey(report)
             let generated = report.generatedAt.timeIntervalSince1970
+            let digest = reportDigest(json)
             let arguments: StatementArguments = [report.site, key.bootId, Int64(bitPattern: key.seq), generated, received, json]
             try db.cachedStatement(sql: """
-                INSERT INTO report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO report (site, boot_id, seq, generated_at, received_at, json, digest) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site, boot_id, seq) DO NOTHING
-                """).execute(arguments: arguments)
+                """).execute(arguments: arguments + [digest])
             guard db.changesCount == 1 else {
-                outcome.duplicates.append(key)
+                let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT digest, json FROM report WHERE site = ? AND boot_id = ? AND seq = ?"),
+                                           arguments: [report.site, key.bootId, Int64(bitPattern: key.seq)])
+                // Rows stored before digests existed are hashed now.
+                let stored = (row?["digest"] as String?) ?? (row?["json"] as Data?).map(reportDigest) ?? ""
+                if stored == digest {
+                    outcome.duplicates.append(key)
+                } else {
+                    outcome.conflicts.append(ReportConflict(key: key, storedDigest: stored, receivedDigest: digest))
+                }
                 continue
             }
             outcome.stored.append(key)
-            // A report drained late from a spool must not hide a newer one.
+            // Newest by the collector's clock, never the agent's (a clock in 2099 must not freeze the site): within
+            // one boot the higher seq wins (a report drained late from the spool must not hide a newer one); a
+            // new boot wins when received at or after the latest (the last report of a batch wins its ties).
             try db.cachedStatement(sql: """
                 INSERT INTO latest_report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
                     generated_at = excluded.generated_at, received_at = excluded.received_at, json = excluded.json
-                WHERE excluded.generated_at >= latest_report.generated_at
+                WHERE (excluded.boot_id = latest_report.boot_id AND excluded.seq > latest_report.seq)
+                   OR (excluded.boot_id <> latest_report.boot_id AND excluded.received_at >= latest_report.received_at)
                 """).execute(arguments: arguments)
             for point in SeriesExtraction.points(of: report) {
                 try db.cachedStatement(sql: """
@@ -301,14 +328,21 @@ public final class SQLiteStore: ReadinessStore {
 
     // MARK: Notifications
 
-    public func recordNotifications(_ notifications: [SiteNotification]) async throws {
+    @discardableResult
+    public func recordNotifications(_ notifications: [SiteNotification]) async throws -> Int {
         let encoder = ReportCoding.encoder()
         let rows = try notifications.map { ($0, try encoder.encode($0)) }
-        try await pool.write { db in
+        return try await pool.write { db in
+            var duplicates = 0
             for (notification, json) in rows {
-                try db.execute(sql: "INSERT INTO notification (site, received_at, json) VALUES (?, ?, ?)",
-                               arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json])
+                try db.execute(sql: """
+                    INSERT INTO notification (site, received_at, json, boot_id, report_seq, kind) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (site, boot_id, report_seq, kind) DO NOTHING
+                    """, arguments: [notification.site, notification.receivedAt.timeIntervalSince1970, json, notification.bootId,
+                                     Int64(bitPattern: notification.reportSeq), notification.kind.rawValue])
+                if db.changesCount == 0 { duplicates += 1 }
             }
+            return duplicates
         }
     }
 

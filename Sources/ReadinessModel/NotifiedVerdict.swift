@@ -18,11 +18,12 @@ extension ReadinessEvaluator {
     /// The verdict from the latest report; but when that report is missing or stale and the agent notified a
     /// verdict over SNMP since, within `policy.notificationMaxAgeSeconds`, the notified verdict stands in, its
     /// reasons marked as notified, and `SiteVerdict.notifiedAt` set.
-    public func evaluate(site: Site, profile: Profile, latest: Report?, notified: NotifiedVerdict?, now: Date) -> SiteVerdict? {
-        guard let fromReport = evaluate(site: site, profile: profile, latest: latest, now: now) else { return nil }
+    public func evaluate(site: Site, profile: Profile, latest: Report?, receivedAt: Date? = nil, notified: NotifiedVerdict?,
+                         now: Date) -> SiteVerdict? {
+        guard let fromReport = evaluate(site: site, profile: profile, latest: latest, receivedAt: receivedAt, now: now) else { return nil }
         let reportMissing = fromReport.reasons.contains { [.stale, .noData].contains($0.code) && $0.subject == nil }
         guard reportMissing, let notified, now.timeIntervalSince(notified.receivedAt) <= policy.notificationMaxAgeSeconds,
-              latest.map({ notified.receivedAt > $0.generatedAt }) ?? true
+              latest.map({ notified.receivedAt > (receivedAt ?? $0.generatedAt) }) ?? true
         else { return fromReport }
         let evidence = "notified by the agent over SNMP at \(timestamp(notified.receivedAt)); no current HTTP report"
         let reasons = notified.reasons.map { Reason(code: $0.code, subject: $0.subject, impact: notified.state, evidence: evidence) }

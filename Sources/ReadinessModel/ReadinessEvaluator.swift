@@ -14,13 +14,17 @@ public struct EvaluationPolicy: Sendable, Hashable {
     public var maxClockSkewMilliseconds: Int
     /// How long a verdict notified over SNMP stands in for missing HTTP reports (three default heartbeats).
     public var notificationMaxAgeSeconds: Double
+    /// A report whose `generated_at` differs from the time the collector received it by more than this is
+    /// `CLOCK_SKEW` (the agent's clock is wrong, or the report waited in its spool).
+    public var maxReportSkewSeconds: Double
 
     public init(
         staleAfterIntervals: Int = 3, speedTolerance: Double = 0.05,
         standardRatesMbps: [Int] = [10, 100, 1000, 2500, 5000, 10000, 25000, 40000, 50000, 100_000],
         maxClockSkewMilliseconds: Int = ServiceThresholds().maxClockOffsetMilliseconds,
-        notificationMaxAgeSeconds: Double = 900
+        notificationMaxAgeSeconds: Double = 900, maxReportSkewSeconds: Double = 120
     ) {
+        self.maxReportSkewSeconds = maxReportSkewSeconds
         self.notificationMaxAgeSeconds = notificationMaxAgeSeconds
         self.staleAfterIntervals = staleAfterIntervals
         self.speedTolerance = speedTolerance
@@ -39,16 +43,29 @@ public struct ReadinessEvaluator: Sendable {
 
     /// The verdict on `site`, or nil for a site without an office (listed, never evaluated).
     /// `profile` is the site's profile before its overrides; they are applied here.
-    public func evaluate(site: Site, profile: Profile, latest: Report?, now: Date) -> SiteVerdict? {
+    /// `receivedAt` is when the collector received `latest`: freshness is judged from it, and the agent's
+    /// `generated_at` is only evidence (`CLOCK_SKEW` when they differ too much). Without it (the agent judging
+    /// its own report) `generated_at` stands in.
+    public func evaluate(site: Site, profile: Profile, latest: Report?, receivedAt: Date? = nil, now: Date) -> SiteVerdict? {
         guard site.hasOffice else { return nil }
         guard let report = latest else {
             return verdict(site, [Reason(code: .noData, impact: .unknown, evidence: "no report received from the agent")], now, nil)
         }
-        let age = now.timeIntervalSince(report.generatedAt)
-        let maxAge = Double(policy.staleAfterIntervals * report.intervalSeconds)
+        let problems = report.limitProblems()
+        guard problems.isEmpty else {
+            // A report stored before the limits existed: judge nothing from it, say why.
+            let listed = problems.prefix(3).joined(separator: "; ") + (problems.count > 3 ? "; …" : "")
+            return verdict(site, [Reason(code: .noData, impact: .unknown, evidence: "latest report cannot be judged: \(listed)")],
+                           now, report.generatedAt)
+        }
+        let received = receivedAt ?? report.generatedAt
+        let age = now.timeIntervalSince(received)
+        let maxAge = Double(policy.staleAfterIntervals) * Double(report.intervalSeconds)
         if age > maxAge {
             // Old evidence is not current: judge nothing else from it.
-            let evidence = "last report generated \(timestamp(report.generatedAt)), \(duration(age)) ago; "
+            let when = receivedAt == nil ? "generated \(timestamp(report.generatedAt))"
+                : "received \(timestamp(received)) (generated \(timestamp(report.generatedAt)) by the agent's clock)"
+            let evidence = "last report \(when), \(duration(age)) ago; "
                 + "limit \(policy.staleAfterIntervals) × \(report.intervalSeconds) s report interval"
             return verdict(site, [Reason(code: .stale, impact: .unknown, evidence: evidence)], now, report.generatedAt)
         }
@@ -65,7 +82,7 @@ public struct ReadinessEvaluator: Sendable {
         for check in profile.services {
             judgeService(check, report.service(check.name), into: &reasons)
         }
-        judgeClock(report, profile: profile, now: now, into: &reasons)
+        judgeClock(report, profile: profile, receivedAt: receivedAt, now: now, into: &reasons)
         return verdict(site, reasons, now, report.generatedAt)
     }
 
@@ -118,8 +135,8 @@ public struct ReadinessEvaluator: Sendable {
 
     /// Within the tolerance of each other, or the same standard rate after rounding.
     private func speedsAgree(_ a: Int, _ b: Int) -> Bool {
-        let (low, high) = (min(a, b), max(a, b))
-        if Double(high - low) <= policy.speedTolerance * Double(high) { return true }
+        let (low, high) = (Double(min(a, b)), Double(max(a, b)))
+        if high - low <= policy.speedTolerance * high { return true }
         return standardRate(a) == standardRate(b)
     }
 
@@ -206,16 +223,26 @@ public struct ReadinessEvaluator: Sendable {
         }
     }
 
-    private func judgeClock(_ report: Report, profile: Profile, now: Date, into reasons: inout [Reason]) {
+    private func judgeClock(_ report: Report, profile: Profile, receivedAt: Date?, now: Date, into reasons: inout [Reason]) {
         let limit = profile.services.first { $0.kind == .ntp }?.thresholds.maxClockOffsetMilliseconds
             ?? policy.maxClockSkewMilliseconds
         var findings: [String] = []
         if let clock = report.clock, abs(clock.offsetMilliseconds) > Double(limit) {
             findings.append("host clock \(decimal(clock.offsetMilliseconds)) ms off ntp server \(clock.server) (limit \(limit) ms)")
         }
-        let ahead = report.generatedAt.timeIntervalSince(now) * 1000
-        if ahead > Double(limit) {
-            findings.append("report generated \(timestamp(report.generatedAt)), \(decimal(ahead)) ms ahead of the collector's clock (limit \(limit) ms)")
+        if let receivedAt {
+            let skew = report.generatedAt.timeIntervalSince(receivedAt)
+            if abs(skew) > policy.maxReportSkewSeconds {
+                let side = skew > 0 ? "ahead of" : "behind"
+                findings.append("report generated \(timestamp(report.generatedAt)), \(duration(abs(skew))) \(side) its receipt at "
+                    + "\(timestamp(receivedAt)) (limit \(decimal(policy.maxReportSkewSeconds)) s)"
+                    + (skew > 0 ? "" : ": the agent's clock is behind or the report waited in its spool"))
+            }
+        } else {
+            let ahead = report.generatedAt.timeIntervalSince(now) * 1000
+            if ahead > Double(limit) {
+                findings.append("report generated \(timestamp(report.generatedAt)), \(decimal(ahead)) ms ahead of the collector's clock (limit \(limit) ms)")
+            }
         }
         if !findings.isEmpty {
             reasons.append(Reason(code: .clockSkew, impact: .degraded, evidence: findings.joined(separator: "; ")))
@@ -229,12 +256,14 @@ func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
 
 /// A number with at most one decimal ("150", "150.2", "-1500").
 private func decimal(_ value: Double) -> String {
+    guard value.isFinite, abs(value) < 1e15 else { return String(format: "%.3g", value) }
     let rounded = (value * 10).rounded() / 10
     return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
 }
 
 /// An age for a human: "45 s", "12 min", "5 h 3 min", "3 d 4 h".
 private func duration(_ seconds: TimeInterval) -> String {
+    guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(String(format: "%.3g", seconds)) s" }
     let s = Int(seconds.rounded())
     switch s {
     case ..<120: return "\(s) s"

@@ -30,11 +30,15 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case invalidReport = "invalid_report"
     case unsupportedFormat = "unsupported_format_version"
     case bodyTooLarge = "body_too_large"
+    /// A body that is not declared as JSON (`Content-Type` other than application/json).
+    case unsupportedMediaType = "unsupported_media_type"
     case unauthenticated
     case tokenRevoked = "token_revoked"
     case forbidden
     case siteMismatch = "site_mismatch"
     case notFound = "not_found"
+    /// The path exists, not with this method (the answer's `Allow` lists those it has).
+    case methodNotAllowed = "method_not_allowed"
     case badParameter = "bad_parameter"
     case rateLimited = "rate_limited"
     /// `POST /api/v1/enroll`: no such code (mistyped, or never issued).
@@ -43,6 +47,8 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case enrolmentCodeUsed = "enrolment_code_used"
     /// `POST /api/v1/enroll`: the code's time to live has passed.
     case enrolmentCodeExpired = "enrolment_code_expired"
+    /// The site is not (yet) an office of the collector's inventory, e.g. during an inventory change: retry later.
+    case unknownSite = "unknown_site"
     case unavailable
     case internalError = "internal_error"
 }
@@ -79,16 +85,29 @@ public struct ReportKey: Sendable, Hashable, Codable, Comparable {
     }
 }
 
-/// The 202 answer to a batch: which reports were stored now and which had been stored before.
-/// Both are acknowledged: the agent removes them from its spool.
+/// The 202 answer to a batch: which reports were stored now, which had been stored before with the same
+/// content, and which had been stored before with OTHER content (a broken or cloned agent; the stored one is
+/// kept). All three are acknowledged: the agent removes them from its spool (and logs the conflicts).
 public struct IngestAcknowledgement: Sendable, Hashable, Codable {
     public var stored: [ReportKey]
     public var duplicates: [ReportKey]
+    /// Absent in answers of collectors older than conflicts.
+    public var conflicts: [ReportKey]
 
-    public init(stored: [ReportKey], duplicates: [ReportKey]) {
+    public init(stored: [ReportKey], duplicates: [ReportKey], conflicts: [ReportKey] = []) {
         self.stored = stored
         self.duplicates = duplicates
+        self.conflicts = conflicts
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        stored = try container.decode([ReportKey].self, forKey: .stored)
+        duplicates = try container.decode([ReportKey].self, forKey: .duplicates)
+        conflicts = try container.decodeIfPresent([ReportKey].self, forKey: .conflicts) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey { case stored, duplicates, conflicts }
 }
 
 /// `GET /api/v1/plan`: what the agent of the token's site must check. Served with an ETag; the agent

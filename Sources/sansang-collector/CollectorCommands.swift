@@ -52,9 +52,26 @@ struct ConfigOption: ParsableArguments {
             try await store.migrate()
             return store
         } catch {
-            throw ConfigurationError("\(configuration.sqlitePath): cannot open the database: \(error)")
+            throw ConfigurationError("\(configuration.sqlitePath): cannot open the database: \(databaseAdvice(error))")
         }
     }
+}
+
+/// A database error at start in words, with what to do (docs/reliability.md).
+func databaseAdvice(_ error: any Error) -> String {
+    let text = "\(error)"
+    if text.contains("SQLITE_NOTADB") || text.contains("not a database") || text.contains("SQLITE_CORRUPT")
+        || text.contains("malformed") {
+        return "the file is not an SQLite database or is corrupt; stop the collector, move the file (and its -wal and -shm) "
+            + "aside and restore the last backup, or start with an empty database (\(text))"
+    }
+    if text.contains("SQLITE_FULL") || text.contains("disk is full") || text.contains("No space left") {
+        return "the disk is full; free space on its filesystem and start again (\(text))"
+    }
+    if text.contains("SQLITE_READONLY") || text.contains("SQLITE_CANTOPEN") || text.contains("SQLITE_PERM") {
+        return "the file or its directory cannot be written by this user; check owner and mode (\(text))"
+    }
+    return text
 }
 
 struct Serve: AsyncParsableCommand {
@@ -74,6 +91,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
+        // The database, its WAL and the outbox are for this user only, whatever the unit's UMask says.
+        umask(0o077)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -87,7 +106,8 @@ struct Serve: AsyncParsableCommand {
         let factory = PrometheusMetricsFactory(registry: registry)
         MetricsSystem.bootstrap(factory)
         let evaluator = ReadinessEvaluator(policy: EvaluationPolicy(
-            notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds)))
+            notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds),
+            maxReportSkewSeconds: Double(configuration.maxReportSkewSeconds)))
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
                                   evaluator: evaluator, logger: logger, metricsFactory: factory)
         let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
@@ -235,6 +255,7 @@ struct TokenIssue: AsyncParsableCommand {
     func validate() throws {
         guard (site == nil) != (noc == nil) else { throw ValidationError("Give either a SITE or --noc NAME.") }
         guard TokenRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be read or admin.") }
+        if let noc, let problem = TokenAuthority.nocUserProblem(noc) { throw ValidationError("--noc: \(problem).") }
     }
 
     func run() async throws {

@@ -180,6 +180,12 @@ import YAMLConfig
         guard case .retry = IngestOutcome.classify(status: 202, body: body(IngestAcknowledgement(stored: [], duplicates: [])), sent: sent) else {
             Issue.record("an empty acknowledgement must not remove anything"); return
         }
+        // A conflict (the id stored with other content) is acknowledged too: it would never be stored.
+        let conflict = IngestAcknowledgement(stored: [sent[0]], duplicates: [], conflicts: [sent[1]])
+        #expect(IngestOutcome.classify(status: 202, body: body(conflict), sent: sent) == .acknowledged(Set(sent)))
+        // An older collector's answer has no conflicts key.
+        let old = Data(#"{"stored":[{"boot_id":"b","seq":1}],"duplicates":[]}"#.utf8)
+        #expect(IngestOutcome.classify(status: 202, body: old, sent: sent) == .acknowledged([sent[0]]))
         guard case .retry = IngestOutcome.classify(status: 202, body: Data("ok".utf8), sent: sent) else {
             Issue.record("an unreadable acknowledgement must not remove anything"); return
         }
@@ -194,7 +200,7 @@ import YAMLConfig
         #expect(outcome(403, .siteMismatch) == .rejected(code: "site_mismatch", message: "m"))
         #expect(outcome(413, .bodyTooLarge) == .rejected(code: "body_too_large", message: "m"))
         for (status, code) in [(401, APIErrorCode.unauthenticated), (401, .tokenRevoked), (403, .forbidden),
-                               (429, .rateLimited), (503, .unavailable), (500, .internalError)] {
+                               (429, .rateLimited), (503, .unavailable), (500, .internalError), (409, .unknownSite)] {
             guard case .retry(let reason) = outcome(status, code) else {
                 Issue.record("HTTP \(status) \(code) must be retried"); continue
             }

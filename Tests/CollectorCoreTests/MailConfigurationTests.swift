@@ -56,6 +56,7 @@ import YAMLConfig
     @Test func thePasswordFileIsReadAndRelativePathsResolved() async throws {
         try await withTemporaryDirectory { directory in
             try "mật-khẩu\n".write(to: directory.appendingPathComponent("smtp-password"), atomically: true, encoding: .utf8)
+            // A secret file others may read is refused (docs/reliability.md).
             chmod(directory.appendingPathComponent("smtp-password").path, 0o600)
             let file = directory.appendingPathComponent("collector.yaml")
             try """

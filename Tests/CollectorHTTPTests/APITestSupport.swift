@@ -27,7 +27,7 @@ struct APIFixture {
     let alerts: AlertEngine
     let directory: URL
 
-    static func run<T>(maxBodyBytes: Int = 4 << 20,
+    static func run<T>(maxBodyBytes: Int = 4 << 20, configure: @Sendable (inout CollectorConfiguration) -> Void = { _ in },
                        _ body: @Sendable (APIFixture, any TestClientProtocol) async throws -> T) async throws -> T {
         try await withTemporaryDirectory { dir in
             let registry = PrometheusCollectorRegistry()
@@ -47,6 +47,7 @@ struct APIFixture {
             var configuration = CollectorConfiguration()
             configuration.listen.port = 0
             configuration.maxBodyBytes = maxBodyBytes
+            configure(&configuration)
             var logger = Logger(label: "test")
             logger.logLevel = .warning
             let app = try CollectorApp.application(collector: collector, configuration: configuration, registry: registry,

@@ -66,6 +66,8 @@ import TestSupport
                 (SilenceRequest(site: "20242", endsAt: now.addingTimeInterval(-60), comment: "x"), "bad_parameter"),
                 (SilenceRequest(site: "99999", endsAt: now.addingTimeInterval(3600), comment: "x"), "bad_parameter"),
                 (SilenceRequest(site: "20242", endsAt: now.addingTimeInterval(3600), comment: " "), "bad_parameter"),
+                // Issue 14, item 24: the author is the authenticated user, never the body's.
+                (SilenceRequest(site: "20242", endsAt: now.addingTimeInterval(3600), author: "giám đốc", comment: "x"), "bad_parameter"),
             ] {
                 try await client.execute(uri: "/api/v1/silences", method: .post, headers: bearer(fixture.adminToken), body: try encode(bad)) { response in
                     #expect(response.status == .badRequest && errorCode(response) == code, "\(bad)")

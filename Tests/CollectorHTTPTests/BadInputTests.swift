@@ -19,6 +19,7 @@ import Testing
         var path = "/api/v1/reports"
         var token: String?
         var contentEncoding: String?
+        var contentType = "application/json"
         var body: ByteBuffer?
         var status: HTTPResponse.Status
         var code: APIErrorCode
@@ -43,6 +44,13 @@ import Testing
             // Small on the wire, larger than the limit once decompressed.
             let bomb = try gzip(ByteBuffer(string: "{\"reports\": [\"" + String(repeating: "x", count: limit * 4) + "\"]}"))
             let wrongSecret = String(haiChau.dropLast(4)) + "AAAA"
+            // Issue 14, item 4: inputs that behave well, now held by a test.
+            var invalidUTF8 = ByteBuffer(string: "{\"reports\": [\"")
+            invalidUTF8.writeBytes([0xff, 0xfe, 0xc3, 0x28])
+            invalidUTF8.writeString("\"]}")
+            let zeroInterval = String(buffer: good).replacingOccurrences(of: "\"interval_s\":60", with: "\"interval_s\":0")
+            let hugeInterval = String(buffer: good).replacingOccurrences(of: "\"interval_s\":60",
+                                                                         with: "\"interval_s\":9223372036854775807")
 
             let cases: [Case] = [
                 Case(name: "malformed JSON", token: haiChau, body: ByteBuffer(string: "{\"reports\": [{"), status: .badRequest,
@@ -57,6 +65,15 @@ import Testing
                      code: .bodyTooLarge),
                 Case(name: "corrupt gzip", token: haiChau, contentEncoding: "gzip", body: good, status: .badRequest,
                      code: .malformedJSON),
+                Case(name: "invalid UTF-8", token: haiChau, body: invalidUTF8, status: .badRequest, code: .malformedJSON),
+                Case(name: "unsupported Content-Encoding", token: haiChau, contentEncoding: "br", body: good, status: .badRequest,
+                     code: .badParameter),
+                Case(name: "interval_s 0", token: haiChau, body: ByteBuffer(string: zeroInterval), status: .badRequest,
+                     code: .invalidReport),
+                Case(name: "interval_s 2^63-1", token: haiChau, body: ByteBuffer(string: hugeInterval), status: .badRequest,
+                     code: .invalidReport),
+                Case(name: "not JSON declared", token: haiChau, contentType: "text/plain", body: good, status: .unsupportedMediaType,
+                     code: .unsupportedMediaType),
                 Case(name: "no token", body: good, status: .unauthorized, code: .unauthenticated),
                 Case(name: "wrong token", token: wrongSecret, body: good, status: .unauthorized, code: .unauthenticated),
                 Case(name: "revoked token", token: revoked.token, body: good, status: .unauthorized, code: .tokenRevoked),
@@ -91,7 +108,7 @@ import Testing
             for item in cases {
                 var headers = bearer(item.token)
                 if let encoding = item.contentEncoding { headers[.contentEncoding] = encoding }
-                if item.body != nil { headers[.contentType] = "application/json" }
+                if item.body != nil { headers[.contentType] = item.contentType }
                 try await client.execute(uri: item.uri, method: item.method, headers: headers, body: item.body) { response in
                     #expect(response.status == item.status, "\(item.name)")
                     #expect(errorCode(response) == item.code.rawValue, "\(item.name)")

@@ -180,7 +180,7 @@ func collectorBinary() throws -> String {
                 for seq in acknowledged {
                     let answer = try await run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
                                           "--data-binary", "@\(dir.path)/batch-\(seq).json", url])
-                    #expect(answer == #"{"duplicates":[{"boot_id":"boot-1","seq":\#(seq)}],"stored":[]}"#, "seq \(seq)")
+                    #expect(answer == #"{"conflicts":[],"duplicates":[{"boot_id":"boot-1","seq":\#(seq)}],"stored":[]}"#, "seq \(seq)")
                 }
             } cleanup: { await restarted.stop() }
         }
@@ -198,6 +198,29 @@ func collectorBinary() throws -> String {
             let missing = try await runProgram("sansang-collector", ["serve", "--config", dir.appendingPathComponent("none.yaml").path])
             #expect(missing.status == 2)
             #expect(missing.stderr.contains("none.yaml:1:1"))
+        }
+    }
+
+    /// Issue 14, item 4: a database file that is not SQLite (or is corrupt) stops the start with a sentence saying
+    /// what to do, exit 2; `token issue --noc ""` is a usage error (item 24).
+    @Test func aCorruptDatabaseAndAnEmptyNOCNameAreClearErrors() async throws {
+        try await withTemporaryDirectory { dir in
+            let database = dir.appendingPathComponent("collector.sqlite")
+            try Data(repeating: 0x5a, count: 8192).write(to: database)
+            let config = dir.appendingPathComponent("collector.yaml")
+            try "database: {sqlite_path: collector.sqlite}\ninventory: [\(packageRoot.appendingPathComponent("inventory").path)]\n"
+                .write(to: config, atomically: true, encoding: .utf8)
+            for command in [["serve"], ["migrate"]] {
+                let result = try await runProgram("sansang-collector", command + ["--config", config.path])
+                #expect(result.status == 2, "\(command): \(result.stderr)")
+                #expect(result.stderr.contains("\(database.path): cannot open the database: the file is not an SQLite database or is corrupt"),
+                        "\(result.stderr)")
+                #expect(result.stderr.contains("restore the last backup"), "\(result.stderr)")
+            }
+            try FileManager.default.removeItem(at: database)
+            let empty = try await runProgram("sansang-collector", ["token", "issue", "--noc", "", "--config", config.path])
+            #expect(empty.status == 2, "\(empty.stderr)")
+            #expect(empty.stderr.contains("a NOC user needs a name"), "\(empty.stderr)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import CollectorCore
 import Foundation
 import TestSupport
 import Testing
@@ -6,6 +7,15 @@ import Testing
 /// `systemd-analyze verify`; the weekly timer fires on Mondays at 07:00 in Vietnam and catches up missed runs.
 @Suite struct CollectorSystemdUnitTests {
     static let units = ["sansang-collector.service", "sansang-weekly-report.service"]
+
+    /// Issue 14, item 19: the kernel's default 1024 descriptors let 1,100 slow connections deny everyone; the unit
+    /// raises the limit far above `max_connections`, so the collector's own refusal (503) comes first.
+    @Test func fileDescriptorLimitIsFarAboveTheConnectionLimit() async throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("systemd/sansang-collector.service"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") })
+        let limit = try #require(Int(line.dropFirst("LimitNOFILE=".count)))
+        #expect(limit >= CollectorConfiguration().maxConnections + 1024, "\(line)")
+    }
 
     @Test(arguments: units) func exposureIsAtMostTwo(_ name: String) async throws {
         let unit = packageRoot.appendingPathComponent("systemd/\(name)")

@@ -30,7 +30,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         try await withStore { store, path in
             try await store.migrate()
             #expect(try await store.appliedMigrations() == ["v1-reports-verdicts-series-tokens", "v2-gap-lost-boot", "v3-snmp-notifications",
-                                                        "v4-alerts-silences-service-days", "v5-enrolment-codes"])
+                                                        "v4-alerts-silences-service-days", "v5-enrolment-codes",
+                                                        "v6-report-digest", "v7-notification-key"])
             let mode = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             try await store.ping()
@@ -168,6 +169,31 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
             let newest = try await store.latestNotifications()
             #expect(newest.mapValues(\.reportSeq) == ["20242": 2, "20257": 7])
             #expect(newest["20242"]?.site == "20242")
+        }
+    }
+
+    /// Issue 14, item 21: an INFORM replayed within USM's time window was stored again each time.
+    @Test func aReplayedNotificationIsStoredOnce() async throws {
+        try await withStore { store, _ in
+            let first = notification("20242", at: t0, verdict: .notReady, seq: 5)
+            let firstDuplicates = try await store.recordNotifications([first])
+            #expect(firstDuplicates == 0)
+            var replayed = first
+            replayed.receivedAt = t0 + 30
+            let replayDuplicates = try await store.recordNotifications([replayed, replayed])
+            #expect(replayDuplicates == 2)
+            let stored = try await store.notifications(site: "20242", from: t0 - 1, to: t0 + 100)
+            #expect(stored == [first])
+            // The next report's notification, another boot's same seq, and a verdict change are new.
+            var change = first
+            change.kind = .verdictChange
+            var otherBoot = first
+            otherBoot.bootId = "b2"
+            let newDuplicates = try await store.recordNotifications([notification("20242", at: t0 + 60, verdict: .ready, seq: 6),
+                                                                     change, otherBoot])
+            #expect(newDuplicates == 0)
+            let all = try await store.notifications(site: "20242", from: t0 - 1, to: t0 + 100)
+            #expect(all.count == 4)
         }
     }
 
