@@ -111,7 +111,7 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
             let path = dir.appendingPathComponent("collector.sqlite").path
             let batch = ReportBatch(reports: (1...3).map { readyReport(collector.inventory, site: ExampleSite.haiChau, seq: $0, at: now) })
             // A real SQLite failure on the third row, from another connection (python3's sqlite3).
-            try sql(path, "CREATE TRIGGER refuse BEFORE INSERT ON report WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
+            try await sql(path, "CREATE TRIGGER refuse BEFORE INSERT ON report WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
             do {
                 _ = try await collector.ingest(batch, from: .site(ExampleSite.haiChau), receivedAt: now)
                 Issue.record("acknowledged a batch that was not stored")
@@ -122,7 +122,7 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
                 Issue.record("not a CollectorError: \(error)")
             }
             #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 0)
-            try sql(path, "DROP TRIGGER refuse")
+            try await sql(path, "DROP TRIGGER refuse")
             #expect(try await collector.ingest(batch, from: .site(ExampleSite.haiChau), receivedAt: now).stored.count == 3)
         }
     }
@@ -135,34 +135,35 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
             let mount = dir.appendingPathComponent("small")
             try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
             _ = try await run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mount.path])
-            defer { _ = try? await run(["umount", "-l", mount.path]) }
-            let collector = try await makeCollector(in: mount)
-            let inventory = collector.inventory
-            _ = try await collector.ingest(ReportBatch(reports: [readyReport(inventory, site: ExampleSite.haiChau, seq: 1, at: now)]),
-                                           from: .site(ExampleSite.haiChau), receivedAt: now)
-            // Fill what is left (dd stops at ENOSPC and fails: expected).
-            let filler = mount.appendingPathComponent("filler")
-            _ = try? await runCapturing(["dd", "if=/dev/zero", "of=\(filler.path)", "bs=64k"])
-            let big = ReportBatch(reports: (2...801).map { readyReport(inventory, site: ExampleSite.haiChau, seq: UInt64($0), at: now) })
-            do {
-                _ = try await collector.ingest(big, from: .site(ExampleSite.haiChau), receivedAt: now + 1)
-                Issue.record("acknowledged a batch on a full disk")
-            } catch let error as CollectorError {
-                #expect(error.code == .unavailable)
-                #expect(error.message.contains("disk is full"), "\(error.message)")
-            } catch {
-                Issue.record("not a CollectorError: \(error)")
-            }
-            #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 1)
-            try FileManager.default.removeItem(at: filler)
-            #expect(try await collector.ingest(big, from: .site(ExampleSite.haiChau), receivedAt: now + 2).stored.count == 800)
-            #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 801)
+            try await withCleanup {
+                let collector = try await makeCollector(in: mount)
+                let inventory = collector.inventory
+                _ = try await collector.ingest(ReportBatch(reports: [readyReport(inventory, site: ExampleSite.haiChau, seq: 1, at: now)]),
+                                               from: .site(ExampleSite.haiChau), receivedAt: now)
+                // Fill what is left (dd stops at ENOSPC and fails: expected).
+                let filler = mount.appendingPathComponent("filler")
+                _ = try? await runCapturing(["dd", "if=/dev/zero", "of=\(filler.path)", "bs=64k"])
+                let big = ReportBatch(reports: (2...801).map { readyReport(inventory, site: ExampleSite.haiChau, seq: UInt64($0), at: now) })
+                do {
+                    _ = try await collector.ingest(big, from: .site(ExampleSite.haiChau), receivedAt: now + 1)
+                    Issue.record("acknowledged a batch on a full disk")
+                } catch let error as CollectorError {
+                    #expect(error.code == .unavailable)
+                    #expect(error.message.contains("disk is full"), "\(error.message)")
+                } catch {
+                    Issue.record("not a CollectorError: \(error)")
+                }
+                #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 1)
+                try FileManager.default.removeItem(at: filler)
+                #expect(try await collector.ingest(big, from: .site(ExampleSite.haiChau), receivedAt: now + 2).stored.count == 800)
+                #expect(try await collector.store.reportCount(site: ExampleSite.haiChau) == 801)
+            } cleanup: { _ = try? await run(["umount", "-l", mount.path]) }
         }
     }
 }
 
 /// Runs one SQL statement on the database file through another connection.
-private func sql(_ path: String, _ statement: String) throws {
+private func sql(_ path: String, _ statement: String) async throws {
     _ = try await run(["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
                  path, statement])
 }

@@ -63,7 +63,7 @@ import Testing
             }
         }
         try await withTemporaryDirectory { dir in
-            let output = try log.validate(in: dir)
+            let output = try await log.validate(in: dir)
             #expect(output.contains("3 responses checked, 0 failures"), "\(output)")
         }
     }

@@ -10,16 +10,16 @@ import Testing
             let (certificate, key) = try await makeLoopbackCertificate(in: dir)
             try await APIFixture.run(configure: { $0.tls = .init(certFile: certificate.path, keyFile: key.path) }) { _, client in
                 let port = try #require(client.port)
-                func handshake(_ version: String) throws -> ProgramRun {
+                func handshake(_ version: String) async throws -> ProgramRun {
                     // SECLEVEL=0: let this openssl client offer the old versions at all.
                     try await runCapturing(["openssl", "s_client", "-connect", "127.0.0.1:\(port)", version, "-cipher", "DEFAULT@SECLEVEL=0",
                                       "-CAfile", certificate.path, "-verify_return_error"])
                 }
                 for old in ["-tls1", "-tls1_1"] {
-                    let refused = try handshake(old)
+                    let refused = try await handshake(old)
                     #expect(refused.status != 0, "\(old) was accepted: \(refused.stdout.prefix(400))")
                 }
-                let accepted = try handshake("-tls1_2")
+                let accepted = try await handshake("-tls1_2")
                 #expect(accepted.status == 0, "\(accepted.stderr.prefix(400))")
                 #expect(accepted.stdout.contains("TLSv1.2"))
             }

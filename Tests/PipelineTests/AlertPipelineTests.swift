@@ -137,7 +137,7 @@ import TestSupport
                     #expect((firing["group_labels"] as? [String: String])?["province"] == "Thành phố Đà Nẵng")
 
                     // A restart of the collector while it still fires sends nothing new.
-                    await lab.await pipeline.stopCollector()
+                    await lab.pipeline.stopCollector()
                     try await lab.pipeline.startCollector()
                     try await Task.sleep(for: .seconds(5))
                     #expect(try sink.bodies().count == 1, "a restart must not repeat the firing notification")

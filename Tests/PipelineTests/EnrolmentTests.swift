@@ -14,47 +14,47 @@ import TestSupport
 @Suite(.serialized) struct EnrolmentTests {
     @Test func anAgentEnrolsOverVerifiedHTTPSAndItsFirstReportIsStored() async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try TLSCollector(directory: directory)
+            let lab = try await TLSCollector(directory: directory)
             try await withCleanup {
-                try lab.start()
-                let issued = try lab.issue(site: "20242")
+                try await lab.start()
+                let issued = try await lab.issue(site: "20242")
                 #expect(issued.fingerprint == lab.fingerprint, "enroll issue prints the served certificate's fingerprint")
                 #expect(issued.code.range(of: #"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"#,
                                           options: .regularExpression) != nil, "code \(issued.code)")
                 let etc = directory.appendingPathComponent("etc")
                 let state = directory.appendingPathComponent("state")
                 try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-                func enroll(_ arguments: [String]) throws -> ProgramRun {
+                func enroll(_ arguments: [String]) async throws -> ProgramRun {
                     try await runProgram("sansang-agent", ["enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0"]
                                    + arguments)
                 }
                 func nothingWritten() -> Bool { !FileManager.default.fileExists(atPath: etc.path) }
 
                 // Refusals: each says why, in Vietnamese (English with --lang en), exits 1 and writes nothing.
-                let wrongCode = try enroll(["--collector", lab.url, "--site", "20242", "--code", "2345-6789-ABCD",
+                let wrongCode = try await enroll(["--collector", lab.url, "--site", "20242", "--code", "2345-6789-ABCD",
                                             "--fingerprint", lab.fingerprint])
                 #expect(wrongCode.status == 1)
                 #expect(wrongCode.stderr.contains("Mã đăng ký không đúng"), "\(wrongCode.stderr)")
-                let wrongSite = try enroll(["--collector", lab.url, "--site", "20257", "--code", issued.code,
+                let wrongSite = try await enroll(["--collector", lab.url, "--site", "20257", "--code", issued.code,
                                             "--fingerprint", lab.fingerprint])
                 #expect(wrongSite.status == 1)
                 #expect(wrongSite.stderr.contains("không dành cho trạm 20257"), "\(wrongSite.stderr)")
                 let otherFingerprint = "sha256:" + Array(repeating: "AB", count: 32).joined(separator: ":")
-                let mismatch = try enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code,
+                let mismatch = try await enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code,
                                            "--fingerprint", otherFingerprint, "--lang", "en"])
                 #expect(mismatch.status == 1)
                 #expect(mismatch.stderr.contains("DOES NOT MATCH") && mismatch.stderr.contains(lab.fingerprint), "\(mismatch.stderr)")
-                let untrusted = try enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code])
+                let untrusted = try await enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code])
                 #expect(untrusted.status == 1)
                 #expect(untrusted.stderr.contains("Không xác minh được chứng chỉ"), "\(untrusted.stderr)")
-                let plain = try enroll(["--collector", "http://198.18.0.1:8470", "--site", "20242", "--code", issued.code])
+                let plain = try await enroll(["--collector", "http://198.18.0.1:8470", "--site", "20242", "--code", issued.code])
                 #expect(plain.status == 1)
                 #expect(plain.stderr.contains("https://"), "\(plain.stderr)")
                 #expect(nothingWritten(), "a refused enrolment writes nothing")
 
                 // The code typed in lower case with spaces still works, once.
                 let typed = issued.code.lowercased().replacingOccurrences(of: "-", with: " ")
-                let enrolled = try enroll(["--collector", lab.url, "--site", "20242", "--code", typed, "--fingerprint", lab.fingerprint])
+                let enrolled = try await enroll(["--collector", lab.url, "--site", "20242", "--code", typed, "--fingerprint", lab.fingerprint])
                 #expect(enrolled.status == 0, "\(enrolled.stdout)\(enrolled.stderr)")
                 #expect(enrolled.stdout.contains("Đã đăng ký trạm 20242"))
                 #expect(enrolled.stdout.contains("✓ collector \(lab.url)"), "\(enrolled.stdout)")
@@ -68,12 +68,12 @@ import TestSupport
                 let yaml = try String(contentsOf: config, encoding: .utf8)
                 #expect(yaml.contains("pinned_ca_file: \(etc.path)/collector-ca.pem"))
 
-                let used = try enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint])
+                let used = try await enroll(["--collector", lab.url, "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint])
                 #expect(used.status == 1)
                 #expect(used.stderr.contains("đã được dùng"), "\(used.stderr)")
-                let shortLived = try lab.issue(site: "20242", ttl: "1s")
+                let shortLived = try await lab.issue(site: "20242", ttl: "1s")
                 try await Task.sleep(for: .milliseconds(1500))
-                let expired = try enroll(["--collector", lab.url, "--site", "20242", "--code", shortLived.code,
+                let expired = try await enroll(["--collector", lab.url, "--site", "20242", "--code", shortLived.code,
                                           "--fingerprint", lab.fingerprint])
                 #expect(expired.status == 1)
                 #expect(expired.stderr.contains("đã hết hạn"), "\(expired.stderr)")
@@ -112,7 +112,7 @@ import TestSupport
                     // (no pooled connection from before) refuses it and stores nothing more.
                     await agent.stop()
                     let other = directory.appendingPathComponent("tls-other")
-                    try Pipeline.check(runProgram("sansang-collector", ["tls", "init", "--dir", other.path, "--name", "127.0.0.1"]))
+                    try await Pipeline.check(runProgram("sansang-collector", ["tls", "init", "--dir", other.path, "--name", "127.0.0.1"]))
                     for name in ["server.pem", "server.key"] {
                         try FileManager.default.removeItem(at: lab.tls.appendingPathComponent(name))
                         try FileManager.default.copyItem(at: other.appendingPathComponent(name), to: lab.tls.appendingPathComponent(name))
@@ -138,16 +138,16 @@ import TestSupport
 
     @Test func sighupServesANewCertificateToNewConnectionsWhileAnOpenOneStays() async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try TLSCollector(directory: directory)
+            let lab = try await TLSCollector(directory: directory)
             try await withCleanup {
-                try lab.start()
+                try await lab.start()
                 let old = try await TLSConnection.open(port: Int(lab.port))
                 #expect(old.fingerprint == lab.fingerprint)
                 #expect(try await old.get("/healthz").contains("\"ok\""))
 
                 // A new pair (another CA), written over the served files, then SIGHUP.
                 let next = directory.appendingPathComponent("tls-next")
-                try Pipeline.check(runProgram("sansang-collector", ["tls", "init", "--dir", next.path, "--name", "127.0.0.1"]))
+                try await Pipeline.check(runProgram("sansang-collector", ["tls", "init", "--dir", next.path, "--name", "127.0.0.1"]))
                 for name in ["server.pem", "server.key"] {
                     let target = lab.tls.appendingPathComponent(name)
                     try FileManager.default.removeItem(at: target)
@@ -214,7 +214,7 @@ final class TLSCollector: @unchecked Sendable {
 
     var url: String { "https://127.0.0.1:\(port)" }
 
-    init(directory: URL) throws {
+    init(directory: URL) async throws {
         self.directory = directory
         tls = directory.appendingPathComponent("tls")
         let initialised = try await runProgram("sansang-collector", ["tls", "init", "--dir", tls.path, "--name", "127.0.0.1",
@@ -241,7 +241,7 @@ final class TLSCollector: @unchecked Sendable {
             """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    func start() throws {
+    func start() async throws {
         collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config],
                                log: directory.appendingPathComponent("collector.log"))
         let ca = tls.appendingPathComponent("ca.pem").path
@@ -250,7 +250,7 @@ final class TLSCollector: @unchecked Sendable {
         }
     }
 
-    func issue(site: String, ttl: String = "24h") throws -> (code: String, fingerprint: String?) {
+    func issue(site: String, ttl: String = "24h") async throws -> (code: String, fingerprint: String?) {
         let run = try await runProgram("sansang-collector", ["enroll", "issue", site, "--ttl", ttl, "--config", config])
         try Pipeline.check(run)
         func value(_ key: String) -> String? {
@@ -266,7 +266,7 @@ final class TLSCollector: @unchecked Sendable {
         }
     }
 
-    func stop() { collector?.stop() }
+    func stop() async { await collector?.stop() }
 }
 
 /// One TLS connection to the collector kept open across requests (HTTP/1.1 keep-alive); it records the
