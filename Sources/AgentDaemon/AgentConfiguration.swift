@@ -47,6 +47,17 @@ public struct AgentConfiguration: Sendable {
     public var reportIntervalOverride: Duration?
     /// How often the plan is fetched again.
     public var planRefresh: Duration = .seconds(300)
+    /// When a loop counts as stuck and the systemd watchdog is no longer fed (not in agent.yaml).
+    public var watchdog = Watchdog()
+
+    public struct Watchdog: Sendable {
+        /// The longest a report cycle (gather the evidence, spool the report) may take.
+        public var reporterLimit: Duration = .seconds(300)
+        /// A send may take twice the collector timeout plus this (compression, spool work).
+        public var senderSlack: Duration = .seconds(30)
+
+        public init() {}
+    }
 
     public init(site: String, collector: Collector) {
         self.site = site

@@ -1,0 +1,63 @@
+import Foundation
+import ReadinessModel
+import Testing
+import TestSupport
+@testable import AgentDaemon
+
+/// The systemd watchdog is fed from the agent's progress: a loop stuck in one step past its limit stops the
+/// pings (and says so in STATUS=), a loop that waits does not, and pings resume once it moves again.
+@Suite(.serialized) struct WatchdogTests {
+    @Test func aStuckLoopStopsThePingsAndProgressResumesThem() async throws {
+        try await withTemporaryDirectory { directory in
+            let socket = try NotifySocket(directory: directory)
+            // WATCHDOG_USEC of 200 ms: a ping every 100 ms.
+            let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "200000"])
+            let progress = AgentProgress()
+            progress.register("reporter", limit: .milliseconds(500))
+            progress.register("sender", limit: .milliseconds(500))
+            progress.idle("sender")  // waiting for work, however long: healthy
+            progress.busy("reporter", "gathering and spooling a report")
+            let service = SystemdService(notifier: notifier, holder: PlanHolder(), progress: progress)
+            let feeding = Task { try await service.feedWatchdog() }
+            defer { feeding.cancel() }
+
+            try await Task.sleep(for: .milliseconds(1000))
+            let early = socket.receive()
+            #expect(early.contains("WATCHDOG=1"), "fed while the step is young: \(early)")
+            #expect(early.contains { $0.hasPrefix("STATUS=stuck: reporter stuck in gathering and spooling a report") }, "\(early)")
+            // Stuck for good: no ping at all over several intervals.
+            try await Task.sleep(for: .milliseconds(600))
+            let stuck = socket.receive()
+            #expect(!stuck.contains("WATCHDOG=1"), "still fed although the reporter is stuck: \(stuck)")
+
+            progress.idle("reporter")
+            try await Task.sleep(for: .milliseconds(400))
+            let again = socket.receive()
+            #expect(again.contains("WATCHDOG=1"), "not fed again after progress: \(again)")
+        }
+    }
+
+    @Test func stallsNameTheLoopAndTheStep() {
+        let progress = AgentProgress()
+        progress.register("sender", limit: .seconds(10))
+        let start = ContinuousClock.now
+        progress.busy("sender", "sending a batch", at: start)
+        #expect(progress.stalls(at: start + .seconds(9)).isEmpty)
+        #expect(progress.stalls(at: start + .seconds(11)).map(\.loop) == ["sender"])
+        progress.idle("sender")
+        #expect(progress.stalls(at: start + .seconds(3600)).isEmpty)
+    }
+
+    /// The daemon asks the throughput policy with what a round may move (not 0), so a round that would
+    /// exceed the day's budget is not started.
+    @Test func aThroughputRoundIsEstimatedFromItsLinks() {
+        var policy = ThroughputPolicy(dailyByteBudget: 1_000_000_000)
+        policy.servers = [.internet: ["198.18.0.1:5201"]]
+        policy.durationSeconds = 10
+        policy.directions = [.upload, .download]
+        let profile = Profile(name: "p", links: [LinkTarget(role: .internet, targetMbps: 100), LinkTarget(role: .lan, targetMbps: 1000)],
+                              throughput: policy)
+        // Only the internet link has servers and is judged by throughput: 100 Mbit/s both ways, 10 s, +10 %.
+        #expect(ThroughputService.estimatedBytes(profile) == 275_000_000)
+    }
+}
