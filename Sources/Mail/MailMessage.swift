@@ -112,9 +112,12 @@ public struct MailMessage: Sendable {
         return (to + cc).map(\.address).filter { seen.insert($0.lowercased()).inserted }
     }
 
-    /// A Message-ID `<unique@domain>` for a message sent from `from` (the domain of its address).
-    public static func makeMessageID(from: MailAddress, unique: String = UUID().uuidString.lowercased()) -> String {
+    /// A globally unique Message-ID `<label.random@domain>` for a message sent from `from` (the domain of its
+    /// address): `label` says what the message is (`alert-12`, `weekly-2026-W49-vi`) and 128 random bits make
+    /// it unique, also after a database reset or between two provinces sending from one domain (RFC 5322 3.6.4).
+    public static func makeMessageID(from: MailAddress, unique label: String? = nil,
+                                     random: String = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")) -> String {
         let domain = from.address.split(separator: "@").last.map(String.init) ?? "sansang.invalid"
-        return "<\(unique)@\(domain)>"
+        return "<\(label.map { $0 + "." } ?? "")\(random)@\(domain)>"
     }
 }

@@ -74,6 +74,18 @@ struct MIMETests {
         #expect(lines.contains("MIME-Version: 1.0"))
     }
 
+    /// The same label (the same alert number after a database reset, the same week in two provinces) never
+    /// gives the same Message-ID: a random part of 128 bits follows it.
+    @Test func messageIDsAreGloballyUniqueWithARandomPart() throws {
+        let from = MailAddress("noc@danang.gov.vn")
+        let ids = (0..<1000).map { _ in MailMessage.makeMessageID(from: from, unique: "alert-7") }
+        #expect(Set(ids).count == 1000)
+        let id = try #require(ids.first)
+        let pattern = try Regex("^<alert-7\\.[0-9a-f]{32}@danang\\.gov\\.vn>$")
+        #expect(id.wholeMatch(of: pattern) != nil, "\(id)")
+        #expect(MailMessage.makeMessageID(from: from).wholeMatch(of: try Regex("^<[0-9a-f]{32}@danang\\.gov\\.vn>$")) != nil)
+    }
+
     @Test func plainTextOnlyIsOneQuotedPrintableUTF8PartWithCRLFLines() throws {
         let text = Self.rendered(Self.message())
         let lines = Self.headerLines(text)
