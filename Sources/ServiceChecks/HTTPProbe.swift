@@ -47,7 +47,11 @@ public struct HTTPProbe: ServiceProbe {
                                                       maxBodyBytes: options.maxBodyBytes)
             } catch {
                 // The wait is booked to the phase it was in: before the response's head is first_byte.
-                let failure = error as? ProbeFailure
+                // A channel closed before the request's handlers were even added fails them with a channel error.
+                let failure = (error as? ProbeFailure) ?? (ProbeFailure.isClosed(error)
+                    ? ProbeFailure(reason: "connection_closed", message: "the server closed the connection before the response (\(error))",
+                                   phase: "first_byte")
+                    : nil)
                 let phase = failure?.phase ?? "first_byte"
                 m.phase(phase)
                 if reached(deadline) {

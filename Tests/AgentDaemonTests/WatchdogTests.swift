@@ -10,30 +10,40 @@ import TestSupport
     @Test func aStuckLoopStopsThePingsAndProgressResumesThem() async throws {
         try await withTemporaryDirectory { directory in
             let socket = try NotifySocket(directory: directory)
-            // WATCHDOG_USEC of 200 ms: a ping every 100 ms.
+            // WATCHDOG_USEC of 200 ms: a ping every 100 ms while the agent makes progress.
             let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "200000"])
             let progress = AgentProgress()
-            progress.register("reporter", limit: .milliseconds(500))
-            progress.register("sender", limit: .milliseconds(500))
+            progress.register("reporter", limit: .seconds(5))
+            progress.register("sender", limit: .seconds(5))
+            progress.idle("reporter")
             progress.idle("sender")  // waiting for work, however long: healthy
-            progress.busy("reporter", "gathering and spooling a report")
             let service = SystemdService(notifier: notifier, holder: PlanHolder(), progress: progress)
             let feeding = Task { try await service.feedWatchdog() }
             defer { feeding.cancel() }
 
-            try await Task.sleep(for: .milliseconds(1000))
-            let early = socket.receive()
-            #expect(early.contains("WATCHDOG=1"), "fed while the step is young: \(early)")
-            #expect(early.contains { $0.hasPrefix("STATUS=stuck: reporter stuck in gathering and spooling a report") }, "\(early)")
-            // Stuck for good: no ping at all over several intervals.
-            try await Task.sleep(for: .milliseconds(600))
-            let stuck = socket.receive()
-            #expect(!stuck.contains("WATCHDOG=1"), "still fed although the reporter is stuck: \(stuck)")
+            var healthy: [String] = []
+            try waitUntil(timeout: 30, "pings while the loops wait") {
+                healthy += socket.receive()
+                return healthy.filter { $0 == "WATCHDOG=1" }.count >= 2
+            }
+            // The reporter has been in one step for 10 s, past its limit of 5 (dated back: no timing to race).
+            progress.busy("reporter", "gathering and spooling a report", at: .now - .seconds(10))
+            var stuck: [String] = []
+            try waitUntil(timeout: 30, "STATUS=stuck") {
+                stuck += socket.receive()
+                return stuck.contains { $0.hasPrefix("STATUS=stuck: reporter stuck in gathering and spooling a report") }
+            }
+            // From then on, not one ping over several intervals.
+            try await Task.sleep(for: .milliseconds(800))
+            let silent = socket.receive()
+            #expect(!silent.contains("WATCHDOG=1"), "still fed although the reporter is stuck: \(silent)")
 
             progress.idle("reporter")
-            try await Task.sleep(for: .milliseconds(400))
-            let again = socket.receive()
-            #expect(again.contains("WATCHDOG=1"), "not fed again after progress: \(again)")
+            var again: [String] = []
+            try waitUntil(timeout: 30, "pings again after progress") {
+                again += socket.receive()
+                return again.contains("WATCHDOG=1")
+            }
         }
     }
 

@@ -64,12 +64,14 @@ final class ClosingServer: @unchecked Sendable {
                 return m.finish(reason: nil)
             }
         }
-        let outcome = await ServiceRunner(grace: .milliseconds(300)).run(target(.tls, timeout: .milliseconds(400)), probe: StuckAfterConnect())
+        // A timeout of 3 s: the probe reaches its phases within 100 ms even when other suites' setup (openssl,
+        // nginx) keeps the machine's two cores busy.
+        let outcome = await ServiceRunner(grace: .seconds(1)).run(target(.tls, timeout: .seconds(3)), probe: StuckAfterConnect())
         #expect(outcome.result.reason == "timeout")
         #expect(outcome.result.phases.keys.sorted() == ["connect", "resolve"], "\(outcome.result.phases)")
         #expect((outcome.result.phases["connect"] ?? 0) >= 45)
-        // 400 ms of timeout and 300 ms of grace really went by.
-        #expect((outcome.result.totalMilliseconds ?? 0) >= 690, "\(String(describing: outcome.result.totalMilliseconds))")
+        // 3 s of timeout and 1 s of grace really went by.
+        #expect((outcome.result.totalMilliseconds ?? 0) >= 3990, "\(String(describing: outcome.result.totalMilliseconds))")
         #expect(outcome.facts["stuck_after"] == "phases connect,resolve")
     }
 
@@ -77,10 +79,10 @@ final class ClosingServer: @unchecked Sendable {
     /// and the detail says so instead of "End of file".
     @Test func httpReadTimeoutIsBookedToFirstByte() async throws {
         let silent = try SilentSocket(udp: false)
-        let outcome = await check(target(.http, port: Int(silent.port), path: "/", timeout: .seconds(1)))
+        let outcome = await check(target(.http, port: Int(silent.port), path: "/", timeout: .seconds(3)))
         withExtendedLifetime(silent) {}
         #expect(outcome.result.reason == "http_timeout", "\(outcome)")
-        #expect((outcome.result.phases["first_byte"] ?? 0) > 800, "\(outcome.result.phases)")
+        #expect((outcome.result.phases["first_byte"] ?? 0) > 1000, "\(outcome.result.phases)")
         #expect(outcome.result.phases["transfer"] == nil)
         #expect(outcome.facts["error"] == "no response before the deadline", "\(outcome.facts)")
     }
@@ -223,8 +225,8 @@ final class ClosingServer: @unchecked Sendable {
             // The leaf has 90 days; the intermediate 5, and it is the one named.
             #expect((3...4).contains(expiring.result.certificateDaysLeft ?? 99), "\(kind): \(expiring)")
             #expect(expiring.facts["cert_earliest_subject"] == "Sansang Intermediate expiring", "\(expiring.facts)")
-            let verdict = evaluate(expiring.result, ServiceCheck(name: "t", kind: kind, host: "127.0.0.1"))
-            #expect(verdict.contains("CERT_EXPIRING:t"), "\(verdict)")
+            let verdict = evaluate(expiring.result, ServiceCheck(name: expiring.result.name, kind: kind, host: "127.0.0.1"))
+            #expect(verdict.contains("CERT_EXPIRING:\(expiring.result.name)"), "\(verdict)")
 
             let expired = await check(lab.target(kind, "expired"))
             #expect(expired.result.reason == "cert_expired", "\(kind): \(expired)")

@@ -22,11 +22,16 @@ final class SmallFileSystem {
         }
     }
 
-    /// Remounts read-only (`true`) or read-write.
+    /// Read-only (`true`): a read-only bind mount of the file system over itself, so that files already open for
+    /// writing (the spool's lock) do not prevent it; read-write again (`false`): that bind mount removed.
     func setReadOnly(_ readOnly: Bool) throws {
-        let flags = UInt(MS_REMOUNT) | (readOnly ? UInt(MS_RDONLY) : 0)
-        guard mount("sansang-test", mountPoint.path, "tmpfs", flags, nil) == 0 else {
-            throw SpoolError(.write, "cannot remount \(mountPoint.path)", cause: String(cString: strerror(errno)))
+        let path = mountPoint.path
+        let done = readOnly
+            ? mount(path, path, nil, UInt(MS_BIND), nil) == 0
+                && mount(nil, path, nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY), nil) == 0
+            : umount2(path, 0) == 0
+        guard done else {
+            throw SpoolError(.write, "cannot make \(path) \(readOnly ? "read-only" : "writable")", cause: String(cString: strerror(errno)))
         }
     }
 
@@ -50,7 +55,8 @@ final class SmallFileSystem {
     }
 
     deinit {
-        umount2(mountPoint.path, Int32(MNT_DETACH))
+        // The read-only bind mount, if still there, then the tmpfs.
+        while umount2(mountPoint.path, Int32(MNT_DETACH)) == 0 {}
         try? FileManager.default.removeItem(at: mountPoint)
     }
 }
