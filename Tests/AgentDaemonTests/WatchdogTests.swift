@@ -22,16 +22,12 @@ import TestSupport
             defer { feeding.cancel() }
 
             var healthy: [String] = []
-            try waitUntil(timeout: 30, "pings while the loops wait") {
-                healthy += socket.receive()
-                return healthy.filter { $0 == "WATCHDOG=1" }.count >= 2
-            }
+            try await collect(socket, into: &healthy, "pings while the loops wait") { $0.filter { $0 == "WATCHDOG=1" }.count >= 2 }
             // The reporter has been in one step for 10 s, past its limit of 5 (dated back: no timing to race).
             progress.busy("reporter", "gathering and spooling a report", at: .now - .seconds(10))
             var stuck: [String] = []
-            try waitUntil(timeout: 30, "STATUS=stuck") {
-                stuck += socket.receive()
-                return stuck.contains { $0.hasPrefix("STATUS=stuck: reporter stuck in gathering and spooling a report") }
+            try await collect(socket, into: &stuck, "STATUS=stuck") {
+                $0.contains { $0.hasPrefix("STATUS=stuck: reporter stuck in gathering and spooling a report") }
             }
             // From then on, not one ping over several intervals.
             try await Task.sleep(for: .milliseconds(800))
@@ -40,11 +36,21 @@ import TestSupport
 
             progress.idle("reporter")
             var again: [String] = []
-            try waitUntil(timeout: 30, "pings again after progress") {
-                again += socket.receive()
-                return again.contains("WATCHDOG=1")
-            }
+            try await collect(socket, into: &again, "pings again after progress") { $0.contains("WATCHDOG=1") }
         }
+    }
+
+    /// Receives datagrams until `done` holds, sleeping between tries (the feeder is a task: a blocking wait could
+    /// starve it on a loaded pool); fails after 30 s.
+    func collect(_ socket: NotifySocket, into received: inout [String], _ what: String,
+                 until done: ([String]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            received += socket.receive()
+            if done(received) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupFailure(description: "timed out after 30 s waiting for \(what): \(received)")
     }
 
     @Test func stallsNameTheLoopAndTheStep() {

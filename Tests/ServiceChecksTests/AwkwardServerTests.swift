@@ -8,14 +8,15 @@ import TestSupport
 final class ClosingServer: @unchecked Sendable {
     let fd: Int32
     let port: UInt16
-    private let thread: Thread
+    private let stopped = DispatchSemaphore(value: 0)
 
     init() throws {
         let listener = try SilentSocket(udp: false)
         fd = dup(listener.fd)
         port = listener.port
-        let fd = fd
-        thread = Thread {
+        let fd = fd, stopped = stopped
+        let thread = Thread {
+            defer { stopped.signal() }
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 {
@@ -28,8 +29,11 @@ final class ClosingServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Wakes the accept loop (shutdown makes accept fail) and waits for it to end before the descriptor is
+    /// closed: its number, reused by another test's socket, must never be accepted on.
     deinit {
         shutdown(fd, Int32(SHUT_RDWR))
+        _ = stopped.wait(timeout: .now() + 5)
         close(fd)
     }
 }
@@ -79,7 +83,9 @@ final class ClosingServer: @unchecked Sendable {
     /// and the detail says so instead of "End of file".
     @Test func httpReadTimeoutIsBookedToFirstByte() async throws {
         let silent = try SilentSocket(udp: false)
-        let outcome = await check(target(.http, port: Int(silent.port), path: "/", timeout: .seconds(3)))
+        // 8 s: under the full parallel run, tests that block the cooperative pool (synchronous process runs)
+        // can hold this check for seconds before it connects.
+        let outcome = await check(target(.http, port: Int(silent.port), path: "/", timeout: .seconds(8)))
         withExtendedLifetime(silent) {}
         #expect(outcome.result.reason == "http_timeout", "\(outcome)")
         #expect((outcome.result.phases["first_byte"] ?? 0) > 1000, "\(outcome.result.phases)")
