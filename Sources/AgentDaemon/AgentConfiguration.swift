@@ -65,6 +65,18 @@ public struct AgentConfiguration: Sendable {
         }
     }
 
+    /// When a loop counts as stuck and the systemd watchdog is no longer fed (not in agent.yaml).
+    public var watchdog = Watchdog()
+
+    public struct Watchdog: Sendable {
+        /// The longest a report cycle (gather the evidence, spool the report) may take.
+        public var reporterLimit: Duration = .seconds(300)
+        /// A send may take twice the collector timeout plus this (compression, spool work).
+        public var senderSlack: Duration = .seconds(30)
+
+        public init() {}
+    }
+
     public init(site: String, collector: Collector) {
         self.site = site
         self.collector = collector

@@ -37,6 +37,9 @@ public enum AgentDaemon {
             "directory": "\(opened.directory)", "depth": "\(opened.depth)", "corrupt": "\(opened.corruptRecords)",
             "interrupted_writes": "\(opened.interruptedWrites)", "dropped": "\(opened.droppedReports)",
         ])
+        if let rebuilt = await spool.rebuiltOnOpen {
+            logger.warning("spool state rebuilt", metadata: ["detail": "\(rebuilt)"])
+        }
         let cached = CachedPlan.load(configuration.planFile)
         if let cached {
             logger.info("cached plan", metadata: ["version": "\(cached.plan.version)", "fetched_at": "\(cached.fetchedAt)"])
@@ -61,17 +64,21 @@ public enum AgentDaemon {
         let notifier = configuration.notifications.map { AgentNotifier(configuration: $0, logger: logger) }
         let results = LatestResults()
         let metrics = configuration.metricsListen == nil ? nil : AgentMetrics()
+        // A report cycle is bounded by its probes (well under a few minutes); a send by the request timeout.
+        let progress = AgentProgress()
+        progress.register("reporter", limit: configuration.watchdog.reporterLimit)
+        progress.register("sender", limit: configuration.collector.timeout * 2 + configuration.watchdog.senderSlack)
         // Shut down in reverse order: systemd (STOPPING=1) first, then no new reports, then the senders, then plans.
         var services: [any Service] = [
             PlanService(client: client, holder: holder, cacheFile: configuration.planFile, refresh: configuration.planRefresh,
                         retry: backoff, logger: logger),
             SenderService(client: client, spool: spool, batchSize: configuration.send.batchSize, backoff: backoff,
-                          wakeups: wake, metrics: metrics, logger: logger),
+                          wakeups: wake, metrics: metrics, progress: progress, logger: logger),
             ReporterService(site: configuration.site, identity: identity, bootStartedAt: bootStartedAt, holder: holder,
                             gatherer: gatherer, spool: spool, intervalOverride: configuration.reportIntervalOverride,
                             results: results, notifier: notifier, wake: { Task { await wake.signal() } }, metrics: metrics,
-                            logger: logger),
-            SystemdService(notifier: SystemdNotifier(environment: environment), holder: holder, logger: logger),
+                            progress: progress, logger: logger),
+            SystemdService(notifier: SystemdNotifier(environment: environment), holder: holder, progress: progress, logger: logger),
         ]
         if let notifier, let heartbeat = configuration.notifications?.heartbeat {
             services.insert(NotificationService(notifier: notifier, heartbeat: heartbeat), at: 2)

@@ -105,6 +105,7 @@ struct ThroughputService: Service {
         var history = (try? Data(contentsOf: historyFile)).flatMap {
             try? ReportCoding.decoder().decode(ThroughputSchedule.History.self, from: $0)
         } ?? ThroughputSchedule.History()
+        var refusedDay: String?
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             if let plan = await holder.current?.plan {
                 let schedule = ThroughputSchedule(policy: plan.profile.throughput)
@@ -113,17 +114,50 @@ struct ThroughputService: Service {
                     metrics?.throughput(bytesToday: history.bytesByDay[schedule.budgetDay(Date())] ?? 0,
                                         budget: plan.profile.throughput.dailyByteBudget)
                 }
-                if case .run = schedule.decide(now: now, history: history), let bytes = await testEveryLink(plan.profile) {
-                    history = schedule.recording(history, start: now, bytes: bytes)
-                    do {
-                        try replaceFileDurably(historyFile, with: ReportCoding.encoder().encode(history))
-                    } catch {
-                        logger.error("cannot save the throughput history", metadata: ["file": "\(historyFile.path)", "error": "\(error)"])
+                // A test that would not fit in what is left of the day's budget is not started.
+                let estimate = Self.estimatedBytes(plan.profile)
+                switch schedule.decide(now: now, history: history, estimatedBytes: estimate) {
+                case .run:
+                    if let bytes = await testEveryLink(plan.profile) {
+                        history = schedule.recording(history, start: now, bytes: bytes)
+                        do {
+                            try replaceFileDurably(historyFile, with: ReportCoding.encoder().encode(history))
+                        } catch {
+                            logger.error("cannot save the throughput history", metadata: ["file": "\(historyFile.path)", "error": "\(error)"])
+                        }
+                        let budget = schedule.budget(now: now, history: history)
+                        logger.info("throughput budget", metadata: [
+                            "day": "\(budget.day)", "charged_bytes": "\(bytes)", "used_bytes": "\(budget.used)",
+                            "left_bytes": "\(budget.left)", "budget_bytes": "\(budget.total)",
+                        ])
                     }
+                case .wait(.budgetExhausted, let until):
+                    let budget = schedule.budget(now: now, history: history)
+                    if refusedDay != budget.day {
+                        refusedDay = budget.day
+                        logger.warning("throughput test not started: it would exceed the daily byte budget", metadata: [
+                            "day": "\(budget.day)", "estimated_bytes": "\(estimate)", "used_bytes": "\(budget.used)",
+                            "left_bytes": "\(budget.left)", "budget_bytes": "\(budget.total)",
+                            "next_window": "\(until.map { "\($0)" } ?? "none")",
+                        ])
+                    }
+                case .wait:
+                    break
                 }
             }
             await pause(poll)
         }
+    }
+
+    /// What one round (every link judged by throughput that has servers) may move: see `ThroughputSchedule.estimatedBytes`.
+    static func estimatedBytes(_ profile: Profile) -> Int64 {
+        let policy = profile.throughput
+        return profile.links.filter { $0.role.judgedBy == .throughput && !(policy.servers[$0.role] ?? []).isEmpty }
+            .reduce(Int64(0)) { total, link in
+                let directions = Set(link.directions.isEmpty ? policy.directions : link.directions).count
+                return total + ThroughputSchedule.estimatedBytes(targetMbps: link.targetMbps, directions: directions,
+                                                                 durationSeconds: policy.durationSeconds)
+            }
     }
 
     /// Tests each link judged by throughput that has servers; the bytes moved, or nil when no link has any.
@@ -168,7 +202,8 @@ struct ThroughputService: Service {
             let moved = (result.upload?.senderBytes ?? 0) + (result.download?.receiverBytes ?? 0)
             return (result.measurement(), Int64(clamping: moved))
         } catch {
-            return (error.measurement(server: server, at: now), 0)
+            // A failed or partial test used the link too: what its streams moved is charged.
+            return (error.measurement(server: server, at: now), Int64(clamping: error.bytesMoved))
         }
     }
 }

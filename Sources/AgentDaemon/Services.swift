@@ -70,16 +70,20 @@ struct ReporterService: Service {
     let notifier: AgentNotifier?
     let wake: @Sendable () -> Void
     var metrics: AgentMetrics?
+    var progress: AgentProgress? = nil
     let logger: Logger
 
     func run() async throws {
         guard let first = try? await cancelWhenGracefulShutdown({ try await holder.first() }) else { return }
         // Jitter on the start, so that offices restarted together do not report in step.
         await pause(interval(first.plan) * Double.random(in: 0...0.5))
-        var seq: UInt64 = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             guard let plan = await holder.current?.plan else { return }
             let started = ContinuousClock.now
+            progress?.busy("reporter", "gathering and spooling a report", at: started)
+            // From the spool, never a local counter: a seq given to the spool is used up even when storing
+            // the report failed (it is then reported as a gap), so no seq can name two reports.
+            let seq = await spool.nextSeq(bootId: identity.bootId)
             let evidence = await gatherer.gather(profile: plan.profile)
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             metrics?.probe("link_evidence", kind: "lan", ok: true, seconds: (ContinuousClock.now - started).inSeconds)
@@ -107,12 +111,12 @@ struct ReporterService: Service {
                     logger.warning("report carries a gap", metadata: ["count": "\(gap.count)", "first_seq": "\(gap.firstSeq)",
                                                                       "last_seq": "\(gap.lastSeq)"])
                 }
-                seq += 1
                 wake()
                 await notifier?.observe(report, plan: plan)
             } catch {
                 logger.error("cannot spool the report", metadata: ["seq": "\(seq)", "error": "\(error)"])
             }
+            progress?.idle("reporter")
             let elapsed = ContinuousClock.now - started
             await pause(max(.zero, every - elapsed))
         }
@@ -131,6 +135,7 @@ struct SenderService: Service {
     let backoff: Backoff
     let wakeups: WakeSignal
     var metrics: AgentMetrics?
+    var progress: AgentProgress? = nil
     let logger: Logger
 
     func run() async throws {
@@ -139,16 +144,20 @@ struct SenderService: Service {
         // Reports left to send one at a time after a batch was refused.
         var singles = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            // Busy from reading the spool to the end of the outcome's spool work; idle in every wait.
+            progress?.busy("sender", "sending a batch")
             let batch: [Spool.Item]
             do {
                 batch = try await spool.peekBatch(max: limit)
             } catch {
                 logger.error("cannot read the spool", metadata: ["error": "\(error)"])
+                progress?.idle("sender")
                 await pause(backoff.next())
                 continue
             }
             if batch.isEmpty {
                 // Until a new report is spooled, or shutdown.
+                progress?.idle("sender")
                 await cancelWhenGracefulShutdown { await wakeups.wait() }
                 continue
             }
@@ -194,23 +203,27 @@ struct SenderService: Service {
                 logger.warning("send failed; will retry", metadata: ["reason": "\(reason)", "retry_in_s": "\(wait.inSeconds)",
                                                                      "pending": "\(pending)"])
                 try? await spool.recordError(reason)
+                progress?.idle("sender")
                 await pause(wait)
             }
         }
     }
 }
 
-/// READY=1 once armed (config, spool and a plan), WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 on shutdown.
+/// READY=1 once armed (config, spool and a plan), STOPPING=1 on shutdown, and WATCHDOG=1 at half of
+/// WATCHDOG_USEC only while the agent makes progress: no loop in `progress` stuck in one step beyond its
+/// limit. A stuck loop stops the pings (logged once), so systemd restarts the agent.
 struct SystemdService: Service {
     let notifier: SystemdNotifier
     let holder: PlanHolder
-    let logger: Logger
+    let progress: AgentProgress
+    var logger = Logger(label: "sansang-agent")
 
     func run() async throws {
         notifier.notify("STATUS=waiting for a plan")
         try? await withGracefulShutdownHandler {
             try await cancelWhenGracefulShutdown {
-                async let watchdog: Void = ping()
+                async let watchdog: Void = feedWatchdog()
                 let plan = try await holder.first()
                 notifier.notify("READY=1\nSTATUS=reporting on plan \(plan.plan.version)")
                 logger.info("armed", metadata: ["plan": "\(plan.plan.version)"])
@@ -221,14 +234,24 @@ struct SystemdService: Service {
         }
     }
 
-    /// The watchdog is fed from the start: a hang while waiting for a plan is a hang too.
-    private func ping() async throws {
+    /// Fed from the start: waiting for a plan is not a hang (the loops are idle), a loop stuck is.
+    func feedWatchdog() async throws {
         guard let interval = notifier.watchdogInterval else {
             try await gracefulShutdown()
             return
         }
+        var stalled = false
         while true {
-            notifier.notify("WATCHDOG=1")
+            let stalls = progress.stalls()
+            if stalls.isEmpty {
+                if stalled { logger.notice("progress again; feeding the systemd watchdog") }
+                notifier.notify("WATCHDOG=1")
+            } else if !stalled {
+                logger.error("not feeding the systemd watchdog: the agent is stuck",
+                             metadata: ["stalls": "\(stalls.map(\.description).joined(separator: "; "))"])
+                notifier.notify("STATUS=stuck: \(stalls.map(\.description).joined(separator: "; "))")
+            }
+            stalled = !stalls.isEmpty
             try await Task.sleep(for: interval)
         }
     }

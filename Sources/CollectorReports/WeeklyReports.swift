@@ -67,21 +67,24 @@ public struct WeeklyReports: Sendable {
         let message = MailMessage(
             from: from, to: to, subject: WeeklyReportRenderer.subject(summary, language: language), date: now,
             messageID: MailMessage.makeMessageID(from: from, unique: id), text: WeeklyReportRenderer.text(summary, language: language),
-            html: WeeklyReportRenderer.html(summary, language: language, chartSource: "cid:chart"),
-            inlineImages: [InlinePart(contentID: "chart", contentType: "image/png", filename: "bieu-do-\(summary.week).png", data: chart)],
-            attachments: [Attachment(filename: language.pick("danh-sach-diem-\(summary.week).csv", "sites-\(summary.week).csv"),
+            html: WeeklyReportRenderer.html(summary, language: language,
+                                            chartSource: "cid:" + WeeklyReportFiles.chartContentID(week: summary.week)),
+            inlineImages: [InlinePart(contentID: WeeklyReportFiles.chartContentID(week: summary.week), contentType: "image/png",
+                                      filename: WeeklyReportFiles.chartName(week: summary.week, language: language), data: chart)],
+            attachments: [Attachment(filename: WeeklyReportFiles.csvName(week: summary.week, language: language),
                                      contentType: "text/csv; charset=utf-8",
                                      data: Data(WeeklyReportRenderer.csv(summary, language: language).utf8))],
             headers: [(name: "X-Sansang-Report", value: "weekly \(summary.week)")])
         return (id, message)
     }
 
-    /// The files of `--out`: report.html (chart.png beside it), report.txt, sites.csv, chart.png, report.json.
+    /// The files of `--out`: report.html (chart.png beside it), report.txt, the site table under the name the
+    /// report gives it (`danh-sach-diem-2026-W49.csv`, `sites-2026-W49.csv` in English), chart.png, report.json.
     public static func files(_ summary: WeeklySummary, language: Language) throws -> [(name: String, data: Data)] {
         [
             ("report.html", Data(WeeklyReportRenderer.html(summary, language: language, chartSource: "chart.png").utf8)),
             ("report.txt", Data(WeeklyReportRenderer.text(summary, language: language).utf8)),
-            ("sites.csv", Data(WeeklyReportRenderer.csv(summary, language: language).utf8)),
+            (WeeklyReportFiles.csvName(week: summary.week, language: language), Data(WeeklyReportRenderer.csv(summary, language: language).utf8)),
             ("chart.png", try WeeklyChart.png(summary, language: language)),
             ("report.json", try summary.json(pretty: true)),
         ]

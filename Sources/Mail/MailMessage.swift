@@ -112,9 +112,23 @@ public struct MailMessage: Sendable {
         return (to + cc).map(\.address).filter { seen.insert($0.lowercased()).inserted }
     }
 
-    /// A Message-ID `<unique@domain>` for a message sent from `from` (the domain of its address).
-    public static func makeMessageID(from: MailAddress, unique: String = UUID().uuidString.lowercased()) -> String {
+    /// A globally unique Message-ID `<label.random@domain>` for a message sent from `from` (the domain of its
+    /// address): `label` says what the message is (`alert-12`, `weekly-2026-W49-vi`) and 130 random bits (26
+    /// base32 characters) make it unique, also after a database reset or between two provinces sending from one
+    /// domain (RFC 5322 3.6.4). The label is shortened when needed so that the header line stays within 78
+    /// characters (a Message-ID cannot be folded).
+    public static func makeMessageID(from: MailAddress, unique label: String? = nil, random: String = randomToken()) -> String {
         let domain = from.address.split(separator: "@").last.map(String.init) ?? "sansang.invalid"
-        return "<\(unique)@\(domain)>"
+        // "Message-ID: <" + label + "." + random + "@" + domain + ">" ≤ 78.
+        let room = 78 - 16 - random.count - domain.count
+        let kept = label.map { String($0.prefix(max(0, room))) }.flatMap { $0.isEmpty ? nil : $0 }
+        return "<\(kept.map { $0 + "." } ?? "")\(random)@\(domain)>"
+    }
+
+    /// 26 characters of RFC 4648 base32 (lower case), each 5 bits from the system's secure generator: 130 bits.
+    public static func randomToken() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<26).map { _ in alphabet[Int(generator.next(upperBound: UInt8(32)))] })
     }
 }

@@ -27,7 +27,9 @@ public struct DNSProbe: ServiceProbe {
             switch exchanged {
             case .failure(let failure):
                 m.facts["error"] = failure.message
-                return m.finish(reason: failure.errno == ECONNREFUSED ? "dns_refused" : "dns_error")
+                // ECONNREFUSED: an ICMP port unreachable came back — nothing listens there. An answer with
+                // rcode REFUSED (below) is a server that listens and will not answer: a different fault.
+                return m.finish(reason: failure.errno == ECONNREFUSED ? "dns_port_closed" : "dns_error")
             case .success(nil):
                 return m.finish(reason: "dns_timeout")
             case .success(let reply?):

@@ -45,13 +45,23 @@ public struct HTTPProbe: ServiceProbe {
             do {
                 response = try await HTTPExchange.get(channel, host: serverName, port: port, path: requestPath,
                                                       maxBodyBytes: options.maxBodyBytes)
-            } catch let failure as ProbeFailure {
-                m.phase("transfer")
-                return m.finish(reason: failure.reason)
             } catch {
-                m.phase("transfer")
-                m.facts["error"] = "\(error)"
-                return m.finish(reason: reached(deadline) ? "http_timeout" : "http_error")
+                // The wait is booked to the phase it was in: before the response's head is first_byte.
+                // A channel closed before the request's handlers were even added fails them with a channel error.
+                let failure = (error as? ProbeFailure) ?? (ProbeFailure.isClosed(error)
+                    ? ProbeFailure(reason: "connection_closed", message: "the server closed the connection before the response (\(error))",
+                                   phase: "first_byte")
+                    : nil)
+                let phase = failure?.phase ?? "first_byte"
+                m.phase(phase)
+                if reached(deadline) {
+                    m.facts["error"] = phase == "first_byte" ? "no response before the deadline"
+                        : "the body did not end before the deadline"
+                    return m.finish(reason: "http_timeout")
+                }
+                m.facts["error"] = failure?.message ?? "\(error)"
+                if failure?.reason == "connection_closed" { m.facts["closed_in"] = phase }
+                return m.finish(reason: failure?.reason ?? "http_error")
             }
             m.phase("first_byte", at: response.firstByte)
             m.phase("transfer", at: response.end)
@@ -70,6 +80,10 @@ public struct HTTPProbe: ServiceProbe {
             guard (200..<300).contains(response.status) else { return m.finish(reason: "http_status_\(response.status)") }
             if let expected = options.expectBody, !String(decoding: response.body, as: UTF8.self).contains(expected) {
                 return m.finish(reason: "body_mismatch")
+            }
+            if urlScheme == "https" {
+                m.stopClock()
+                await TLSStep.recordChain(&m, addresses[0], port: port, serverName: serverName, deadline: deadline)
             }
             return m.finish(reason: nil)
         }
@@ -125,6 +139,12 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // Closed by the server before this handler was added: no event will ever come.
+        guard context.channel.isActive else {
+            finish(.failure(ProbeFailure(reason: "connection_closed", message: "the server closed the connection before the response",
+                                         phase: "first_byte")))
+            return
+        }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
@@ -151,13 +171,23 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        finish(.failure(error))
+        finish(.failure(ProbeFailure.isClosed(error) ? closed() : ProbeFailure(reason: "http_error", message: "\(error)", phase: phase)))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(.failure(ChannelError.eof))
+        finish(.failure(closed()))
         context.fireChannelInactive()
+    }
+
+    private var phase: String { response == nil ? "first_byte" : "transfer" }
+
+    private func closed() -> ProbeFailure {
+        if let response {
+            return ProbeFailure(reason: "connection_closed", message: "the server closed the connection during the body, after \(response.body.count) bytes",
+                                phase: "transfer")
+        }
+        return ProbeFailure(reason: "connection_closed", message: "the server closed the connection before the response", phase: "first_byte")
     }
 
     private func finish(_ result: Result<HTTPResponse, Error>) {

@@ -22,7 +22,7 @@ public struct ICMPProbe: ServiceProbe {
         switch pinged {
         case .failure(let failure):
             m.facts["error"] = failure.message
-            return m.finish(reason: "icmp_socket_denied")
+            return m.finish(reason: Self.reason(failure))
         case .success(let (socketKind, sent, rtts)):
             m.facts["socket"] = socketKind
             m.facts["sent"] = String(sent)
@@ -42,16 +42,31 @@ public struct ICMPProbe: ServiceProbe {
         }
     }
 
+    /// The reason for a socket or send error, from its errno: a socket the host will not give is
+    /// `icmp_socket_denied`; a send the routing table refuses says how (`ip route` types `unreachable`,
+    /// `prohibit`, `blackhole`, or no route at all).
+    static func reason(_ failure: ICMPFailure) -> String {
+        switch (failure.stage, failure.errno) {
+        case (.socket, EPERM), (.socket, EACCES): "icmp_socket_denied"
+        case (.socket, _): "icmp_socket_failed"
+        case (.send, ENETUNREACH): "network_unreachable"
+        case (.send, EHOSTUNREACH), (.send, EHOSTDOWN): "host_unreachable"
+        case (.send, EACCES), (.send, EPERM): "icmp_prohibited"
+        case (.send, EINVAL): "icmp_blackholed"
+        case (.send, _): "icmp_send_failed"
+        }
+    }
+
     /// Blocking; runs on a dedicated thread. Returns the socket kind used, requests sent, RTTs in ms of replies.
     static func ping(_ address: ResolvedAddress, count: Int, interval: Duration, wait: Duration,
-                     deadline: ContinuousClock.Instant) -> Result<(String, Int, [Double]), UDPFailure> {
+                     deadline: ContinuousClock.Instant) -> Result<(String, Int, [Double]), ICMPFailure> {
         var kind = "unprivileged"
         var fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMP))
         if fd < 0 {
             kind = "raw"
             fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMP))
         }
-        guard fd >= 0 else { return .failure(UDPFailure(errno: errno)) }
+        guard fd >= 0 else { return .failure(ICMPFailure(stage: .socket, errno: errno)) }
         defer { close(fd) }
         let identifier = UInt16.random(in: 1...UInt16.max)
         var rtts: [Double] = []
@@ -67,7 +82,7 @@ public struct ICMPProbe: ServiceProbe {
             packet[3] = UInt8(sum & 0xff)
             let start = ContinuousClock.now
             guard address.withSockaddr({ sendto(fd, packet, packet.count, 0, $0, $1) }) == packet.count else {
-                return .failure(UDPFailure(errno: errno))
+                return .failure(ICMPFailure(stage: .send, errno: errno))
             }
             sent += 1
             let replyDeadline = min(deadline, start + wait)
@@ -106,4 +121,12 @@ public struct ICMPProbe: ServiceProbe {
         while sum >> 16 != 0 { sum = (sum & 0xffff) + (sum >> 16) }
         return ~UInt16(sum)
     }
+}
+
+/// An ICMP probe's socket error: where (opening the socket, sending) and the errno.
+struct ICMPFailure: Error, Sendable {
+    enum Stage: Sendable { case socket, send }
+    var stage: Stage
+    var errno: Int32
+    var message: String { "\(stage == .socket ? "socket" : "sendto"): \(String(cString: strerror(errno)))" }
 }

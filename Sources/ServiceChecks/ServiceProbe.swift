@@ -86,6 +86,8 @@ struct Measurement: Sendable {
     var lossPercent: Double?
     var clock: ClockReading?
     private var mark = ContinuousClock.now
+    /// The runner's record of this check, kept up to date so that a backstop result shows how far it got.
+    private let trace = PhaseTrace.current
 
     init(_ target: ServiceTarget) { self.target = target }
 
@@ -93,12 +95,17 @@ struct Measurement: Sendable {
     mutating func phase(_ name: String, at now: ContinuousClock.Instant = .now) {
         phases[name] = (phases[name] ?? 0) + (now - mark).milliseconds
         mark = now
+        trace?.record(phases: phases, facts: facts)
     }
+
+    /// Ends the timed part: what follows (reading facts only) does not count in `total_ms`.
+    mutating func stopClock(at now: ContinuousClock.Instant = .now) { stopped = now }
+    private var stopped: ContinuousClock.Instant?
 
     func finish(reason: String?) -> ServiceOutcome {
         let result = ServiceResult(
             name: target.check.name, kind: target.check.kind, ok: reason == nil, reason: reason,
-            totalMilliseconds: (ContinuousClock.now - started).milliseconds, phases: phases,
+            totalMilliseconds: ((stopped ?? ContinuousClock.now) - started).milliseconds, phases: phases,
             certificateDaysLeft: certificateDaysLeft, lossPercent: lossPercent, checkedAt: startedAt)
         return ServiceOutcome(result: result, facts: facts, clock: clock)
     }
@@ -116,6 +123,20 @@ extension Double {
         let factor = pow(10, Double(places))
         return (self * factor).rounded() / factor
     }
+}
+
+/// The phases and facts a check has reached so far, shared with the runner (a task-local set around the
+/// probe): when the runner gives up on a probe stuck past its deadline, its result keeps them.
+final class PhaseTrace: Sendable {
+    @TaskLocal static var current: PhaseTrace? = nil
+
+    private let state = Mutex<(phases: [String: Double], facts: [String: String])>(([:], [:]))
+
+    func record(phases: [String: Double], facts: [String: String]) {
+        state.withLock { $0 = (phases, facts) }
+    }
+
+    var reached: (phases: [String: Double], facts: [String: String]) { state.withLock { $0 } }
 }
 
 /// Runs `body` on a new thread of its own (for getaddrinfo, poll, raw sockets) and awaits its result.

@@ -57,18 +57,26 @@ public struct ServiceRunner: Sendable {
         let probeDeadline = ContinuousClock.now + target.timeout
         let deadline = probeDeadline + grace
         let started = Date()
+        let startedInstant = ContinuousClock.now
+        let trace = PhaseTrace()
         return await withCheckedContinuation { continuation in
             let first = FirstWins(continuation)
             let backstop = Task {
                 do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
-                var timedOut = Measurement(target)
-                timedOut.facts["timeout_ms"] = String(Int(target.timeout.milliseconds))
-                var outcome = timedOut.finish(reason: "timeout")
-                outcome.result.checkedAt = started
-                first.resume(outcome)
+                // What the probe reached, and the time really spent (not a fresh, empty measurement).
+                let reached = trace.reached
+                var facts = reached.facts
+                facts["timeout_ms"] = String(Int(target.timeout.milliseconds))
+                facts["stuck_after"] = reached.phases.isEmpty ? "start" : "phases " + reached.phases.keys.sorted().joined(separator: ",")
+                let result = ServiceResult(
+                    name: target.check.name, kind: target.check.kind, ok: false, reason: "timeout",
+                    totalMilliseconds: (ContinuousClock.now - startedInstant).milliseconds, phases: reached.phases,
+                    checkedAt: started)
+                first.resume(ServiceOutcome(result: result, facts: facts))
             }
             Task {
-                first.resume(await probe.run(target, deadline: probeDeadline))
+                let outcome = await PhaseTrace.$current.withValue(trace) { await probe.run(target, deadline: probeDeadline) }
+                first.resume(outcome)
                 backstop.cancel()
             }
         }

@@ -18,6 +18,10 @@ public struct TLSProbe: ServiceProbe {
         m.phase("resolve")
         let reason = await TLSStep.run(&m, addresses[0], port: target.port, serverName: serverName,
                                        caFile: target.options.caFile, deadline: deadline, keepOpen: false).reason
+        if reason == nil {
+            m.stopClock()
+            await TLSStep.recordChain(&m, addresses[0], port: target.port, serverName: serverName, deadline: deadline)
+        }
         return m.finish(reason: reason)
     }
 }
@@ -27,6 +31,11 @@ enum TLSStep {
     static func run(_ m: inout Measurement, _ address: ResolvedAddress, port: Int, serverName: String?, caFile: String?,
                     deadline: ContinuousClock.Instant, keepOpen: Bool, tls: Bool = true) async -> (reason: String?, channel: Channel?) {
         m.facts["address"] = address.text
+        if tls, let caFile, let problem = caFileProblem(caFile) {
+            // The agent's own configuration, not the server: found before connecting anywhere.
+            m.facts["error"] = problem
+            return ("ca_file_unreadable", nil)
+        }
         let channel: Channel
         do throws(ProbeFailure) {
             channel = try await Connection.connect(address, port: port, deadline: deadline)
@@ -47,6 +56,12 @@ enum TLSStep {
             m.phase("tls")
             channel.close(promise: nil)
             if reached(deadline) { return ("tls_timeout", nil) }
+            if ProbeFailure.isClosed(error) {
+                // Nothing to diagnose: the server hung up before its side of the handshake.
+                m.facts["error"] = "the server closed the connection during the TLS handshake (\(error))"
+                m.facts["closed_in"] = "tls"
+                return ("connection_closed", nil)
+            }
             m.facts["error"] = "\(error)"
             let (reason, facts) = await Connection.diagnose(address, port: port, serverName: serverName, caFile: caFile, deadline: deadline)
             if let facts { record(facts, into: &m) }
@@ -54,18 +69,43 @@ enum TLSStep {
         }
     }
 
+    /// After a verified handshake (which shows the leaf only): one more handshake that reads the chain the server
+    /// presents, so that an intermediate expiring first is seen. Not timed (the clock is stopped before).
+    static func recordChain(_ m: inout Measurement, _ address: ResolvedAddress, port: Int, serverName: String?,
+                            deadline: ContinuousClock.Instant) async {
+        guard let chain = await Connection.presentedChain(address, port: port, serverName: serverName, deadline: deadline),
+              !chain.isEmpty else { return }
+        record(TLSFacts(version: m.facts["tls_version"], chain: chain), into: &m)
+    }
+
+    /// The leaf's facts, the chain, and the certificate that expires first: `cert_days_left` is its days left,
+    /// `cert_earliest_subject` names it (the leaf or an intermediate), and an expired one is `expired_certificate`.
     static func record(_ facts: TLSFacts, into m: inout Measurement) {
         let now = Date()
         if let version = facts.version { m.facts["tls_version"] = version }
         if let leaf = facts.chain.first {
-            m.certificateDaysLeft = leaf.daysLeft(now: now)
             m.facts["leaf_subject"] = leaf.subject
             m.facts["leaf_issuer"] = leaf.issuer
             m.facts["leaf_not_after"] = ISO8601DateFormatter().string(from: leaf.notAfter)
         }
+        if let earliest = facts.chain.min(by: { $0.notAfter < $1.notAfter }) {
+            m.certificateDaysLeft = earliest.daysLeft(now: now)
+            m.facts["cert_earliest_subject"] = earliest.subject
+            m.facts["cert_earliest_not_after"] = ISO8601DateFormatter().string(from: earliest.notAfter)
+            if earliest.notAfter < now { m.facts["expired_certificate"] = earliest.subject }
+        }
         if facts.chain.count > 1 {
             m.facts["chain"] = facts.chain.map(\.subject).joined(separator: " <- ")
-            m.facts["chain_min_days_left"] = String(facts.chain.map { $0.daysLeft(now: now) }.min()!)
         }
     }
+}
+
+/// Why the CA file `path` cannot be used (missing, unreadable, no PEM certificate in it), or nil when it can.
+public func caFileProblem(_ path: String) -> String? {
+    guard FileManager.default.fileExists(atPath: path) else { return "CA file \(path) does not exist" }
+    guard let data = FileManager.default.contents(atPath: path) else { return "CA file \(path) cannot be read" }
+    guard let certificates = try? NIOSSLCertificate.fromPEMBytes(Array(data)), !certificates.isEmpty else {
+        return "CA file \(path) holds no PEM certificate"
+    }
+    return nil
 }

@@ -28,13 +28,42 @@ struct CertificateFacts: Sendable {
         notAfter = Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter))
     }
 
-    func daysLeft(now: Date) -> Int { Int((notAfter.timeIntervalSince(now) / 86_400).rounded(.down)) }
+    /// Whole days left, rounded toward −∞: 0 for an hour left, −1 for an hour past (never −0).
+    func daysLeft(now: Date) -> Int { Self.daysLeft(until: notAfter, now: now) }
+
+    static func daysLeft(until date: Date, now: Date) -> Int { Int((date.timeIntervalSince(now) / 86_400).rounded(.down)) }
 }
 
-/// Why a connection failed, as a stable reason with a message for a human.
+/// Why a connection failed, as a stable reason with a message for a human, and the phase it failed in
+/// when the failure says (e.g. `first_byte` for a connection closed before the response).
 struct ProbeFailure: Error, Sendable {
     var reason: String
     var message: String
+    var phase: String?
+
+    init(reason: String, message: String, phase: String? = nil) {
+        self.reason = reason
+        self.message = message
+        self.phase = phase
+    }
+
+    /// Whether `error` means that the peer closed (or reset) the connection, rather than said something.
+    static func isClosed(_ error: any Error) -> Bool {
+        if let error = error as? ChannelError {
+            switch error {
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed: return true
+            default: return false
+            }
+        }
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .uncleanShutdown: return true
+            default: return false
+            }
+        }
+        if let error = error as? IOError { return [ECONNRESET, EPIPE].contains(error.errnoCode) }
+        return false
+    }
 }
 
 /// Opening a TCP connection with NIO and, optionally, a TLS session over it.
@@ -101,6 +130,14 @@ enum Connection {
         }.get()
     }
 
+    /// The chain the server presents (leaf first), read by a handshake that verifies nothing; nil if none.
+    static func presentedChain(_ address: ResolvedAddress, port: Int, serverName: String?,
+                               deadline: ContinuousClock.Instant) async -> [CertificateFacts]? {
+        guard let channel = try? await connect(address, port: port, deadline: deadline) else { return nil }
+        defer { channel.close(promise: nil) }
+        return try? await handshake(channel, serverName: serverName, caFile: nil, verification: .recordOnly).chain
+    }
+
     /// Why a verified handshake failed: one unverified handshake to read the chain, then the dates, then one
     /// handshake without the hostname check to tell a wrong name from an untrusted chain.
     static func diagnose(_ address: ResolvedAddress, port: Int, serverName: String?, caFile: String?,
@@ -109,8 +146,10 @@ enum Connection {
         defer { channel.close(promise: nil) }
         guard let facts = try? await handshake(channel, serverName: serverName, caFile: caFile, verification: .recordOnly),
               let leaf = facts.chain.first else { return ("tls_handshake_failed", nil) }
-        if leaf.notAfter < now { return ("cert_expired", facts) }
-        if leaf.notBefore > now { return ("cert_not_yet_valid", facts) }
+        // Any certificate of the chain, not only the leaf: an expired intermediate is `cert_expired` too
+        // (`TLSStep.record` names which).
+        if facts.chain.contains(where: { $0.notAfter < now }) { return ("cert_expired", facts) }
+        if facts.chain.contains(where: { $0.notBefore > now }) { return ("cert_not_yet_valid", facts) }
         if let again = try? await connect(address, port: port, deadline: deadline) {
             defer { again.close(promise: nil) }
             if (try? await handshake(again, serverName: serverName, caFile: caFile, verification: .noHostname)) != nil {
@@ -132,6 +171,12 @@ private final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHan
     init(promise: EventLoopPromise<TLSFacts>, recordedChain: @escaping () -> [CertificateFacts]) {
         self.promise = promise
         self.recordedChain = recordedChain
+    }
+
+    /// A server that closed at once may have done so before this handler was added: then no event will
+    /// ever come, so fail now rather than wait for the deadline.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if !context.channel.isActive, !done { done = true; promise.fail(ChannelError.eof) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -26,6 +26,12 @@ public actor Spool {
     private var carriedGaps: [ReportKey: PendingGap] = [:]
     private var state: SpoolState
     private var lockDescriptor: Int32
+    /// The highest seq given to `append` per boot id in this process, stored or not (see `nextSeq`).
+    private var highestSeq: [String: UInt64] = [:]
+    /// Set when this opening found `state.json` unreadable and rebuilt the gap ledger: what it did (to log).
+    public private(set) var rebuiltOnOpen: String?
+    /// Why the last state save failed, while it has not succeeded since.
+    private var stateSaveError: String?
 
     private var temporaryDirectory: URL { directory.appendingPathComponent("tmp") }
     private var corruptDirectory: URL { directory.appendingPathComponent("corrupt") }
@@ -43,10 +49,19 @@ public actor Spool {
             try DurableFiles.createDirectory(dir)
         }
         lockDescriptor = try DurableFiles.lock(directory.appendingPathComponent("lock"))
-        var state = Self.readState(directory)
         do {
+            let read = Self.readState(directory)
+            var state = read.0
+            let problem = read.problem
+            // Read before recovery quarantines anything new: those are gapped by recovery itself.
+            let previouslyCorrupt = problem == nil ? [] : Self.recordNames(in: directory.appendingPathComponent("corrupt"))
             (entries, carriedGaps) = try Self.recover(directory, &state)
+            if let problem {
+                try Self.rebuildLedger(directory, &state, problem: problem, kept: entries, carried: Array(carriedGaps.values),
+                                       previouslyCorrupt: previouslyCorrupt)
+            }
             self.state = state
+            rebuiltOnOpen = problem == nil ? nil : state.lastStateRebuild?.message
             try Self.saveState(state, in: directory)
         } catch {
             close(lockDescriptor)
@@ -99,6 +114,38 @@ public actor Spool {
         return (entries, carriedGaps)
     }
 
+    /// `state.json` could not be read: moves it to `corrupt/`, rebuilds the gap ledger from the records on
+    /// disk (see `GapLedger.rebuilt`) and records that it did so, for `spool status` and the log.
+    private static func rebuildLedger(_ directory: URL, _ state: inout SpoolState, problem: String, kept: [SpoolEntry],
+                                      carried: [PendingGap], previouslyCorrupt: [SpoolEntry]) throws(SpoolError) {
+        let now = Date()
+        let aside = "state-\(milliseconds(now)).json"
+        let corrupt = directory.appendingPathComponent("corrupt")
+        if FileManager.default.fileExists(atPath: stateFile(directory).path) {
+            guard rename(stateFile(directory).path, corrupt.appendingPathComponent(aside).path) == 0 else {
+                throw SpoolError(.write, "cannot move the unreadable \(stateFile(directory).path) aside",
+                                 cause: DurableFiles.errnoText())
+            }
+            try DurableFiles.syncDirectory(corrupt)
+        }
+        let rejected = recordNames(in: directory.appendingPathComponent("rejected"))
+        let rebuilt = GapLedger.rebuilt(kept: kept, carried: carried, rejected: rejected, corrupt: previouslyCorrupt,
+                                        pending: state.gaps.pending)
+        for gap in rebuilt.pending { state.gaps.add(gap) }
+        let lost = rebuilt.pending.reduce(0) { $0 + $1.gap.count }
+        state.stateRebuilds += 1
+        state.lastStateRebuild = SpoolStatus.LastError(
+            at: now,
+            message: "state.json was unreadable (\(problem)); moved to corrupt/\(aside); gap ledger rebuilt from \(kept.count) "
+                + "records: \(lost) missing reports in \(rebuilt.pending.count) gaps; counters restart at 0; "
+                + "reports lost before the oldest record cannot be known")
+    }
+
+    /// The records named in `directory` (corrupt/ or rejected/), from their names alone.
+    private static func recordNames(in directory: URL) -> [SpoolEntry] {
+        ((try? DurableFiles.list(directory)) ?? []).compactMap { SpoolEntry.parse(fileName: $0.name, bytes: $0.bytes) }
+    }
+
     private static func load(_ url: URL) -> Result<SpooledReport, SpoolRecordProblem> {
         guard let data = try? DurableFiles.read(url) else { return .failure(.truncatedHeader(0)) }
         return SpoolRecord.decode(data).flatMap(SpooledReport.decode)
@@ -130,16 +177,36 @@ public actor Spool {
         }
         let data = try Self.record(spooled)
         let entry = SpoolEntry(boot: boot, seq: report.seq, generatedAt: report.generatedAt, bytes: data.count)
-        try DurableFiles.writeAtomically(data, to: directory.appendingPathComponent(entry.fileName),
-                                         via: temporaryDirectory.appendingPathComponent(entry.fileName))
+        highestSeq[boot.bootId] = max(highestSeq[boot.bootId] ?? 0, report.seq)
+        do {
+            try DurableFiles.writeAtomically(data, to: directory.appendingPathComponent(entry.fileName),
+                                             via: temporaryDirectory.appendingPathComponent(entry.fileName))
+        } catch {
+            // Nothing of this report is stored: its seq is used up all the same (see `nextSeq`) and accounted
+            // for as a gap, so the collector learns of the loss from the next report that can be stored.
+            state.gaps.record(lost: [entry])
+            state.unspooledReports += 1
+            saveStateIfPossible()
+            throw error
+        }
+        // The renamed record is the commit point: from here on the report is stored, whatever happens to
+        // state.json (a crash before it is saved is recovered from the records, see `recover`).
         entries.removeAll { $0.key == entry.key }
         entries.insert(entry, at: entries.firstIndex { entry < $0 } ?? entries.endIndex)
         if let carried {
             carriedGaps[entry.key] = carried
             state.gaps.carried(carried)
         }
-        try saveState()
+        saveStateIfPossible()
         return spooled.report
+    }
+
+    /// The seq the next report of boot `bootId` must use: one past every seq this spool has been given for
+    /// that boot, stored or not, and past every record of that boot on disk. A seq is never used twice.
+    public func nextSeq(bootId: String) -> UInt64 {
+        let onDisk = entries.filter { $0.boot.bootId == bootId }.map(\.seq).max()
+        guard let highest = [onDisk, highestSeq[bootId]].compactMap({ $0 }).max() else { return 0 }
+        return highest == .max ? highest : highest + 1
     }
 
     private static func record(_ spooled: SpooledReport) throws(SpoolError) -> Data {
@@ -187,7 +254,7 @@ public actor Spool {
         }
         if !lost.isEmpty {
             state.gaps.record(lost: lost)
-            try saveState()
+            saveStateIfPossible()
         }
         return items
     }
@@ -198,14 +265,24 @@ public actor Spool {
         let wanted = Set(keys)
         let removed = entries.filter { wanted.contains($0.key) }
         guard !removed.isEmpty else { return 0 }
-        for entry in removed { try DurableFiles.remove(directory.appendingPathComponent(entry.fileName)) }
+        var count = 0
+        defer {
+            if count > 0 {
+                state.acknowledgedReports += count
+                state.lastAcknowledgedAt = now
+                saveStateIfPossible()
+            }
+        }
+        // Forgotten one by one as each is unlinked: a failure half-way (a read-only file system) leaves the
+        // index matching the files.
+        for entry in removed {
+            try DurableFiles.remove(directory.appendingPathComponent(entry.fileName))
+            entries.removeAll { $0.key == entry.key }
+            carriedGaps[entry.key] = nil
+            count += 1
+        }
         try DurableFiles.syncDirectory(directory)
-        entries.removeAll { wanted.contains($0.key) }
-        for entry in removed { carriedGaps[entry.key] = nil }
-        state.acknowledgedReports += removed.count
-        state.lastAcknowledgedAt = now
-        try saveState()
-        return removed.count
+        return count
     }
 
     /// Moves a report the collector will never accept to `rejected/`, so that it no longer blocks the queue.
@@ -216,7 +293,7 @@ public actor Spool {
         carriedGaps[key] = nil
         state.rejectedReports += 1
         state.lastError = SpoolStatus.LastError(at: now, message: "report \(key.bootId)/\(key.seq) rejected: \(reason)")
-        try saveState()
+        saveStateIfPossible()
     }
 
     /// Remembers the last send failure for `spool status`.
@@ -227,11 +304,27 @@ public actor Spool {
 
     public var isEmpty: Bool { entries.isEmpty }
 
-    public func status() -> SpoolStatus { SpoolStatus(directory: directory, entries: entries, state: state) }
+    public func status() -> SpoolStatus {
+        var status = SpoolStatus(directory: directory, entries: entries, state: state)
+        status.stateSaveError = stateSaveError
+        return status
+    }
 
     // MARK: State
 
-    private func saveState() throws(SpoolError) { try Self.saveState(state, in: directory) }
+    private func saveState() throws(SpoolError) {
+        do {
+            try Self.saveState(state, in: directory)
+            stateSaveError = nil
+        } catch {
+            stateSaveError = error.description
+            throw error
+        }
+    }
+
+    /// Saves the state after a change that is already durable elsewhere (a record renamed into place): a
+    /// failure (disk full, read-only) is remembered for `spool status` and retried by the next save.
+    private func saveStateIfPossible() { try? saveState() }
 
     private static func saveState(_ state: SpoolState, in directory: URL) throws(SpoolError) {
         let data: Data
@@ -244,10 +337,29 @@ public actor Spool {
                                          via: directory.appendingPathComponent("tmp/state.json.\(UUID().uuidString)"))
     }
 
-    private static func readState(_ directory: URL) -> SpoolState {
-        guard let data = try? Data(contentsOf: stateFile(directory)),
-              let state = try? ReportCoding.decoder().decode(SpoolState.self, from: data) else { return SpoolState() }
-        return state
+    /// The saved state; a fresh one when there is none yet, or when it cannot be read (then with the problem).
+    private static func readState(_ directory: URL) -> (SpoolState, problem: String?) {
+        let file = stateFile(directory)
+        guard FileManager.default.fileExists(atPath: file.path) else { return (SpoolState(), nil) }
+        do {
+            let data = try Data(contentsOf: file)
+            return (try ReportCoding.decoder().decode(SpoolState.self, from: data), nil)
+        } catch let error as DecodingError {
+            return (SpoolState(), "not a spool state: \(decodingSummary(error))")
+        } catch {
+            return (SpoolState(), "cannot read it: \(error.localizedDescription)")
+        }
+    }
+
+    private static func decodingSummary(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
+             .valueNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "invalid JSON" : "bad field \(path)"
+        @unknown default:
+            return "invalid JSON"
+        }
     }
 
     /// The status of the spool in `directory` without opening it (no lock, no recovery, no writes): safe
@@ -257,6 +369,6 @@ public actor Spool {
             throw SpoolError(.read, "no spool at \(directory.path)")
         }
         let entries = try DurableFiles.list(directory).compactMap { SpoolEntry.parse(fileName: $0.name, bytes: $0.bytes) }
-        return SpoolStatus(directory: directory, entries: entries, state: readState(directory))
+        return SpoolStatus(directory: directory, entries: entries, state: readState(directory).0)
     }
 }

@@ -166,6 +166,66 @@ public struct GapLedger: Sendable, Hashable, Codable {
     }
 
     public var isEmpty: Bool { pending.isEmpty }
+
+    /// The gaps that can be proven from the records alone, when `state.json` is lost: per boot, the seqs
+    /// missing between its first and last record kept (`kept`), and those of its records in `corrupt/`
+    /// after its first kept record; minus the seqs refused by the collector (`rejected`), those a kept
+    /// record's gap already carries (`carried`) and those already in `pending`. What was lost before the
+    /// first kept record of a boot (or of a boot with no record left) cannot be told from an acknowledged
+    /// report and is not guessed.
+    public static func rebuilt(kept: [SpoolEntry], carried: [PendingGap], rejected: [SpoolEntry], corrupt: [SpoolEntry],
+                               pending: [PendingGap]) -> GapLedger {
+        var ledger = GapLedger()
+        for (bootId, records) in Dictionary(grouping: kept, by: \.boot.bootId) {
+            let records = records.sorted { $0.seq < $1.seq }
+            guard let first = records.first, let last = records.last else { continue }
+            // Known seqs as closed ranges: kept, rejected, carried and pending.
+            var known: [ClosedRange<UInt64>] = records.map { $0.seq...$0.seq }
+            known += rejected.filter { $0.boot.bootId == bootId }.map { $0.seq...$0.seq }
+            for gap in carried + pending where gap.boot.bootId == bootId && gap.gap.firstSeq <= gap.gap.lastSeq {
+                known.append(gap.gap.firstSeq...gap.gap.lastSeq)
+            }
+            let merged = Self.merge(known)
+            // Missing: the holes of `merged` inside first...last, then corrupt records beyond.
+            var missing: [(range: ClosedRange<UInt64>, from: Int64, to: Int64)] = []
+            func time(atOrBefore seq: UInt64) -> Int64 {
+                records.last { $0.seq <= seq }?.generatedAtMilliseconds ?? first.generatedAtMilliseconds
+            }
+            func time(after seq: UInt64) -> Int64 {
+                records.first { $0.seq > seq }?.generatedAtMilliseconds ?? last.generatedAtMilliseconds
+            }
+            for (lower, upper) in zip(merged, merged.dropFirst())
+            where upper.lowerBound > lower.upperBound + 1 && lower.upperBound >= first.seq && upper.lowerBound <= last.seq {
+                let hole = (lower.upperBound + 1)...(upper.lowerBound - 1)
+                missing.append((hole, time(atOrBefore: hole.lowerBound), time(after: hole.upperBound)))
+            }
+            for entry in corrupt where entry.boot.bootId == bootId && entry.seq > last.seq
+            && !merged.contains(where: { $0.contains(entry.seq) }) && !missing.contains(where: { $0.range.contains(entry.seq) }) {
+                missing.append((entry.seq...entry.seq, entry.generatedAtMilliseconds, entry.generatedAtMilliseconds))
+            }
+            for hole in missing {
+                let from = Date(timeIntervalSince1970: Double(hole.from) / 1000)
+                let to = Date(timeIntervalSince1970: Double(hole.to) / 1000)
+                ledger.add(PendingGap(boot: first.boot, gap: GapRecord(
+                    count: Int(clamping: hole.range.upperBound - hole.range.lowerBound + 1), firstSeq: hole.range.lowerBound,
+                    lastSeq: hole.range.upperBound, from: min(from, to), to: max(from, to), bootId: bootId)))
+            }
+        }
+        return ledger
+    }
+
+    /// `ranges` sorted and with overlapping or adjacent ranges joined.
+    static func merge(_ ranges: [ClosedRange<UInt64>]) -> [ClosedRange<UInt64>] {
+        var merged: [ClosedRange<UInt64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, last.upperBound == .max || range.lowerBound <= last.upperBound + 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
+    }
 }
 
 /// How large and how old the spool may grow.

@@ -15,8 +15,29 @@ public struct SpoolState: Sendable, Hashable, Codable {
     public var lastAcknowledgedAt: Date?
     public var lastError: SpoolStatus.LastError?
     public var gaps = GapLedger()
+    /// Reports whose record could not be written (disk full, read-only): their seqs are accounted as gaps.
+    public var unspooledReports = 0
+    /// How often an unreadable `state.json` was set aside and the gap ledger rebuilt from the records.
+    public var stateRebuilds = 0
+    public var lastStateRebuild: SpoolStatus.LastError?
 
     public init() {}
+
+    /// Keys added after the first release may be missing from an older `state.json`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        corruptRecords = try container.decode(Int.self, forKey: .corruptRecords)
+        interruptedWrites = try container.decode(Int.self, forKey: .interruptedWrites)
+        droppedReports = try container.decode(Int.self, forKey: .droppedReports)
+        rejectedReports = try container.decode(Int.self, forKey: .rejectedReports)
+        acknowledgedReports = try container.decode(Int.self, forKey: .acknowledgedReports)
+        lastAcknowledgedAt = try container.decodeIfPresent(Date.self, forKey: .lastAcknowledgedAt)
+        lastError = try container.decodeIfPresent(SpoolStatus.LastError.self, forKey: .lastError)
+        gaps = try container.decode(GapLedger.self, forKey: .gaps)
+        unspooledReports = try container.decodeIfPresent(Int.self, forKey: .unspooledReports) ?? 0
+        stateRebuilds = try container.decodeIfPresent(Int.self, forKey: .stateRebuilds) ?? 0
+        lastStateRebuild = try container.decodeIfPresent(SpoolStatus.LastError.self, forKey: .lastStateRebuild)
+    }
 
     enum CodingKeys: String, CodingKey {
         case gaps
@@ -27,6 +48,9 @@ public struct SpoolState: Sendable, Hashable, Codable {
         case acknowledgedReports = "acknowledged_reports"
         case lastAcknowledgedAt = "last_acknowledged_at"
         case lastError = "last_error"
+        case unspooledReports = "unspooled_reports"
+        case stateRebuilds = "state_rebuilds"
+        case lastStateRebuild = "last_state_rebuild"
     }
 }
 
@@ -55,6 +79,12 @@ public struct SpoolStatus: Sendable, Hashable, Codable {
     public var rejectedReports: Int
     public var acknowledgedReports: Int
     public var pendingGaps: [PendingGap]
+    public var unspooledReports: Int
+    public var stateRebuilds: Int
+    public var lastStateRebuild: LastError?
+    /// Why `state.json` could not be saved lately (disk full, read-only), while it has not been saved since:
+    /// the records are safe, the counters and gaps shown are those in memory.
+    public var stateSaveError: String?
 
     enum CodingKeys: String, CodingKey {
         case directory, depth, bytes
@@ -67,6 +97,10 @@ public struct SpoolStatus: Sendable, Hashable, Codable {
         case rejectedReports = "rejected_reports"
         case acknowledgedReports = "acknowledged_reports"
         case pendingGaps = "pending_gaps"
+        case unspooledReports = "unspooled_reports"
+        case stateRebuilds = "state_rebuilds"
+        case lastStateRebuild = "last_state_rebuild"
+        case stateSaveError = "state_save_error"
     }
 
     init(directory: URL, entries: [SpoolEntry], state: SpoolState) {
@@ -82,6 +116,9 @@ public struct SpoolStatus: Sendable, Hashable, Codable {
         rejectedReports = state.rejectedReports
         acknowledgedReports = state.acknowledgedReports
         pendingGaps = state.gaps.pending
+        unspooledReports = state.unspooledReports
+        stateRebuilds = state.stateRebuilds
+        lastStateRebuild = state.lastStateRebuild
     }
 }
 

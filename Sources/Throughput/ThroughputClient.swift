@@ -34,9 +34,16 @@ public struct ThroughputClient: Sendable {
         var attempts = 0
         while true {
             do throws(ThroughputError) {
-                var result = try TestRun(configuration).run()
-                result.busyRetries = attempts
-                return result
+                let run = TestRun(configuration)
+                do throws(ThroughputError) {
+                    var result = try run.run()
+                    result.busyRetries = attempts
+                    return result
+                } catch {
+                    var error = error
+                    error.bytesMoved += run.bytesMoved
+                    throw error
+                }
             } catch where error.code == .serverBusy {
                 let remaining = retryDeadline - monotonicNow()
                 guard remaining > 0 else {
@@ -73,6 +80,8 @@ private final class TestRun {
     }
 
     var deadline: Double { monotonicNow() + configuration.timeoutSeconds }
+    /// What the streams have sent and received so far.
+    var bytesMoved: UInt64 { workers.reduce(0) { $0 &+ $1.bytes.load(ordering: .relaxed) } }
     var server: String { configuration.host.contains(":") ? "[\(configuration.host)]:\(configuration.port)" : "\(configuration.host):\(configuration.port)" }
 
     func run() throws(ThroughputError) -> ThroughputResult {

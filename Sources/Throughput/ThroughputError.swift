@@ -23,6 +23,9 @@ public struct ThroughputError: Error, Sendable, Hashable, CustomStringConvertibl
     public var message: String
     /// The underlying cause (an errno text, the server's error code), when there is one.
     public var cause: String?
+    /// Bytes the test's streams had sent and received when it failed (a partial test uses the link too, and
+    /// is charged to the daily budget).
+    public var bytesMoved: UInt64 = 0
 
     public init(_ code: Code, _ message: String, cause: String? = nil) {
         self.code = code

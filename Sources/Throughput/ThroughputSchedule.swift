@@ -67,6 +67,21 @@ public struct ThroughputSchedule: Sendable {
         return .run(byteAllowance: left)
     }
 
+    /// What one test of a link may move, for the budget: the link's target rate in each direction tested,
+    /// for the whole test, plus 10 % (headers, retransmissions, the first second). A faster line moves more;
+    /// what a test really moved is what is charged afterwards.
+    public static func estimatedBytes(targetMbps: Int, directions: Int, durationSeconds: Int) -> Int64 {
+        let bytes = Double(max(0, targetMbps)) * 1e6 / 8 * Double(max(1, directions)) * Double(max(1, durationSeconds)) * 1.1
+        return Int64(min(bytes, Double(Int64.max / 2)))
+    }
+
+    /// The budget of the day `now` falls in: used, left (never below 0) and the whole.
+    public func budget(now: Date, history: History) -> (day: String, used: Int64, left: Int64, total: Int64) {
+        let day = budgetDay(now)
+        let used = history.bytesByDay[day] ?? 0
+        return (day, used, max(0, policy.dailyByteBudget - used), policy.dailyByteBudget)
+    }
+
     /// The history after a test that started at `start` and moved `bytes`.
     public func recording(_ history: History, start: Date, bytes: Int64) -> History {
         var history = history

@@ -67,8 +67,10 @@ struct ReportWords {
     var trendTitle: String { t("Số điểm sẵn sàng cuối mỗi tuần", "Sites ready at the end of each week") }
     var servicesTitle: String { t("Tính khả dụng của dịch vụ trong tuần", "Service availability over the week") }
     var none: String { t("Không có.", "None.") }
-    var attachmentNote: String {
-        t("Bảng đầy đủ các điểm: tệp sites.csv đính kèm.", "The full site table: the attached sites.csv.")
+    /// Names the file as it is attached (or written by `--out`): `WeeklyReportFiles.csvName`.
+    func attachmentNote(_ s: WeeklySummary) -> String {
+        let name = WeeklyReportFiles.csvName(week: s.week, language: language)
+        return t("Bảng đầy đủ các điểm: tệp \(name) đính kèm.", "The full site table: the attached \(name).")
     }
 
     /// "Hải Châu: 2 điểm".

@@ -73,7 +73,7 @@ public enum WeeklyReportRenderer {
         }
 
         out.blank()
-        out.paragraph(w.attachmentNote)
+        out.paragraph(w.attachmentNote(summary))
         if let note = w.withoutOfficeNote(summary) { out.paragraph(note) }
         out.paragraph(w.generatedLine(summary))
         return out.text.precomposedStringWithCanonicalMapping
@@ -122,7 +122,7 @@ public enum WeeklyReportRenderer {
         page.section(w.trendTitle, Style.table(header: w.trendHeader, rows: summary.trend.map(w.trendRow)))
         page.section(w.servicesTitle, summary.services.isEmpty ? Style.paragraph(w.none)
                      : Style.table(header: w.serviceHeader, rows: summary.services.map(w.serviceRow)))
-        page.block(([w.attachmentNote] + [w.withoutOfficeNote(summary)].compactMap { $0 } + [w.generatedLine(summary)])
+        page.block(([w.attachmentNote(summary)] + [w.withoutOfficeNote(summary)].compactMap { $0 } + [w.generatedLine(summary)])
             .map { Style.div("font-size:12px;color:#6b7280;margin-top:4px", $0) }.joined(), top: 8)
         return page.document(language: language, title: subject(summary, language: language)).precomposedStringWithCanonicalMapping
     }

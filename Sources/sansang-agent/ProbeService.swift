@@ -67,7 +67,15 @@ struct ProbeService: AsyncParsableCommand {
     @Option(help: "Language of the text output: vi or en.")
     var lang: Language = .vi
 
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1 (echo requests to send)") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
+        guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1") }
+    }
+
     func run() async throws {
+        // A configuration error, told before connecting: not the server's TLS failure.
+        if let caFile, let problem = caFileProblem(caFile) { throw ConfigurationError("--ca-file: \(problem)") }
         let check: ServiceCheck
         if let name {
             guard kind == nil, target == nil else { throw ConfigurationError("give NAME or --kind/--target, not both") }

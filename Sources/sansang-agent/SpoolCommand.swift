@@ -68,7 +68,11 @@ struct SpoolStatusText {
             (vi ? "Ghi dở dang" : "Interrupted writes", "\(status.interruptedWrites)"),
             (vi ? "Đã bỏ (giới hạn)" : "Dropped (bounds)", "\(status.droppedReports)"),
             (vi ? "Bị từ chối" : "Rejected", "\(status.rejectedReports)"),
+            (vi ? "Không ghi được" : "Could not be stored", "\(status.unspooledReports)"),
         ]
+        if let rebuild = status.lastStateRebuild {
+            rows.append((vi ? "Dựng lại state.json" : "state.json rebuilt", "\(status.stateRebuilds)× — \(time(rebuild.at)) \(rebuild.message)"))
+        }
         for pending in status.pendingGaps {
             let gap = pending.gap
             rows.append((vi ? "Khoảng trống chờ gửi" : "Pending gap",

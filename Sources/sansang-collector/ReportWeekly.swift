@@ -24,7 +24,7 @@ struct ReportWeekly: AsyncParsableCommand {
         discussion: """
             Without --week: the last complete week (Monday 00:00 to Monday 00:00, Asia/Ho_Chi_Minh). Without --send \
             and --out the plain text is printed. --out DIR writes report.html (chart.png beside it), report.txt, \
-            sites.csv, chart.png and report.json. --send puts the mail in the outbox (mail.outbox): when the collector \
+            the site table (danh-sach-diem-2026-W49.csv; sites-2026-W49.csv with --lang en), chart.png and report.json. --send puts the mail in the outbox (mail.outbox): when the collector \
             runs, it sends it; otherwise this command tries at once, and what fails stays queued for the collector. \
             A week's mail is queued once per language, so running it twice sends nothing new.
 

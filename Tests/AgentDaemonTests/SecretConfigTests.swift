@@ -68,7 +68,7 @@ import YAMLConfig
         }
     }
 
-    @Test func plainHTTPIsForLoopbackUnlessAllowed() throws {
+    @Test func plainHTTPIsForLoopbackUnlessAllowed() async throws {
         let remote = "site: '20242'\ncollector: {url: 'http://collector.example.vn:8470'}\n"
         let error = try #require(throws: ConfigErrors.self) { try AgentConfiguration.decode(yaml: remote, file: "a.yaml") }
         #expect(error.description.hasPrefix("a.yaml:2:") && error.description.contains("collector.url: plain http:// sends the site token in clear"), "\(error)")

@@ -35,7 +35,7 @@ private let now = Date(timeIntervalSince1970: 1_780_000_000)
     }
 
     /// The wire's numbers are bounded: the refusal names the field (before: interval_s = Int.max was stored).
-    @Test func outOfRangeNumbersAndHugeStringsAreRefusedNamingTheField() throws {
+    @Test func outOfRangeNumbersAndHugeStringsAreRefusedNamingTheField() async throws {
         let report = readyReport(try exampleInventory(), site: ExampleSite.haiChau, seq: 1, at: now)
         let body = String(decoding: try ReportCoding.encoder().encode(ReportBatch(reports: [report])), as: UTF8.self)
         let lan = try #require(report.links.firstIndex { $0.role == .lan })

@@ -74,6 +74,20 @@ struct MIMETests {
         #expect(lines.contains("MIME-Version: 1.0"))
     }
 
+    /// The same label (the same alert number after a database reset, the same week in two provinces) never
+    /// gives the same Message-ID: 130 random bits follow it; a long label is shortened to keep the line ≤ 78.
+    @Test func messageIDsAreGloballyUniqueWithARandomPart() async throws {
+        let from = MailAddress("noc@danang.gov.vn")
+        let ids = (0..<1000).map { _ in MailMessage.makeMessageID(from: from, unique: "alert-7") }
+        #expect(Set(ids).count == 1000)
+        let id = try #require(ids.first)
+        #expect(id.wholeMatch(of: try Regex("^<alert-7\\.[a-z2-7]{26}@danang\\.gov\\.vn>$")) != nil, "\(id)")
+        #expect(MailMessage.makeMessageID(from: from).wholeMatch(of: try Regex("^<[a-z2-7]{26}@danang\\.gov\\.vn>$")) != nil)
+        let long = MailMessage.makeMessageID(from: from, unique: String(repeating: "weekly-2026-W48-vi-", count: 5))
+        #expect(("Message-ID: " + long).count == 78, "\(long)")
+        #expect(long.hasPrefix("<weekly-2026-W48-vi-"))
+    }
+
     @Test func plainTextOnlyIsOneQuotedPrintableUTF8PartWithCRLFLines() async throws {
         let text = Self.rendered(Self.message())
         let lines = Self.headerLines(text)

@@ -200,6 +200,18 @@ import TestSupport
         }
     }
 
+    /// Opportunistic is not "anything goes": when STARTTLS is offered, the certificate is verified all the same,
+    /// and an untrusted one fails the delivery instead of falling back to plain text.
+    @Test func opportunisticStartTLSStillVerifiesTheCertificate() async throws {
+        try await Self.withSink(tls: true) { _, sink, _ in
+            var settings = Self.settings(port: sink.port, password: nil)
+            settings.security = .opportunistic
+            let error = try await #require(throws: MailError.self) { try await SMTPClient(settings: settings).send(reportMessage()) }
+            #expect(error.code == .tlsFailed)
+            #expect(sink.messages.isEmpty)
+        }
+    }
+
     @Test func aServerCertificateThatIsNotTrustedIsTLSFailed() async throws {
         try await Self.withSink(tls: true) { _, sink, _ in
             // No ca_file: the sink's self-signed certificate is not trusted.

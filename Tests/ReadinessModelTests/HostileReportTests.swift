@@ -6,7 +6,7 @@ import Testing
 @Suite struct HostileReportTests {
     /// Before the limits, `interval_s` = Int.max trapped in `staleAfterIntervals * intervalSeconds` and killed
     /// the collector on every start. Now the report is refused, and a stored one is marked, not judged.
-    @Test func hugeIntervalIsMarkedNotTrapped() throws {
+    @Test func hugeIntervalIsMarkedNotTrapped() async throws {
         let report = Fleet.goodReport { $0.intervalSeconds = Int.max }
         #expect(report.limitProblems() == ["interval_s: must be in 1…86400, not 9223372036854775807"])
         let verdict = try #require(Fleet.evaluate(report))
@@ -16,7 +16,7 @@ import Testing
     }
 
     /// Speeds at Int.min and Int.max overflowed `high - low` in the speed comparison.
-    @Test func extremeSpeedsAreMarkedNotTrapped() throws {
+    @Test func extremeSpeedsAreMarkedNotTrapped() async throws {
         let report = Fleet.goodReport {
             $0[.lan].speed = [SpeedReading(source: .nic, speedMbps: Int.max), SpeedReading(source: .snmp, speedMbps: Int.min)]
         }
@@ -53,7 +53,7 @@ import Testing
 
     /// An office server whose clock says 2099: its report is judged by when it arrived. It is current while it
     /// is, STALE once no newer one arrives, and CLOCK_SKEW says why (before: fresh forever).
-    @Test func futureDatedReportIsJudgedByReceiptWithClockSkew() throws {
+    @Test func futureDatedReportIsJudgedByReceiptWithClockSkew() async throws {
         let future = Date(timeIntervalSince1970: 4_070_908_800)  // 2099-01-01
         let report = Fleet.goodReport { $0.generatedAt = future }
         let evaluator = ReadinessEvaluator()
@@ -69,7 +69,7 @@ import Testing
 
     /// A clock behind (or a report that waited in the spool) beyond the bound is CLOCK_SKEW; within it, nothing.
     /// The bound is the policy's (the collector's `max_report_skew_s`).
-    @Test func skewBoundIsConfigurable() throws {
+    @Test func skewBoundIsConfigurable() async throws {
         let report = Fleet.goodReport { $0.generatedAt = Fleet.ago(100) }
         func lines(_ bound: Double) -> [String]? {
             ReadinessEvaluator(policy: EvaluationPolicy(maxReportSkewSeconds: bound))

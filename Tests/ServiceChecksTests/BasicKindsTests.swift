@@ -197,8 +197,23 @@ import TestSupport
         withExtendedLifetime(silent) {}
         #expect(timeout.result.reason == "dns_timeout")
         let closed = try freeLoopbackPort(udp: true)
-        let refused = await check(target(.dns, "portal.sansang.test", timeout: .seconds(1)) { $0.dnsServer = "127.0.0.1:\(closed)" })
-        #expect(refused.result.reason == "dns_refused")
+        // Nothing listens: the ICMP port unreachable is not a server's REFUSED (told apart in refusedRcodeIsNotAClosedPort).
+        let portClosed = await check(target(.dns, "portal.sansang.test", timeout: .seconds(1)) { $0.dnsServer = "127.0.0.1:\(closed)" })
+        #expect(portClosed.result.reason == "dns_port_closed", "\(portClosed)")
+    }
+
+    /// A server that listens and answers rcode REFUSED (dnsmasq with no upstream for a name outside its zones)
+    /// is `dns_refused`; a closed port is `dns_port_closed`.
+    @Test func refusedRcodeIsNotAClosedPort() async throws {
+        try await Self.withDnsmasq { port in
+            let refused = await check(target(.dns, "elsewhere.example", timeout: .seconds(3)) { $0.dnsServer = "127.0.0.1:\(port)" })
+            #expect(refused.result.reason == "dns_refused", "\(refused)")
+            #expect(refused.facts["rcode"] == "REFUSED")
+        }
+        let closed = try freeLoopbackPort(udp: true)
+        let portClosed = await check(target(.dns, "elsewhere.example", timeout: .seconds(3)) { $0.dnsServer = "127.0.0.1:\(closed)" })
+        #expect(portClosed.result.reason == "dns_port_closed", "\(portClosed)")
+        #expect(portClosed.facts["rcode"] == nil)
     }
 
     /// dnsmasq does not answer SERVFAIL on demand, so a one-shot responder does (a real UDP exchange).

@@ -14,28 +14,15 @@ import TestSupport
         case valid, expired, notYetValid, wrongName, selfSigned, expiring, plain
     }
 
-    final class Lab: @unchecked Sendable {
-        let directory: URL
+    final class Lab: TLSLabDirectory, @unchecked Sendable {
         var ports: [Server: Int] = [:]
-        var nginx: Daemon?
         var caFile: String { directory.appendingPathComponent("ca.pem").path }
 
         init() async throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("sansang-https-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("newcerts"), withIntermediateDirectories: true)
+            try super.init(prefix: "sansang-https")
             try await makeCertificates()
             try await start()
         }
-
-        /// Stops nginx (waiting until it has exited) and removes the certificates.
-        func stop() async {
-            await nginx?.stop()
-            try? FileManager.default.removeItem(at: directory)
-        }
-
-        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-        func openssl(_ arguments: [String]) async throws { _ = try await run(["openssl"] + arguments) }
 
         static func stamp(days: Double) -> String {
             let formatter = DateFormatter()
@@ -49,23 +36,7 @@ import TestSupport
             let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
             try await openssl(["req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
                                                "-subj", "/CN=Sansang Test CA"])
-            try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
-            try "1000\n".write(toFile: path("serial"), atomically: true, encoding: .utf8)
-            try """
-                [ca]
-                default_ca = test
-                [test]
-                database = \(path("index.txt"))
-                new_certs_dir = \(path("newcerts"))
-                certificate = \(path("ca.pem"))
-                private_key = \(path("ca.key"))
-                serial = \(path("serial"))
-                default_md = sha256
-                policy = anything
-                unique_subject = no
-                [anything]
-                commonName = supplied
-                """.write(toFile: path("ca.cnf"), atomically: true, encoding: .utf8)
+            try TLSLabSupport.writeCAConfig(in: directory, name: "ca", certificate: path("ca.pem"), key: path("ca.key"), serial: "1000")
             try await openssl(["req"] + ec + ["-keyout", path("leaf.key"), "-out", path("leaf.csr"), "-subj", "/CN=\(HTTPSCheckTests.name)"])
             func leaf(_ server: Server, from: Double, to: Double, san: String = HTTPSCheckTests.name) async throws {
                 try "subjectAltName = DNS:\(san)\n".write(toFile: path("\(server).ext"), atomically: true, encoding: .utf8)
@@ -106,39 +77,7 @@ import TestSupport
 
                     """
             }
-            let temp = path("tmp")
-            try """
-                daemon off;
-                master_process off;
-                pid \(path("nginx.pid"));
-                error_log \(path("error.log")) warn;
-                events {}
-                http {
-                    access_log off;
-                    default_type text/plain;
-                    absolute_redirect off;
-                    client_body_temp_path \(temp);
-                    proxy_temp_path \(temp);
-                    fastcgi_temp_path \(temp);
-                    uwsgi_temp_path \(temp);
-                    scgi_temp_path \(temp);
-                \(servers)
-                }
-                """.write(toFile: path("nginx.conf"), atomically: true, encoding: .utf8)
-            nginx = try Daemon([try resolveExecutable("nginx"), "-c", path("nginx.conf"), "-p", directory.path],
-                               log: directory.appendingPathComponent("nginx.log"))
-            let port = UInt16(ports[.plain]!)
-            try await waitUntil(timeout: 20, "nginx listening") {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(fd) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                address.sin_port = port.bigEndian
-                return withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-                }
-            }
+            nginx = try await TLSLabSupport.startNginx(in: directory, servers: servers, probePort: UInt16(ports[.plain]!))
         }
 
         func target(_ kind: ServiceKind, _ server: Server, path: String? = nil, trustTestCA: Bool = true,

@@ -47,6 +47,21 @@ import Testing
         #expect(schedule.budgetDay(at(11, 12)) == "2026-11-11")
     }
 
+    /// A test whose estimate does not fit in what is left is refused; the budget's state says why.
+    @Test func aTestThatWouldExceedTheBudgetIsRefused() {
+        // 100 Mbit/s both ways for 10 s: 250 MB, plus 10 %.
+        let estimate = ThroughputSchedule.estimatedBytes(targetMbps: 100, directions: 2, durationSeconds: 10)
+        #expect(estimate == 275_000_000)
+        let history = ThroughputSchedule.History(bytesByDay: ["2026-11-10": 800_000_000])
+        #expect(schedule.decide(now: at(10, 23), history: history, estimatedBytes: 100_000_000) == .run(byteAllowance: 200_000_000))
+        guard case .wait(.budgetExhausted, _) = schedule.decide(now: at(10, 23), history: history, estimatedBytes: estimate) else {
+            Issue.record("a 275 MB test started with 200 MB left")
+            return
+        }
+        let budget = schedule.budget(now: at(10, 23), history: history)
+        #expect(budget.day == "2026-11-10" && budget.used == 800_000_000 && budget.left == 200_000_000 && budget.total == 1_000_000_000)
+    }
+
     @Test func anExhaustedBudgetWaitsForTheNextNight() {
         var policy = ThroughputPolicy(everyHours: 1, dailyByteBudget: 1_000)
         policy.windowStart = "22:00"

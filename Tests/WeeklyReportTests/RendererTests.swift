@@ -66,6 +66,24 @@ import WeeklyReport
         #expect(!WeeklyReportRenderer.html(Self.summary, chartSource: nil).contains("<img"))
     }
 
+    /// The body names the CSV by the name it is attached under, in the report's language, and the English
+    /// report's files have English names.
+    @Test func theBodyNamesTheRealCSVFileInEachLanguage() {
+        let vi = WeeklyReportFiles.csvName(week: Self.summary.week, language: .vi)
+        let en = WeeklyReportFiles.csvName(week: Self.summary.week, language: .en)
+        #expect(vi == "danh-sach-diem-2026-W48.csv")
+        #expect(en == "sites-2026-W48.csv")
+        #expect(WeeklyReportFiles.chartName(week: Self.summary.week, language: .en) == "chart-2026-W48.png")
+        #expect(WeeklyReportFiles.chartName(week: Self.summary.week, language: .vi) == "bieu-do-2026-W48.png")
+        #expect(WeeklyReportFiles.chartContentID(week: Self.summary.week).contains("@"))
+        for (language, name, other) in [(Language.vi, vi, en), (.en, en, vi)] {
+            let text = WeeklyReportRenderer.text(Self.summary, language: language).replacingOccurrences(of: "\n", with: " ")
+            let html = WeeklyReportRenderer.html(Self.summary, language: language, chartSource: nil)
+            #expect(text.contains(name) && html.contains(name), "\(language)")
+            #expect(!text.contains("sites.csv") && !text.contains(other) && !html.contains(other), "\(language)")
+        }
+    }
+
     @Test func textIsShortLinesWithTheFigures() {
         let text = WeeklyReportRenderer.text(Self.summary)
         let long = text.split(separator: "\n").filter { $0.count > 72 }
