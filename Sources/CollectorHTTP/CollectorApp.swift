@@ -24,7 +24,8 @@ public enum CollectorApp {
     /// The routes, with the middleware that logs, counts and turns every error into JSON.
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
                               alerts: AlertEngine? = nil, reports: WeeklyReports? = nil,
-                              logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
+                              logger: Logger = Logger(label: "sansang.http"),
+                              extraRoutes: @Sendable (Router<CollectorRequestContext>) -> Void = { _ in }) -> Router<CollectorRequestContext> {
         let router = Router(context: CollectorRequestContext.self)
         router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry)))
         let api = APIHandlers(collector: collector, maxBodyBytes: maxBodyBytes)
@@ -60,6 +61,8 @@ public enum CollectorApp {
             }
             return try json(["status": "ready"], status: .ok)
         }
+        // The dashboard (CollectorDashboard) and anything else served beside the API.
+        extraRoutes(router)
         return router
     }
 
@@ -67,10 +70,11 @@ public enum CollectorApp {
     public static func application(
         collector: Collector, configuration: CollectorConfiguration, registry: PrometheusCollectorRegistry,
         alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, logger: Logger,
+        extraRoutes: @Sendable (Router<CollectorRequestContext>) -> Void = { _ in },
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
-                            reports: reports, logger: logger)
+                            reports: reports, logger: logger, extraRoutes: extraRoutes)
         var server: HTTPServerBuilder = .http1()
         if let tls = configuration.tls {
             let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile)
@@ -93,9 +97,12 @@ public struct CollectorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Filled in by the handler that authenticates; read by the logging middleware after it returns.
     public let caller = CallerBox()
+    /// The client's IP address ("unknown" when the channel has none), for login limits.
+    public let remoteAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 

@@ -100,6 +100,7 @@ public final class SQLiteStore: ReadinessStore {
                     PRIMARY KEY (service, day, site)) WITHOUT ROWID;
                 """)
         }
+        registerDashboardMigration(&migrator)
         return migrator
     }
 

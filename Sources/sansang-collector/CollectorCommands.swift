@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import CollectorAlerts
 import CollectorCore
+import CollectorDashboard
 import CollectorHTTP
 import CollectorReports
 import CollectorSNMP
@@ -91,9 +92,13 @@ struct Serve: AsyncParsableCommand {
         let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
                                  logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"
+        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport)
+        let dashboard = Dashboard(collector: collector, alerts: alerts, reports: reports,
+                                  sessions: SessionAuthority(accounts: Accounts(store: store)),
+                                  settings: .init(secureCookies: configuration.tls != nil))
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, alerts: alerts,
-            reports: WeeklyReports(collector: collector, settings: configuration.weeklyReport), logger: logger,
+            reports: reports, logger: logger, extraRoutes: dashboard.install(on:),
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
         var services: [any Service] = [
             app,
