@@ -424,16 +424,15 @@ enum PageRenderer {
         let other: Language = page.language == .vi ? .en : .vi
         var otherQuery = page.query
         otherQuery["lang"] = other.rawValue
-        let layout: [String: Any] = [
+        var layout: [String: Any] = [
             "lang": page.language.rawValue, "title": title, "css": Asset.stylesheet.path, "js": Asset.script.path, "live": live,
             "w": words, "nav": nav, "body": body, "otherLanguage": other.rawValue,
             "otherLanguageHref": page.path + queryString(otherQuery.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
-            "viewer": viewer.map { viewer -> [String: Any] in
-                ["name": viewer.name, "roleName": viewer.role.rawValue, "csrfToken": viewer.csrfToken]
-            } as Any,
         ]
-        return Templates.library.render(layout.filter { !($0.value is Optional<[String: Any]>) || viewer != nil },
-                                        withTemplate: "layout") ?? ""
+        if let viewer {
+            layout["viewer"] = ["name": viewer.name, "roleName": viewer.role.rawValue, "csrfToken": viewer.csrfToken] as [String: Any]
+        }
+        return Templates.library.render(layout, withTemplate: "layout") ?? ""
     }
 
     /// A view model's stored properties by name, optionals unwrapped (nil ones left out), for Mustache.

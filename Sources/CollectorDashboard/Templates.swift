@@ -74,7 +74,7 @@ enum Templates {
         </div>
         <section aria-labelledby="h-trend"><h2 id="h-trend">{{w.trend}}</h2>{{{trendSVG}}}<p>{{eta}}</p></section>
         <section aria-labelledby="h-changes"><h2 id="h-changes">{{w.recentChanges}}</h2>
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.time}}</th><th scope="col">{{w.site}}</th><th scope="col">{{w.change}}</th><th scope="col">{{w.reasons}}</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.time}}</th><th scope="col">{{w.site}}</th><th scope="col">{{w.change}}</th><th scope="col">{{w.reasons}}</th></tr></thead><tbody>
         {{#changes}}<tr><td>{{time}}</td><td><a href="{{href}}">{{siteName}}</a> <span class="code">{{site}}</span></td><td>{{from}} → <span class="badge {{toClass}}">{{to}}</span></td><td>{{reasons}}</td></tr>{{/changes}}
         {{^changes}}<tr><td colspan="4">{{w.none}}</td></tr>{{/changes}}
         </tbody></table></div></section>
@@ -93,7 +93,7 @@ enum Templates {
         <p><button type="submit">{{w.filter}}</button></p>
         </form>
         <p><span id="matching">{{matching}}</span> {{w.shown}} · <a href="{{csvHref}}">{{w.csv}}</a></p>
-        <div class="scroll"><table class="sites"><thead><tr>{{#columns}}<th scope="col" aria-sort="{{ariaSort}}"><a href="{{href}}">{{label}}</a></th>{{/columns}}<th scope="col">{{w.reasons}}</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table class="sites"><thead><tr>{{#columns}}<th scope="col" aria-sort="{{ariaSort}}"><a href="{{href}}">{{label}}</a></th>{{/columns}}<th scope="col">{{w.reasons}}</th></tr></thead><tbody>
         {{#rows}}<tr><td class="code">{{code}}</td><td><a href="{{href}}">{{name}}</a> <span class="muted">{{type}}</span></td><td>{{district}}</td><td><span class="badge {{stateClass}}">{{state}}</span></td><td>{{lastReport}}</td><td>{{reasons}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6">{{w.none}}</td></tr>{{/rows}}
         </tbody></table></div>
@@ -111,11 +111,11 @@ enum Templates {
         {{#hasOffice}}
         {{^hasReport}}<p>{{w.agentSilent}}</p>{{/hasReport}}
         {{#hasLinks}}<section aria-labelledby="h-links"><h2 id="h-links">{{w.links}}</h2>
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.role}}</th><th scope="col">{{w.interface}}</th><th scope="col">{{w.target}}</th><th scope="col">{{w.nic}}</th><th scope="col">{{w.lldp}}</th><th scope="col">{{w.switchSNMP}}</th><th scope="col">{{w.throughput}}</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.role}}</th><th scope="col">{{w.interface}}</th><th scope="col">{{w.target}}</th><th scope="col">{{w.nic}}</th><th scope="col">{{w.lldp}}</th><th scope="col">{{w.switchSNMP}}</th><th scope="col">{{w.throughput}}</th></tr></thead><tbody>
         {{#links}}<tr{{#mismatch}} class="mismatch"{{/mismatch}}><td>{{role}}{{#mismatch}} <strong>({{w.mismatch}})</strong>{{/mismatch}}</td><td>{{interface}}</td><td>{{target}}</td><td>{{nic}}</td><td>{{lldp}}</td><td>{{snmp}}</td><td>{{throughput}}</td></tr>{{/links}}
         </tbody></table></div></section>{{/hasLinks}}
         {{#hasServices}}<section aria-labelledby="h-services"><h2 id="h-services">{{w.services}}</h2>
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.name}}</th><th scope="col">{{w.result}}</th><th scope="col" class="num">{{w.total}}</th><th scope="col">{{w.phases}}</th><th scope="col">{{w.certificate}}</th><th scope="col">{{w.time}}</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.name}}</th><th scope="col">{{w.result}}</th><th scope="col" class="num">{{w.total}}</th><th scope="col">{{w.phases}}</th><th scope="col">{{w.certificate}}</th><th scope="col">{{w.time}}</th></tr></thead><tbody>
         {{#services}}<tr><td>{{name}} <span class="muted">{{kind}}</span></td><td>{{#ok}}<span class="badge st-ready">{{result}}</span>{{/ok}}{{^ok}}<span class="badge st-not-ready">{{result}}</span>{{/ok}}</td><td class="num">{{total}}</td><td>{{phases}}</td><td>{{certificate}}</td><td>{{checkedAt}}</td></tr>{{/services}}
         </tbody></table></div></section>{{/hasServices}}
         <section aria-labelledby="h-history"><h2 id="h-history">{{w.history}}</h2>
@@ -124,7 +124,7 @@ enum Templates {
         <h3>{{w.latencyChart}}</h3>{{{latencyChart}}}{{^latencyChart}}<p>{{w.noPoints}}</p>{{/latencyChart}}
         </section>
         <section aria-labelledby="h-transitions"><h2 id="h-transitions">{{w.transitions}}</h2>
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.time}}</th><th scope="col">{{w.change}}</th><th scope="col">{{w.reasons}}</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.time}}</th><th scope="col">{{w.change}}</th><th scope="col">{{w.reasons}}</th></tr></thead><tbody>
         {{#transitions}}<tr><td>{{time}}</td><td>{{from}} → <span class="badge {{toClass}}">{{to}}</span></td><td>{{reasons}}</td></tr>{{/transitions}}
         {{^transitions}}<tr><td colspan="3">{{w.none}}</td></tr>{{/transitions}}
         </tbody></table></div></section>
@@ -142,7 +142,7 @@ enum Templates {
 
     static let alerts = """
         <h1>{{w.alerts}}</h1>
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.state}}</th><th scope="col">{{w.severity}}</th><th scope="col">{{w.rule}}</th><th scope="col">{{w.site}}</th><th scope="col">{{w.summary}}</th><th scope="col">{{w.since}}</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.state}}</th><th scope="col">{{w.severity}}</th><th scope="col">{{w.rule}}</th><th scope="col">{{w.site}}</th><th scope="col">{{w.summary}}</th><th scope="col">{{w.since}}</th></tr></thead><tbody>
         {{#rows}}<tr><td><span class="badge {{stateClass}}">{{state}}</span>{{#muted}} <span class="muted">{{w.muted}}</span>{{/muted}}</td><td>{{severity}}</td><td>{{rule}}</td><td><a href="{{href}}">{{siteName}}</a> <span class="code">{{site}}</span></td><td>{{summary}}</td><td>{{since}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6">{{w.noAlerts}}</td></tr>{{/rows}}
         </tbody></table></div>
@@ -151,7 +151,7 @@ enum Templates {
     static let silences = """
         <h1>{{w.silences}}</h1>
         {{#message}}<p class="notice" role="status">{{message}}</p>{{/message}}
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.matchers}}</th><th scope="col">{{w.from}}</th><th scope="col">{{w.ends}}</th><th scope="col">{{w.author}}</th><th scope="col">{{w.comment}}</th>{{#canChange}}<th scope="col"><span class="sr-only">{{w.expire}}</span></th>{{/canChange}}</tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.matchers}}</th><th scope="col">{{w.from}}</th><th scope="col">{{w.ends}}</th><th scope="col">{{w.author}}</th><th scope="col">{{w.comment}}</th>{{#canChange}}<th scope="col"><span class="sr-only">{{w.expire}}</span></th>{{/canChange}}</tr></thead><tbody>
         {{#rows}}<tr><td>{{matchers}}</td><td>{{starts}}</td><td>{{ends}}</td><td>{{author}}</td><td>{{comment}}</td>{{#canExpire}}<td><form method="post" action="{{expireAction}}"><input type="hidden" name="csrf" value="{{csrfToken}}"><button type="submit" aria-label="{{w.expire}}: {{matchers}}">{{w.expire}}</button></form></td>{{/canExpire}}</tr>{{/rows}}
         {{^rows}}<tr><td colspan="6">{{w.noSilences}}</td></tr>{{/rows}}
         </tbody></table></div>
@@ -172,7 +172,7 @@ enum Templates {
     static let weekly = """
         <h1>{{w.weekly}}</h1>
         <p>{{w.weeklyIntro}}</p>
-        <div class="scroll"><table><thead><tr><th scope="col">{{w.week}}</th><th scope="col">{{w.from}}</th><th scope="col">{{w.to}}</th><th scope="col">{{w.asMailed}}</th><th scope="col">CSV</th></tr></thead><tbody>
+        <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">{{w.week}}</th><th scope="col">{{w.from}}</th><th scope="col">{{w.to}}</th><th scope="col">{{w.asMailed}}</th><th scope="col">CSV</th></tr></thead><tbody>
         {{#rows}}<tr><td>{{week}}</td><td>{{from}}</td><td>{{to}}</td><td><a href="{{htmlHref}}">{{w.asMailed}} {{week}}</a></td><td><a href="{{csvHref}}">CSV {{week}}</a></td></tr>{{/rows}}
         </tbody></table></div>
         """

@@ -94,6 +94,8 @@ func csrfToken(_ html: String) -> String? {
             let form = try await page(client, "/login", cookie: nil)
             #expect(form.status == .ok)
             #expect(text(form).contains("<html lang=\"vi\">"))
+            #expect(text(form).contains(">Bỏ qua, tới nội dung</a>"), "the layout's own texts are there")
+            #expect(text(form).contains("hreflang=\"en\">English</a>"))
 
             let wrong = try await logIn(client, "tuan", "not the password")
             #expect(wrong.response.status == .unauthorized)
