@@ -13,6 +13,8 @@ DEB_PACKAGES += libcurl4-openssl-dev python3-aiosmtpd
 DEB_PACKAGES += prometheus-alertmanager
 # The weekly report: cairo and DejaVu fonts for its chart; headless Chromium and pdftotext to test its HTML.
 DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
+# The dashboard: its browser test drives Chromium through chromedriver (Selenium and axe-core from PyPI, below).
+DEB_PACKAGES += chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
@@ -24,8 +26,8 @@ deps:
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml' 2>/dev/null || \
-	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml
+	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml, selenium, axe_selenium_python' 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
 
 build: deps

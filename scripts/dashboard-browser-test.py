@@ -49,6 +49,7 @@ def main():
     parser.add_argument("--report-time", required=True, help="the ISO 8601 time in the report, replaced by now when sent")
     parser.add_argument("--site", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--screenshot-site", help="a site whose page is photographed (default: --site)")
     args = parser.parse_args()
     base = args.base.rstrip("/")
     os.makedirs(args.out, exist_ok=True)
@@ -122,6 +123,10 @@ def main():
             driver.save_screenshot(os.path.join(args.out, "overview-%d.png" % width))
             ok("screenshot of the overview at %d px" % width)
         driver.set_window_size(1366, 768)
+        go("/?lang=en")
+        driver.save_screenshot(os.path.join(args.out, "overview-1366-en.png"))
+        go("/?lang=vi")
+        driver.set_window_size(1366, 768)
 
         pages = ["/", "/sites", "/sites/" + args.site, "/alerts", "/silences", "/reports/weekly"]
         for lang in ["vi", "en"]:
@@ -143,7 +148,11 @@ def main():
         link[0].click()
         collect_network()
         check("Hải Châu" in driver.find_element(By.TAG_NAME, "h1").text, "site page of Hải Châu opened")
+        go("/sites/" + (args.screenshot_site or args.site))
         driver.save_screenshot(os.path.join(args.out, "site-1366.png"))
+        driver.set_window_size(1366, 2200)
+        driver.save_screenshot(os.path.join(args.out, "site-1366-full.png"))
+        driver.set_window_size(1366, 768)
 
         # Add a silence and expire it, as admin.
         def add_silence(comment):

@@ -101,8 +101,8 @@ enum Templates {
         """
 
     static let site = """
-        <h1>{{type}} {{name}} <span class="code">{{code}}</span></h1>
-        <p class="facts">{{district}} · {{province}} · {{w.profile}}: {{profile}}</p>
+        <h1>{{name}} <span class="code">{{code}}</span></h1>
+        <p class="facts">{{type}} · {{w.formerDistrict}} {{district}} · {{province}} · {{w.profile}}: {{profile}}</p>
         {{#hasOffice}}
         <p class="verdict"><span class="badge big {{stateClass}}" id="site-state">{{state}}</span> {{w.since}} {{since}} · {{w.lastReport}}: {{lastReport}}{{#agent}} · {{agent}}{{/agent}}</p>
         {{/hasOffice}}

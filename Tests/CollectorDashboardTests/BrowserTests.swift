@@ -37,8 +37,9 @@ import Testing
             let siteToken = try runProgram("sansang-collector", ["token", "issue", ExampleSite.haiChau, "--config", config.path])
                 .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let at = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let inventory = try exampleInventory()
             let report = dir.appendingPathComponent("batch.json")
-            try ReportCoding.encoder().encode(ReportBatch(reports: [readyReport(try exampleInventory(), site: ExampleSite.haiChau, seq: 1, at: at)]))
+            try ReportCoding.encoder().encode(ReportBatch(reports: [readyReport(inventory, site: ExampleSite.haiChau, seq: 1, at: at)]))
                 .write(to: report)
 
             let server = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config.path],
@@ -46,11 +47,27 @@ import Testing
             defer { server.stop() }
             try waitUntil(timeout: 30, "listening") { server.log.contains("listening on http://127.0.0.1:\(port)") }
 
+            // Some offices report before the browser comes (one ready, one with a service down, one with a slow LAN), so
+            // that pages and screenshots show verdicts with reasons; Hải Châu reports during the test.
+            let downService = try #require(inventory.site(code: ExampleSite.hoaCuong).flatMap(inventory.effectiveProfile(for:))?.services.first?.name)
+            for (code, lan, down) in [(ExampleSite.thanhKhe, 10000, nil), (ExampleSite.hoaCuong, 10000, downService),
+                                      (ExampleSite.traLeng, 100, nil)] as [(String, Int, String?)] {
+                let token = try runProgram("sansang-collector", ["token", "issue", code, "--config", config.path])
+                    .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                let batch = dir.appendingPathComponent("batch-\(code).json")
+                try ReportCoding.encoder().encode(ReportBatch(reports: [readyReport(inventory, site: code, seq: 1, at: Date(), lanMbps: lan,
+                                                                                  downService: down)])).write(to: batch)
+                let status = try run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)",
+                                      "-H", "Content-Type: application/json", "--data-binary", "@\(batch.path)",
+                                      "http://127.0.0.1:\(port)/api/v1/reports"])
+                #expect(status == "202", "report of \(code): \(status)")
+            }
+
             let screenshots = packageRoot.appendingPathComponent(".build/dashboard-screenshots")
             let browser = try Daemon(["python3", packageRoot.appendingPathComponent("scripts/dashboard-browser-test.py").path,
                                       "--base", "http://127.0.0.1:\(port)", "--admin", "tuan:\(users[0].2)", "--read", "lan:\(users[1].2)",
                                       "--noc-token", noc, "--site-token", siteToken, "--report", report.path,
-                                      "--report-time", ISO8601DateFormatter().string(from: at), "--site", ExampleSite.haiChau,
+                                      "--report-time", ISO8601DateFormatter().string(from: at), "--site", ExampleSite.haiChau, "--screenshot-site", ExampleSite.hoaCuong,
                                       "--out", screenshots.path],
                                      log: dir.appendingPathComponent("browser.log"), environment: ["SE_AVOID_STATS": "true"])
             defer { browser.stop() }
