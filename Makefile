@@ -18,7 +18,7 @@ DEB_PACKAGES += chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -83,8 +83,13 @@ bench-weekly: deps
 	$(SWIFT) build -c release --product sansang-collector
 	BIN=.build/release bench/weekly-report-db.sh 7
 
+# The dashboard's overview and site list for 3,321 sites: p99 and compressed size against the JSON API; appends to docs/performance.md.
+bench-dashboard: deps
+	$(SWIFT) build -c release --product sansang-collector
+	BIN=.build/release bench/dashboard.sh 200
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly
+bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
 
 clean:
 	rm -rf .build
