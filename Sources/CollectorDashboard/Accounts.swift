@@ -174,6 +174,8 @@ public struct SessionAuthority: Sendable {
             return .wrongCredentials
         }
         limiter.recordSuccess(user: name)
+        // Sessions nobody used within the idle timeout are gone for good: cleared at each login.
+        _ = try await accounts.store.deleteSessions(lastSeenBefore: now.addingTimeInterval(-idleTimeout))
         let id = Self.randomToken()
         let csrf = Self.randomToken()
         try await accounts.store.insertSession(DashboardSession(idHash: Self.sha256(id), user: user.name, csrfToken: csrf,

@@ -207,7 +207,7 @@ public struct SiteListModel: Sendable {
                 let reasons = status.verdict?.reasons ?? (site.hasOffice ? [Reason(code: .noData, impact: .unknown, evidence: "")] : [])
                 return [site.code, site.name, site.type.rawValue, site.province, site.formerDistrict, site.profile,
                         site.hasOffice ? (status.verdict?.state ?? .unknown).rawValue : "", reasons.map(\.description).joined(separator: " "),
-                        reasons.map(format.reason).joined(separator: "; "), status.site.code.isEmpty ? "" : lastReports[site.code].map(iso.string) ?? ""]
+                        reasons.map(format.reason).joined(separator: "; "), lastReports[site.code].map(iso.string) ?? ""]
             })
     }
 }

@@ -19,6 +19,8 @@ public protocol DashboardStore: Sendable {
     func deleteSession(idHash: String) async throws
     /// Ends every session of a user (disabled or new password).
     func deleteSessions(user: String) async throws
+    /// Removes sessions last used before `before` (idle too long); returns how many.
+    func deleteSessions(lastSeenBefore before: Date) async throws -> Int
     /// The newest verdict transitions of all sites, newest first, with their ids (the live updates' event ids).
     func recentTransitions(limit: Int) async throws -> [SiteTransitionRecord]
     /// The id of the newest verdict transition, 0 when there is none: changes exactly when a verdict does.

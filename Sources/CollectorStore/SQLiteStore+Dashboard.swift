@@ -93,6 +93,13 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteSessions(lastSeenBefore before: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM dashboard_session WHERE last_seen_at < ?", arguments: [before.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
     public func recentTransitions(limit: Int) async throws -> [SiteTransitionRecord] {
         try await pool.read { db in
             let decoder = ReportCoding.decoder()

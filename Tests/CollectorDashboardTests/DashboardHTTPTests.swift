@@ -201,6 +201,15 @@ func csrfToken(_ html: String) -> String? {
             #expect(try await fixture.sessions.viewer(sessionID: id) != nil)
             #expect(try await fixture.sessions.viewer(sessionID: id, now: Date().addingTimeInterval(1801)) == nil)
             #expect(try await fixture.sessions.viewer(sessionID: id) == nil, "an ended session does not come back")
+            // Idle sessions nobody comes back to are removed at the next login.
+            guard case .success(let idle, _) = try await fixture.sessions.login(name: "lan", password: DashboardFixture.readPassword,
+                                                                                address: "127.0.0.1") else {
+                Issue.record("login failed")
+                return
+            }
+            _ = try await fixture.sessions.login(name: "tuan", password: DashboardFixture.adminPassword, address: "127.0.0.1",
+                                                 now: Date().addingTimeInterval(1801))
+            #expect(try await fixture.collector.store.session(idHash: SessionAuthority.sha256(idle)) == nil)
         }
     }
 
