@@ -19,7 +19,9 @@ os.environ.setdefault("SE_AVOID_STATS", "true")
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from axe_selenium_python import Axe
 
 
@@ -71,6 +73,17 @@ def main():
             if message.get("method") == "Network.requestWillBeSent":
                 requested.append(message["params"]["request"]["url"])
 
+    def wait_for(condition, seconds=15):
+        """True once condition(driver) holds on a fully loaded page (a click's navigation may still be under way)."""
+        try:
+            WebDriverWait(driver, seconds, poll_frequency=0.05).until(
+                lambda d: d.execute_script("return document.readyState") == "complete" and condition(d))
+            return True
+        except TimeoutException:
+            return False
+        finally:
+            collect_network()
+
     def go(path):
         driver.get(base + path)
         collect_network()
@@ -81,13 +94,12 @@ def main():
         driver.find_element(By.ID, "name").send_keys(name)
         driver.find_element(By.ID, "password").send_keys(password)
         driver.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
-        collect_network()
-        check(driver.find_elements(By.CSS_SELECTOR, "header .who form"), "logged in as " + name)
+        check(wait_for(lambda d: "/login" not in d.current_url and d.find_elements(By.CSS_SELECTOR, "header .who form")),
+              "logged in as " + name)
 
     def log_out():
         driver.find_element(By.CSS_SELECTOR, "header .who form button").click()
-        collect_network()
-        check("/login" in driver.current_url and driver.find_elements(By.ID, "password"), "logged out")
+        check(wait_for(lambda d: "/login" in d.current_url and d.find_elements(By.ID, "password")), "logged out")
 
     def api(path, token, body=None):
         request = urllib.request.Request(base + path, data=body, headers={"Authorization": "Bearer " + token,
@@ -141,13 +153,14 @@ def main():
         box = driver.find_element(By.ID, "q")
         box.send_keys("hai chau")
         driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-        collect_network()
-        link = driver.find_elements(By.CSS_SELECTOR, "a[href='/sites/%s']" % args.site)
-        check(link, "searching 'hai chau' finds site %s" % args.site)
+        selector = "a[href='/sites/%s']" % args.site
+        check(wait_for(lambda d: "q=hai+chau" in d.current_url and d.find_elements(By.CSS_SELECTOR, selector)),
+              "searching 'hai chau' finds site %s" % args.site)
+        link = driver.find_elements(By.CSS_SELECTOR, selector)
         driver.save_screenshot(os.path.join(args.out, "sites-1366.png"))
         link[0].click()
-        collect_network()
-        check("Hải Châu" in driver.find_element(By.TAG_NAME, "h1").text, "site page of Hải Châu opened")
+        check(wait_for(lambda d: d.current_url.endswith("/sites/" + args.site) and "Hải Châu" in d.find_element(By.TAG_NAME, "h1").text),
+              "site page of Hải Châu opened")
         go("/sites/" + (args.screenshot_site or args.site))
         driver.save_screenshot(os.path.join(args.out, "site-1366.png"))
         driver.set_window_size(1366, 2200)
@@ -160,14 +173,13 @@ def main():
             driver.find_element(By.ID, "s-site").send_keys(args.site)
             driver.find_element(By.ID, "s-comment").send_keys(comment)
             driver.find_element(By.CSS_SELECTOR, "form.silence button[type=submit]").click()
-            collect_network()
-            check(comment in driver.find_element(By.TAG_NAME, "main").text, "silence '%s' added" % comment)
+            check(wait_for(lambda d: comment in d.find_element(By.TAG_NAME, "main").text), "silence '%s' added" % comment)
 
         add_silence("bảo trì tuyến cáp")
         driver.save_screenshot(os.path.join(args.out, "silences-1366.png"))
         driver.find_element(By.CSS_SELECTOR, "main table form button").click()
-        collect_network()
-        check("bảo trì tuyến cáp" not in driver.find_element(By.TAG_NAME, "main").text, "silence expired")
+        check(wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "form.silence")
+                       and "bảo trì tuyến cáp" not in d.find_element(By.TAG_NAME, "main").text), "silence expired")
         add_silence("nâng cấp switch")
         log_out()
 
