@@ -44,7 +44,7 @@ stop:
 # The lab suites (namespaces, daemons, timing across processes) run after the rest, each in a swift test of its
 # own and one test at a time: tests that wait on other processes hold cooperative threads, and on two cores that
 # starves the timing of whatever runs beside them.
-LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests MailTests WeeklyReportTests
+LAB_SUITES := EvidenceLabTests PipelineTests ThroughputTests ServiceChecksTests MailTests WeeklyReportTests BrowserTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(foreach s,$(LAB_SUITES),--skip $(s))

@@ -140,6 +140,28 @@ func csrfToken(_ html: String) -> String? {
         }
     }
 
+    @Test func csvAndTheWeeklyArchive() async throws {
+        try await DashboardFixture.run { _, client in
+            let (cookie, _) = try await logIn(client, "lan", DashboardFixture.readPassword)
+            let csv = try await page(client, "/sites.csv?q=hai%20chau", cookie: cookie)
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(text(csv).hasPrefix("code,name,type,province,former_district"))
+            #expect(text(csv).contains(ExampleSite.haiChau))
+            let list = text(try await page(client, "/reports/weekly", cookie: cookie))
+            let week = try #require(list.range(of: "href=\"/reports/weekly/").map { String(list[$0.upperBound...].prefix { $0 != "\"" }) })
+            let mail = try await page(client, "/reports/weekly/\(week)", cookie: cookie)
+            #expect(mail.status == .ok)
+            #expect(text(mail).contains("<html"))
+            let policy = mail.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+            #expect(policy.contains("style-src 'unsafe-inline'") && !policy.contains("script-src"), "\(policy)")
+            let weekCSV = try await page(client, "/reports/weekly/\(week).csv", cookie: cookie)
+            #expect(weekCSV.status == .ok)
+            #expect(weekCSV.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(try await page(client, "/reports/weekly/2026-W99", cookie: cookie).status == .notFound)
+        }
+    }
+
     @Test func silencesNeedTheAdminRoleAndTheCSRFToken() async throws {
         try await DashboardFixture.run { fixture, client in
             let (admin, _) = try await logIn(client, "tuan", DashboardFixture.adminPassword)
