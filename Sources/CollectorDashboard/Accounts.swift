@@ -120,9 +120,14 @@ public final class LoginLimiter: Sendable {
     }
 
     public func recordFailure(user: String, address: String, now: Date) {
+        let window = limits.window
         failures.withLock { table in
             table["u:" + user, default: []].append(now)
             table["a:" + address, default: []].append(now)
+            // Many names tried once each must not grow the table for ever: past 10,000 keys, forget what has expired.
+            if table.count > 10_000 {
+                table = table.filter { _, times in times.contains { now.timeIntervalSince($0) < window } }
+            }
         }
     }
 
