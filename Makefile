@@ -15,10 +15,12 @@ DEB_PACKAGES += prometheus-alertmanager
 DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
 # The agent's /metrics: promtool (in Debian's prometheus package) checks what it serves.
 DEB_PACKAGES += prometheus
+# The dashboard: its browser test drives Chromium through chromedriver (Selenium and axe-core from PyPI, below).
+DEB_PACKAGES += chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly
+.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -26,8 +28,8 @@ deps:
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml' 2>/dev/null || \
-	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml
+	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml, selenium, axe_selenium_python' 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
 
 build: deps
@@ -82,8 +84,13 @@ bench-weekly: deps
 	$(SWIFT) build -c release --product sansang-collector
 	BIN=.build/release bench/weekly-report-db.sh 7
 
+# The dashboard's overview and site list for 3,321 sites: p99 and compressed size against the JSON API; appends to docs/performance.md.
+bench-dashboard: deps
+	$(SWIFT) build -c release --product sansang-collector
+	BIN=.build/release bench/dashboard.sh 200
+
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly
+bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
 
 clean:
 	rm -rf .build

@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
@@ -169,6 +171,21 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ], resources: [.copy("openapi.yaml")], swiftSettings: strict),
+        // The NOC dashboard (docs/dashboard.md): pages' view models (pure), Mustache templates, embedded assets, users
+        // and sessions (bcrypt from hummingbird-auth), live updates over Server-Sent Events; mounted on CollectorHTTP's router.
+        .target(name: "CollectorDashboard", dependencies: [
+            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorAlerts", "CollectorReports", "WeeklyReport",
+            "SansangAPI", "ReadinessModel", "Presentation",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
@@ -184,7 +201,7 @@ let package = Package(
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
             "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting", "Mail",
-            "CollectorReports", "WeeklyReport", "CertificateTools",
+            "CollectorReports", "WeeklyReport", "CertificateTools", "CollectorDashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -239,6 +256,12 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "CollectorDashboardTests", dependencies: [
+            "CollectorDashboard", "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CollectorStore",
+            "CollectorTestSupport", "Inventory", "ReadinessModel", "SansangAPI", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .target(name: "CollectorTestSupport", dependencies: [
             "CollectorCore", "CollectorStore", "Inventory", "ReadinessModel", "TestSupport",

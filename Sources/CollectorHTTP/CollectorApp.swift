@@ -25,7 +25,8 @@ public enum CollectorApp {
     /// The routes, with the middleware that logs, counts and turns every error into JSON.
     public static func router(collector: Collector, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 4 << 20,
                               alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, enrolment: Enrolment? = nil,
-                              logger: Logger = Logger(label: "sansang.http")) -> Router<CollectorRequestContext> {
+                              logger: Logger = Logger(label: "sansang.http"),
+                              extraRoutes: @Sendable (Router<CollectorRequestContext>) -> Void = { _ in }) -> Router<CollectorRequestContext> {
         // HEAD is answered wherever GET is (RFC 9110 §9.3.2).
         let router = Router(context: CollectorRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable()
@@ -65,6 +66,8 @@ public enum CollectorApp {
             }
             return try json(["status": "ready"], status: .ok)
         }
+        // The dashboard (CollectorDashboard) and anything else served beside the API.
+        extraRoutes(router)
         return router
     }
 
@@ -73,10 +76,11 @@ public enum CollectorApp {
         collector: Collector, configuration: CollectorConfiguration, registry: PrometheusCollectorRegistry,
         alerts: AlertEngine? = nil, reports: WeeklyReports? = nil, enrolment: Enrolment? = nil,
         certificate: ReloadableCertificate? = nil, logger: Logger,
+        extraRoutes: @Sendable (Router<CollectorRequestContext>) -> Void = { _ in },
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
-                            reports: reports, enrolment: enrolment, logger: logger)
+                            reports: reports, enrolment: enrolment, logger: logger, extraRoutes: extraRoutes)
         // Slow or silent connections are closed after the idle timeout; beyond max_connections, refused with a 503.
         let connections = ConnectionCount(limit: configuration.maxConnections)
         var server: HTTPServerBuilder = .http1(configuration: .init(
@@ -100,12 +104,12 @@ public struct CollectorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Filled in by the handler that authenticates; read by the logging middleware after it returns.
     public let caller = CallerBox()
-    /// The peer's address, for the enrolment rate limit.
-    public let remoteAddress: SocketAddress?
+    /// The client's IP address ("unknown" when the channel has none), for login limits.
+    public let remoteAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 

@@ -17,7 +17,7 @@ struct EnrolmentHandler: Sendable {
         } catch {
             throw CollectorError(.malformedJSON, "the body must be {\"site\": \"20242\", \"code\": \"7KQ4-M2XD-9PHA\"}")
         }
-        let client = context.remoteAddress?.ipAddress ?? "unknown"
+        let client = context.remoteAddress
         context.caller.name = "enrolment \(parsed.site) from \(client)"
         return try json(try await enrolment.redeem(parsed, client: client), status: .ok)
     }

@@ -123,6 +123,7 @@ public final class SQLiteStore: ReadinessStore {
                 CREATE UNIQUE INDEX notification_key ON notification (site, boot_id, report_seq, kind);
                 """)
         }
+        registerDashboardMigration(&migrator)
         return migrator
     }
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import CertificateTools
 import CollectorAlerts
 import CollectorCore
+import CollectorDashboard
 import CollectorHTTP
 import CollectorReports
 import CollectorSNMP
@@ -116,10 +117,14 @@ struct Serve: AsyncParsableCommand {
         let (certificate, pinnedCA) = try loadTLS(configuration)
         if let certificate { logger.info("TLS certificate loaded", metadata: ["fingerprint": "\(certificate.fingerprint)"]) }
         let enrolment = Enrolment(store: store, caPEM: { pinnedCA }, logger: logger)
+        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport)
+        let dashboard = Dashboard(collector: collector, alerts: alerts, reports: reports,
+                                  sessions: SessionAuthority(accounts: Accounts(store: store)),
+                                  settings: .init(secureCookies: configuration.tls != nil))
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, alerts: alerts,
-            reports: WeeklyReports(collector: collector, settings: configuration.weeklyReport), enrolment: enrolment,
-            certificate: certificate, logger: logger,
+            reports: reports, enrolment: enrolment,
+            certificate: certificate, logger: logger, extraRoutes: dashboard.install(on:),
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
         var services: [any Service] = [
             app,

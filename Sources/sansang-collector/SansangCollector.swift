@@ -7,7 +7,7 @@ struct SansangCollector: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sansang-collector",
         abstract: "The sansang collector: reports from agents, verdicts, API; inventory of sites and check profiles.",
-        subcommands: [Serve.self, Migrate.self, TokenCommand.self, EnrollCommand.self, TLSCommand.self, InventoryCommand.self, AlertsCommand.self, ReportCommand.self]
+        subcommands: [Serve.self, Migrate.self, TokenCommand.self, UserCommand.self, EnrollCommand.self, TLSCommand.self, InventoryCommand.self, AlertsCommand.self, ReportCommand.self]
     )
 
     static func main() async { await CommandLineMain.run(Self.self) }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The dashboard with 3,321 generated offices in 700 former districts and 12 weeks of verdict transitions: the
+# overview (/) and the site list (/sites) served to a logged-in user, timed over REQUESTS sequential requests (p50,
+# p99) and weighed compressed (gzip, as browsers ask) and not, beside the JSON API answering the same questions
+# (/api/v1/readiness?group_by=former_district, /api/v1/sites?limit=50). Targets (issue 16): overview p99 < 50 ms and
+# < 200 KB compressed; site list < 100 KB. Appends a row to docs/performance.md.
+# Usage: bench/dashboard.sh [REQUESTS]   (needs: python3, curl; a built package; BIN=.build/release by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REQUESTS=${1:-200}
+BIN=${BIN:-.build/release}
+[ -x "$BIN/sansang-collector" ] || swift build -c release --product sansang-collector >/dev/null
+work=$(mktemp -d)
+collector=
+trap '[ -n "$collector" ] && kill $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/inventory"
+cp inventory/profiles.yaml "$work/inventory/"
+cat > "$work/collector.yaml" <<YAML
+listen: {host: 127.0.0.1, port: $port}
+database: {sqlite_path: $work/collector.sqlite}
+inventory: [$work/inventory]
+alerts: {path: $work/no-alerts}
+YAML
+python3 - "$work" <<'PY'
+import sys
+work = sys.argv[1]
+lines = ["province: Cả nước (mô phỏng)", "profile: default", "sites:"]
+for i in range(3321):
+    lines.append(f'  - {{code: "{30000 + i}", name: "Xã Mô Phỏng {i}", type: xa, former_district: "Huyện cũ {i % 700}"}}')
+open(f"{work}/inventory/fleet.yaml", "w").write("\n".join(lines) + "\n")
+PY
+"$BIN/sansang-collector" migrate --config "$work/collector.yaml" >/dev/null
+python3 - "$work/collector.sqlite" <<'PY'
+import json, random, sqlite3, sys, time
+random.seed(7)
+db = sqlite3.connect(sys.argv[1])
+now = time.time()
+start = now - 12 * 7 * 86400
+down = json.dumps([{"code": "SERVICE_DOWN", "subject": "vneid", "impact": "not_ready", "evidence": "refused"}])
+rows = []
+for i in range(3321):
+    site = str(30000 + i)
+    rows.append((site, start - 3600, None, "not_ready", down))
+    if random.random() < 0.85:
+        at = start + random.random() * 12 * 7 * 86400
+        rows.append((site, at, "not_ready", "ready", "[]"))
+        if random.random() < 0.3:
+            rows.append((site, at + 3 * 86400, "ready", "not_ready", down))
+            rows.append((site, at + 5 * 86400, "not_ready", "ready", "[]"))
+db.executemany("INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)", rows)
+db.commit()
+PY
+printf '%s\n' 'bench-password-123' > "$work/pw"
+"$BIN/sansang-collector" user add bench --role read --password-file "$work/pw" --config "$work/collector.yaml" >/dev/null
+"$BIN/sansang-collector" serve --config "$work/collector.yaml" > "$work/collector.log" 2>&1 &
+collector=$!
+for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
+base="http://127.0.0.1:$port"
+curl -s -o /dev/null -c "$work/cookies" --data 'name=bench&password=bench-password-123' "$base/login"
+token=$("$BIN/sansang-collector" token issue --noc bench --role read --config "$work/collector.yaml" 2>/dev/null)
+
+# time_total of REQUESTS requests → "p50 p99" in ms.
+timings() {
+  for _ in $(seq 1 "$REQUESTS"); do curl -s -o /dev/null -w '%{time_total}\n' "$@"; done |
+    sort -n | awk '{a[NR]=$1*1000} END {printf "%.1f %.1f", a[int((NR+1)/2)], a[int(NR*0.99+0.5)]}'
+}
+size() { curl -s -o /dev/null -w '%{size_download}' "$@"; }
+page=(-b "$work/cookies" -H 'Accept-Encoding: gzip')
+api=(-H "Authorization: Bearer $token")
+read -r o50 o99 <<<"$(timings "${page[@]}" "$base/")"
+read -r a50 a99 <<<"$(timings "${api[@]}" "$base/api/v1/readiness?group_by=former_district")"
+overview_gz=$(size "${page[@]}" "$base/")
+overview_raw=$(size -b "$work/cookies" "$base/")
+sites_gz=$(size "${page[@]}" "$base/sites")
+api_readiness=$(size "${api[@]}" "$base/api/v1/readiness?group_by=former_district")
+api_sites=$(size "${api[@]}" "$base/api/v1/sites?limit=50")
+figure=$(curl -s -b "$work/cookies" "$base/" | grep -o 'id="province-ready">[0-9/]*' | cut -d'>' -f2)
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
+build=$(basename "$BIN")
+row="| $(date -u +%F) | dashboard, 3,321 sites / 700 districts, 12 weeks of transitions, $REQUESTS requests ($build build) | overview p50 $o50 ms, **p99 $o99 ms**; API readiness by district p50 $a50 ms, p99 $a99 ms | overview **$(kb "$overview_gz") gzip** ($(kb "$overview_raw") plain), site list **$(kb "$sites_gz") gzip**; API readiness $(kb "$api_readiness"), API sites (50) $(kb "$api_sites") (uncompressed) | $figure |"
+echo "$row"
+if ! grep -q '^## Dashboard for 3,321 sites' docs/performance.md; then
+  cat >> docs/performance.md <<'MD'
+
+## Dashboard for 3,321 sites
+
+`make bench-dashboard` (`bench/dashboard.sh REQUESTS`): 3,321 generated offices in 700 former districts and 12 weeks
+of verdict transitions (each site turns ready in some week, a third flap once); the overview and the site list served
+to a logged-in user over loopback, sequential requests timed with curl, and weighed as a browser gets them (gzip)
+beside the JSON API answering the same question. Targets (issue 16): overview p99 < 50 ms and < 200 KB over the
+wire, site list < 100 KB. No agent reports: every office is evaluated NO_DATA at start, so the figure is 0/3321;
+the page weight is dominated by the 700 district tiles either way.
+
+| date | run | time | size | figure |
+|---|---|---|---|---|
+MD
+fi
+echo "$row" >> docs/performance.md
