@@ -99,15 +99,13 @@ def page(path: list, command, version: str, date: str, program: str) -> str:
             lines.append(roff(text) if text else "")
             if argument.get("discussion"):
                 lines.append(paragraphs(argument["discussion"]).replace(".PP\n", ".IP\n"))
-    subcommands = [s for s in command.get("subcommands") or [] if s.get("shouldDisplay", True)]
+    subcommands = [s for s in command.get("subcommands") or [] if s.get("shouldDisplay", True) and s["commandName"] != "help"]
     if subcommands:
         lines.append(".SH SUBCOMMANDS")
         for sub in subcommands:
             lines += [".TP", "\\fB" + roff(sub["commandName"]) + "\\fR",
                       roff(sub.get("abstract") or "") + " See \\fB" + roff("-".join(path + [sub["commandName"]])) + "\\fR(1)."]
-    lines += [".SH EXIT STATUS",
-              "0 success; 1 not ready or failed; 2 usage or configuration error.",
-              ".SH SEE ALSO"]
+    lines.append(".SH SEE ALSO")
     see = ["\\fB" + roff("-".join(path[:-1])) + "\\fR(1)"] if len(path) > 1 else []
     see += ["\\fB" + roff("-".join(path + [s["commandName"]])) + "\\fR(1)" for s in subcommands]
     lines.append(", ".join(see + [f"/usr/share/doc/{program}"]))
