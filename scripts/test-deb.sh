@@ -9,9 +9,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=$(tr -d ' \t\r\n' < "$root/VERSION")
 NEXT=${VERSION}+upgradetest1
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+DIST=${DIST:-$root/dist}   # the packages to test; BIN (default .build/release) is re-packaged for the upgrade
 [ "$(id -u)" = 0 ] || { echo "test-deb: needs root (chroot)" >&2; exit 2; }
 for p in sansang-agent sansang-collector sansang; do
-    [ -f "$root/dist/${p}_${VERSION}_amd64.deb" ] || { echo "test-deb: dist/${p}_${VERSION}_amd64.deb missing; run make deb" >&2; exit 2; }
+    [ -f "$DIST/${p}_${VERSION}_amd64.deb" ] || { echo "test-deb: dist/${p}_${VERSION}_amd64.deb missing; run make deb" >&2; exit 2; }
 done
 start=$(date +%s)
 work=$(mktemp -d /var/tmp/sansang-test-deb.XXXXXX)
@@ -39,7 +40,7 @@ mmdebstrap --quiet --variant=apt --include=man-db --skip=cleanup/apt/lists bookw
     || { cat "$work/mmdebstrap.log" >&2; exit 1; }
 echo "   tree made in $(( $(date +%s) - start )) s"
 mkdir -p "$tree/tmp/debs"
-cp "$root/dist/"*"_${VERSION}_amd64.deb" "$tree/tmp/debs/"
+cp "$DIST/"*"_${VERSION}_amd64.deb" "$tree/tmp/debs/"
 
 # 2. Install: apt resolves the Depends computed by dpkg-shlibdeps.
 check "apt-get install ./sansang*_${VERSION}_amd64.deb" in_tree sh -c 'cd /tmp/debs && apt-get install -y -q ./*.deb'
@@ -61,7 +62,7 @@ check "/var/lib/sansang-agent/spool 700 sansang" test "$(mode /var/lib/sansang-a
 check "/var/lib/sansang 700 sansang" test "$(mode /var/lib/sansang)" = "700 sansang:sansang"
 check "/etc/sansang/agent.yaml 640 root:sansang" test "$(mode /etc/sansang/agent.yaml)" = "640 root:sansang"
 check "/etc/sansang/collector.yaml 640 root:sansang" test "$(mode /etc/sansang/collector.yaml)" = "640 root:sansang"
-check "conffiles declared" bash -c "in_tree dpkg-query -W -f='\${Conffiles}' sansang-agent sansang-collector | grep -c '/etc/sansang/' | grep -qx 2"
+check "conffiles declared" bash -c "in_tree dpkg-query -W -f='\${Conffiles}\n' sansang-agent sansang-collector | grep -c '/etc/sansang/' | grep -qx 2"
 check "sansang-agent.service enabled" in_tree test -L /etc/systemd/system/multi-user.target.wants/sansang-agent.service
 
 # 4. The units: verify clean, exposure ≤ 2.0.
