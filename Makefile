@@ -51,7 +51,7 @@ test: deps
 # Debian packages (docs/packaging.md): dist/sansang-agent_VERSION_amd64.deb, dist/sansang-collector_…, dist/sansang_…
 # from one release build with the Swift standard library linked statically; lintian must report no error.
 # The tools are installed here and not by `make test`: the packages are built and tested by these targets only.
-DEB_TOOLS := debhelper lintian mmdebstrap
+DEB_TOOLS := debhelper lintian mmdebstrap chrpath
 deb-deps: deps
 	@missing=$$(for p in $(DEB_TOOLS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi

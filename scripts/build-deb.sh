@@ -15,8 +15,8 @@ programs=(sansang-agent sansang-collector sansang)
 for p in "${programs[@]}"; do
     [ -x "$BIN/$p" ] || { echo "build-deb: $BIN/$p missing; run: swift build -c release --static-swift-stdlib" >&2; exit 2; }
 done
-for tool in dh dpkg-shlibdeps lintian; do
-    command -v "$tool" >/dev/null || { echo "build-deb: $tool missing; apt-get install debhelper lintian" >&2; exit 2; }
+for tool in dh dpkg-shlibdeps lintian chrpath; do
+    command -v "$tool" >/dev/null || { echo "build-deb: $tool missing; apt-get install debhelper lintian chrpath" >&2; exit 2; }
 done
 
 # Reproducible dates: the last commit's.
@@ -56,6 +56,9 @@ mandate=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 for p in "${programs[@]}"; do
     stage=$src/staging/$p
     install -D -m 0755 "$BIN/$p" "$stage/usr/bin/$p"
+    # SwiftPM links with RUNPATH $ORIGIN (for its own shared libraries, which these programs do not use); a
+    # package's binaries find their libraries in the system's paths only.
+    if readelf -d "$stage/usr/bin/$p" | grep -q 'R\(UN\)\?PATH'; then chrpath -d "$stage/usr/bin/$p" >/dev/null; fi
     python3 "$root/scripts/manpages.py" "$BIN/$p" "$stage/usr/share/man/man1" "$VERSION" "$mandate"
     install -d "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/vendor-completions" \
         "$stage/usr/share/fish/vendor_completions.d"
