@@ -2,7 +2,10 @@
 # Footprint of the agent idle, side by side in the same run with Debian's Zabbix agents (zabbix-agent and
 # zabbix-agent2 6.0, each on a loopback port of its own with its default configuration otherwise):
 # ours is `sansang-agent run` with the example inventory's default profile, reporting to a release collector on
-# loopback. After a 30 s warm-up, every 10 s for SECONDS: RSS and PSS (summed over a program's processes —
+# loopback. The profile's 20 service checks keep their kinds and order but go to loopback (no traffic may leave
+# the host; the real e-government hosts are never contacted): https/tls to a local nginx with a self-signed
+# certificate (full handshakes, verification fails), http/tcp to its plain port, ntp to a closed port; the
+# throughput tests are off (a test would measure the line, not the idle agent). After a 30 s warm-up, every 10 s for SECONDS: RSS and PSS (summed over a program's processes —
 # zabbix_agentd forks workers), threads, file descriptors; CPU % of one core over the whole window from
 # /proc/PID/stat (utime+stime). Prints a table row per program and appends it to docs/performance.md.
 # Usage: BIN=.build/release bench/agent-footprint.sh [SECONDS]   (make bench-agent; needs zabbix-agent, zabbix-agent2)
@@ -17,13 +20,40 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$dir"; }
 trap cleanup EXIT
 port() { python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"; }
-CPORT=$(port); Z1=$(port); Z2=$(port)
+CPORT=$(port); Z1=$(port); Z2=$(port); HTTPS=$(port); HTTP=$(port); NTP=$(port)
+
+# Local targets for the profile's service checks.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.sansang.test -keyout "$dir/key.pem" \
+    -out "$dir/cert.pem" 2>/dev/null
+cat > "$dir/nginx.conf" <<CONF
+daemon off; master_process off; pid $dir/nginx.pid; error_log $dir/nginx.err warn;
+events {}
+http { access_log off; default_type text/plain;
+  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
+  server { listen 127.0.0.1:$HTTP; listen 127.0.0.1:$HTTPS ssl; ssl_certificate $dir/cert.pem;
+           ssl_certificate_key $dir/key.pem; location / { return 200 "sansang bench ok\n"; } } }
+CONF
+nginx -c "$dir/nginx.conf" -p "$dir" & pids+=($!)
+mkdir -p "$dir/inventory"
+cp inventory/danang.yaml "$dir/inventory/"
+python3 - "$dir/inventory/profiles.yaml" "$HTTPS" "$HTTP" "$NTP" <<'PY'
+import sys, yaml
+out, https, http, ntp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+data = yaml.safe_load(open("inventory/profiles.yaml", encoding="utf-8"))
+for profile in data["profiles"]:
+    for service in profile.get("services", []):
+        service["host"] = "127.0.0.1"
+        service["port"] = {"https": https, "tls": https, "http": http, "tcp": http}.get(service["kind"], ntp)
+    if "throughput" in profile:
+        profile["throughput"]["servers"] = {role: ["127.0.0.1:9"] for role in profile["throughput"]["servers"]}
+yaml.safe_dump(data, open(out, "w", encoding="utf-8"), allow_unicode=True, sort_keys=False)
+PY
 
 # The collector (its CPU is not counted) and our agent, as `make run` starts them, at the plan's own intervals.
 cat > "$dir/collector.yaml" <<YAML
 listen: {host: 127.0.0.1, port: $CPORT}
 database: {sqlite_path: $dir/collector.sqlite}
-inventory: [$PWD/inventory]
+inventory: [$dir/inventory]
 YAML
 "$BIN/sansang-collector" migrate --config "$dir/collector.yaml" >/dev/null
 "$BIN/sansang-collector" token issue 20242 --config "$dir/collector.yaml" > "$dir/agent.token"
@@ -33,6 +63,7 @@ cat > "$dir/agent.yaml" <<YAML
 site: "20242"
 collector: {url: "http://127.0.0.1:$CPORT", token_file: $dir/agent.token}
 state_directory: $dir/agent-state
+checks: {throughput: false}
 YAML
 "$BIN/sansang-agent" run --config "$dir/agent.yaml" > "$dir/agent.log" 2>&1 & AGENT=$!; pids+=($AGENT)
 
@@ -61,7 +92,7 @@ sleep 30
 for pid in $AGENT $Z1PID $Z2PID; do kill -0 "$pid" || { echo "process $pid died; logs in $dir" >&2; cat "$dir"/*.log >&2; exit 1; }; done
 
 # Every process of a program: the PID and its descendants.
-tree() { local p=$1; echo "$p"; for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree "$c"; done; }
+tree() { local p=$1; echo "$p"; for c in $(ps -o pid= --ppid "$p"); do tree "$c"; done; }
 sample() {  # sample NAME PID: rss_kib pss_kib threads fds ticks
     local rss=0 pss=0 thr=0 fds=0 ticks=0 p
     for p in $(tree "$2"); do
@@ -84,7 +115,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 t1=$(date +%s.%N)
 elapsed=$(echo "$t1 - $t0" | bc -l)
-reports=$(sqlite3 "$dir/collector.sqlite" 'select count(*) from reports' 2>/dev/null || echo "?")
+reports=$(sqlite3 "$dir/collector.sqlite" 'select count(*) from report' 2>/dev/null || echo "?")
 binary=$(stat -c %s "$BIN/sansang-agent")
 date=$(date -u +%Y-%m-%d)
 rows=$(for name in sansang-agent zabbix_agentd zabbix_agent2; do
@@ -97,7 +128,7 @@ echo "| program | RSS mean | RSS max | PSS mean | CPU (one core) | threads max |
 echo "$rows"
 {
     echo
-    echo "Run of $date, ${elapsed%.*} s window, 2 cores, $BIN agent binary $((binary / 1024 / 1024)) MiB, $reports reports stored:"
+    echo "Run of $date, ${elapsed%.*} s window, 2 cores shared with other work, $BIN agent binary $((binary / 1024 / 1024)) MiB, $reports reports stored:"
     echo
     echo "| program | RSS mean | RSS max | PSS mean | CPU (one core) | threads max | fds max |"
     echo "|---|---|---|---|---|---|---|"
