@@ -20,7 +20,14 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$dir"; }
 trap cleanup EXIT
 port() { python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"; }
-CPORT=$(port); Z1=$(port); Z2=$(port); HTTPS=$(port); HTTP=$(port); NTP=$(port)
+# Zabbix takes ports up to 32767 only.
+zport() { python3 -c "
+import random, socket
+while True:
+    p = random.randint(20000, 32767); s = socket.socket()
+    try: s.bind(('127.0.0.1', p)); print(p); break
+    except OSError: pass"; }
+CPORT=$(port); Z1=$(zport); Z2=$(zport); HTTPS=$(port); HTTP=$(port); NTP=$(port)
 
 # Local targets for the profile's service checks.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.sansang.test -keyout "$dir/key.pem" \

@@ -81,7 +81,7 @@ printf 'site: "20242"\ncollector:\n  url: https://collector.tinh.example:8470\n'
 db_sum=$(in_tree sha256sum /var/lib/sansang/collector.sqlite)
 conf_sum=$(in_tree sha256sum /etc/sansang/agent.yaml)
 echo "== re-packaging as $NEXT"
-VERSION=$NEXT DIST=$work/next LINTIAN=0 "$root/scripts/build-deb.sh" >"$work/next.log" 2>&1 || { cat "$work/next.log" >&2; exit 1; }
+VERSION=$NEXT DIST=$work/next LINTIAN=0 DPKG_DEB_OPTIONS="-Zgzip -z1" "$root/scripts/build-deb.sh" >"$work/next.log" 2>&1 || { cat "$work/next.log" >&2; exit 1; }
 mkdir -p "$tree/tmp/next"; cp "$work/next/"*.deb "$tree/tmp/next/"
 check "upgrade to $NEXT" in_tree sh -c 'cd /tmp/next && apt-get install -y -q ./*.deb </dev/null'
 check "sansang-agent now $NEXT" test "$(in_tree dpkg-query -W -f='${Version}' sansang-agent)" = "$NEXT"
