@@ -62,7 +62,8 @@ for p in "${programs[@]}"; do
     python3 "$root/scripts/manpages.py" "$BIN/$p" "$stage/usr/share/man/man1" "$VERSION" "$mandate"
     install -d "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/vendor-completions" \
         "$stage/usr/share/fish/vendor_completions.d"
-    "$BIN/$p" --generate-completion-script bash > "$stage/usr/share/bash-completion/completions/$p"
+    # bash completions are sourced, not run: no #! line.
+    "$BIN/$p" --generate-completion-script bash | sed '1{/^#!/d}' > "$stage/usr/share/bash-completion/completions/$p"
     "$BIN/$p" --generate-completion-script zsh > "$stage/usr/share/zsh/vendor-completions/_$p"
     "$BIN/$p" --generate-completion-script fish > "$stage/usr/share/fish/vendor_completions.d/$p.fish"
 done
