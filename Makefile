@@ -20,7 +20,7 @@ DEB_PACKAGES += chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test clean bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
+.PHONY: deps build run stop test clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -50,6 +50,28 @@ stop:
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --attachments-path .build/test-attachments
+
+# Debian packages (docs/packaging.md): dist/sansang-agent_VERSION_amd64.deb, dist/sansang-collector_…, dist/sansang_…
+# from one release build with the Swift standard library linked statically; lintian must report no error.
+# The tools are installed here and not by `make test`: the packages are built and tested by these targets only.
+DEB_TOOLS := debhelper lintian mmdebstrap chrpath
+deb-deps: deps
+	@missing=$$(for p in $(DEB_TOOLS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+deb: deb-deps
+	$(SWIFT) build -c release --static-swift-stdlib
+	scripts/build-deb.sh
+
+# The packages installed, upgraded, removed and purged in a clean Debian 12 tree (mmdebstrap, chroot; root).
+test-deb: deb
+	$(SUDO) scripts/test-deb.sh
+
+# The agent idle for 10 minutes beside Debian's zabbix-agent and zabbix-agent2; appends to docs/performance.md.
+bench-agent: deps
+	@command -v zabbix_agent2 >/dev/null || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends zabbix-agent zabbix-agent2; }
+	$(SWIFT) build -c release --static-swift-stdlib
+	BIN=.build/release bench/agent-footprint.sh 600
 
 # SNMP walk of the switch-port tables, our probe against snmpbulkwalk; appends to docs/performance.md.
 bench-snmp: deps
@@ -90,7 +112,7 @@ bench-dashboard: deps
 	BIN=.build/release bench/dashboard.sh 200
 
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
+bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-agent
 
 clean:
-	rm -rf .build
+	rm -rf .build dist

@@ -62,7 +62,8 @@ let package = Package(
         .target(name: "Presentation", dependencies: ["ReadinessModel"], swiftSettings: strict),
         // The JSON bodies of the collector's HTTP API, shared by collector, agent and NOC client.
         .target(name: "SansangAPI", dependencies: ["ReadinessModel"], swiftSettings: strict),
-        .target(name: "ReadinessModel", swiftSettings: strict),
+        // SansangVersion.current is generated from the VERSION file by the VersionFile plugin.
+        .target(name: "ReadinessModel", swiftSettings: strict, plugins: ["VersionFile"]),
         // SANSANG-READINESS-MIB (mibs/): readiness notifications to SNMP variable bindings and back.
         .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMP"], swiftSettings: strict),
         // Sending readiness notifications (queued, retried until acknowledged) and their YAML keys; agent and collector.
@@ -191,6 +192,9 @@ let package = Package(
         .target(name: "CommandLineSupport", dependencies: [
             "Presentation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
+
+        // VERSION → SansangVersion.swift (the one place the version is written; docs/packaging.md).
+        .plugin(name: "VersionFile", capability: .buildTool()),
 
         // Thin executables.
         .executableTarget(name: "sansang-agent", dependencies: [

@@ -1,3 +1,4 @@
+import ReadinessModel
 import YAMLConfig
 import ArgumentParser
 import CommandLineSupport
@@ -7,6 +8,7 @@ struct SansangCollector: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sansang-collector",
         abstract: "The sansang collector: reports from agents, verdicts, API; inventory of sites and check profiles.",
+        version: SansangVersion.current,
         subcommands: [Serve.self, Migrate.self, TokenCommand.self, UserCommand.self, EnrollCommand.self, TLSCommand.self, InventoryCommand.self, AlertsCommand.self, ReportCommand.self]
     )
 
