@@ -44,7 +44,7 @@ let package = Package(
 
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
-        .target(name: "SNMP", dependencies: ["CNetSNMP"], swiftSettings: strict),
+        .target(name: "SNMP", dependencies: ["CNetSNMP", "SNMPTypes"], swiftSettings: strict),
         // E-mail for the collector: MIME rendering (pure), SMTP through libcurl, a durable outbox and its delivery service.
         .target(name: "Mail", dependencies: [
             "CCurl", .product(name: "Logging", package: "swift-log"),
@@ -53,24 +53,29 @@ let package = Package(
 
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
+        // SNMP values without libnetsnmp: OIDs, variable bindings, errors, session and notification-target settings
+        // and their YAML keys. `SNMP` re-exports it.
+        .target(name: "SNMPTypes", dependencies: ["YAMLConfig"], swiftSettings: strict),
         .target(name: "Presentation", dependencies: ["ReadinessModel"], swiftSettings: strict),
         // The JSON bodies of the collector's HTTP API, shared by collector, agent and NOC client.
         .target(name: "SansangAPI", dependencies: ["ReadinessModel"], swiftSettings: strict),
         .target(name: "ReadinessModel", swiftSettings: strict),
         // SANSANG-READINESS-MIB (mibs/): readiness notifications to SNMP variable bindings and back.
-        .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMP"], swiftSettings: strict),
+        .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMPTypes"], swiftSettings: strict),
         // Sending readiness notifications (queued, retried until acknowledged) and their YAML keys; agent and collector.
         .target(name: "SNMPReporting", dependencies: [
-            "SNMP", "ReadinessMIB", "ReadinessModel", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
+            "SNMP", "SNMPTypes", "ReadinessMIB", "ReadinessModel", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Alert rules, routes and silences (alerts/*.yaml) and the alert state machine: pure.
         .target(name: "Alerting", dependencies: [
-            "ReadinessModel", "Presentation", "SansangAPI", "YAMLConfig", "SNMPReporting",
+            "ReadinessModel", "Presentation", "SansangAPI", "YAMLConfig", "SNMPTypes",
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
-        // The weekly readiness summary for leadership: the summary (pure), HTML/text/CSV renderers, the PNG chart (cairo).
-        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation", "CCairo"], swiftSettings: strict),
+        // The weekly readiness summary for leadership: the summary and its HTML/text/CSV renderers (pure)…
+        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation"], swiftSettings: strict),
+        // …and its PNG chart, drawn with cairo.
+        .target(name: "WeeklyReportChart", dependencies: ["WeeklyReport", "Presentation", "CCairo"], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -94,6 +99,7 @@ let package = Package(
         // The NOC's client of the collector API.
         .target(name: "NOCClient", dependencies: [
             "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
         .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
@@ -141,10 +147,11 @@ let package = Package(
         ], swiftSettings: strict),
         // The weekly readiness summary from the collector's database, its files and its mail.
         .target(name: "CollectorReports", dependencies: [
-            "CollectorCore", "CollectorStore", "WeeklyReport", "Mail", "Presentation", "ReadinessModel",
+            "CollectorCore", "CollectorStore", "WeeklyReport", "WeeklyReportChart", "Mail", "Presentation", "ReadinessModel",
         ], swiftSettings: strict),
         .target(name: "CollectorHTTP", dependencies: [
-            "CollectorCore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "SansangAPI", "ReadinessModel", "Presentation",
+            "CollectorCore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "WeeklyReportChart", "SansangAPI", "ReadinessModel",
+            "Presentation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -153,6 +160,16 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ], resources: [.copy("openapi.yaml")], swiftSettings: strict),
+
+        // The running collector: every service of `sansang-collector serve`, assembled from its configuration.
+        .target(name: "CollectorDaemon", dependencies: [
+            "CollectorCore", "CollectorStore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "CollectorReports", "Alerting",
+            "Inventory", "Mail", "ReadinessModel",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.
         .target(name: "CommandLineSupport", dependencies: [
@@ -164,11 +181,11 @@ let package = Package(
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
             "AgentDaemon", "Spool", "Throughput", "ServiceChecks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting", "Mail",
-            "CollectorReports", "WeeklyReport",
+            "CollectorStore", "CollectorCore", "CollectorDaemon", "Alerting", "Mail", "CollectorReports", "WeeklyReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -178,6 +195,7 @@ let package = Package(
         .executableTarget(name: "sansang", dependencies: [
             "NOCClient", "ReadinessModel", "SansangAPI", "Presentation", "CommandLineSupport", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
@@ -190,7 +208,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport"],
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Presentation", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
@@ -200,8 +218,8 @@ let package = Package(
             "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ServiceChecksTests", dependencies: ["ServiceChecks", "ReadinessModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "WeeklyReportTests", dependencies: ["WeeklyReport", "ReadinessModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ServiceChecks", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "WeeklyReportTests", dependencies: ["WeeklyReport", "WeeklyReportChart", "CCairo", "Presentation", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ReadinessModel", "ServiceChecks", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
             "TestSupport", "ReadinessMIB", "ReadinessModel", "SNMP", "CollectorStore", "CollectorTestSupport", "Inventory",
@@ -214,10 +232,14 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",
+            "SansangAPI",
         ], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
             "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
+            "SansangAPI",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ], swiftSettings: strict),

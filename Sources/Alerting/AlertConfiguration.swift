@@ -1,7 +1,7 @@
 import Foundation
 import Presentation
 import ReadinessModel
-import SNMPReporting
+import SNMPTypes
 import YAMLConfig
 
 /// Everything `alerts/*.yaml` says: rules, routes (by label, in order) and receivers (by name).

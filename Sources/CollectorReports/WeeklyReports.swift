@@ -5,6 +5,7 @@ import Mail
 import Presentation
 import ReadinessModel
 import WeeklyReport
+import WeeklyReportChart
 
 /// The weekly readiness summary from the collector's database (docs/weekly-report.md): the week's figures, the
 /// renderings, and the mail for leadership.

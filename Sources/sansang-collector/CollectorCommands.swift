@@ -1,20 +1,14 @@
 import Alerting
 import ArgumentParser
-import CollectorAlerts
 import CollectorCore
-import CollectorHTTP
-import CollectorReports
-import CollectorSNMP
+import CollectorDaemon
 import CollectorStore
 import CommandLineSupport
 import Foundation
 import Inventory
 import Logging
 import Mail
-import Metrics
-import Prometheus
 import ReadinessModel
-import ServiceLifecycle
 import YAMLConfig
 
 /// `--config`, shared by serve, migrate and token.
@@ -81,55 +75,10 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.load()
         let inventory = try options.inventory(configuration)
         let store = try await options.store(configuration)
-        let registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
-        MetricsSystem.bootstrap(factory)
-        let evaluator = ReadinessEvaluator(policy: EvaluationPolicy(
-            notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds)))
-        let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
-                                  evaluator: evaluator, logger: logger, metricsFactory: factory)
-        let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
-                                 logger: logger, metricsFactory: factory)
-        let scheme = configuration.tls == nil ? "http" : "https"
-        let app = try CollectorApp.application(
-            collector: collector, configuration: configuration, registry: registry, alerts: alerts,
-            reports: WeeklyReports(collector: collector, settings: configuration.weeklyReport), logger: logger,
-            onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
-        var services: [any Service] = [
-            app,
-            EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
-            RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
-            InventoryReloadService(collector: collector, paths: configuration.inventory, alsoReload: {
-                do {
-                    let reloaded = try AlertConfiguration.load(path: configuration.alerts.path)
-                    alerts.replaceConfiguration(reloaded)
-                    logger.info("alert rules reloaded", metadata: ["rules": "\(reloaded.rules.count)"])
-                } catch {
-                    logger.error("alert rules reload refused; keeping the running ones", metadata: ["errors": "\(error)"])
-                }
-            }, logger: logger),
-            AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds), logger: logger),
-        ]
-        var mailer: AlertMailer?
-        if let mail = configuration.mail {
-            let outbox = try openOutbox(mail)
-            mailer = AlertMailer(outbox: outbox, from: mail.from)
-            services.append(OutboxService(outbox: outbox, client: SMTPClient(settings: mail.smtp), logger: logger))
-        }
-        services.append(AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: mailer,
-                                             snmpRoot: configuration.snmp.oidRoot, logger: logger))
-        if configuration.snmp.receives {
-            services.append(NotificationIntakeService(collector: collector, settings: configuration.snmp, logger: logger,
-                                                      metricsFactory: factory))
-        }
-        if !configuration.snmp.forward.isEmpty {
-            services.append(NotificationForwardingService(collector: collector, settings: configuration.snmp, logger: logger))
-        }
-        let group = ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+        let alerts = try loadAlerts(configuration.alerts.path, logger: logger)
+        let outbox = try configuration.mail.map { try openOutbox($0) }
+        try await CollectorDaemon(configuration: configuration, inventory: inventory, store: store, alerts: alerts,
+                                  outbox: outbox, logger: logger).run()
     }
 }
 
