@@ -42,12 +42,16 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
+        // The systems toolkit: the blocking-call thread pool and the dedicated-thread actor executor, withDeadline,
+        // durable files (write, fsync, rename, fsync the directory), the backoff, Duration conversions.
+        .target(name: "SystemSupport", swiftSettings: strict),
+
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
-        .target(name: "SNMP", dependencies: ["CNetSNMP", "SNMPTypes"], swiftSettings: strict),
+        .target(name: "SNMP", dependencies: ["CNetSNMP", "SNMPTypes", "SystemSupport"], swiftSettings: strict),
         // E-mail for the collector: MIME rendering (pure), SMTP through libcurl, a durable outbox and its delivery service.
         .target(name: "Mail", dependencies: [
-            "CCurl", .product(name: "Logging", package: "swift-log"),
+            "CCurl", "SystemSupport", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
@@ -64,7 +68,7 @@ let package = Package(
         .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMPTypes"], swiftSettings: strict),
         // Sending readiness notifications (queued, retried until acknowledged) and their YAML keys; agent and collector.
         .target(name: "SNMPReporting", dependencies: [
-            "SNMP", "SNMPTypes", "ReadinessMIB", "ReadinessModel", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
+            "SNMP", "SNMPTypes", "ReadinessMIB", "ReadinessModel", "SystemSupport", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Alert rules, routes and silences (alerts/*.yaml) and the alert state machine: pure.
@@ -85,16 +89,16 @@ let package = Package(
         ], swiftSettings: strict),
 
         // The agent's evidence gatherers, and the field check that combines them.
-        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
+        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP", "SystemSupport"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation", "ServiceChecks"], swiftSettings: strict),
         // Service checks (dns, tcp, tls, http/https, icmp, ntp): one probe per kind, run concurrently and bounded.
         .target(name: "ServiceChecks", dependencies: [
-            "ReadinessModel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            "ReadinessModel", "SystemSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: strict),
 
         // iperf3-protocol throughput client (blocking sockets on dedicated threads) and its window policy.
-        .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo"], swiftSettings: strict),
+        .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo", "SystemSupport"], swiftSettings: strict),
 
         // The NOC's client of the collector API.
         .target(name: "NOCClient", dependencies: [
@@ -102,10 +106,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
-        .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
+        .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib", "SystemSupport"], swiftSettings: strict),
         .target(name: "AgentDaemon", dependencies: [
             "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
-            "ServiceChecks", "Throughput",
+            "ServiceChecks", "Throughput", "SystemSupport",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,7 +124,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
-            "Mail", "Presentation",
+            "Mail", "Presentation", "SystemSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -138,7 +142,7 @@ let package = Package(
         // receivers: webhook, Alertmanager, SNMP, e-mail.
         .target(name: "CollectorAlerts", dependencies: [
             "Alerting", "CollectorCore", "CollectorStore", "ReadinessModel", "ReadinessMIB", "SNMP", "SNMPReporting", "SansangAPI",
-            "Presentation", "YAMLConfig", "Mail",
+            "Presentation", "YAMLConfig", "Mail", "SystemSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -202,6 +206,7 @@ let package = Package(
         .testTarget(name: "MailTests", dependencies: ["Mail", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "LLDP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "SNMPReportingTests", dependencies: ["SNMPReporting", "SNMP", "YAMLConfig", "TestSupport"],
@@ -215,7 +220,7 @@ let package = Package(
         .testTarget(name: "ThroughputTests", dependencies: ["Throughput", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
         .testTarget(name: "AgentDaemonTests", dependencies: [
-            "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
+            "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "SystemSupport", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ServiceChecksTests", dependencies: ["ServiceChecks", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WeeklyReportTests", dependencies: ["WeeklyReport", "WeeklyReportChart", "CCairo", "Presentation", "ReadinessModel", "TestSupport"], swiftSettings: strict),

@@ -6,6 +6,7 @@ import NIOFoundationCompat
 import NIOSSL
 import ReadinessModel
 import SansangAPI
+import SystemSupport
 
 /// The agent's side of the collector's HTTP API: `GET /api/v1/plan` and `POST /api/v1/reports`.
 public struct CollectorClient: Sendable {
@@ -31,8 +32,7 @@ public struct CollectorClient: Sendable {
         self.http = http
         base = configuration.url
         tokenFile = configuration.tokenFile
-        let components = configuration.timeout.components
-        timeout = .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
+        timeout = .nanoseconds(configuration.timeout.inNanoseconds)
     }
 
     /// An HTTP client for the collector: the system's CAs plus `caFile` when configured.

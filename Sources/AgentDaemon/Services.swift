@@ -5,6 +5,7 @@ import ReadinessModel
 import SansangAPI
 import ServiceLifecycle
 import Spool
+import SystemSupport
 
 /// Sleeps, returning early (without throwing) on cancellation or graceful shutdown.
 func pause(_ duration: Duration) async {

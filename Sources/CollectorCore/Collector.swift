@@ -7,6 +7,7 @@ import Metrics
 import ReadinessModel
 import SansangAPI
 import Synchronization
+import SystemSupport
 
 /// The collector's backend, what the HTTP layer calls: the inventory (replaceable, e.g. on SIGHUP),
 /// the store, the evaluator and the token authority.
@@ -130,7 +131,7 @@ public final class Collector: Sendable {
     @discardableResult
     public func evaluateAll(now: Date = Date()) async throws -> [String: VerdictTransition] {
         let start = ContinuousClock.now
-        defer { metrics.evaluation.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
+        defer { metrics.evaluation.recordNanoseconds((ContinuousClock.now - start).inNanoseconds) }
         return try await evaluate(inventory.offices, now: now)
     }
 
@@ -320,12 +321,6 @@ struct CollectorMetrics: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
 
 extension Principal {
     /// Query endpoints need a NOC token (read or admin).

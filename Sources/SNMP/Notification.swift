@@ -1,4 +1,5 @@
 import CNetSNMP
+import SystemSupport
 
 extension SNMPSession {
     /// INFORM-REQUEST: returns when the receiver acknowledges it (a Response PDU); throws `.timeout` after
@@ -15,7 +16,7 @@ extension SNMPSession {
     private func notify(_ command: Int32, _ notification: SNMPNotification) async throws(SNMPError) {
         guard !Task.isCancelled else { throw SNMPError(.cancelled, "cancelled before the notification to \(configuration.peer)") }
         let bindings = notification.allVarBinds
-        try await worker.run { [handle] () throws(SNMPError) in try handle.notify(command, bindings) }
+        try await worker.perform { [handle] () throws(SNMPError) in try handle.notify(command, bindings) }
     }
 }
 

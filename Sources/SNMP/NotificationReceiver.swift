@@ -1,5 +1,6 @@
 import CNetSNMP
 import Foundation
+import SystemSupport
 
 /// What a `NotificationReceiver` listens on and accepts.
 public struct NotificationReceiverConfiguration: Sendable {
@@ -114,7 +115,7 @@ public final class NotificationReceiver: Sendable {
         try validate(configuration)
         let (stream, continuation) = AsyncStream.makeStream(
             of: ReceivedNotification.self, bufferingPolicy: .bufferingOldest(configuration.bufferLimit))
-        let core = try await v3Worker.run { () throws(SNMPError) in
+        let core = try await v3Worker.perform { () throws(SNMPError) in
             try ReceiverCore(configuration, continuation)
         }
         core.startPolling()

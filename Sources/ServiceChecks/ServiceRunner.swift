@@ -1,5 +1,6 @@
 import Foundation
 import ReadinessModel
+import SystemSupport
 
 /// Runs service checks concurrently: each with its own timeout, at most `maxInFlight` at once.
 /// A check that hangs is reported as `timeout` when its time is up and never delays another check:
@@ -57,20 +58,13 @@ public struct ServiceRunner: Sendable {
         let probeDeadline = ContinuousClock.now + target.timeout
         let deadline = probeDeadline + grace
         let started = Date()
-        return await withCheckedContinuation { continuation in
-            let first = FirstWins(continuation)
-            let backstop = Task {
-                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
-                var timedOut = Measurement(target)
-                timedOut.facts["timeout_ms"] = String(Int(target.timeout.milliseconds))
-                var outcome = timedOut.finish(reason: "timeout")
-                outcome.result.checkedAt = started
-                first.resume(outcome)
-            }
-            Task {
-                first.resume(await probe.run(target, deadline: probeDeadline))
-                backstop.cancel()
-            }
+        if let outcome = await withDeadline(until: deadline, { await probe.run(target, deadline: probeDeadline) }) {
+            return outcome
         }
+        var timedOut = Measurement(target)
+        timedOut.facts["timeout_ms"] = String(Int(target.timeout.inMilliseconds))
+        var outcome = timedOut.finish(reason: "timeout")
+        outcome.result.checkedAt = started
+        return outcome
     }
 }

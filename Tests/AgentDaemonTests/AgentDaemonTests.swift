@@ -1,6 +1,7 @@
 import Foundation
 import ReadinessModel
 import SansangAPI
+import SystemSupport
 import Testing
 import YAMLConfig
 @testable import AgentDaemon
