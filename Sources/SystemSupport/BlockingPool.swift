@@ -8,8 +8,12 @@ import Foundation
 /// `BlockingPool.shared` serves short calls from anywhere; a handle owner makes its own one-thread pool and
 /// calls `finish()` when the handle is closed (the thread ends once the queue is drained).
 public final class BlockingPool: @unchecked Sendable {
-    /// For short blocking calls of any module. Sixteen threads: the service checks' default concurrency.
-    public static let shared = BlockingPool(name: "sansang-blocking", maximumThreads: 16)
+    /// For blocking calls of any module. Threads are started as needed and then kept: at most 64, enough for the
+    /// service checks (16 in flight per run, each blocked in one call at a time, some until their timeout) beside a
+    /// throughput test and an SMTP transfer, and for the test suites running many of them in parallel. A call
+    /// queued behind 64 busy threads waits, and a probe's time budget runs meanwhile: keep the bound above the
+    /// concurrency of the callers.
+    public static let shared = BlockingPool(name: "sansang-blocking", maximumThreads: 64)
 
     public let name: String
     public let maximumThreads: Int
