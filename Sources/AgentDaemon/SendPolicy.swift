@@ -1,8 +1,8 @@
 import Foundation
 import SansangAPI
 
-/// What to do with a batch after the collector answered (pure).
-public enum IngestOutcome: Sendable, Hashable {
+/// What the agent does with a batch once the collector answered (pure): remove it, set it aside, or retry.
+public enum BatchDisposition: Sendable, Hashable {
     /// Remove exactly these keys (stored now or before).
     case acknowledged(Set<ReportKey>)
     /// The collector will never accept this content: set it aside instead of blocking the queue.
@@ -16,7 +16,7 @@ public enum IngestOutcome: Sendable, Hashable {
         APIErrorCode.malformedJSON.rawValue, APIErrorCode.siteMismatch.rawValue, APIErrorCode.bodyTooLarge.rawValue,
     ]
 
-    public static func classify(status: Int, body: Data, sent: [ReportKey]) -> IngestOutcome {
+    public static func classify(status: Int, body: Data, sent: [ReportKey]) -> BatchDisposition {
         let error = try? JSONDecoder().decode(APIErrorBody.self, from: body)
         switch status {
         case 200..<300:

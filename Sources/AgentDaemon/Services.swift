@@ -140,10 +140,10 @@ struct SenderService: Service {
                 continue
             }
             let keys = batch.map(\.key)
-            let outcome: IngestOutcome
+            let outcome: BatchDisposition
             do {
                 let answer = try await client.post(ReportBatch(reports: batch.map(\.report)))
-                outcome = IngestOutcome.classify(status: answer.status, body: answer.body, sent: keys)
+                outcome = BatchDisposition.classify(status: answer.status, body: answer.body, sent: keys)
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 outcome = .retry(String(describing: error))

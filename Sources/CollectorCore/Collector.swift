@@ -25,7 +25,7 @@ public final class Collector: Sendable {
     private let logger: Logger
     private let metrics: CollectorMetrics
     /// Concurrent ingests share one transaction, and the re-evaluations after them another.
-    private let ingests = GroupCommit<IngestBatch, IngestOutcome>()
+    private let ingests = GroupCommit<IngestBatch, IngestedKeys>()
     private let evaluations = GroupCommit<SiteEvaluation, Void>()
 
     public init(store: any ReadinessStore, inventory: Inventory, reportIntervalSeconds: Int = 60,

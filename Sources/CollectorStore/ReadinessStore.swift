@@ -14,7 +14,7 @@ public protocol ReadinessStore: AlertStore {
     /// Stores batches of reports in ONE transaction (one commit for many requests under load): all or nothing.
     /// A report whose (site, boot id, seq) is already stored (or repeated in the batches) is listed as a
     /// duplicate and not stored again. One outcome per batch, in order.
-    func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome]
+    func ingest(_ batches: [IngestBatch]) async throws -> [IngestedKeys]
 
     /// The newest report (by `generated_at`) of one site.
     func latestReport(site: String) async throws -> StoredReport?
@@ -59,7 +59,7 @@ public protocol ReadinessStore: AlertStore {
 
 extension ReadinessStore {
     /// Stores one batch of reports in one transaction: all or nothing.
-    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome {
+    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestedKeys {
         try await ingest([IngestBatch(reports: reports, receivedAt: receivedAt)])[0]
     }
 }
@@ -75,8 +75,8 @@ public struct IngestBatch: Sendable {
     }
 }
 
-/// What `ingest` did with each report of a batch.
-public struct IngestOutcome: Sendable, Hashable {
+/// What `ingest` did with each report of a batch: the keys stored now and the keys it already had.
+public struct IngestedKeys: Sendable, Hashable {
     public var stored: [ReportKey]
     public var duplicates: [ReportKey]
 
