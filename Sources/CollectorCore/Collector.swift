@@ -254,47 +254,14 @@ public struct SiteTransitionEvent: Sendable {
     public var verdict: SiteVerdict
 }
 
-/// Which sites `GET /api/v1/sites` lists.
-public struct SiteFilter: Sendable, Hashable {
-    public var verdict: VerdictState?
-    /// "CODE" matches any subject of that code; "CODE:subject" only that one.
-    public var reason: ReasonKey?
-    public var reasonHasSubject = false
-    public var province: String?
-    public var formerDistrict: String?
-
-    public init() {}
-
+extension SiteFilter {
     /// From query parameters; an unknown verdict or reason code is a `bad_parameter`.
     public init(verdict: String?, reason: String?, province: String?, formerDistrict: String?) throws(CollectorError) {
-        if let verdict {
-            guard let state = VerdictState(rawValue: verdict) else {
-                let known = VerdictState.allCases.map(\.rawValue).joined(separator: ", ")
-                throw CollectorError(.badParameter, "verdict must be one of \(known), not \(verdict)")
-            }
-            self.verdict = state
+        do {
+            self = try SiteFilter.parse(verdict: verdict, reason: reason, province: province, formerDistrict: formerDistrict)
+        } catch {
+            throw CollectorError(.badParameter, error.message)
         }
-        if let reason {
-            guard let key = ReasonKey(reason) else {
-                throw CollectorError(.badParameter, "reason must be CODE or CODE:subject with a known code, not \(reason)")
-            }
-            self.reason = key
-            reasonHasSubject = reason.contains(":")
-        }
-        self.province = province
-        self.formerDistrict = formerDistrict
-    }
-
-    public func matches(_ site: Site, _ verdict: SiteVerdict?) -> Bool {
-        if let province, site.province != province { return false }
-        if let formerDistrict, site.formerDistrict != formerDistrict { return false }
-        if let state = self.verdict, !site.hasOffice || verdict?.state != state { return false }
-        if let reason {
-            let keys = verdict?.reasons.map(\.key) ?? []
-            let found = reasonHasSubject ? keys.contains(reason) : keys.contains { $0.code == reason.code }
-            if !found { return false }
-        }
-        return true
     }
 }
 
