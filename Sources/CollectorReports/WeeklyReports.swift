@@ -16,7 +16,7 @@ public struct WeeklyReports: Sendable {
     public let timeZone: TimeZone
 
     public init(collector: Collector, settings: CollectorConfiguration.WeeklyReportSettings,
-                timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!) {
+                timeZone: TimeZone = OfficeTime.zone) {
         self.collector = collector
         self.settings = settings
         self.timeZone = timeZone
