@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "SNMP", dependencies: ["CNetSNMP", "SNMPTypes", "SystemSupport"], swiftSettings: strict),
         // E-mail for the collector: MIME rendering (pure), SMTP through libcurl, a durable outbox and its delivery service.
         .target(name: "Mail", dependencies: [
-            "CCurl", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+            "CCurl", "SystemSupport", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
