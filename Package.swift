@@ -48,36 +48,45 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
+        // The systems toolkit: the blocking-call thread pool and the dedicated-thread actor executor, withDeadline,
+        // durable files (write, fsync, rename, fsync the directory), the backoff, Duration conversions.
+        .target(name: "SystemSupport", swiftSettings: strict),
+
         // Safe Swift wrappers: one owner per C handle, blocking calls on dedicated threads.
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
-        .target(name: "SNMP", dependencies: ["CNetSNMP"], swiftSettings: strict),
+        .target(name: "SNMP", dependencies: ["CNetSNMP", "SNMPTypes", "SystemSupport"], swiftSettings: strict),
         // E-mail for the collector: MIME rendering (pure), SMTP through libcurl, a durable outbox and its delivery service.
         .target(name: "Mail", dependencies: [
-            "CCurl", .product(name: "Logging", package: "swift-log"),
+            "CCurl", "SystemSupport", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
         // Pure logic, no I/O.
         .target(name: "LLDP", swiftSettings: strict),
+        // SNMP values without libnetsnmp: OIDs, variable bindings, errors, session and notification-target settings
+        // and their YAML keys. `SNMP` re-exports it.
+        .target(name: "SNMPTypes", dependencies: ["YAMLConfig"], swiftSettings: strict),
         .target(name: "Presentation", dependencies: ["ReadinessModel"], swiftSettings: strict),
         // The JSON bodies of the collector's HTTP API, shared by collector, agent and NOC client.
         .target(name: "SansangAPI", dependencies: ["ReadinessModel"], swiftSettings: strict),
         // SansangVersion.current is generated from the VERSION file by the VersionFile plugin.
         .target(name: "ReadinessModel", swiftSettings: strict, plugins: ["VersionFile"]),
         // SANSANG-READINESS-MIB (mibs/): readiness notifications to SNMP variable bindings and back.
-        .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMP"], swiftSettings: strict),
+        .target(name: "ReadinessMIB", dependencies: ["ReadinessModel", "SNMPTypes"], swiftSettings: strict),
         // Sending readiness notifications (queued, retried until acknowledged) and their YAML keys; agent and collector.
         .target(name: "SNMPReporting", dependencies: [
-            "SNMP", "ReadinessMIB", "ReadinessModel", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
+            "SNMP", "SNMPTypes", "ReadinessMIB", "ReadinessModel", "SystemSupport", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Alert rules, routes and silences (alerts/*.yaml) and the alert state machine: pure.
         .target(name: "Alerting", dependencies: [
-            "ReadinessModel", "Presentation", "SansangAPI", "YAMLConfig", "SNMPReporting",
+            "ReadinessModel", "Presentation", "SansangAPI", "YAMLConfig", "SNMPTypes",
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
-        // The weekly readiness summary for leadership: the summary (pure), HTML/text/CSV renderers, the PNG chart (cairo).
-        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation", "CCairo"], swiftSettings: strict),
+        // The weekly readiness summary for leadership: the summary and its HTML/text/CSV renderers (pure)…
+        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation"], swiftSettings: strict),
+        // …and its PNG chart, drawn with cairo.
+        .target(name: "WeeklyReportChart", dependencies: ["WeeklyReport", "Presentation", "CCairo"], swiftSettings: strict),
 
         // YAML files read by hand, so that every error names file, line, column and field.
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -87,20 +96,21 @@ let package = Package(
         ], swiftSettings: strict),
 
         // The agent's evidence gatherers, and the field check that combines them.
-        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP"], swiftSettings: strict),
+        .target(name: "AgentProbes", dependencies: ["ReadinessModel", "CLinuxNet", "SNMP", "PacketCapture", "LLDP", "SystemSupport"], swiftSettings: strict),
         .target(name: "FieldCheck", dependencies: ["ReadinessModel", "AgentProbes", "Inventory", "Presentation", "ServiceChecks"], swiftSettings: strict),
         // Service checks (dns, tcp, tls, http/https, icmp, ntp): one probe per kind, run concurrently and bounded.
         .target(name: "ServiceChecks", dependencies: [
-            "ReadinessModel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            "ReadinessModel", "SystemSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: strict),
 
         // iperf3-protocol throughput client (blocking sockets on dedicated threads) and its window policy.
-        .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo"], swiftSettings: strict),
+        .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo", "SystemSupport"], swiftSettings: strict),
 
         // The NOC's client of the collector API.
         .target(name: "NOCClient", dependencies: [
             "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         // Certificates: a private CA and server certificate (`tls init`), fingerprints, the CA an agent pins.
         .target(name: "CertificateTools", dependencies: [
@@ -109,10 +119,10 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ], swiftSettings: strict),
         // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
-        .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib"], swiftSettings: strict),
+        .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib", "SystemSupport"], swiftSettings: strict),
         .target(name: "AgentDaemon", dependencies: [
             "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
-            "ServiceChecks", "Throughput", "CertificateTools",
+            "ServiceChecks", "Throughput", "CertificateTools", "SystemSupport",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,7 +139,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
-            "Mail", "Presentation",
+            "Mail", "Presentation", "SystemSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -147,7 +157,7 @@ let package = Package(
         // receivers: webhook, Alertmanager, SNMP, e-mail.
         .target(name: "CollectorAlerts", dependencies: [
             "Alerting", "CollectorCore", "CollectorStore", "ReadinessModel", "ReadinessMIB", "SNMP", "SNMPReporting", "SansangAPI",
-            "Presentation", "YAMLConfig", "Mail",
+            "Presentation", "YAMLConfig", "Mail", "SystemSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -156,11 +166,11 @@ let package = Package(
         ], swiftSettings: strict),
         // The weekly readiness summary from the collector's database, its files and its mail.
         .target(name: "CollectorReports", dependencies: [
-            "CollectorCore", "CollectorStore", "WeeklyReport", "Mail", "Presentation", "ReadinessModel",
+            "CollectorCore", "CollectorStore", "WeeklyReport", "WeeklyReportChart", "Mail", "Presentation", "ReadinessModel",
         ], swiftSettings: strict),
         .target(name: "CollectorHTTP", dependencies: [
-            "CollectorCore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "SansangAPI", "ReadinessModel", "Presentation",
-            "CertificateTools",
+            "CollectorCore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "WeeklyReportChart", "SansangAPI", "ReadinessModel",
+            "Presentation", "CertificateTools",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -175,7 +185,7 @@ let package = Package(
         // The NOC dashboard (docs/dashboard.md): pages' view models (pure), Mustache templates, embedded assets, users
         // and sessions (bcrypt from hummingbird-auth), live updates over Server-Sent Events; mounted on CollectorHTTP's router.
         .target(name: "CollectorDashboard", dependencies: [
-            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorAlerts", "CollectorReports", "WeeklyReport",
+            "CollectorHTTP", "CollectorCore", "CollectorStore", "CollectorAlerts", "CollectorReports", "WeeklyReport", "WeeklyReportChart",
             "SansangAPI", "ReadinessModel", "Presentation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -186,6 +196,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CompressNIO", package: "compress-nio"),
             .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // The running collector: every service of `sansang-collector serve`, assembled from its configuration.
+        .target(name: "CollectorDaemon", dependencies: [
+            "CollectorCore", "CollectorStore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "CollectorReports", "Alerting",
+            "CollectorDashboard", "Inventory", "Mail", "ReadinessModel",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
 
         // What every command line program shares: exit codes, --lang.
@@ -201,11 +221,12 @@ let package = Package(
             "FieldCheck", "AgentProbes", "SNMP", "Inventory", "ReadinessModel", "Presentation", "CommandLineSupport",
             "AgentDaemon", "Spool", "Throughput", "ServiceChecks", "SansangAPI", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorHTTP", "CollectorSNMP", "CollectorAlerts", "Alerting", "Mail",
-            "CollectorReports", "WeeklyReport", "CertificateTools", "CollectorDashboard",
+            "CollectorStore", "CollectorCore", "CollectorDaemon", "Alerting", "Mail", "CollectorReports", "WeeklyReport",
+            "CertificateTools", "CollectorDashboard", "CollectorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -215,30 +236,32 @@ let package = Package(
         .executableTarget(name: "sansang", dependencies: [
             "NOCClient", "ReadinessModel", "SansangAPI", "Presentation", "CommandLineSupport", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MailTests", dependencies: ["Mail", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "LLDP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "SNMPReportingTests", dependencies: ["SNMPReporting", "SNMP", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport"],
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Presentation", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "YAMLConfig", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AgentProbesTests", dependencies: ["AgentProbes", "LLDP", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ThroughputTests", dependencies: ["Throughput", "ReadinessModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
         .testTarget(name: "AgentDaemonTests", dependencies: [
-            "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport",
+            "AgentDaemon", "Spool", "ReadinessModel", "SansangAPI", "SystemSupport", "YAMLConfig", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ServiceChecksTests", dependencies: ["ServiceChecks", "ReadinessModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "WeeklyReportTests", dependencies: ["WeeklyReport", "ReadinessModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ServiceChecks", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "WeeklyReportTests", dependencies: ["WeeklyReport", "WeeklyReportChart", "CCairo", "Presentation", "ReadinessModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ReadinessModel", "ServiceChecks", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
             "TestSupport", "ReadinessMIB", "ReadinessModel", "SNMP", "CollectorStore", "CollectorTestSupport", "Inventory",
@@ -254,10 +277,14 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",
+            "SansangAPI",
         ], swiftSettings: strict),
         .testTarget(name: "CollectorHTTPTests", dependencies: [
             "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CertificateTools", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport",
+            "SansangAPI",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ], swiftSettings: strict),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The weekly summary for 3,321 sites, chart included (DESIGN.md target < 2 s), end to end: a generated inventory
+# The weekly summary for 3,321 sites, chart included (target < 2 s), end to end: a generated inventory
 # of 3,321 offices in 700 former districts, a collector database with 12 weeks of verdict transitions and a
 # week of service checks, then `sansang-collector report weekly --out DIR` timed as a whole process (start-up,
 # inventory, database reads, summary, chart, HTML, text, CSV, JSON) against the same week from the API.

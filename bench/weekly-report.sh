@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The weekly summary for 3,321 sites, chart included (target < 2 s, DESIGN.md): the summary, the cairo chart,
+# The weekly summary for 3,321 sites, chart included (target < 2 s): the summary, the cairo chart,
 # the HTML, text, CSV and JSON, optimised, timed in one process. The module and the two it uses are compiled
 # straight from Sources/ with swiftc -O beside bench/weekly-report.swift, so no product is needed.
 # Usage: bench/weekly-report.sh   (needs: swift, pkg-config, libcairo2-dev, fonts-dejavu-core)

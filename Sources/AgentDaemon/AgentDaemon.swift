@@ -5,6 +5,7 @@ import Logging
 import ReadinessModel
 import ServiceLifecycle
 import Spool
+import SystemSupport
 
 /// `sansang-agent run`: the plan, reporter, sender and systemd services in one ServiceGroup.
 public enum AgentDaemon {

@@ -7,6 +7,7 @@ import NIOSSL
 import ReadinessModel
 import SansangAPI
 import YAMLConfig
+import SystemSupport
 
 /// The agent's side of the collector's HTTP API: `GET /api/v1/plan` and `POST /api/v1/reports`.
 public struct CollectorClient: Sendable {
@@ -32,8 +33,7 @@ public struct CollectorClient: Sendable {
         self.http = http
         base = configuration.url
         tokenFile = configuration.tokenFile
-        let components = configuration.timeout.components
-        timeout = .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
+        timeout = .nanoseconds(configuration.timeout.inNanoseconds)
     }
 
     /// An HTTP client for the collector: only the pinned CA when `pinnedCAFile` is set, else the system's CAs plus

@@ -2,6 +2,7 @@ import Foundation
 import ReadinessModel
 import SansangAPI
 import Spool
+import SystemSupport
 
 /// The plan as cached in `state_directory/plan.json`, with the ETag it was served with.
 public struct CachedPlan: Sendable, Hashable, Codable {
@@ -27,7 +28,7 @@ public struct CachedPlan: Sendable, Hashable, Codable {
     }
 
     public func save(_ file: URL) throws {
-        try replaceFileDurably(file, with: ReportCoding.encoder(pretty: true).encode(self))
+        try DurableFile.replace(file, with: ReportCoding.encoder(pretty: true).encode(self))
     }
 }
 

@@ -4,6 +4,7 @@ import ReadinessModel
 import ServiceChecks
 import ServiceLifecycle
 import Spool
+import SystemSupport
 import Throughput
 
 /// The newest result of each service check and throughput test, which every report carries.
@@ -121,7 +122,7 @@ struct ThroughputService: Service {
                     if let bytes = await testEveryLink(plan.profile) {
                         history = schedule.recording(history, start: now, bytes: bytes)
                         do {
-                            try replaceFileDurably(historyFile, with: ReportCoding.encoder().encode(history))
+                            try await DurableFile.replaceOffPool(historyFile, with: ReportCoding.encoder().encode(history))
                         } catch {
                             logger.error("cannot save the throughput history", metadata: ["file": "\(historyFile.path)", "error": "\(error)"])
                         }

@@ -1,41 +1,8 @@
 import Foundation
 import SansangAPI
 
-/// Exponential backoff with full jitter (pure): attempt n waits a uniform random time in
-/// [0, min(max, initial × 2ⁿ)].
-public struct Backoff: Sendable, Hashable {
-    public let initial: Duration
-    public let maximum: Duration
-    public private(set) var attempt = 0
-
-    public init(initial: Duration, maximum: Duration) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-
-    /// The ceiling of the next wait, before jitter.
-    public var ceiling: Duration {
-        let factor = pow(2.0, Double(min(attempt, 62)))
-        let seconds = min(maximum.inSeconds, initial.inSeconds * factor)
-        return .seconds(seconds)
-    }
-
-    /// The next wait: `fraction` (uniform in 0…1) of the ceiling; counts the attempt.
-    public mutating func next(fraction: Double = Double.random(in: 0...1)) -> Duration {
-        let wait = Duration.seconds(ceiling.inSeconds * min(max(fraction, 0), 1))
-        attempt += 1
-        return wait
-    }
-
-    public mutating func reset() { attempt = 0 }
-}
-
-extension Duration {
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// What to do with a batch after the collector answered (pure).
-public enum IngestOutcome: Sendable, Hashable {
+/// What the agent does with a batch once the collector answered (pure): remove it, set it aside, or retry.
+public enum BatchDisposition: Sendable, Hashable {
     /// Remove exactly these keys (stored now or before).
     case acknowledged(Set<ReportKey>)
     /// The collector will never accept this content: set it aside instead of blocking the queue.
@@ -51,7 +18,7 @@ public enum IngestOutcome: Sendable, Hashable {
         APIErrorCode.malformedJSON.rawValue, APIErrorCode.siteMismatch.rawValue, APIErrorCode.bodyTooLarge.rawValue,
     ]
 
-    public static func classify(status: Int, body: Data, sent: [ReportKey]) -> IngestOutcome {
+    public static func classify(status: Int, body: Data, sent: [ReportKey]) -> BatchDisposition {
         let error = try? JSONDecoder().decode(APIErrorBody.self, from: body)
         switch status {
         case 200..<300:

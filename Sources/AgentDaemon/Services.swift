@@ -5,6 +5,7 @@ import ReadinessModel
 import SansangAPI
 import ServiceLifecycle
 import Spool
+import SystemSupport
 
 /// Sleeps, returning early (without throwing) on cancellation or graceful shutdown.
 func pause(_ duration: Duration) async {
@@ -162,11 +163,11 @@ struct SenderService: Service {
                 continue
             }
             let keys = batch.map(\.key)
-            let outcome: IngestOutcome
+            let outcome: BatchDisposition
             metrics?.sent(batch.count)
             do {
                 let answer = try await client.post(ReportBatch(reports: batch.map(\.report)))
-                outcome = IngestOutcome.classify(status: answer.status, body: answer.body, sent: keys)
+                outcome = BatchDisposition.classify(status: answer.status, body: answer.body, sent: keys)
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 outcome = .retry(String(describing: error))

@@ -3,6 +3,7 @@ import LLDP
 import PacketCapture
 import ReadinessModel
 import Synchronization
+import SystemSupport
 
 /// Captures LLDP frames (`ether proto 0x88cc`) on the uplink and keeps the neighbour table current. Long-running
 /// in the agent daemon (`run()` until cancelled); `LLDPProbe` uses it once for `check`.
@@ -122,7 +123,7 @@ public struct LLDPProbe: SpeedEvidenceProbe {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let value = duration.inSeconds
         return value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
     }
 }

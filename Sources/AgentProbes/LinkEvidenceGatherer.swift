@@ -1,6 +1,7 @@
 import Foundation
 import PacketCapture
 import ReadinessModel
+import SystemSupport
 
 /// Gathers the speed evidence of every link of a profile, once. Used by `sansang-agent check` and, each
 /// report interval, by the agent daemon.

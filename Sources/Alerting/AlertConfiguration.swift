@@ -1,7 +1,7 @@
 import Foundation
 import Presentation
 import ReadinessModel
-import SNMPReporting
+import SNMPTypes
 import YAMLConfig
 
 /// Everything `alerts/*.yaml` says: rules, routes (by label, in order) and receivers (by name).
@@ -108,30 +108,10 @@ extension AlertConfiguration {
 
     public static let rulesSample = "alerts/default.yaml"
 
-    /// Reads every `*.yaml` file of a directory (or one file), in name order; every problem is reported with
-    /// file, line, column and field.
+    /// Reads every `*.yaml` file of a directory (or one file), in name order (`YAMLFiles.read`); every problem
+    /// is reported with file, line, column and field.
     public static func load(path: String) throws(ConfigErrors) -> AlertConfiguration {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigErrors([ConfigError(.unreadableFile, "no such file or directory", at: .start(of: path), field: "")])
-        }
-        var files = [path]
-        if isDirectory.boolValue {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-                .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
-        }
-        var documents: [(text: String, file: String)] = []
-        var errors: [ConfigError] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                errors.append(ConfigError(.unreadableFile, "cannot read the file", at: .start(of: file), field: ""))
-                continue
-            }
-            documents.append((String(decoding: data, as: UTF8.self), file))
-        }
-        guard errors.isEmpty else { throw ConfigErrors(errors) }
-        return try parse(documents)
+        try parse(YAMLFiles.read(path: path))
     }
 
     /// Parses alert files given as text (pure). Names of rules and receivers are unique across all files.

@@ -65,7 +65,7 @@ public struct AlertEvaluator: Sendable {
     /// The offices' local time, for weekly maintenance windows.
     public var timeZone: TimeZone
 
-    public init(rules: [AlertRule], timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!) {
+    public init(rules: [AlertRule], timeZone: TimeZone = OfficeTime.zone) {
         self.rules = rules
         self.timeZone = timeZone
     }

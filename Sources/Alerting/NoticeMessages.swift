@@ -1,5 +1,6 @@
 import Foundation
 import Presentation
+import ReadinessModel
 
 /// A notice group in words: the mail subject, plain text and HTML, and the webhook's JSON body (docs/alerts.md).
 public struct NoticeGroupMessage: Sendable {
@@ -8,7 +9,7 @@ public struct NoticeGroupMessage: Sendable {
     /// Local time for the dates people read.
     public let timeZone: TimeZone
 
-    public init(group: NoticeGroup, language: Language, timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!) {
+    public init(group: NoticeGroup, language: Language, timeZone: TimeZone = OfficeTime.zone) {
         self.group = group
         self.language = language
         self.timeZone = timeZone

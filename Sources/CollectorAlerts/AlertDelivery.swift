@@ -14,6 +14,7 @@ import SNMP
 import SNMPReporting
 import SansangAPI
 import ServiceLifecycle
+import SystemSupport
 
 /// Why a notice group could not be delivered this time (it stays queued and is tried again).
 public struct DeliveryError: Error, Sendable, CustomStringConvertible {
@@ -59,7 +60,7 @@ public struct AlertDeliveryService: Service {
 
     /// Backoff after `attempts` failures: 30 s doubling up to an hour, with jitter.
     static func retryDelay(attempts: Int) -> TimeInterval {
-        min(3600, 30 * pow(2, Double(min(attempts, 10)))) * Double.random(in: 0.5...1)
+        Backoff(initial: .seconds(30), maximum: .seconds(3600), jitter: 0.5...1).delay(afterFailures: attempts).inSeconds
     }
 
     public func run() async throws {

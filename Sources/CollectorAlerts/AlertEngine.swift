@@ -25,7 +25,7 @@ public final class AlertEngine: Sendable {
     private let queuedSink: AsyncStream<Void>.Continuation
 
     public init(collector: Collector, configuration: AlertConfiguration,
-                timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!, logger: Logger = Logger(label: "sansang.alerts"),
+                timeZone: TimeZone = OfficeTime.zone, logger: Logger = Logger(label: "sansang.alerts"),
                 metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.collector = collector
         self.metricsFactory = metricsFactory

@@ -7,6 +7,7 @@ import Metrics
 import ReadinessModel
 import SansangAPI
 import Synchronization
+import SystemSupport
 
 /// The collector's backend, what the HTTP layer calls: the inventory (replaceable, e.g. on SIGHUP),
 /// the store, the evaluator and the token authority.
@@ -24,7 +25,7 @@ public final class Collector: Sendable {
     private let logger: Logger
     private let metrics: CollectorMetrics
     /// Concurrent ingests share one transaction, and the re-evaluations after them another.
-    private let ingests = GroupCommit<IngestBatch, IngestOutcome>()
+    private let ingests = GroupCommit<IngestBatch, IngestedKeys>()
     private let evaluations = GroupCommit<SiteEvaluation, Void>()
     /// Batches accepted for storage and not yet answered; above `maxPendingIngests` a batch is refused (503).
     private let pendingIngests = Mutex(0)
@@ -83,7 +84,7 @@ public final class Collector: Sendable {
         }
         defer { pendingIngests.withLock { $0 -= 1 } }
         let store = self.store
-        let outcome: IngestOutcome
+        let outcome: IngestedKeys
         do {
             outcome = try await ingests.submit(IngestBatch(reports: batch.reports, receivedAt: receivedAt)) { try await store.ingest($0) }
         } catch {
@@ -173,7 +174,7 @@ public final class Collector: Sendable {
     @discardableResult
     public func evaluateAll(now: Date = Date()) async throws -> [String: VerdictTransition] {
         let start = ContinuousClock.now
-        defer { metrics.evaluation.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
+        defer { metrics.evaluation.recordNanoseconds((ContinuousClock.now - start).inNanoseconds) }
         return try await evaluate(inventory.offices, now: now)
     }
 
@@ -302,47 +303,14 @@ public struct SiteTransitionEvent: Sendable {
     public var verdict: SiteVerdict
 }
 
-/// Which sites `GET /api/v1/sites` lists.
-public struct SiteFilter: Sendable, Hashable {
-    public var verdict: VerdictState?
-    /// "CODE" matches any subject of that code; "CODE:subject" only that one.
-    public var reason: ReasonKey?
-    public var reasonHasSubject = false
-    public var province: String?
-    public var formerDistrict: String?
-
-    public init() {}
-
+extension SiteFilter {
     /// From query parameters; an unknown verdict or reason code is a `bad_parameter`.
     public init(verdict: String?, reason: String?, province: String?, formerDistrict: String?) throws(CollectorError) {
-        if let verdict {
-            guard let state = VerdictState(rawValue: verdict) else {
-                let known = VerdictState.allCases.map(\.rawValue).joined(separator: ", ")
-                throw CollectorError(.badParameter, "verdict must be one of \(known), not \(verdict)")
-            }
-            self.verdict = state
+        do {
+            self = try SiteFilter.parse(verdict: verdict, reason: reason, province: province, formerDistrict: formerDistrict)
+        } catch {
+            throw CollectorError(.badParameter, error.message)
         }
-        if let reason {
-            guard let key = ReasonKey(reason) else {
-                throw CollectorError(.badParameter, "reason must be CODE or CODE:subject with a known code, not \(reason)")
-            }
-            self.reason = key
-            reasonHasSubject = reason.contains(":")
-        }
-        self.province = province
-        self.formerDistrict = formerDistrict
-    }
-
-    public func matches(_ site: Site, _ verdict: SiteVerdict?) -> Bool {
-        if let province, site.province != province { return false }
-        if let formerDistrict, site.formerDistrict != formerDistrict { return false }
-        if let state = self.verdict, !site.hasOffice || verdict?.state != state { return false }
-        if let reason {
-            let keys = verdict?.reasons.map(\.key) ?? []
-            let found = reasonHasSubject ? keys.contains(reason) : keys.contains { $0.code == reason.code }
-            if !found { return false }
-        }
-        return true
     }
 }
 
@@ -371,12 +339,6 @@ struct CollectorMetrics: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
 
 extension Principal {
     /// Query endpoints need a NOC token (read or admin).

@@ -53,18 +53,8 @@ public struct CollectorConfiguration: Sendable {
 
     public init() {}
 
-    public struct MailSettings: Sendable {
-        public var smtp = SMTPSettings()
-        /// Read at load time; the YAML names only the file.
-        public var passwordFile: String?
-        public var from: MailAddress
-        /// The durable outbox directory.
-        public var outbox = "/var/lib/sansang/outbox"
-
-        public init(from: MailAddress) {
-            self.from = from
-        }
-    }
+    /// `mail:`, decoded by the Mail module (`NodeReader.mailSettings`).
+    public typealias MailSettings = Mail.MailSettings
 
     /// `weekly_report:` — who gets the weekly readiness summary and how (docs/weekly-report.md).
     public struct WeeklyReportSettings: Sendable, Hashable {
@@ -223,7 +213,7 @@ public struct CollectorConfiguration: Sendable {
                 configuration.maxBodyBytes = value
             }
             if let field = entries["snmp"], let snmp = snmpSettings(field, &reader) { configuration.snmp = snmp }
-            if let field = entries["mail"] { configuration.mail = mailSettings(field, &reader) }
+            if let field = entries["mail"] { configuration.mail = reader.mailSettings(field) }
             if let field = entries["weekly_report"], let weekly = reader.mapping(field, allowed: ["to", "lang", "title"]) {
                 if let items = weekly["to"].flatMap({ reader.list($0) }) {
                     configuration.weeklyReport.to = items.compactMap { item in
@@ -255,42 +245,6 @@ public struct CollectorConfiguration: Sendable {
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         configuration.inlineSecrets = reader.inlineSecrets
         return configuration
-    }
-
-    private static func mailSettings(_ field: Field, _ reader: inout NodeReader) -> MailSettings? {
-        let keys = ["url", "security", "username", "password_file", "ca_file", "verify_peer", "connect_timeout_s", "timeout_s",
-                    "from", "helo_name", "outbox"]
-        guard let entries = reader.mapping(field, allowed: keys, required: ["url", "from"]) else { return nil }
-        let errors = reader.errors.count
-        let fromText = entries["from"].flatMap { reader.nonEmptyString($0) }
-        let from = fromText.flatMap { MailAddress(parsing: $0) }
-        if let fromText, from == nil {
-            reader.report(.badValue, "\"\(fromText)\" is not an address: write \"Name <noc@example.vn>\" or \"noc@example.vn\"",
-                          at: entries["from"]!)
-        }
-        // Every other key is still checked when `from` is wrong, so that all problems are reported at once.
-        var settings = MailSettings(from: from ?? MailAddress("invalid@invalid"))
-        if let url = entries["url"].flatMap({ reader.nonEmptyString($0) }) {
-            if url.hasPrefix("smtp://") || url.hasPrefix("smtps://") {
-                settings.smtp.url = url
-            } else {
-                reader.report(.badValue, "\"\(url)\" is not an smtp:// or smtps:// URL", at: entries["url"]!)
-            }
-        }
-        if let security = entries["security"].flatMap({ reader.enumeration($0, SMTPSettings.Security.self) }) {
-            settings.smtp.security = security
-        }
-        settings.smtp.username = entries["username"].flatMap { reader.nonEmptyString($0) }
-        settings.passwordFile = entries["password_file"].flatMap { reader.nonEmptyString($0) }
-        settings.smtp.caFile = entries["ca_file"].flatMap { reader.nonEmptyString($0) }
-        if let verify = entries["verify_peer"].flatMap({ reader.bool($0) }) { settings.smtp.verifyPeer = verify }
-        if let seconds = entries["connect_timeout_s"].flatMap({ reader.int($0, in: 1...600) }) {
-            settings.smtp.connectTimeout = .seconds(seconds)
-        }
-        if let seconds = entries["timeout_s"].flatMap({ reader.int($0, in: 1...3600) }) { settings.smtp.timeout = .seconds(seconds) }
-        settings.smtp.heloName = entries["helo_name"].flatMap { reader.nonEmptyString($0) }
-        if let outbox = entries["outbox"].flatMap({ reader.nonEmptyString($0) }) { settings.outbox = outbox }
-        return reader.errors.count == errors && from != nil ? settings : nil
     }
 
     private static func snmpSettings(_ field: Field, _ reader: inout NodeReader) -> SNMPSettings? {

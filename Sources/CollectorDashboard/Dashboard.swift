@@ -14,6 +14,7 @@ import ReadinessModel
 import SansangAPI
 import ServiceLifecycle
 import WeeklyReport
+import WeeklyReportChart
 
 /// The NOC dashboard served by the collector (docs/dashboard.md): HTML pages made on the server, a login with
 /// sessions, live updates over Server-Sent Events. Mounted on the collector's router by `install(on:)`.

@@ -3,6 +3,7 @@ import CollectorReports
 import Foundation
 import Hummingbird
 import WeeklyReport
+import WeeklyReportChart
 
 /// `GET /api/v1/reports/weekly?week=2026-W48&format=json|html|csv|text&lang=vi|en` (NOC token).
 struct ReportHandlers: Sendable {

@@ -5,6 +5,7 @@ import Mail
 import Presentation
 import ReadinessModel
 import WeeklyReport
+import WeeklyReportChart
 
 /// The weekly readiness summary from the collector's database (docs/weekly-report.md): the week's figures, the
 /// renderings, and the mail for leadership.
@@ -15,7 +16,7 @@ public struct WeeklyReports: Sendable {
     public let timeZone: TimeZone
 
     public init(collector: Collector, settings: CollectorConfiguration.WeeklyReportSettings,
-                timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!) {
+                timeZone: TimeZone = OfficeTime.zone) {
         self.collector = collector
         self.settings = settings
         self.timeZone = timeZone

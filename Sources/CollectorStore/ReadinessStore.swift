@@ -15,7 +15,7 @@ public protocol ReadinessStore: AlertStore, DashboardStore {
     /// Stores batches of reports in ONE transaction (one commit for many requests under load): all or nothing.
     /// A report whose (site, boot id, seq) is already stored (or repeated in the batches) is listed as a
     /// duplicate (same content) or a conflict (other content) and not stored again. One outcome per batch, in order.
-    func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome]
+    func ingest(_ batches: [IngestBatch]) async throws -> [IngestedKeys]
 
     /// The newest report of one site by the collector's clock: within one boot the highest seq, across boots the
     /// last received (never by the agent's `generated_at`).
@@ -69,7 +69,7 @@ public protocol ReadinessStore: AlertStore, DashboardStore {
 
 extension ReadinessStore {
     /// Stores one batch of reports in one transaction: all or nothing.
-    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestOutcome {
+    public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestedKeys {
         try await ingest([IngestBatch(reports: reports, receivedAt: receivedAt)])[0]
     }
 }
@@ -85,8 +85,8 @@ public struct IngestBatch: Sendable {
     }
 }
 
-/// What `ingest` did with each report of a batch.
-public struct IngestOutcome: Sendable, Hashable {
+/// What `ingest` did with each report of a batch: the keys stored now and the keys it already had.
+public struct IngestedKeys: Sendable, Hashable {
     public var stored: [ReportKey]
     /// Already stored with the same content.
     public var duplicates: [ReportKey]

@@ -133,7 +133,7 @@ public final class SQLiteStore: ReadinessStore {
 
     // MARK: Reports
 
-    public func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome] {
+    public func ingest(_ batches: [IngestBatch]) async throws -> [IngestedKeys] {
         let encoder = ReportCoding.encoder()
         let encoded = try batches.map { batch in
             (reports: try batch.reports.map { (report: $0, json: try encoder.encode($0)) }, received: batch.receivedAt.timeIntervalSince1970)
@@ -144,8 +144,8 @@ public final class SQLiteStore: ReadinessStore {
     }
 
     /// One batch's rows, inside the caller's transaction.
-    private static func insert(_ encoded: [(report: Report, json: Data)], received: Double, _ db: Database) throws -> IngestOutcome {
-        var outcome = IngestOutcome()
+    private static func insert(_ encoded: [(report: Report, json: Data)], received: Double, _ db: Database) throws -> IngestedKeys {
+        var outcome = IngestedKeys()
         for (report, json) in encoded {
             let key = ReportKey(report)
             let generated = report.generatedAt.timeIntervalSince1970

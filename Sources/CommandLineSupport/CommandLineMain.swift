@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Presentation
 
-/// The exit-code contract of every sansang command (DESIGN.md): 0 success, 1 not ready or failed,
+/// The exit-code contract of every sansang command (docs/cli.md, docs/agent.md): 0 success, 1 not ready or failed,
 /// 2 usage or configuration error. ArgumentParser's own usage failures (64) are mapped to 2.
 public enum CommandLineMain {
     public static func run<Root: ParsableCommand>(_ root: Root.Type, arguments: [String]? = nil) async -> Never {

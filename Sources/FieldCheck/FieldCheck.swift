@@ -31,7 +31,7 @@ public struct FieldCheck: Sendable {
         }
     }
 
-    /// Used when no inventory is given: the LAN target of DESIGN.md and nothing else to check.
+    /// Used when no inventory is given: the LAN at 10 Gbit/s and nothing else to check.
     public static let builtInProfile = Profile(
         name: "built-in", description: "LAN at 10 Gbit/s; no line or service checks",
         links: [LinkTarget(role: .lan, targetMbps: 10_000)])

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import SystemSupport
 
 /// What the outbox keeps per message, as JSON named after the id.
 protocol OutboxRecord: Codable {
@@ -46,6 +47,9 @@ public struct SentRecord: Sendable, Hashable, Codable, OutboxRecord {
 /// `sentRetention`), `bad/` (damaged files moved aside), `tmp/` (writes in progress), `incoming/` (messages other
 /// processes dropped, `Outbox.drop`, queued by the owner), `lock` (held by the owner, the one deliverer).
 public actor Outbox {
+    // Every method fsyncs: they run on the outbox's own thread, not on the cooperative pool.
+    private let executor = DedicatedThreadExecutor(name: "sansang-outbox")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     public nonisolated let directory: URL
     private let now: @Sendable () -> Date
     private let sentRetention: Duration
@@ -91,7 +95,7 @@ public actor Outbox {
             for id in queue.keys where sent[id] != nil {
                 try OutboxFiles.remove(Self.queueFiles(id, in: directory))
             }
-            try Self.prune(&sent, olderThan: now().addingTimeInterval(-sentRetention.seconds), in: directory)
+            try Self.prune(&sent, olderThan: now().addingTimeInterval(-sentRetention.inSeconds), in: directory)
             queued = queue.filter { sent[$0.key] == nil }
             sentRecords = sent
             badFiles = bad
@@ -209,7 +213,7 @@ public actor Outbox {
         sentRecords[id] = record
         try save(record, to: sentDirectory.appendingPathComponent(Self.fileBase(id) + ".json"))
         try OutboxFiles.remove(queueFiles(id))
-        try Self.prune(&sentRecords, olderThan: now().addingTimeInterval(-sentRetention.seconds), in: directory)
+        try Self.prune(&sentRecords, olderThan: now().addingTimeInterval(-sentRetention.inSeconds), in: directory)
     }
 
     /// Records a failed attempt of `id`; the next one is due after `retryAfter`.
@@ -219,7 +223,7 @@ public actor Outbox {
         entry.attempts += 1
         entry.lastError = error
         entry.lastAttemptAt = time
-        entry.nextAttemptAt = time.addingTimeInterval(retryAfter.seconds)
+        entry.nextAttemptAt = time.addingTimeInterval(retryAfter.inSeconds)
         queued[id] = entry
         try save(entry, to: queueFiles(id)[1])
     }
@@ -300,9 +304,6 @@ public actor Outbox {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 extension Outbox {
     /// How long a message dropped by another process waits at most before the owner queues it.

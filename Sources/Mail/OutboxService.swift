@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SystemSupport
 
 /// When to try a message again: exponential backoff with full jitter, per message.
 public struct RetryPolicy: Sendable, Hashable {
@@ -14,8 +15,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// After the `attempts`-th failure: `fraction` (uniform in 0…1) of min(maximum, initial × 2^(attempts − 1)).
     public func delay(afterAttempts attempts: Int, fraction: Double = Double.random(in: 0...1)) -> Duration {
-        let ceiling = min(maximum.seconds, initial.seconds * pow(2, Double(min(max(attempts - 1, 0), 62))))
-        return .seconds(ceiling * min(max(fraction, 0), 1))
+        Backoff(initial: initial, maximum: maximum).delay(afterFailures: attempts - 1, fraction: fraction)
     }
 }
 
@@ -43,7 +43,7 @@ public struct OutboxService: Service {
                 due = try await outbox.nextDue()
             } catch {
                 logger.error("cannot read the outbox", metadata: ["directory": "\(outbox.directory.path)", "error": "\(error)"])
-                await pause(until: Date().addingTimeInterval(retry.initial.seconds))
+                await pause(until: Date().addingTimeInterval(retry.initial.inSeconds))
                 continue
             }
             guard let due else {
@@ -78,7 +78,7 @@ public struct OutboxService: Service {
         }
         var metadata: Logger.Metadata = ["id": "\(entry.id)", "subject": "\(entry.subject)", "code": "\(error.code.rawValue)",
                                          "error": "\(error)", "attempts": "\(entry.attempts + 1)",
-                                         "retry_in_s": "\(Int(wait.seconds.rounded(.up)))"]
+                                         "retry_in_s": "\(Int(wait.inSeconds.rounded(.up)))"]
         switch error.code {
         case .authenticationFailed:
             logger.error("the SMTP server refused the login: check mail.username and mail.password_file; the message stays queued",
@@ -97,7 +97,7 @@ public struct OutboxService: Service {
     /// Until `deadline`, an enqueue, or shutdown; at most `Outbox.incomingScanInterval`, to pick up what other
     /// processes dropped.
     private func pause(until deadline: Date?) async {
-        let scan = Date().addingTimeInterval(Outbox.incomingScanInterval.seconds)
+        let scan = Date().addingTimeInterval(Outbox.incomingScanInterval.inSeconds)
         await cancelWhenGracefulShutdown { await outbox.waitForWork(until: min(deadline ?? scan, scan)) }
     }
 }

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import SystemSupport
 
 /// libcurl's process-wide set-up, done once before the first handle (a Swift global is initialised once,
 /// thread-safely, on first use).
@@ -27,11 +28,7 @@ public struct SMTPClient: Sendable {
         }
         let transfer = SMTPTransfer(settings: settings, message: Array(rendered), sender: sender, recipients: recipients)
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MailError>, Never>) in
-                let thread = Thread { continuation.resume(returning: transfer.perform()) }
-                thread.name = "sansang-smtp"
-                thread.start()
-            }
+            await BlockingPool.shared.run { transfer.perform() }
         } onCancel: {
             transfer.cancel()
         }
@@ -170,7 +167,7 @@ final class SMTPTransfer: @unchecked Sendable {
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
-        max(1, Int((duration.seconds * 1000).rounded()))
+        max(1, Int((duration.inSeconds * 1000).rounded()))
     }
 
     /// Maps libcurl's result and the server's last reply code to a `MailError`.

@@ -52,10 +52,9 @@ public struct NOCClient: Sendable {
     }
 
     public func sites(_ filter: SiteFilter, limit: Int, offset: Int) async throws(NOCClientError) -> SiteListBody {
-        try await get("/api/v1/sites", query: [
-            "verdict": filter.verdict?.rawValue, "reason": filter.reason, "province": filter.province,
-            "former_district": filter.formerDistrict, "limit": String(limit), "offset": String(offset),
-        ])
+        try await get("/api/v1/sites", query: filter.queryParameters.merging([
+            "limit": String(limit), "offset": String(offset),
+        ]) { first, _ in first })
     }
 
     public func site(_ code: String) async throws(NOCClientError) -> SiteDetailBody {
@@ -145,22 +144,6 @@ public struct NOCClient: Sendable {
 
     private static func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
-    }
-}
-
-/// Which sites `sansang sites` asks for.
-public struct SiteFilter: Sendable, Hashable {
-    public var verdict: VerdictState?
-    /// A reason code (`LINK_BELOW_TARGET`) or code and subject (`SERVICE_DOWN:vneid`).
-    public var reason: String?
-    public var province: String?
-    public var formerDistrict: String?
-
-    public init(verdict: VerdictState? = nil, reason: String? = nil, province: String? = nil, formerDistrict: String? = nil) {
-        self.verdict = verdict
-        self.reason = reason
-        self.province = province
-        self.formerDistrict = formerDistrict
     }
 }
 

@@ -1,5 +1,5 @@
 import ReadinessModel
-import SNMP
+import SNMPTypes
 
 /// SANSANG-READINESS-MIB (`mibs/SANSANG-READINESS-MIB.txt`) under a configurable root: notifications to
 /// variable bindings and back. Every number here is the MIB's; ReadinessMIBTests check them with snmptranslate.

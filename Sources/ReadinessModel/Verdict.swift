@@ -29,7 +29,7 @@ public enum VerdictState: String, Sendable, Hashable, Codable, CaseIterable {
     }
 }
 
-/// Machine-readable reason codes (DESIGN.md); rendered as `CODE` or `CODE:subject`.
+/// Machine-readable reason codes (docs/readiness.md, "Reason codes"); rendered as `CODE` or `CODE:subject`.
 public enum ReasonCode: String, Sendable, Hashable, Codable, CaseIterable {
     case linkBelowTarget = "LINK_BELOW_TARGET"
     case throughputLow = "THROUGHPUT_LOW"

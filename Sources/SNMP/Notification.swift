@@ -1,31 +1,5 @@
 import CNetSNMP
-
-/// A notification to send: snmpTrapOID.0 plus payload variables (sysUpTime.0 is put first automatically).
-public struct SNMPNotification: Sendable, Hashable {
-    /// The value of snmpTrapOID.0: which notification this is.
-    public var trapOID: OID
-    /// The value of sysUpTime.0, in hundredths of a second.
-    public var uptime: UInt32
-    public var varBinds: [VarBind]
-
-    public init(trapOID: OID, uptime: UInt32, varBinds: [VarBind] = []) {
-        self.trapOID = trapOID
-        self.uptime = uptime
-        self.varBinds = varBinds
-    }
-
-    /// sysUpTime.0, snmpTrapOID.0, then the payload (RFC 3416 §4.2.6).
-    var allVarBinds: [VarBind] {
-        [VarBind(oid: .sysUpTime0, value: .timeticks(uptime)), VarBind(oid: .snmpTrapOID0, value: .objectIdentifier(trapOID))]
-            + varBinds
-    }
-}
-
-extension OID {
-    /// SNMPv2-MIB sysUpTime.0 and snmpTrapOID.0: the first two bindings of every SNMPv2 notification.
-    static let sysUpTime0 = OID(unchecked: [1, 3, 6, 1, 2, 1, 1, 3, 0])
-    static let snmpTrapOID0 = OID(unchecked: [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0])
-}
+import SystemSupport
 
 extension SNMPSession {
     /// INFORM-REQUEST: returns when the receiver acknowledges it (a Response PDU); throws `.timeout` after
@@ -42,7 +16,7 @@ extension SNMPSession {
     private func notify(_ command: Int32, _ notification: SNMPNotification) async throws(SNMPError) {
         guard !Task.isCancelled else { throw SNMPError(.cancelled, "cancelled before the notification to \(configuration.peer)") }
         let bindings = notification.allVarBinds
-        try await worker.run { [handle] () throws(SNMPError) in try handle.notify(command, bindings) }
+        try await worker.perform { [handle] () throws(SNMPError) in try handle.notify(command, bindings) }
     }
 }
 

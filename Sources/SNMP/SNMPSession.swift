@@ -1,20 +1,21 @@
 import CNetSNMP
 import Foundation
+import SystemSupport
 
 /// All SNMPv3 work runs on this one thread: the library keeps USM users and engine times in unlocked globals.
 /// The notification receiver parses every incoming message here too.
-let v3Worker = BlockingWorker(name: "snmp-v3")
+let v3Worker = BlockingPool(name: "snmp-v3")
 
 /// An open session with one agent. Requests are queued to the session's own thread (v2c) or to the shared
 /// SNMPv3 thread, and run one at a time; create several sessions to query one agent concurrently.
 /// Close it with `close()` or use `withSNMPSession`; it is also closed when released.
 public final class SNMPSession: Sendable {
     public let configuration: SNMPSessionConfiguration
-    let worker: BlockingWorker
+    let worker: BlockingPool
     private let ownsWorker: Bool
     let handle: SessionHandle
 
-    private init(configuration: SNMPSessionConfiguration, worker: BlockingWorker, ownsWorker: Bool, handle: SessionHandle) {
+    private init(configuration: SNMPSessionConfiguration, worker: BlockingPool, ownsWorker: Bool, handle: SessionHandle) {
         self.configuration = configuration
         self.worker = worker
         self.ownsWorker = ownsWorker
@@ -26,9 +27,9 @@ public final class SNMPSession: Sendable {
     public static func open(_ configuration: SNMPSessionConfiguration) async throws(SNMPError) -> SNMPSession {
         let settings = try SessionSettings(configuration)
         let isV3 = if case .v3 = configuration.version { true } else { false }
-        let worker = isV3 ? v3Worker : BlockingWorker(name: "snmp \(configuration.peer)")
+        let worker = isV3 ? v3Worker : BlockingPool(name: "snmp \(configuration.peer)")
         do {
-            let handle = try await worker.run { () throws(SNMPError) in try SessionHandle(opening: settings) }
+            let handle = try await worker.perform { () throws(SNMPError) in try SessionHandle(opening: settings) }
             return SNMPSession(configuration: configuration, worker: worker, ownsWorker: !isV3, handle: handle)
         } catch {
             if !isV3 { worker.finish() }
@@ -43,7 +44,7 @@ public final class SNMPSession: Sendable {
     /// Use `open` for INFORMs, whose receiver is the authoritative engine.
     public static func openForTraps(_ configuration: SNMPSessionConfiguration) async throws(SNMPError) -> SNMPSession {
         guard case .v3(var security) = configuration.version else { return try await open(configuration) }
-        security.engineID = try await v3Worker.run { () throws(SNMPError) in
+        security.engineID = try await v3Worker.perform { () throws(SNMPError) in
             NetSNMP.initialize()
             let engineID = NetSNMP.localEngineID()
             // Our boots and time, as the receiver will check them for this engine ID.
@@ -59,7 +60,7 @@ public final class SNMPSession: Sendable {
     /// This process's own SNMPv3 engine ID: the authoritative engine of the traps it sends, and of the INFORMs
     /// a `NotificationReceiver` accepts (one per process).
     public static func localEngineID() async -> [UInt8] {
-        (try? await v3Worker.run { NetSNMP.initialize(); return NetSNMP.localEngineID() }) ?? []
+        (try? await v3Worker.perform { NetSNMP.initialize(); return NetSNMP.localEngineID() }) ?? []
     }
 
     /// GET: the values of exactly these OIDs (missing ones come back as noSuchObject / noSuchInstance).
@@ -105,7 +106,7 @@ public final class SNMPSession: Sendable {
 
     /// Closes the session; requests queued behind this fail with `.sessionClosed`. Closing twice is harmless.
     public func close() async {
-        _ = try? await worker.run { [handle] in handle.close() }
+        _ = try? await worker.perform { [handle] in handle.close() }
         if ownsWorker { worker.finish() }
     }
 
@@ -117,7 +118,7 @@ public final class SNMPSession: Sendable {
     private func perform(_ command: Int32, _ oids: [OID], nonRepeaters: Int = 0, maxRepetitions: Int = 0) async throws(SNMPError) -> [VarBind] {
         guard !oids.isEmpty else { throw SNMPError(.invalidArgument, "a request needs at least one OID") }
         guard !Task.isCancelled else { throw SNMPError(.cancelled, "cancelled before the request to \(configuration.peer)") }
-        return try await worker.run { [handle] () throws(SNMPError) in
+        return try await worker.perform { [handle] () throws(SNMPError) in
             try handle.request(command, oids, nonRepeaters: nonRepeaters, maxRepetitions: maxRepetitions)
         }
     }

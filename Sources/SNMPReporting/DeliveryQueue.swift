@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// When a notification is tried again and when it is given up. Every field has a default.
 public struct DeliveryPolicy: Sendable, Hashable {
@@ -88,9 +89,8 @@ public struct DeliveryQueue<Item: Sendable>: Sendable {
     public mutating func failed(_ id: Int, now: ContinuousClock.Instant, fraction: Double = Double.random(in: 0.5...1)) {
         counters.attempts += 1
         guard entries.first?.id == id else { return }
-        let factor = pow(2.0, Double(min(failures, 30)))
-        let ceiling = min(policy.backoffMax, policy.backoffInitial * factor)
-        retryAt = now + ceiling * min(max(fraction, 0), 1)
+        retryAt = now + Backoff(initial: policy.backoffInitial, maximum: policy.backoffMax)
+            .delay(afterFailures: failures, fraction: fraction)
         failures += 1
         expire(now: now)
     }

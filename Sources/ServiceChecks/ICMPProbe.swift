@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// `icmp`: N echo requests, one after another: loss, min/avg/max/mdev RTT. An unprivileged ICMP socket
 /// (SOCK_DGRAM, IPPROTO_ICMP) where net.ipv4.ping_group_range allows it, a raw socket (CAP_NET_RAW) otherwise.
@@ -15,7 +16,7 @@ public struct ICMPProbe: ServiceProbe {
         m.phase("resolve")
         let options = target.options
         let address = addresses[0]
-        let pinged = await onDedicatedThread("icmp") { Self.ping(address, count: max(1, options.count), interval: options.interval,
+        let pinged = await BlockingPool.shared.run { Self.ping(address, count: max(1, options.count), interval: options.interval,
                                                                wait: options.replyWait, deadline: deadline) }
         m.phase("echo")
         m.facts["address"] = address.text
@@ -74,7 +75,7 @@ public struct ICMPProbe: ServiceProbe {
         var buffer = [UInt8](repeating: 0, count: 2048)
         for sequence in 0..<count {
             if ContinuousClock.now >= deadline { break }
-            if sequence > 0 { Thread.sleep(forTimeInterval: Double(interval.milliseconds) / 1000) }
+            if sequence > 0 { Thread.sleep(forTimeInterval: Double(interval.inMilliseconds) / 1000) }
             var packet: [UInt8] = [8, 0, 0, 0, UInt8(identifier >> 8), UInt8(identifier & 0xff),
                                    UInt8(sequence >> 8), UInt8(sequence & 0xff)] + Array("sansang-icmp-probe".utf8)
             let sum = checksum(packet)
@@ -105,7 +106,7 @@ public struct ICMPProbe: ServiceProbe {
                 // The kernel rewrites the identifier of unprivileged sockets: match on it only for raw ones.
                 let replyIdentifier = UInt16(icmp[base + 4]) << 8 | UInt16(icmp[base + 5])
                 if replySequence == sequence, kind != "raw" || replyIdentifier == identifier {
-                    rtts.append((ContinuousClock.now - start).milliseconds)
+                    rtts.append((ContinuousClock.now - start).inMilliseconds)
                     break waiting
                 }
             }

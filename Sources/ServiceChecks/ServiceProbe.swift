@@ -1,6 +1,7 @@
 import Foundation
 import ReadinessModel
 import Synchronization
+import SystemSupport
 
 /// One service check to run: the profile's `ServiceCheck` plus the options only the agent needs
 /// (DNS server, expected answer, CA file, body match, ICMP count, …), with defaults for all of them.
@@ -93,7 +94,7 @@ struct Measurement: Sendable {
 
     /// Records the time since the previous phase ended under `name`.
     mutating func phase(_ name: String, at now: ContinuousClock.Instant = .now) {
-        phases[name] = (phases[name] ?? 0) + (now - mark).milliseconds
+        phases[name] = (phases[name] ?? 0) + (now - mark).inMilliseconds
         mark = now
         trace?.record(phases: phases, facts: facts)
     }
@@ -105,23 +106,9 @@ struct Measurement: Sendable {
     func finish(reason: String?) -> ServiceOutcome {
         let result = ServiceResult(
             name: target.check.name, kind: target.check.kind, ok: reason == nil, reason: reason,
-            totalMilliseconds: ((stopped ?? ContinuousClock.now) - started).milliseconds, phases: phases,
+            totalMilliseconds: ((stopped ?? ContinuousClock.now) - started).inMilliseconds, phases: phases,
             certificateDaysLeft: certificateDaysLeft, lossPercent: lossPercent, checkedAt: startedAt)
         return ServiceOutcome(result: result, facts: facts, clock: clock)
-    }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return (Double(seconds) * 1e3 + Double(attoseconds) / 1e15).rounded(toPlaces: 3)
-    }
-}
-
-extension Double {
-    func rounded(toPlaces places: Int) -> Double {
-        let factor = pow(10, Double(places))
-        return (self * factor).rounded() / factor
     }
 }
 
@@ -137,22 +124,4 @@ final class PhaseTrace: Sendable {
     }
 
     var reached: (phases: [String: Double], facts: [String: String]) { state.withLock { $0 } }
-}
-
-/// Runs `body` on a new thread of its own (for getaddrinfo, poll, raw sockets) and awaits its result.
-func onDedicatedThread<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: body()) }
-        thread.name = name
-        thread.start()
-    }
-}
-
-/// Resumes a continuation once, from whichever of several racers comes first.
-final class FirstWins<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, Never>?>
-    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
-    func resume(_ value: T) {
-        continuation.withLock { $0.take() }?.resume(returning: value)
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ReadinessModel
+import SystemSupport
 
 /// Runs service checks concurrently: each with its own timeout, at most `maxInFlight` at once.
 /// A check that hangs is reported as `timeout` when its time is up and never delays another check:
@@ -59,26 +60,20 @@ public struct ServiceRunner: Sendable {
         let started = Date()
         let startedInstant = ContinuousClock.now
         let trace = PhaseTrace()
-        return await withCheckedContinuation { continuation in
-            let first = FirstWins(continuation)
-            let backstop = Task {
-                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
-                // What the probe reached, and the time really spent (not a fresh, empty measurement).
-                let reached = trace.reached
-                var facts = reached.facts
-                facts["timeout_ms"] = String(Int(target.timeout.milliseconds))
-                facts["stuck_after"] = reached.phases.isEmpty ? "start" : "phases " + reached.phases.keys.sorted().joined(separator: ",")
-                let result = ServiceResult(
-                    name: target.check.name, kind: target.check.kind, ok: false, reason: "timeout",
-                    totalMilliseconds: (ContinuousClock.now - startedInstant).milliseconds, phases: reached.phases,
-                    checkedAt: started)
-                first.resume(ServiceOutcome(result: result, facts: facts))
-            }
-            Task {
-                let outcome = await PhaseTrace.$current.withValue(trace) { await probe.run(target, deadline: probeDeadline) }
-                first.resume(outcome)
-                backstop.cancel()
-            }
+        if let outcome = await withDeadline(until: deadline, {
+            await PhaseTrace.$current.withValue(trace) { await probe.run(target, deadline: probeDeadline) }
+        }) {
+            return outcome
         }
+        // What the probe reached, and the time really spent (not a fresh, empty measurement).
+        let reached = trace.reached
+        var facts = reached.facts
+        facts["timeout_ms"] = String(Int(target.timeout.inMilliseconds))
+        facts["stuck_after"] = reached.phases.isEmpty ? "start" : "phases " + reached.phases.keys.sorted().joined(separator: ",")
+        let result = ServiceResult(
+            name: target.check.name, kind: target.check.kind, ok: false, reason: "timeout",
+            totalMilliseconds: (ContinuousClock.now - startedInstant).inMilliseconds, phases: reached.phases,
+            checkedAt: started)
+        return ServiceOutcome(result: result, facts: facts)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// An IPv4 or IPv6 socket address, copied out of getaddrinfo's result.
 struct ResolvedAddress: Sendable, Hashable {
@@ -37,7 +38,7 @@ enum ResolveError: Error, Sendable {
 
 /// getaddrinfo, on a dedicated thread (it blocks, and cannot be cancelled).
 func resolve(_ host: String, port: Int, udp: Bool = false, family: Int32 = AF_UNSPEC) async -> Result<[ResolvedAddress], ResolveError> {
-    await onDedicatedThread("getaddrinfo") {
+    await BlockingPool.shared.run {
         var hints = addrinfo()
         hints.ai_family = family
         hints.ai_socktype = udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
@@ -67,7 +68,7 @@ func resolve(_ host: String, port: Int, udp: Bool = false, family: Int32 = AF_UN
 
 /// Milliseconds left until `deadline`, at least 0.
 func millisecondsLeft(_ deadline: ContinuousClock.Instant) -> Int32 {
-    Int32(max(0, min(Double(Int32.max), (deadline - .now).milliseconds)))
+    Int32(max(0, min(Double(Int32.max), (deadline - .now).inMilliseconds)))
 }
 
 /// The reason for a failed TCP connect, from its errno (or nil for a timeout).
@@ -85,7 +86,7 @@ func connectReason(errno code: Int32?) -> String {
 /// A non-blocking connect bounded by `deadline`, on a dedicated thread. Closes the socket; returns nil on success
 /// or the errno (nil inside `.failure` meaning timeout).
 func tcpConnect(_ address: ResolvedAddress, deadline: ContinuousClock.Instant) async -> Result<Void, ConnectFailure> {
-    await onDedicatedThread("tcp-connect") {
+    await BlockingPool.shared.run {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(ConnectFailure(errno: errno)) }
         defer { close(fd) }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// Sends one datagram and waits for a reply accepted by `accept`, until `deadline`; on a dedicated thread.
 /// Returns the reply and the send/receive instants, or nil on timeout; throws the errno text on socket errors.
@@ -6,7 +7,7 @@ func udpExchange(
     _ address: ResolvedAddress, _ request: [UInt8], deadline: ContinuousClock.Instant,
     prepare: @escaping @Sendable () -> [UInt8] = { [] }, accept: @escaping @Sendable ([UInt8]) -> Bool
 ) async -> Result<(reply: [UInt8], sent: Date, received: Date, rtt: Duration)?, UDPFailure> {
-    await onDedicatedThread("udp") {
+    await BlockingPool.shared.run {
         let fd = socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(UDPFailure(errno: errno)) }
         defer { close(fd) }

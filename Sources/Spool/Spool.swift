@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import ReadinessModel
 import SansangAPI
+import SystemSupport
 
 /// The agent's durable report spool: one record file per report, written (fsync, rename, fsync of the
 /// directory) before any send; removed only when acknowledged; bounded by size and age, with every loss
@@ -14,6 +15,9 @@ import SansangAPI
 /// Layout of `directory`: `*.rec` records, `state.json`, `lock`, `tmp/` (writes in progress),
 /// `corrupt/` (records that failed their checks), `rejected/` (reports the collector refused for good).
 public actor Spool {
+    // Every method fsyncs: they run on the spool's own thread, not on the cooperative pool.
+    private let executor = DedicatedThreadExecutor(name: "sansang-spool")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     public struct Item: Sendable, Hashable {
         public var entry: SpoolEntry
         public var report: Report
@@ -124,7 +128,7 @@ public actor Spool {
         if FileManager.default.fileExists(atPath: stateFile(directory).path) {
             guard rename(stateFile(directory).path, corrupt.appendingPathComponent(aside).path) == 0 else {
                 throw SpoolError(.write, "cannot move the unreadable \(stateFile(directory).path) aside",
-                                 cause: DurableFiles.errnoText())
+                                 cause: String(cString: strerror(errno)))
             }
             try DurableFiles.syncDirectory(corrupt)
         }

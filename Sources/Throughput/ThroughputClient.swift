@@ -3,6 +3,7 @@ import ReadinessModel
 
 #if canImport(Glibc)
 import Glibc
+import SystemSupport
 #endif
 
 /// A TCP throughput test against a stock iperf3 server (3.12 and later), speaking its protocol natively.
@@ -13,18 +14,9 @@ public struct ThroughputClient: Sendable {
 
     /// Runs one test; retries a busy server within `busyRetrySeconds` with exponential backoff and jitter.
     public func run(_ configuration: ThroughputConfiguration) async throws(ThroughputError) -> ThroughputResult {
-        let result: Result<ThroughputResult, ThroughputError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(ThroughputError) {
-                    continuation.resume(returning: .success(try Self.runBlocking(configuration)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-            thread.name = "throughput-control"
-            thread.start()
-        }
-        return try result.get()
+        try await BlockingPool.shared.run {
+            Result { () throws(ThroughputError) in try Self.runBlocking(configuration) }
+        }.get()
     }
 
     /// The same, on the calling thread (which must not be one of Swift concurrency's).
@@ -52,7 +44,8 @@ public struct ThroughputClient: Sendable {
                     throw error
                 }
                 attempts += 1
-                let backoff = min(0.25 * pow(2, Double(min(attempts - 1, 8))), 30) * Double.random(in: 0.5...1.5)
+                let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(30), jitter: 0.5...1.5)
+                    .delay(afterFailures: attempts - 1).inSeconds
                 usleep(UInt32(min(backoff, remaining) * 1_000_000))
             }
         }

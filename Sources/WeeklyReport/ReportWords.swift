@@ -4,11 +4,11 @@ import ReadinessModel
 
 /// The sentences and labels of the weekly report in one language, shared by the e-mail, the text, the CSV
 /// and the chart so that they say the same thing the same way. Vietnamese is written in NFC.
-struct ReportWords {
-    let language: Language
+package struct ReportWords {
+    package let language: Language
     let reasons: ReasonWording
 
-    init(_ language: Language) {
+    package init(_ language: Language) {
         self.language = language
         reasons = ReasonWording(language: language)
     }
@@ -63,8 +63,8 @@ struct ReportWords {
     var newlyReadyTitle: String { t("Mới sẵn sàng", "Newly ready") }
     var regressedTitle: String { t("Không còn sẵn sàng", "No longer ready") }
     var stillNotReadyTitle: String { t("Vẫn chưa sẵn sàng, theo quận/huyện cũ và lý do", "Still not ready, by former district and reason") }
-    var districtsTitle: String { t("Theo quận/huyện cũ", "By former district") }
-    var trendTitle: String { t("Số điểm sẵn sàng cuối mỗi tuần", "Sites ready at the end of each week") }
+    package var districtsTitle: String { t("Theo quận/huyện cũ", "By former district") }
+    package var trendTitle: String { t("Số điểm sẵn sàng cuối mỗi tuần", "Sites ready at the end of each week") }
     var servicesTitle: String { t("Tính khả dụng của dịch vụ trong tuần", "Service availability over the week") }
     var none: String { t("Không có.", "None.") }
     /// Names the file as it is attached (or written by `--out`): `WeeklyReportFiles.csvName`.
@@ -82,9 +82,9 @@ struct ReportWords {
     var districtHeader: [String] { [t("Quận/huyện cũ", "Former district"), t("Sẵn sàng", "Ready"), t("Tuần trước", "Last week")] }
     var trendHeader: [String] { [t("Tuần", "Week"), t("Sẵn sàng", "Ready"), t("Tỷ lệ", "Share")] }
     var serviceHeader: [String] { [t("Dịch vụ", "Service"), t("Khả dụng", "Available"), t("Đạt/tổng", "Passed/checks")] }
-    var legendReady: String { t("Sẵn sàng", "Ready") }
-    var legendTotal: String { t("Tổng số điểm", "All sites") }
-    var noDataYet: String { t("Chưa có số liệu", "No data yet") }
+    package var legendReady: String { t("Sẵn sàng", "Ready") }
+    package var legendTotal: String { t("Tổng số điểm", "All sites") }
+    package var noDataYet: String { t("Chưa có số liệu", "No data yet") }
 
     func districtRow(_ d: DistrictFigure) -> [String] { [d.district, "\(d.ready)/\(d.total)", "\(d.readyPrevious)/\(d.total)"] }
 

@@ -1,22 +1,16 @@
 import Alerting
 import ArgumentParser
 import CertificateTools
-import CollectorAlerts
 import CollectorCore
-import CollectorDashboard
+import CollectorDaemon
 import CollectorHTTP
-import CollectorReports
-import CollectorSNMP
 import CollectorStore
 import CommandLineSupport
 import Foundation
 import Inventory
 import Logging
 import Mail
-import Metrics
-import Prometheus
 import ReadinessModel
-import ServiceLifecycle
 import YAMLConfig
 
 /// `--config`, shared by serve, migrate and token.
@@ -103,72 +97,11 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.load()
         let inventory = try options.inventory(configuration)
         let store = try await options.store(configuration)
-        let registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
-        MetricsSystem.bootstrap(factory)
-        let evaluator = ReadinessEvaluator(policy: EvaluationPolicy(
-            notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds),
-            maxReportSkewSeconds: Double(configuration.maxReportSkewSeconds)))
-        let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
-                                  evaluator: evaluator, logger: logger, metricsFactory: factory)
-        let alerts = AlertEngine(collector: collector, configuration: try loadAlerts(configuration.alerts.path, logger: logger),
-                                 logger: logger, metricsFactory: factory)
-        let scheme = configuration.tls == nil ? "http" : "https"
+        let alerts = try loadAlerts(configuration.alerts.path, logger: logger)
+        let outbox = try configuration.mail.map { try openOutbox($0) }
         let (certificate, pinnedCA) = try loadTLS(configuration)
-        if let certificate { logger.info("TLS certificate loaded", metadata: ["fingerprint": "\(certificate.fingerprint)"]) }
-        let enrolment = Enrolment(store: store, caPEM: { pinnedCA }, logger: logger)
-        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport)
-        let dashboard = Dashboard(collector: collector, alerts: alerts, reports: reports,
-                                  sessions: SessionAuthority(accounts: Accounts(store: store)),
-                                  settings: .init(secureCookies: configuration.tls != nil))
-        let app = try CollectorApp.application(
-            collector: collector, configuration: configuration, registry: registry, alerts: alerts,
-            reports: reports, enrolment: enrolment,
-            certificate: certificate, logger: logger, extraRoutes: dashboard.install(on:),
-            onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
-        var services: [any Service] = [
-            app,
-            EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
-            RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
-            InventoryReloadService(collector: collector, paths: configuration.inventory, alsoReload: {
-                if let certificate {
-                    do {
-                        try certificate.reload()
-                        logger.info("TLS certificate reloaded", metadata: ["fingerprint": "\(certificate.fingerprint)"])
-                    } catch {
-                        logger.error("TLS certificate reload refused; keeping the running one", metadata: ["error": "\(error)"])
-                    }
-                }
-                do {
-                    let reloaded = try AlertConfiguration.load(path: configuration.alerts.path)
-                    alerts.replaceConfiguration(reloaded)
-                    logger.info("alert rules reloaded", metadata: ["rules": "\(reloaded.rules.count)"])
-                } catch {
-                    logger.error("alert rules reload refused; keeping the running ones", metadata: ["errors": "\(error)"])
-                }
-            }, logger: logger),
-            AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds), logger: logger),
-        ]
-        var mailer: AlertMailer?
-        if let mail = configuration.mail {
-            let outbox = try openOutbox(mail)
-            mailer = AlertMailer(outbox: outbox, from: mail.from)
-            services.append(OutboxService(outbox: outbox, client: SMTPClient(settings: mail.smtp), logger: logger))
-        }
-        services.append(AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: mailer,
-                                             snmpRoot: configuration.snmp.oidRoot, logger: logger))
-        if configuration.snmp.receives {
-            services.append(NotificationIntakeService(collector: collector, settings: configuration.snmp, logger: logger,
-                                                      metricsFactory: factory))
-        }
-        if !configuration.snmp.forward.isEmpty {
-            services.append(NotificationForwardingService(collector: collector, settings: configuration.snmp, logger: logger))
-        }
-        let group = ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+        try await CollectorDaemon(configuration: configuration, inventory: inventory, store: store, alerts: alerts,
+                                  outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger).run()
     }
 }
 

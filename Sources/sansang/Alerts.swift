@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import NOCClient
 import Presentation
+import ReadinessModel
 import SansangAPI
 
 struct AlertsList: AsyncParsableCommand {
@@ -60,7 +61,7 @@ struct AlertsList: AsyncParsableCommand {
     static func time(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+        formatter.timeZone = OfficeTime.zone
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         return formatter.string(from: date)
     }

@@ -36,7 +36,11 @@ struct Sites: AsyncParsableCommand {
 
     func run() async throws {
         let client = try connection.client()
-        let filter = SiteFilter(verdict: verdict, reason: reason, province: province, formerDistrict: formerDistrict)
+        var filter = SiteFilter()
+        filter.verdict = verdict
+        filter.reason = reason
+        filter.province = province
+        filter.formerDistrict = formerDistrict
         var items: [SiteSummaryBody] = []
         var total = 0
         // Page through the whole list unless a limit is asked for.

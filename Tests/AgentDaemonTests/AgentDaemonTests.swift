@@ -1,6 +1,7 @@
 import Foundation
 import ReadinessModel
 import SansangAPI
+import SystemSupport
 import Testing
 import YAMLConfig
 @testable import AgentDaemon
@@ -174,26 +175,26 @@ import YAMLConfig
 
     @Test func acknowledgementRemovesStoredAndDuplicatesOnly() {
         let ack = IngestAcknowledgement(stored: [sent[0], ReportKey(bootId: "other", seq: 9)], duplicates: [sent[1]])
-        #expect(IngestOutcome.classify(status: 202, body: body(ack), sent: sent) == .acknowledged(Set(sent)))
+        #expect(BatchDisposition.classify(status: 202, body: body(ack), sent: sent) == .acknowledged(Set(sent)))
         let partial = IngestAcknowledgement(stored: [sent[1]], duplicates: [])
-        #expect(IngestOutcome.classify(status: 202, body: body(partial), sent: sent) == .acknowledged([sent[1]]))
-        guard case .retry = IngestOutcome.classify(status: 202, body: body(IngestAcknowledgement(stored: [], duplicates: [])), sent: sent) else {
+        #expect(BatchDisposition.classify(status: 202, body: body(partial), sent: sent) == .acknowledged([sent[1]]))
+        guard case .retry = BatchDisposition.classify(status: 202, body: body(IngestAcknowledgement(stored: [], duplicates: [])), sent: sent) else {
             Issue.record("an empty acknowledgement must not remove anything"); return
         }
         // A conflict (the id stored with other content) is acknowledged too: it would never be stored.
         let conflict = IngestAcknowledgement(stored: [sent[0]], duplicates: [], conflicts: [sent[1]])
-        #expect(IngestOutcome.classify(status: 202, body: body(conflict), sent: sent) == .acknowledged(Set(sent)))
+        #expect(BatchDisposition.classify(status: 202, body: body(conflict), sent: sent) == .acknowledged(Set(sent)))
         // An older collector's answer has no conflicts key.
         let old = Data(#"{"stored":[{"boot_id":"b","seq":1}],"duplicates":[]}"#.utf8)
-        #expect(IngestOutcome.classify(status: 202, body: old, sent: sent) == .acknowledged([sent[0]]))
-        guard case .retry = IngestOutcome.classify(status: 202, body: Data("ok".utf8), sent: sent) else {
+        #expect(BatchDisposition.classify(status: 202, body: old, sent: sent) == .acknowledged([sent[0]]))
+        guard case .retry = BatchDisposition.classify(status: 202, body: Data("ok".utf8), sent: sent) else {
             Issue.record("an unreadable acknowledgement must not remove anything"); return
         }
     }
 
     @Test func permanentRefusalsAreRejectedOthersRetried() {
-        func outcome(_ status: Int, _ code: APIErrorCode) -> IngestOutcome {
-            IngestOutcome.classify(status: status, body: body(APIErrorBody(code: code.rawValue, message: "m")), sent: sent)
+        func outcome(_ status: Int, _ code: APIErrorCode) -> BatchDisposition {
+            BatchDisposition.classify(status: status, body: body(APIErrorBody(code: code.rawValue, message: "m")), sent: sent)
         }
         #expect(outcome(400, .invalidReport) == .rejected(code: "invalid_report", message: "m"))
         #expect(outcome(400, .unsupportedFormat) == .rejected(code: "unsupported_format_version", message: "m"))
@@ -206,7 +207,7 @@ import YAMLConfig
             }
             #expect(reason.contains("\(status)"))
         }
-        guard case .retry = IngestOutcome.classify(status: 502, body: Data("<html>".utf8), sent: sent) else {
+        guard case .retry = BatchDisposition.classify(status: 502, body: Data("<html>".utf8), sent: sent) else {
             Issue.record("a proxy error must be retried"); return
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import ReadinessModel
 import Testing
 @testable import WeeklyReport
+@testable import WeeklyReportChart
 
 @Suite struct ChartTests {
     static let summary = WeeklySummary(Fixture.danang)

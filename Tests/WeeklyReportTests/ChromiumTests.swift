@@ -3,6 +3,7 @@ import Presentation
 import Testing
 import TestSupport
 @testable import WeeklyReport
+import WeeklyReportChart
 
 /// The e-mail's HTML as a real browser engine lays it out: headless Chromium at a phone's width, printed to PDF
 /// and read back with pdftotext, with and without images. Serialized: two Chromiums at once starve two cores.

@@ -1,6 +1,7 @@
 import CCairo
 import Foundation
 import Presentation
+import WeeklyReport
 
 /// A failure to draw or encode the chart.
 public struct WeeklyChartError: Error, Sendable, CustomStringConvertible {

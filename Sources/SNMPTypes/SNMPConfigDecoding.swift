@@ -1,4 +1,3 @@
-import SNMP
 import YAMLConfig
 
 /// How SNMP credentials and notification targets are written in agent.yaml and collector.yaml, decoded in one

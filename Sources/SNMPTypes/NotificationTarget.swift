@@ -1,5 +1,3 @@
-import SNMP
-
 /// Where a notification goes and how: the session (address, credentials, per-attempt timeout and library
 /// retries) and whether it is an INFORM (acknowledged, retried until it is) or a TRAP (sent once).
 public struct NotificationTarget: Sendable {

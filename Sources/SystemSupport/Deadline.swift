@@ -2,15 +2,21 @@ import Synchronization
 
 /// Runs `operation` and returns its value, or nil once `limit` has passed. On the deadline the operation is
 /// cancelled and left to finish on its own (an SNMP request in flight ends by its own timeout): the caller
-/// never waits for a slow source.
-func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
+/// never waits for a slow source. A cancelled caller gets nil at once.
+public func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
+    await withDeadline(until: .now + limit, operation)
+}
+
+/// The same, with the deadline as an instant of the continuous clock.
+public func withDeadline<T: Sendable>(until deadline: ContinuousClock.Instant,
+                                      _ operation: @escaping @Sendable () async -> T) async -> T? {
     let race = Race<T>()
     return await withTaskCancellationHandler {
         await withCheckedContinuation { continuation in
             race.start(continuation)
             let work = Task { race.finish(await operation()) }
             let timer = Task {
-                try? await Task.sleep(for: limit)
+                try? await Task.sleep(until: deadline, clock: .continuous)
                 race.finish(nil)
             }
             race.track(work, timer)

@@ -32,7 +32,7 @@ public struct OID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Library-decoded OIDs: trusted to be well-formed.
-    init(unchecked components: [UInt]) { self.components = components }
+    package init(unchecked components: [UInt]) { self.components = components }
 
     /// This OID followed by more sub-identifiers, e.g. a column OID and a row index.
     public func appending(_ more: UInt...) throws(SNMPError) -> OID { try OID(components + more) }
