@@ -120,9 +120,13 @@ import TestSupport
 
     @Test func wrongV3PassphraseIsAnAuthenticationError() async throws {
         try await withLab(.init(portHighSpeed: 1000)) { lab in
+            // Passphrases from private files: a passphrase as a flag's value is refused (every user reads /proc).
+            let wrongAuth = try lab.secretFile("wrong-auth", "not-the-secret")
+            let auth = try lab.secretFile("auth", Lab.v3Auth)
+            let privacy = try lab.secretFile("privacy", Lab.v3Privacy)
             let (_, json, _) = try await lab.agentJSON([
                 "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--v3-user", Lab.v3User,
-                "--auth-protocol", "sha256", "--auth-passphrase", "not-the-secret", "--privacy-passphrase", Lab.v3Privacy,
+                "--auth-protocol", "sha256", "--auth-passphrase-file", wrongAuth, "--privacy-passphrase-file", privacy,
                 "--lldp-wait", "8"])
             let snmp = reading(json, "snmp")
             #expect(snmp?["speed_mbps"] == nil)
@@ -133,7 +137,7 @@ import TestSupport
             // And with the right passphrase, the same switch reads fine over v3 authPriv.
             let (status, right, _) = try await lab.agentJSON([
                 "probe", "switch", "--iface", lab.officeInterface, "--switch", lab.switchAddress, "--v3-user", Lab.v3User,
-                "--auth-protocol", "sha256", "--auth-passphrase", Lab.v3Auth, "--privacy-passphrase", Lab.v3Privacy,
+                "--auth-protocol", "sha256", "--auth-passphrase-file", auth, "--privacy-passphrase-file", privacy,
                 "--port-name", lab.switchInterface, "--rate-seconds", "0"])
             #expect(status == 0)
             #expect(reading(right, "snmp")?["speed_mbps"] as? Int == 1000)

@@ -110,6 +110,14 @@ final class Lab: @unchecked Sendable {
         }
     }
 
+    /// A file in the lab's directory holding `secret`, readable by its owner only; its path.
+    func secretFile(_ name: String, _ secret: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        try (secret + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
     /// `sansang-agent ARGS` run inside the office namespace.
     func agent(_ arguments: [String]) async throws -> ProgramRun {
         try await runProgram("sansang-agent", arguments, in: office)

@@ -50,7 +50,8 @@ import TestSupport
             try await leaf(.expiring, from: -1, to: 3)
             try await openssl(["req", "-x509"] + ec + ["-keyout", path("selfSigned.key"), "-out", path("selfSigned.pem"), "-days", "30",
                                                "-subj", "/CN=\(HTTPSCheckTests.name)", "-addext", "subjectAltName=DNS:\(HTTPSCheckTests.name)"])
-            try Data(repeating: UInt8(ascii: "x"), count: 40_000).write(to: directory.appendingPathComponent("big.bin"))
+            // 60,000 bytes at limit_rate 20k: nginx sends a second's worth at once, then the rest over two more seconds.
+            try Data(repeating: UInt8(ascii: "x"), count: 60_000).write(to: directory.appendingPathComponent("big.bin"))
         }
 
         func start() async throws {
