@@ -285,13 +285,17 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorDashboardTests", dependencies: [
             "CollectorDashboard", "CollectorHTTP", "CollectorCore", "CollectorAlerts", "Alerting", "CollectorReports", "CollectorStore",
-            "CollectorTestSupport", "Inventory", "ReadinessModel", "SansangAPI", "TestSupport",
+            "CollectorTestSupport", "Inventory", "ReadinessModel", "SansangAPI", "TestSupport", "Presentation",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .target(name: "CollectorTestSupport", dependencies: [

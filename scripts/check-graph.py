@@ -34,7 +34,7 @@ ALLOWED_PRODUCTS = {"Yams", "Mustache"}
 
 
 # Modules that come with the toolchain.
-TOOLCHAIN = {"Foundation", "FoundationEssentials", "FoundationInternationalization", "FoundationNetworking", "Glibc",
+TOOLCHAIN = {"PackagePlugin", "Foundation", "FoundationEssentials", "FoundationInternationalization", "FoundationNetworking", "Glibc",
              "Musl", "Darwin", "Dispatch", "Synchronization", "Testing", "XCTest", "_Concurrency", "Observation",
              "RegexBuilder", "_StringProcessing", "Swift"}
 IMPORT = re.compile(r"^\s*(?:@\w+\s+)*import\s+(?:(?:struct|class|enum|protocol|typealias|func|let|var)\s+)?(\w+)")
