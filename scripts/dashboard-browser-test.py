@@ -19,7 +19,7 @@ os.environ.setdefault("SE_AVOID_STATS", "true")
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from axe_selenium_python import Axe
@@ -211,7 +211,10 @@ def main():
         changed_at = time.monotonic()
         after = before
         while time.monotonic() - changed_at < 5:
-            after = driver.find_element(By.ID, "province-ready").text
+            try:
+                after = driver.find_element(By.ID, "province-ready").text
+            except StaleElementReferenceException:
+                continue  # the live update replaced the element between finding and reading it: look again
             if after != before:
                 break
             time.sleep(0.05)
