@@ -50,6 +50,9 @@ echo $! > "$RUN/smtp.pid"
 "$BIN/sansang-collector" token issue "$SITE" --config "$RUN/collector.yaml" > "$RUN/agent.token"
 "$BIN/sansang-collector" token issue --noc demo --role admin --config "$RUN/collector.yaml" > "$RUN/noc.token"
 chmod 600 "$RUN"/*.token
+# A dashboard user (admin) with a random password, kept in a private file.
+( umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$RUN/dashboard.password" )
+"$BIN/sansang-collector" user add demo --role admin --password-file "$RUN/dashboard.password" --config "$RUN/collector.yaml" >/dev/null
 
 nohup "$BIN/sansang-collector" serve --config "$RUN/collector.yaml" > "$RUN/collector.log" 2>&1 &
 echo $! > "$RUN/collector.pid"
@@ -99,6 +102,7 @@ The collector, the agent and the SMTP server keep running (logs in $RUN/). Try:
   curl -s -H "Authorization: Bearer \$SANSANG_TOKEN" $URL/api/v1/readiness?group_by=type
 Weekly report: $RUN/weekly-report/report.html (chart: $RUN/weekly-report/chart.png)
 Mail received: $RUN/mailbox/ (the alert mail, and the weekly report within a few seconds)
+Dashboard: $URL/   (user demo, password in $RUN/dashboard.password)
 API:     $URL/api/v1/readiness   (OpenAPI: $URL/openapi.yaml, metrics: $URL/metrics)
 Stop:    make stop
 TEXT
