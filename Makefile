@@ -52,6 +52,7 @@ TEST_WIDTH ?= 8
 test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory check-graph
+	mkdir -p .build/test-attachments
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build --attachments-path .build/test-attachments
 
 # Debian packages (docs/packaging.md): dist/sansang-agent_VERSION_amd64.deb, dist/sansang-collector_…, dist/sansang_…
