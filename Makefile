@@ -52,8 +52,10 @@ TEST_WIDTH ?= 8
 test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory check-graph
-	mkdir -p .build/test-attachments
-	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build --attachments-path .build/test-attachments
+	mkdir -p .build/test-attachments && rm -f .build/xunit*.xml
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build \
+	  --attachments-path .build/test-attachments --xunit-output .build/xunit.xml; \
+	status=$$?; python3 scripts/test-summary.py .build/xunit-swift-testing.xml; exit $$status
 
 # Debian packages (docs/packaging.md): dist/sansang-agent_VERSION_amd64.deb, dist/sansang-collector_…, dist/sansang_…
 # from one release build with the Swift standard library linked statically; lintian must report no error.
