@@ -355,23 +355,6 @@ struct LoginModel {
     var message: String?
 }
 
-/// Query and form fields decoded as browsers send them ("+" is a space); the first value of a name wins.
-public enum FormData {
-    public static func parse(_ text: String) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let name = decode(parts[0])
-            if result[name] == nil { result[name] = parts.count == 2 ? decode(parts[1]) : "" }
-        }
-        return result
-    }
-}
-
 /// What every page reads from its request: the query, the cookies, the language (`?lang=` first, then the cookie,
 /// then Vietnamese) and whether gzip is accepted.
 struct PageRequest {

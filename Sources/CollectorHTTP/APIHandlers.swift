@@ -105,20 +105,9 @@ struct APIHandlers: Sendable {
         return try json(try await collector.history(code: code, from: from, to: to), status: .ok)
     }
 
-    /// Query parameters decoded as HTML forms and `curl --data-urlencode` send them: "+" is a space
-    /// ("former_district=H%E1%BA%A3i+Ch%C3%A2u"). The first value of a repeated name wins.
+    /// Query parameters as `FormData` decodes them.
     func formQuery(_ request: Request) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in (request.uri.query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let name = decode(parts[0])
-            if result[name] == nil { result[name] = parts.count == 2 ? decode(parts[1]) : "" }
-        }
-        return result
+        FormData.parse(request.uri.query ?? "")
     }
 
     func integer(_ text: String?, name: String, default value: Int, in range: ClosedRange<Int>) throws(CollectorError) -> Int {
