@@ -8,49 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUESTS=${1:-200}
-BIN=${BIN:-.build/release}
-[ -x "$BIN/sansang-collector" ] || swift build -c release --product sansang-collector >/dev/null
-work=$(mktemp -d)
-collector=
-trap '[ -n "$collector" ] && kill $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/inventory"
-cp inventory/profiles.yaml "$work/inventory/"
-cat > "$work/collector.yaml" <<YAML
-listen: {host: 127.0.0.1, port: $port}
-database: {sqlite_path: $work/collector.sqlite}
-inventory: [$work/inventory]
-alerts: {path: $work/no-alerts}
-YAML
-python3 - "$work" <<'PY'
-import sys
-work = sys.argv[1]
-lines = ["province: Cả nước (mô phỏng)", "profile: default", "sites:"]
-for i in range(3321):
-    lines.append(f'  - {{code: "{30000 + i}", name: "Xã Mô Phỏng {i}", type: xa, former_district: "Huyện cũ {i % 700}"}}')
-open(f"{work}/inventory/fleet.yaml", "w").write("\n".join(lines) + "\n")
-PY
-"$BIN/sansang-collector" migrate --config "$work/collector.yaml" >/dev/null
-python3 - "$work/collector.sqlite" <<'PY'
-import json, random, sqlite3, sys, time
-random.seed(7)
-db = sqlite3.connect(sys.argv[1])
-now = time.time()
-start = now - 12 * 7 * 86400
-down = json.dumps([{"code": "SERVICE_DOWN", "subject": "vneid", "impact": "not_ready", "evidence": "refused"}])
-rows = []
-for i in range(3321):
-    site = str(30000 + i)
-    rows.append((site, start - 3600, None, "not_ready", down))
-    if random.random() < 0.85:
-        at = start + random.random() * 12 * 7 * 86400
-        rows.append((site, at, "not_ready", "ready", "[]"))
-        if random.random() < 0.3:
-            rows.append((site, at + 3 * 86400, "ready", "not_ready", down))
-            rows.append((site, at + 5 * 86400, "not_ready", "ready", "[]"))
-db.executemany("INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)", rows)
-db.commit()
-PY
+. bench/fleet.sh
+fleet_transitions "$(python3 -c 'import time; print(time.time() - 12 * 7 * 86400)')"
 printf '%s\n' 'bench-password-123' > "$work/pw"
 "$BIN/sansang-collector" user add bench --role read --password-file "$work/pw" --config "$work/collector.yaml" >/dev/null
 "$BIN/sansang-collector" serve --config "$work/collector.yaml" > "$work/collector.log" 2>&1 &

@@ -8,48 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-7}
-BIN=${BIN:-.build/release}
-[ -x "$BIN/sansang-collector" ] || swift build -c release --product sansang-collector >/dev/null
-work=$(mktemp -d)
-collector=
-trap '[ -n "$collector" ] && kill $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/inventory"
-cp inventory/profiles.yaml "$work/inventory/"
-cat > "$work/collector.yaml" <<YAML
-listen: {host: 127.0.0.1, port: $port}
-database: {sqlite_path: $work/collector.sqlite}
-inventory: [$work/inventory]
-alerts: {path: $work/no-alerts}
-YAML
-python3 - "$work" <<'PY'
-import sys
-work = sys.argv[1]
-lines = ["province: Cả nước (mô phỏng)", "profile: default", "sites:"]
-for i in range(3321):
-    lines.append(f'  - {{code: "{30000 + i}", name: "Xã Mô Phỏng {i}", type: xa, former_district: "Huyện cũ {i % 700}"}}')
-open(f"{work}/inventory/fleet.yaml", "w").write("\n".join(lines) + "\n")
-PY
-"$BIN/sansang-collector" migrate --config "$work/collector.yaml" >/dev/null
-# 12 weeks ending 2026-W48: each site turns ready in some week (or never), a third flap once; a week of checks.
+. bench/fleet.sh
+# 12 weeks ending 2026-W48 (its Monday is 2026-11-23 00:00 +07:00, 1795366800), then a week of service checks.
+fleet_transitions $((1795366800 - 11 * 7 * 86400))
 python3 - "$work/collector.sqlite" <<'PY'
-import json, random, sqlite3, sys
-random.seed(7)
+import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 week48_monday = 1795366800.0  # 2026-11-23 00:00 +07:00
-start = week48_monday - 11 * 7 * 86400
-down = json.dumps([{"code": "SERVICE_DOWN", "subject": "vneid", "impact": "not_ready", "evidence": "refused"}])
-rows = []
-for i in range(3321):
-    site = str(30000 + i)
-    rows.append((site, start - 3600, None, "not_ready", down))
-    if random.random() < 0.85:
-        at = start + random.random() * 12 * 7 * 86400
-        rows.append((site, at, "not_ready", "ready", "[]"))
-        if random.random() < 0.3:
-            rows.append((site, at + 3 * 86400, "ready", "not_ready", down))
-            rows.append((site, at + 5 * 86400, "not_ready", "ready", "[]"))
-db.executemany("INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)", rows)
 day = int((week48_monday + 7 * 3600) // 86400)
 checks = [(s, str(30000 + i), day + d, 1440, 1440 - (i % 7), week48_monday + d * 86400)
           for i in range(3321) for d in range(7) for s in ("vneid", "dichvucong", "egov")]
