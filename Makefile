@@ -53,7 +53,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory check-graph
 	mkdir -p .build/test-attachments && rm -f .build/xunit*.xml
-	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build \
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build --disable-xctest \
 	  --attachments-path .build/test-attachments --xunit-output .build/xunit.xml; \
 	status=$$?; python3 scripts/test-summary.py .build/xunit-swift-testing.xml; exit $$status
 
