@@ -68,7 +68,7 @@ import Testing
             $0[service: "dvc"] = ServiceResult(name: "dvc", kind: .https, ok: true, totalMilliseconds: 420, phases: ["resolve": 2],
                                                certificateDaysLeft: 200, checkedAt: Fleet.ago(40))
         },
-        VerdictCase("a missing result stays NO_DATA", .unknown, ["DNS_UNAVAILABLE not_ready", "NO_DATA:dvc unknown"]) {
+        VerdictCase("a missing result stays NO_DATA", .notReady, ["DNS_UNAVAILABLE not_ready", "NO_DATA:dvc unknown"]) {
             resolverDown("dns_port_closed")(&$0)
             $0.services.removeAll { $0.name == "dvc" }
         },
