@@ -45,7 +45,7 @@ public struct HTTPResponseError: Error, Sendable, CustomStringConvertible {
     /// body is an `APIErrorBody`, else the status's reason phrase), after "GET /api/v1/plan answered " when
     /// `request` is given.
     public static func answer(status: Int, reasonPhrase: String, body: Data, request: String? = nil) -> HTTPResponseError {
-        let api = try? ReportCoding.decoder().decode(APIErrorBody.self, from: body)
+        let api = APIErrorBody.decode(body)
         let message = "\(status) \(api?.error.message ?? reasonPhrase)"
         return HTTPResponseError(code: .http, message: request.map { "\($0) answered HTTP \(message)" } ?? message,
                                  status: status, apiCode: api?.error.code, apiMessage: api?.error.message)
