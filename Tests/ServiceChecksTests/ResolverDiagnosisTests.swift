@@ -65,12 +65,11 @@ import TestSupport
         let dnsmasq = try resolveExecutable("dnsmasq")
         try await withOffice { namespace in
             try await withTemporaryDirectory { directory in
-                let daemon = try Daemon(namespace.command([
+                try await withDaemon(namespace.command([
                     dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
                     "--no-resolv", "--no-hosts", "--address=/gov.vn/198.18.0.10", "--user=root",
                     "--pid-file=\(directory.path)/dnsmasq.pid",
-                ]), log: directory.appendingPathComponent("dnsmasq.log"))
-                try await withCleanup {
+                ]), log: directory.appendingPathComponent("dnsmasq.log")) { daemon in
                     try await waitUntil(timeout: 20, "dnsmasq started") { daemon.log.contains("started") || !daemon.isRunning }
                     // With the resolver up, names resolve: whatever fails after that is not the resolver.
                     let up = try await checks(in: namespace)
@@ -89,7 +88,7 @@ import TestSupport
                     #expect(verdict.reasons.map(\.description) == ["DNS_UNAVAILABLE"])
                     #expect(verdict.reasons.first?.evidence.hasPrefix("no name could be resolved: resolver 127.0.0.1:53, error dns_port_closed;") == true,
                             "\(verdict.reasons)")
-                } cleanup: { await daemon.stop() }
+                }
             }
         }
     }
@@ -100,11 +99,10 @@ import TestSupport
         try await withOffice { namespace in
             try await withTemporaryDirectory { directory in
                 // No upstream and no local names: dnsmasq refuses what it cannot answer.
-                let daemon = try Daemon(namespace.command([
+                try await withDaemon(namespace.command([
                     dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
                     "--no-resolv", "--no-hosts", "--user=root", "--pid-file=\(directory.path)/dnsmasq.pid",
-                ]), log: directory.appendingPathComponent("dnsmasq.log"))
-                try await withCleanup {
+                ]), log: directory.appendingPathComponent("dnsmasq.log")) { daemon in
                     try await waitUntil(timeout: 20, "dnsmasq started") { daemon.log.contains("started") || !daemon.isRunning }
                     let results = try await checks(in: namespace)
                     for result in results {
@@ -112,7 +110,7 @@ import TestSupport
                         #expect(result.resolver == "127.0.0.1:53", "\(result)")
                     }
                     #expect(try verdict(results).reasons.map(\.description) == ["DNS_UNAVAILABLE"])
-                } cleanup: { await daemon.stop() }
+                }
             }
         }
     }
