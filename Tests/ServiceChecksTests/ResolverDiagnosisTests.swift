@@ -59,59 +59,56 @@ import TestSupport
         return try #require(ReadinessEvaluator().evaluate(site: site, profile: Self.profile, latest: report, now: now))
     }
 
-    /// Nothing listens on the resolver's port 53 (the lab's `dns: down`, dnsmasq stopped): ICMP port unreachable,
-    /// which getaddrinfo reports only as EAI_AGAIN; asked directly, the resolver's port is seen closed.
-    @Test(.needsRoot) func stoppedResolverIsOneDNSUnavailable() async throws {
+    /// An office namespace whose resolver is dnsmasq on 127.0.0.1:53 with `options`, started for `body`.
+    func withResolver(_ options: [String], _ body: (NetworkNamespace, Daemon) async throws -> Void) async throws {
         let dnsmasq = try resolveExecutable("dnsmasq")
         try await withOffice { namespace in
             try await withTemporaryDirectory { directory in
                 try await withDaemon(namespace.command([
                     dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
-                    "--no-resolv", "--no-hosts", "--address=/gov.vn/198.18.0.10", "--user=root",
-                    "--pid-file=\(directory.path)/dnsmasq.pid",
-                ]), log: directory.appendingPathComponent("dnsmasq.log")) { daemon in
+                    "--no-resolv", "--no-hosts", "--user=root", "--pid-file=\(directory.path)/dnsmasq.pid",
+                ] + options), log: directory.appendingPathComponent("dnsmasq.log")) { daemon in
                     try await waitUntil(timeout: 20, "dnsmasq started") { daemon.log.contains("started") || !daemon.isRunning }
-                    // With the resolver up, names resolve: whatever fails after that is not the resolver.
-                    let up = try await checks(in: namespace)
-                    #expect(up.allSatisfy { $0.reason.map { !["dns_timeout", "dns_port_closed"].contains($0) } ?? true }, "\(up)")
-                    #expect(up.first { $0.name == "dns-tinh" }?.ok == true, "\(up)")
-                    #expect(try !verdict(up).reasons.contains { $0.code == .dnsUnavailable })
-                    await daemon.stop()
-
-                    let down = try await checks(in: namespace)
-                    for result in down {
-                        #expect(result.reason == "dns_port_closed", "\(result)")
-                        #expect(result.resolver == "127.0.0.1:53", "\(result)")
-                        #expect(result.phases.keys.sorted() == ["resolve"], "\(result)")
-                    }
-                    let verdict = try verdict(down)
-                    #expect(verdict.reasons.map(\.description) == ["DNS_UNAVAILABLE"])
-                    #expect(verdict.reasons.first?.evidence.hasPrefix("no name could be resolved: resolver 127.0.0.1:53, error dns_port_closed;") == true,
-                            "\(verdict.reasons)")
+                    try await body(namespace, daemon)
                 }
             }
         }
     }
 
-    /// A resolver that answers REFUSED to every question: getaddrinfo again says only EAI_AGAIN.
-    @Test(.needsRoot) func refusingResolverIsOneDNSUnavailable() async throws {
-        let dnsmasq = try resolveExecutable("dnsmasq")
-        try await withOffice { namespace in
-            try await withTemporaryDirectory { directory in
-                // No upstream and no local names: dnsmasq refuses what it cannot answer.
-                try await withDaemon(namespace.command([
-                    dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
-                    "--no-resolv", "--no-hosts", "--user=root", "--pid-file=\(directory.path)/dnsmasq.pid",
-                ]), log: directory.appendingPathComponent("dnsmasq.log")) { daemon in
-                    try await waitUntil(timeout: 20, "dnsmasq started") { daemon.log.contains("started") || !daemon.isRunning }
-                    let results = try await checks(in: namespace)
-                    for result in results {
-                        #expect(result.reason == "dns_refused", "\(result)")
-                        #expect(result.resolver == "127.0.0.1:53", "\(result)")
-                    }
-                    #expect(try verdict(results).reasons.map(\.description) == ["DNS_UNAVAILABLE"])
-                }
+    /// Nothing listens on the resolver's port 53 (the lab's `dns: down`, dnsmasq stopped): ICMP port unreachable,
+    /// which getaddrinfo reports only as EAI_AGAIN; asked directly, the resolver's port is seen closed.
+    @Test(.needsRoot) func stoppedResolverIsOneDNSUnavailable() async throws {
+        try await withResolver(["--address=/gov.vn/198.18.0.10"]) { namespace, dnsmasq in
+            // With the resolver up, names resolve: whatever fails after that is not the resolver.
+            let up = try await checks(in: namespace)
+            #expect(up.allSatisfy { $0.reason.map { !["dns_timeout", "dns_port_closed"].contains($0) } ?? true }, "\(up)")
+            #expect(up.first { $0.name == "dns-tinh" }?.ok == true, "\(up)")
+            #expect(try !verdict(up).reasons.contains { $0.code == .dnsUnavailable })
+            await dnsmasq.stop()
+
+            let down = try await checks(in: namespace)
+            for result in down {
+                #expect(result.reason == "dns_port_closed", "\(result)")
+                #expect(result.resolver == "127.0.0.1:53", "\(result)")
+                #expect(result.phases.keys.sorted() == ["resolve"], "\(result)")
             }
+            let verdict = try verdict(down)
+            #expect(verdict.reasons.map(\.description) == ["DNS_UNAVAILABLE"])
+            #expect(verdict.reasons.first?.evidence.hasPrefix("no name could be resolved: resolver 127.0.0.1:53, error dns_port_closed;") == true,
+                    "\(verdict.reasons)")
+        }
+    }
+
+    /// A resolver that answers REFUSED to every question (no upstream, no local names): getaddrinfo again says
+    /// only EAI_AGAIN.
+    @Test(.needsRoot) func refusingResolverIsOneDNSUnavailable() async throws {
+        try await withResolver([]) { namespace, _ in
+            let results = try await checks(in: namespace)
+            for result in results {
+                #expect(result.reason == "dns_refused", "\(result)")
+                #expect(result.resolver == "127.0.0.1:53", "\(result)")
+            }
+            #expect(try verdict(results).reasons.map(\.description) == ["DNS_UNAVAILABLE"])
         }
     }
 
