@@ -42,18 +42,20 @@ public struct HTTPResponseError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     /// The error for a non-accepted answer: "404 site 99999 is not in the inventory" (the API's message when the
-    /// body is an `APIErrorBody`, else the status's reason phrase), after "GET /api/v1/plan answered " when
-    /// `request` is given.
+    /// body is an `APIErrorBody`, else the status's reason phrase); with `request`, "GET /api/v1/plan answered
+    /// HTTP 401 token_revoked: …" (the API's code too, for logs).
     public static func answer(status: Int, reasonPhrase: String, body: Data, request: String? = nil) -> HTTPResponseError {
         let api = APIErrorBody.decode(body)
         let message = "\(status) \(api?.error.message ?? reasonPhrase)"
-        return HTTPResponseError(code: .http, message: request.map { "\($0) answered HTTP \(message)" } ?? message,
+        // In a log line the code matters: "GET /api/v1/plan answered HTTP 401 token_revoked: …".
+        let logged = "\(status) \(api.map { "\($0.error.code): \($0.error.message)" } ?? reasonPhrase)"
+        return HTTPResponseError(code: .http, message: request.map { "\($0) answered HTTP \(logged)" } ?? message,
                                  status: status, apiCode: api?.error.code, apiMessage: api?.error.message)
     }
 }
 
 /// The one HTTP client wrapper of the collector's API: URL building from a base and an `APIRoute` path, the bearer
-/// token, JSON bodies (gzip on request), a size limit on answers, and errors as `HTTPResponseError`.
+/// token, JSON bodies, a size limit on answers, and errors as `HTTPResponseError`.
 public struct APIClient: Sendable {
     /// One answer, whatever its status.
     public struct Response: Sendable {
