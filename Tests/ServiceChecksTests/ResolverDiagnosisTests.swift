@@ -24,14 +24,14 @@ import TestSupport
         return ["probe", "service", "--kind", check.kind.rawValue, "--target", target, "--timeout", "5", "--json"]
     }
 
-    /// A namespace with loopback up whose resolv.conf names 127.0.0.1 (inside the namespace), for `body`.
-    func withOffice(_ body: (NetworkNamespace) async throws -> Void) async throws {
+    /// A namespace with loopback up whose resolv.conf names `nameserver` (inside the namespace), for `body`.
+    func withOffice(nameserver: String = "127.0.0.1", _ body: (NetworkNamespace) async throws -> Void) async throws {
         try await withNetworkNamespace(prefix: "ssr") { namespace in
             _ = try await namespace.run(["ip", "link", "set", "lo", "up"])
             let etc = URL(fileURLWithPath: "/etc/netns/\(namespace.name)")
             try await withCleanup {
                 try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
-                try "nameserver 127.0.0.1\n".write(to: etc.appendingPathComponent("resolv.conf"), atomically: true, encoding: .utf8)
+                try "nameserver \(nameserver)\n".write(to: etc.appendingPathComponent("resolv.conf"), atomically: true, encoding: .utf8)
                 try await body(namespace)
             } cleanup: { try? FileManager.default.removeItem(at: etc) }
         }
@@ -107,6 +107,20 @@ import TestSupport
             for result in results {
                 #expect(result.reason == "dns_refused", "\(result)")
                 #expect(result.resolver == "127.0.0.1:53", "\(result)")
+            }
+            #expect(try verdict(results).reasons.map(\.description) == ["DNS_UNAVAILABLE"])
+        }
+    }
+
+    /// A resolver the office has no route to (its line to the province is cut at the router): the direct question
+    /// fails with EHOSTUNREACH, `dns_error`, and the office still gets one DNS_UNAVAILABLE.
+    @Test(.needsRoot) func unreachableResolverIsOneDNSUnavailable() async throws {
+        try await withOffice(nameserver: "198.18.77.53") { namespace in
+            _ = try await namespace.run(["ip", "route", "add", "unreachable", "198.18.77.53/32"])
+            let results = try await checks(in: namespace)
+            for result in results {
+                #expect(result.reason == "dns_error", "\(result)")
+                #expect(result.resolver == "198.18.77.53:53", "\(result)")
             }
             #expect(try verdict(results).reasons.map(\.description) == ["DNS_UNAVAILABLE"])
         }
