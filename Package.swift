@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
         // The weekly readiness summary for leadership: the summary and its HTML/text/CSV renderers (pure)…
-        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation"], swiftSettings: strict),
+        .target(name: "WeeklyReport", dependencies: ["ReadinessModel", "Presentation", "YAMLConfig"], swiftSettings: strict),
         // …and its PNG chart, drawn with cairo.
         .target(name: "WeeklyReportChart", dependencies: ["WeeklyReport", "Presentation", "CCairo"], swiftSettings: strict),
 
@@ -108,8 +108,14 @@ let package = Package(
         .target(name: "Throughput", dependencies: ["ReadinessModel", "CTCPInfo", "SystemSupport"], swiftSettings: strict),
 
         // The NOC's client of the collector API.
+        // The one HTTP client wrapper of the collector's API (URLs from SansangAPI routes, bearer token, size limits)
+        // and its one error, HTTPResponseError; used by the NOC client and the agent.
+        .target(name: "APIClient", dependencies: [
+            "ReadinessModel", "SansangAPI", "SystemSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
         .target(name: "NOCClient", dependencies: [
-            "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "APIClient", "ReadinessModel", "SansangAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         // Certificates: a private CA and server certificate (`tls init`), fingerprints, the CA an agent pins.
@@ -121,7 +127,7 @@ let package = Package(
         // The agent's durable report spool (record format pure; file I/O at the edge) and its daemon.
         .target(name: "Spool", dependencies: ["ReadinessModel", "SansangAPI", "CZlib", "SystemSupport"], swiftSettings: strict),
         .target(name: "AgentDaemon", dependencies: [
-            "Spool", "ReadinessModel", "SansangAPI", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
+            "Spool", "ReadinessModel", "SansangAPI", "APIClient", "AgentProbes", "SNMP", "YAMLConfig", "ReadinessMIB", "SNMPReporting",
             "ServiceChecks", "Throughput", "CertificateTools", "SystemSupport",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -139,7 +145,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
-            "Mail", "Presentation", "SystemSupport",
+            "Mail", "Presentation", "SystemSupport", "Alerting", "WeeklyReport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

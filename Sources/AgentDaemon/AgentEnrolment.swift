@@ -1,3 +1,4 @@
+import APIClient
 import AsyncHTTPClient
 import CertificateTools
 import Foundation
@@ -84,35 +85,30 @@ public enum AgentEnrolment {
 
     static func exchange(_ http: HTTPClient, url: URL, site: String, code: String, timeout: TimeAmount) async throws(Failure)
         -> EnrolmentResponse {
-        var request = HTTPClientRequest(url: url.appendingPathComponent("api/v1/enroll").absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "sansang-agent/\(SansangVersion.current)")
-        let status: UInt
-        let body: ByteBuffer
+        let api = APIClient(http: http, server: url.absoluteString, timeout: .nanoseconds(timeout.nanoseconds),
+                            userAgent: "sansang-agent/\(SansangVersion.current)")
+        let path = APIRoute.enroll.path()
+        let response: APIClient.Response
         do {
-            request.body = .bytes(ByteBuffer(data: try ReportCoding.encoder().encode(EnrolmentRequest(site: site, code: code))))
-            let response = try await http.execute(request, timeout: timeout)
-            status = response.status.code
-            body = try await response.body.collect(upTo: 1 << 20)
-        } catch let error as NIOSSLError {
-            throw Failure(.untrusted, String(describing: error))
-        } catch let error as BoringSSLError {
-            throw Failure(.untrusted, String(describing: error))
+            let body = try APIClient.encode(EnrolmentRequest(site: site, code: code), what: "the enrolment request")
+            response = try await api.send(.POST, path, body: body, limit: 1 << 20)
         } catch {
-            if "\(error)".contains("certificate") || "\(error)".contains("handshake") {
-                throw Failure(.untrusted, String(describing: error))
+            let cause = error.underlying ?? error
+            if cause is NIOSSLError || cause is BoringSSLError || "\(cause)".contains("certificate") || "\(cause)".contains("handshake") {
+                throw Failure(.untrusted, String(describing: cause))
             }
-            throw Failure(.unreachable, String(describing: error))
+            throw Failure(.unreachable, String(describing: cause))
         }
-        guard status == 200 else {
-            let answer = try? JSONDecoder().decode(APIErrorBody.self, from: Data(buffer: body))
-            throw Failure(.refused(code: answer?.error.code ?? "http_\(status)"), answer?.error.message ?? "HTTP \(status)")
+        guard response.status == 200 else {
+            let answer = HTTPResponseError.answer(status: response.status, reasonPhrase: response.reasonPhrase, body: response.body)
+            throw Failure(.refused(code: answer.apiCode ?? "http_\(response.status)"), answer.apiMessage ?? "HTTP \(response.status)")
         }
         do {
-            let response = try ReportCoding.decoder().decode(EnrolmentResponse.self, from: Data(buffer: body))
-            guard response.site == site, !response.token.isEmpty else { throw Failure(.badAnswer, "the answer is for another site") }
-            return response
+            let answer: EnrolmentResponse = try APIClient.decode(response.body, from: path)
+            guard answer.site == site, !answer.token.isEmpty else { throw Failure(.badAnswer, "the answer is for another site") }
+            return answer
+        } catch let error as Failure {
+            throw error
         } catch {
             throw Failure(.badAnswer, String(describing: error))
         }

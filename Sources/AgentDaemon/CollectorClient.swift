@@ -1,3 +1,4 @@
+import APIClient
 import AsyncHTTPClient
 import CompressNIO
 import Foundation
@@ -16,7 +17,8 @@ public struct CollectorClient: Sendable {
         case plan(AgentPlan, etag: String?)
     }
 
-    /// An HTTP exchange that failed: a stable code, a message, the cause.
+    /// A local problem before any exchange (the token file, a CA file): a stable code, a message, the cause.
+    /// What goes wrong in the exchange itself is an `HTTPResponseError`.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var code: String
         public var message: String
@@ -24,16 +26,13 @@ public struct CollectorClient: Sendable {
         public var description: String { cause.map { "\(message): \($0)" } ?? message }
     }
 
-    let http: HTTPClient
-    let base: URL
+    let api: APIClient
     let tokenFile: String
-    let timeout: TimeAmount
 
     public init(http: HTTPClient, configuration: AgentConfiguration.Collector) {
-        self.http = http
-        base = configuration.url
+        api = APIClient(http: http, server: configuration.url.absoluteString, timeout: configuration.timeout,
+                        userAgent: "sansang-agent/\(SansangVersion.current)")
         tokenFile = configuration.tokenFile
-        timeout = .nanoseconds(configuration.timeout.inNanoseconds)
     }
 
     /// An HTTP client for the collector: only the pinned CA when `pinnedCAFile` is set, else the system's CAs plus
@@ -76,46 +75,28 @@ public struct CollectorClient: Sendable {
         return token
     }
 
-    private func request(_ path: String) throws -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: base.appendingPathComponent(path).absoluteString)
-        request.headers.add(name: "Authorization", value: "Bearer \(try Self.readToken(tokenFile))")
-        request.headers.add(name: "User-Agent", value: "sansang-agent/\(SansangVersion.current)")
-        return request
-    }
-
+    /// The plan, unless the collector's is still `etag` (304). An answer other than 200 or 304 is an `HTTPResponseError`
+    /// with the API's error code.
     public func fetchPlan(etag: String?) async throws -> PlanAnswer {
-        var request = try request("api/v1/plan")
-        if let etag { request.headers.add(name: "If-None-Match", value: etag) }
-        let response = try await http.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 4 << 20)
-        switch response.status.code {
-        case 304:
-            return .notModified
-        case 200:
-            do {
-                let plan = try ReportCoding.decoder().decode(AgentPlan.self, from: Data(buffer: body))
-                return .plan(plan, etag: response.headers.first(name: "ETag"))
-            } catch {
-                throw Failure(code: "bad_plan", message: "the collector's plan cannot be read", cause: String(describing: error))
-            }
-        default:
-            let error = try? JSONDecoder().decode(APIErrorBody.self, from: Data(buffer: body))
-            throw Failure(code: "plan_http_\(response.status.code)", message: "GET /api/v1/plan answered HTTP \(response.status.code)",
-                          cause: error.map { "\($0.error.code): \($0.error.message)" })
+        let path = APIRoute.plan.path()
+        let response = try await api.send(.GET, path, token: try Self.readToken(tokenFile),
+                                          headers: etag.map { [("If-None-Match", $0)] } ?? [], limit: 4 << 20)
+        if response.status == 304 { return .notModified }
+        guard response.status == 200 else {
+            throw HTTPResponseError.answer(status: response.status, reasonPhrase: response.reasonPhrase, body: response.body,
+                                           request: "GET \(path)")
         }
+        let plan: AgentPlan = try APIClient.decode(response.body, from: path)
+        return .plan(plan, etag: response.headers.first(name: "ETag"))
     }
 
-    /// Posts a batch, gzip-compressed; returns the status and body, or throws when there was no answer.
+    /// Posts a batch, gzip-compressed; returns the status and body (`BatchDisposition` reads them), or throws when
+    /// there was no answer.
     public func post(_ batch: ReportBatch) async throws -> (status: Int, body: Data) {
-        var request = try request("api/v1/reports")
-        request.method = .POST
         var json = ByteBuffer(data: try ReportCoding.encoder().encode(batch))
         let compressed = try json.compress(with: .gzip())
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Content-Encoding", value: "gzip")
-        request.body = .bytes(compressed)
-        let response = try await http.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), Data(buffer: body))
+        let response = try await api.send(.POST, APIRoute.reports.path(), token: try Self.readToken(tokenFile),
+                                          headers: [("Content-Encoding", "gzip")], body: compressed, limit: 1 << 20)
+        return (response.status, response.body)
     }
 }

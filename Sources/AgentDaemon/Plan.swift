@@ -27,8 +27,15 @@ public struct CachedPlan: Sendable, Hashable, Codable {
         return try? ReportCoding.decoder().decode(CachedPlan.self, from: data)
     }
 
+    /// Writes the cache durably (write aside, fsync, rename, fsync the directory) on the calling thread, which
+    /// blocks: for tools and test fixtures. The running agent uses `saveOffPool`.
     public func save(_ file: URL) throws {
         try DurableFile.replace(file, with: ReportCoding.encoder(pretty: true).encode(self))
+    }
+
+    /// `save` on a thread of the blocking pool, never on the cooperative pool: the plan service's write.
+    public func saveOffPool(_ file: URL) async throws {
+        try await DurableFile.replaceOffPool(file, with: ReportCoding.encoder(pretty: true).encode(self))
     }
 }
 

@@ -19,7 +19,7 @@ public enum BatchDisposition: Sendable, Hashable {
     ]
 
     public static func classify(status: Int, body: Data, sent: [ReportKey]) -> BatchDisposition {
-        let error = try? JSONDecoder().decode(APIErrorBody.self, from: body)
+        let error = APIErrorBody.decode(body)
         switch status {
         case 200..<300:
             guard let ack = try? JSONDecoder().decode(IngestAcknowledgement.self, from: body) else {

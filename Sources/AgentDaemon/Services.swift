@@ -36,7 +36,7 @@ struct PlanService: Service {
                         logger.info("new plan", metadata: ["version": "\(plan.version)", "profile": "\(plan.profile.name)",
                                                           "interval_s": "\(plan.reportIntervalSeconds)"])
                     }
-                    do { try fresh.save(cacheFile) } catch {
+                    do { try await fresh.saveOffPool(cacheFile) } catch {
                         logger.error("cannot cache the plan", metadata: ["file": "\(cacheFile.path)", "error": "\(error)"])
                     }
                 }

@@ -1,9 +1,9 @@
+import Alerting
 import Foundation
 import Mail
-import Presentation
-import ReadinessMIB
-import SNMP
+import ReadinessModel
 import SNMPReporting
+import WeeklyReport
 import YAMLConfig
 
 /// `collector.yaml` (docs/collector.md). Every field has a default, so an empty file is a valid config.
@@ -45,6 +45,9 @@ public struct CollectorConfiguration: Sendable {
     /// A connection that sends nothing (no request, or a request that stopped) for this long is closed.
     public var idleTimeoutSeconds = 30
     public var maxBodyBytes = 4 * 1024 * 1024
+    /// `office_time_zone:` — the offices' wall clock (IANA name): alert times in messages, the weekly report's
+    /// weeks. Vietnam has one zone, the default.
+    public var officeTimeZone = OfficeTime.zone
     public var snmp = SNMPSettings()
     public var alerts = AlertSettings()
     /// `mail:` — SMTP for alert e-mail and the weekly report (docs/email.md); nil: no mail is sent.
@@ -56,61 +59,14 @@ public struct CollectorConfiguration: Sendable {
     /// `mail:`, decoded by the Mail module (`NodeReader.mailSettings`).
     public typealias MailSettings = Mail.MailSettings
 
-    /// `weekly_report:` — who gets the weekly readiness summary and how (docs/weekly-report.md).
-    public struct WeeklyReportSettings: Sendable, Hashable {
-        public var to: [String] = []
-        public var language: Language = .vi
-        /// The report's title, e.g. the province.
-        public var title = "Đà Nẵng"
-        public init() {}
-    }
+    /// `weekly_report:`, decoded by the WeeklyReport module (`NodeReader.weeklyReportSettings`).
+    public typealias WeeklyReportSettings = WeeklyReport.WeeklyReportSettings
 
-    /// `alerts:` — the alert engine (docs/alerts.md).
-    public struct AlertSettings: Sendable, Hashable {
-        /// A directory of `*.yaml` rule/route files, or one file.
-        public var path = "/etc/sansang/alerts"
-        /// How often every rule is evaluated on every site.
-        public var evaluationIntervalSeconds = 15
-        /// How often firing alerts are sent again to Alertmanager receivers (it ends alerts not re-sent).
-        public var alertmanagerResendSeconds = 60
-        /// The dashboard's address as the NOC reaches it, for links in messages.
-        public var externalURL: String?
-        public init() {}
-    }
+    /// `alerts:`, decoded by the Alerting module (`NodeReader.alertEngineSettings`).
+    public typealias AlertSettings = AlertEngineSettings
 
-    /// `snmp:` — the notification receiver (docs/snmp-notifications.md) and forwarding to the NOC's managers.
-    public struct SNMPSettings: Sendable {
-        /// A v3 user notifications are accepted from, and the sites it may speak for (empty: any site).
-        public struct User: Sendable {
-            public var security: SNMPv3Security
-            public var sites: Set<String> = []
-            /// Engine IDs of senders whose v3 TRAPs (not INFORMs) are accepted: a trap's sender is authoritative.
-            public var trapEngineIDs: [[UInt8]] = []
-        }
-
-        public struct Community: Sendable {
-            public var community: String
-            public var sites: Set<String> = []
-        }
-
-        /// A net-snmp transport address; 162 needs CAP_NET_BIND_SERVICE (the unit grants it).
-        public var listen = "udp:0.0.0.0:162"
-        /// This receiver's engine ID (what INFORM senders discover); nil lets the library derive one.
-        public var engineID: [UInt8]?
-        public var users: [User] = []
-        /// SNMPv2c communities accepted; none by default (v2c refused).
-        public var communities: [Community] = []
-        public var oidRoot = ReadinessMIB.defaultRoot
-        /// How long a notified verdict stands in for missing HTTP reports.
-        public var notificationMaxAgeSeconds = 900
-        /// Managers told of every site verdict change.
-        public var forward: [NotificationTarget] = []
-
-        public init() {}
-
-        /// The receiver runs when someone may send to it.
-        public var receives: Bool { !users.isEmpty || !communities.isEmpty }
-    }
+    /// `snmp:`, decoded by the SNMPReporting module (`NodeReader.snmpReceiverSettings`).
+    public typealias SNMPSettings = SNMPReceiverSettings
 
     public static let defaultPath = "/etc/sansang/collector.yaml"
 
@@ -167,7 +123,8 @@ public struct CollectorConfiguration: Sendable {
         case .failure(let error): throw ConfigErrors([error])
         }
         let keys = ["listen", "tls", "database", "inventory", "report_interval_s", "evaluation_interval_s",
-                    "retention_days", "max_report_skew_s", "max_connections", "idle_timeout_s", "max_body_bytes", "snmp", "alerts", "mail", "weekly_report"]
+                    "retention_days", "max_report_skew_s", "max_connections", "idle_timeout_s", "max_body_bytes", "snmp", "alerts", "mail", "weekly_report",
+                    "office_time_zone"]
         if let entries = reader.mapping(top, allowed: keys) {
             if let field = entries["listen"], let listen = reader.mapping(field, allowed: ["host", "port"]) {
                 if let host = listen["host"].flatMap({ reader.nonEmptyString($0) }) { configuration.listen.host = host }
@@ -212,72 +169,23 @@ public struct CollectorConfiguration: Sendable {
             if let value = entries["max_body_bytes"].flatMap({ reader.int($0, in: 1024...(1 << 30)) }) {
                 configuration.maxBodyBytes = value
             }
-            if let field = entries["snmp"], let snmp = snmpSettings(field, &reader) { configuration.snmp = snmp }
+            if let field = entries["office_time_zone"], let name = reader.nonEmptyString(field) {
+                if let zone = TimeZone(identifier: name) {
+                    configuration.officeTimeZone = zone
+                } else {
+                    reader.report(.badValue, "\"\(name)\" is not a time zone name (e.g. \(OfficeTime.zoneIdentifier))", at: field)
+                }
+            }
+            if let field = entries["snmp"], let snmp = reader.snmpReceiverSettings(field) { configuration.snmp = snmp }
             if let field = entries["mail"] { configuration.mail = reader.mailSettings(field) }
-            if let field = entries["weekly_report"], let weekly = reader.mapping(field, allowed: ["to", "lang", "title"]) {
-                if let items = weekly["to"].flatMap({ reader.list($0) }) {
-                    configuration.weeklyReport.to = items.compactMap { item in
-                        guard let address = reader.nonEmptyString(item) else { return nil }
-                        guard MailAddress(parsing: address) != nil else {
-                            reader.report(.badValue, "\"\(address)\" is not an e-mail address", at: item)
-                            return nil
-                        }
-                        return address
-                    }
-                }
-                if let language = weekly["lang"].flatMap({ reader.enumeration($0, Language.self) }) {
-                    configuration.weeklyReport.language = language
-                }
-                if let title = weekly["title"].flatMap({ reader.nonEmptyString($0) }) { configuration.weeklyReport.title = title }
+            if let field = entries["weekly_report"],
+               let weekly = reader.weeklyReportSettings(field, isAddress: { MailAddress(parsing: $0) != nil }) {
+                configuration.weeklyReport = weekly
             }
-            if let field = entries["alerts"],
-               let alerts = reader.mapping(field, allowed: ["path", "evaluation_interval_s", "alertmanager_resend_s", "external_url"]) {
-                if let path = alerts["path"].flatMap({ reader.nonEmptyString($0) }) { configuration.alerts.path = path }
-                if let value = alerts["evaluation_interval_s"].flatMap({ reader.int($0, in: 1...3600) }) {
-                    configuration.alerts.evaluationIntervalSeconds = value
-                }
-                if let value = alerts["alertmanager_resend_s"].flatMap({ reader.int($0, in: 10...3600) }) {
-                    configuration.alerts.alertmanagerResendSeconds = value
-                }
-                configuration.alerts.externalURL = alerts["external_url"].flatMap { reader.nonEmptyString($0) }
-            }
+            if let field = entries["alerts"], let alerts = reader.alertEngineSettings(field) { configuration.alerts = alerts }
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         configuration.inlineSecrets = reader.inlineSecrets
         return configuration
-    }
-
-    private static func snmpSettings(_ field: Field, _ reader: inout NodeReader) -> SNMPSettings? {
-        let keys = ["listen", "engine_id", "users", "communities", "oid_root", "notification_max_age_s", "forward"]
-        guard let entries = reader.mapping(field, allowed: keys) else { return nil }
-        var settings = SNMPSettings()
-        let errors = reader.errors.count
-        if let listen = entries["listen"].flatMap({ reader.nonEmptyString($0) }) { settings.listen = listen }
-        if let field = entries["engine_id"] { settings.engineID = reader.engineID(field) }
-        if let root = entries["oid_root"].flatMap({ reader.oid($0) }) { settings.oidRoot = root }
-        if let seconds = entries["notification_max_age_s"].flatMap({ reader.int($0, in: 1...(7 * 86400)) }) {
-            settings.notificationMaxAgeSeconds = seconds
-        }
-        if let field = entries["users"], let items = reader.list(field) {
-            settings.users = items.compactMap { item in
-                let userKeys = SNMPConfigKeys.credentials.filter { $0 != "version" && $0 != "community" } + ["sites", "trap_engine_ids"]
-                guard let keys = reader.mapping(item, allowed: userKeys, required: ["user"]),
-                      let security = reader.usmSecurity(keys, in: item) else { return nil }
-                var user = SNMPSettings.User(security: security)
-                user.sites = Set(keys["sites"].flatMap { reader.list($0) }?.compactMap { reader.nonEmptyString($0) } ?? [])
-                user.trapEngineIDs = keys["trap_engine_ids"].flatMap { reader.list($0) }?.compactMap { reader.engineID($0) } ?? []
-                return user
-            }
-        }
-        if let field = entries["communities"], let items = reader.list(field) {
-            settings.communities = items.compactMap { item in
-                guard let keys = reader.mapping(item, allowed: ["community", "sites"], required: ["community"]),
-                      let community = keys["community"].flatMap({ reader.nonEmptyString($0) }) else { return nil }
-                let sites = Set(keys["sites"].flatMap { reader.list($0) }?.compactMap { reader.nonEmptyString($0) } ?? [])
-                return SNMPSettings.Community(community: community, sites: sites)
-            }
-        }
-        if let field = entries["forward"], let targets = reader.notificationTargets(field) { settings.forward = targets }
-        return reader.errors.count == errors ? settings : nil
     }
 }

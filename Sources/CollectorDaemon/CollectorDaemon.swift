@@ -58,12 +58,13 @@ public struct CollectorDaemon {
             maxReportSkewSeconds: Double(configuration.maxReportSkewSeconds)))
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
                                   evaluator: evaluator, logger: logger, metricsFactory: factory)
-        let alerts = AlertEngine(collector: collector, configuration: self.alerts, logger: logger, metricsFactory: factory)
+        let alerts = AlertEngine(collector: collector, configuration: self.alerts, timeZone: configuration.officeTimeZone,
+                                 logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"
         let (certificate, pinnedCA) = (self.certificate, self.pinnedCA)
         if let certificate { logger.info("TLS certificate loaded", metadata: ["fingerprint": "\(certificate.fingerprint)"]) }
         let enrolment = Enrolment(store: store, caPEM: { pinnedCA }, logger: logger)
-        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport)
+        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport, timeZone: configuration.officeTimeZone)
         let dashboard = Dashboard(collector: collector, alerts: alerts, reports: reports,
                                   sessions: SessionAuthority(accounts: Accounts(store: store)),
                                   settings: .init(secureCookies: configuration.tls != nil))

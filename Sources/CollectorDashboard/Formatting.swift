@@ -2,7 +2,7 @@ import Foundation
 import Presentation
 import ReadinessModel
 
-/// Times, numbers and state names as pages show them: Vietnam time (UTC+7), Vietnamese or English.
+/// Times, numbers and state names as pages show them: the offices' time (`OfficeTime`), Vietnamese or English.
 struct Formatting {
     let language: Language
     private let formatter: DateFormatter
@@ -11,7 +11,7 @@ struct Formatting {
         self.language = language
         formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: 7 * 3600)
+        formatter.timeZone = OfficeTime.zone
         formatter.dateFormat = language == .vi ? "dd/MM/yyyy HH:mm" : "yyyy-MM-dd HH:mm"
     }
 

@@ -33,23 +33,25 @@ public enum CollectorApp {
         router.add(middleware: RequestMiddleware(logger: logger, factory: PrometheusMetricsFactory(registry: registry), routes: routes))
         defer { for route in router.routes { routes.add(route.path.description, route.method) } }
         let api = APIHandlers(collector: collector, maxBodyBytes: maxBodyBytes)
-        router.post("/api/v1/reports", use: api.ingest)
-        router.post("/api/v1/enroll", use: EnrolmentHandler(enrolment: enrolment ?? Enrolment(store: collector.store)).enroll)
-        router.get("/api/v1/plan", use: api.plan)
-        router.get("/api/v1/readiness", use: api.readiness)
-        router.get("/api/v1/sites", use: api.sites)
-        router.get("/api/v1/sites/:code", use: api.site)
-        router.get("/api/v1/sites/:code/history", use: api.history)
+        // The API's routes are defined once, in SansangAPI, for the collector and its clients.
+        func path(_ route: APIRoute) -> RouterPath { RouterPath(route.pattern) }
+        router.post(path(.reports), use: api.ingest)
+        router.post(path(.enroll), use: EnrolmentHandler(enrolment: enrolment ?? Enrolment(store: collector.store)).enroll)
+        router.get(path(.plan), use: api.plan)
+        router.get(path(.readiness), use: api.readiness)
+        router.get(path(.sites), use: api.sites)
+        router.get(path(.site), use: api.site)
+        router.get(path(.siteHistory), use: api.history)
         if let alerts {
             let handlers = AlertHandlers(engine: alerts, api: api)
-            router.get("/api/v1/alerts", use: handlers.alerts)
-            router.get("/api/v1/alerts/notifications", use: handlers.notifications)
-            router.get("/api/v1/silences", use: handlers.silences)
-            router.post("/api/v1/silences", use: handlers.addSilence)
-            router.delete("/api/v1/silences/:id", use: handlers.expireSilence)
+            router.get(path(.alerts), use: handlers.alerts)
+            router.get(path(.alertNotifications), use: handlers.notifications)
+            router.get(path(.silences), use: handlers.silences)
+            router.post(path(.silences), use: handlers.addSilence)
+            router.delete(path(.silence), use: handlers.expireSilence)
         }
         if let reports {
-            router.get("/api/v1/reports/weekly", use: ReportHandlers(reports: reports, api: api).weekly)
+            router.get(path(.weeklyReport), use: ReportHandlers(reports: reports, api: api).weekly)
         }
         router.get("/openapi.yaml") { _, _ in
             text(openAPIDocument, contentType: "application/yaml")

@@ -70,7 +70,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func refuse(_ context: ChannelHandlerContext, status: HTTPResponse.Status, code: APIErrorCode, message: String,
                         retryAfter: Int?) {
         answered = true
-        let body = (try? ReportCoding.encoder().encode(APIErrorBody(code: code.rawValue, message: message))) ?? Data()
+        let body = APIErrorBody.json(code, message)
         var fields: HTTPFields = [.contentType: "application/json", .connection: "close", .contentLength: String(body.count),
                                   .xContentTypeOptions: "nosniff", .cacheControl: "no-store"]
         if let retryAfter { fields[.retryAfter] = String(retryAfter) }

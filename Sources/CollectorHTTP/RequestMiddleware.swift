@@ -104,7 +104,7 @@ struct RequestMiddleware: RouterMiddleware {
         if failure.code == .unauthenticated || failure.code == .tokenRevoked { headers[.wwwAuthenticate] = "Bearer" }
         if let seconds = Self.retryAfterSeconds(of: failure.code) { headers[.retryAfter] = String(seconds) }
         if let allow { headers[.allow] = allow }
-        let body = (try? ReportCoding.encoder().encode(APIErrorBody(code: failure.code.rawValue, message: failure.message))) ?? Data()
+        let body = APIErrorBody.json(failure.code, failure.message)
         return Response(status: Self.status(of: failure.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

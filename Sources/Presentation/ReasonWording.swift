@@ -22,6 +22,8 @@ public struct ReasonWording: Sendable {
         case .stale: return t("agent im lặng quá lâu", "agent silent for too long")
         case .noData: return reason.subject == nil ? t("chưa có báo cáo", "no report yet") : t("chưa có số liệu cho \(subject)", "no data for \(subject)")
         case .clockSkew: return t("đồng hồ máy lệch", "host clock skewed")
+        case .dnsUnavailable: return t("không phân giải được tên miền (DNS)", "names cannot be resolved (DNS)")
+        case .wanDown: return t("đường truyền mất kết nối", "line down")
         }
     }
 

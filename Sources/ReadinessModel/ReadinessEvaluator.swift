@@ -71,17 +71,20 @@ public struct ReadinessEvaluator: Sendable {
         }
 
         let profile = profile.applying(site.overrides)
+        // One cause behind many failures is said once, in place of the reasons it explains.
+        let correlated = CorrelatedFailure.find(profile: profile, report: report, policy: policy)
         var reasons: [Reason] = []
         for link in profile.links {
             let linkReport = report.link(link.role)
             judgeSpeed(link, linkReport, into: &reasons)
-            if link.role.judgedBy == .throughput {
+            if link.role.judgedBy == .throughput, correlated?.links.contains(link.role) != true {
                 judgeThroughput(link, linkReport?.throughput, now: now, into: &reasons)
             }
         }
-        for check in profile.services {
+        for check in profile.services where correlated?.services.contains(check.name) != true {
             judgeService(check, report.service(check.name), into: &reasons)
         }
+        if let correlated { reasons.append(correlated.reason) }
         judgeClock(report, profile: profile, receivedAt: receivedAt, now: now, into: &reasons)
         return verdict(site, reasons, now, report.generatedAt)
     }

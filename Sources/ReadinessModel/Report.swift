@@ -232,11 +232,15 @@ public struct ServiceResult: Sendable, Hashable, Codable {
     public var certificateDaysLeft: Int?
     public var lossPercent: Double?
     public var checkedAt: Date
+    /// When the check failed resolving its name: the resolver asked ("198.18.0.2:53"), as far as the agent knows.
+    public var resolver: String?
 
     public init(
         name: String, kind: ServiceKind, ok: Bool, reason: String? = nil, totalMilliseconds: Double? = nil,
-        phases: [String: Double] = [:], certificateDaysLeft: Int? = nil, lossPercent: Double? = nil, checkedAt: Date
+        phases: [String: Double] = [:], certificateDaysLeft: Int? = nil, lossPercent: Double? = nil, checkedAt: Date,
+        resolver: String? = nil
     ) {
+        self.resolver = resolver
         self.name = name
         self.kind = kind
         self.ok = ok
@@ -249,7 +253,7 @@ public struct ServiceResult: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, ok, reason, phases
+        case name, kind, ok, reason, phases, resolver
         case totalMilliseconds = "total_ms"
         case certificateDaysLeft = "cert_days_left"
         case lossPercent = "loss_percent"

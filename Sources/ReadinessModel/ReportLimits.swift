@@ -73,6 +73,7 @@ extension Report {
             let at = "services[\(i)]"
             problems.text(service.name, "\(at).name", max: ReportLimits.maxIdentifier)
             problems.text(service.reason, "\(at).reason", max: ReportLimits.maxText)
+            problems.text(service.resolver, "\(at).resolver", max: ReportLimits.maxText)
             if let total = service.totalMilliseconds { problems.number(total, "\(at).total_ms", 0...ReportLimits.maxMilliseconds) }
             problems.count(service.phases.count, "\(at).phases", max: ReportLimits.maxPhases)
             for (phase, value) in service.phases.sorted(by: { $0.key < $1.key }) {

@@ -285,6 +285,8 @@ extension ReasonCode {
         case .stale: 6
         case .noData: 7
         case .clockSkew: 8
+        case .dnsUnavailable: 9
+        case .wanDown: 10
         }
     }
 }

@@ -40,6 +40,10 @@ public enum ReasonCode: String, Sendable, Hashable, Codable, CaseIterable {
     case stale = "STALE"
     case noData = "NO_DATA"
     case clockSkew = "CLOCK_SKEW"
+    /// The office could resolve no name at all: one reason instead of one `SERVICE_DOWN` per service.
+    case dnsUnavailable = "DNS_UNAVAILABLE"
+    /// Every service and the throughput test failed together: the line is down.
+    case wanDown = "WAN_DOWN"
 }
 
 /// One reason behind a verdict, with its subject (a link role or service name) and the evidence.

@@ -22,6 +22,16 @@ public struct APIErrorBody: Sendable, Hashable, Codable {
     public init(code: String, message: String) {
         error = Detail(code: code, message: message)
     }
+
+    /// The body the collector sends for an error: `{"error": {"code": …, "message": …}}`.
+    public static func json(_ code: APIErrorCode, _ message: String) -> Data {
+        (try? ReportCoding.encoder().encode(APIErrorBody(code: code.rawValue, message: message))) ?? Data()
+    }
+
+    /// An error answer's body as the API defines it, or nil when it is not one (a proxy's HTML page).
+    public static func decode(_ body: Data) -> APIErrorBody? {
+        try? ReportCoding.decoder().decode(APIErrorBody.self, from: body)
+    }
 }
 
 /// The stable error codes of the API.

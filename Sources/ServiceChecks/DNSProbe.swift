@@ -13,6 +13,7 @@ public struct DNSProbe: ServiceProbe {
         if let server = options.dnsServer {
             let (host, port) = splitHostPort(server, defaultPort: 53)
             m.facts["server"] = "\(host):\(port)"
+            m.resolver = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             guard case .success(let addresses) = await resolve(host, port: port, udp: true) else {
                 m.phase("resolve")
                 return m.finish(reason: "dns_server_unresolvable")
@@ -50,9 +51,7 @@ public struct DNSProbe: ServiceProbe {
             m.phase("resolve")
             switch result {
             case .success(let addresses): answers = addresses.map(\.text)
-            case .failure(let error):
-                if case .other(let message) = error { m.facts["error"] = message }
-                return m.finish(reason: error.reason)
+            case .failure(let error): return await m.failResolving(error, name: name, deadline: deadline)
             }
         }
         m.facts["answers"] = answers.joined(separator: ",")

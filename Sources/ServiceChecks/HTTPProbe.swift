@@ -29,9 +29,7 @@ public struct HTTPProbe: ServiceProbe {
             let addresses: [ResolvedAddress]
             switch await resolve(host, port: port) {
             case .success(let found): addresses = found
-            case .failure(let error):
-                m.phase("resolve")
-                return m.finish(reason: error.reason)
+            case .failure(let error): return await m.failResolving(error, name: host, deadline: deadline)
             }
             m.phase("resolve")
             let serverName = options.serverName ?? host

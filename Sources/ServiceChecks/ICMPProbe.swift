@@ -9,9 +9,10 @@ public struct ICMPProbe: ServiceProbe {
 
     public func run(_ target: ServiceTarget, deadline: ContinuousClock.Instant) async -> ServiceOutcome {
         var m = Measurement(target)
-        guard case .success(let addresses) = await resolve(target.check.host, port: 0, family: AF_INET) else {
-            m.phase("resolve")
-            return m.finish(reason: "nxdomain")
+        let addresses: [ResolvedAddress]
+        switch await resolve(target.check.host, port: 0, family: AF_INET) {
+        case .success(let found): addresses = found
+        case .failure(let error): return await m.failResolving(error, name: target.check.host, deadline: deadline)
         }
         m.phase("resolve")
         let options = target.options

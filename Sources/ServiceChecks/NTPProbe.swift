@@ -11,9 +11,10 @@ public struct NTPProbe: ServiceProbe {
 
     public func run(_ target: ServiceTarget, deadline: ContinuousClock.Instant) async -> ServiceOutcome {
         var m = Measurement(target)
-        guard case .success(let addresses) = await resolve(target.check.host, port: target.port, udp: true) else {
-            m.phase("resolve")
-            return m.finish(reason: "nxdomain")
+        let addresses: [ResolvedAddress]
+        switch await resolve(target.check.host, port: target.port, udp: true) {
+        case .success(let found): addresses = found
+        case .failure(let error): return await m.failResolving(error, name: target.check.host, deadline: deadline)
         }
         m.phase("resolve")
         // Built on the sending thread so that the transmit timestamp is taken just before send().

@@ -86,6 +86,8 @@ struct Measurement: Sendable {
     var certificateDaysLeft: Int?
     var lossPercent: Double?
     var clock: ClockReading?
+    /// The resolver asked, when the check failed resolving its name.
+    var resolver: String?
     private var mark = ContinuousClock.now
     /// The runner's record of this check, kept up to date so that a backstop result shows how far it got.
     private let trace = PhaseTrace.current
@@ -107,7 +109,8 @@ struct Measurement: Sendable {
         let result = ServiceResult(
             name: target.check.name, kind: target.check.kind, ok: reason == nil, reason: reason,
             totalMilliseconds: ((stopped ?? ContinuousClock.now) - started).inMilliseconds, phases: phases,
-            certificateDaysLeft: certificateDaysLeft, lossPercent: lossPercent, checkedAt: startedAt)
+            certificateDaysLeft: certificateDaysLeft, lossPercent: lossPercent, checkedAt: startedAt,
+            resolver: reason == nil ? nil : resolver)
         return ServiceOutcome(result: result, facts: facts, clock: clock)
     }
 }

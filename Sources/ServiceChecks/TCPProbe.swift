@@ -9,10 +9,7 @@ public struct TCPProbe: ServiceProbe {
         let addresses: [ResolvedAddress]
         switch await resolve(target.check.host, port: target.port) {
         case .success(let found): addresses = found
-        case .failure(let error):
-            m.phase("resolve")
-            if case .other(let message) = error { m.facts["error"] = message }
-            return m.finish(reason: error.reason)
+        case .failure(let error): return await m.failResolving(error, name: target.check.host, deadline: deadline)
         }
         m.phase("resolve")
         m.facts["address"] = addresses[0].text

@@ -11,9 +11,10 @@ public struct TLSProbe: ServiceProbe {
     public func run(_ target: ServiceTarget, deadline: ContinuousClock.Instant) async -> ServiceOutcome {
         var m = Measurement(target)
         let serverName = target.options.serverName ?? target.check.host
-        guard case .success(let addresses) = await resolve(target.check.host, port: target.port) else {
-            m.phase("resolve")
-            return m.finish(reason: "nxdomain")
+        let addresses: [ResolvedAddress]
+        switch await resolve(target.check.host, port: target.port) {
+        case .success(let found): addresses = found
+        case .failure(let error): return await m.failResolving(error, name: target.check.host, deadline: deadline)
         }
         m.phase("resolve")
         let reason = await TLSStep.run(&m, addresses[0], port: target.port, serverName: serverName,

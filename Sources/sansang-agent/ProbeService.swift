@@ -110,6 +110,7 @@ struct ProbeService: AsyncParsableCommand {
             for (phase, ms) in r.phases.sorted(by: { $0.value < $1.value }) { print(String(format: "  %@: %.1f ms", phase, ms)) }
             if let days = r.certificateDaysLeft { print("  cert_days_left: \(days)") }
             if let loss = r.lossPercent { print("  loss_percent: \(loss)") }
+            if let resolver = r.resolver { print("  resolver: \(resolver)") }
             for (key, value) in outcome.facts.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
         }
         if !outcome.result.ok { throw ExitCode(1) }

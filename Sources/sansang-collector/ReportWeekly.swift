@@ -54,7 +54,7 @@ struct ReportWeekly: AsyncParsableCommand {
         let inventory = try options.inventory(configuration)
         let store = try await options.store(configuration)
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds)
-        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport)
+        let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport, timeZone: configuration.officeTimeZone)
         let language = lang ?? configuration.weeklyReport.language
         let chosen: ISOWeek
         if let week {

@@ -160,16 +160,15 @@ import TestSupport
         let port = try freeLoopbackPort(udp: true)
         let dead = try freeLoopbackPort(udp: true)
         try await withTemporaryDirectory { directory in
-            let daemon = try startDaemon([
+            try await withDaemon([
                 dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--port=\(port)", "--listen-address=127.0.0.1",
                 "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/sansang.test/",
                 "--host-record=portal.sansang.test,198.18.0.10", "--server=/broken.test/127.0.0.1#\(dead)",
                 "--pid-file=\(directory.path)/dnsmasq.pid", "--user=root", "--log-queries",
-            ], in: directory, name: "dnsmasq")
-            try await withCleanup {
+            ], log: directory.appendingPathComponent("dnsmasq.log")) { daemon in
                 try await waitUntil(timeout: 20, "dnsmasq on \(port)") { daemon.log.contains("started") || !daemon.isRunning }
                 try await body(port)
-            } cleanup: { await daemon.stop() }
+            }
         }
     }
 
@@ -264,17 +263,18 @@ import TestSupport
                 cmdport 0
                 pidfile \(directory.path)/chronyd.pid
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let daemon = try startDaemon([chronyd, "-d", "-x", "-u", "root", "-f", config.path], in: directory, name: "chronyd")
-            try await withCleanup {
+            // The daemon's log is attached to the test when the body throws (a failed #require).
+            try await withDaemon([chronyd, "-d", "-x", "-u", "root", "-f", config.path],
+                                 log: directory.appendingPathComponent("chronyd.log")) { _ in
                 var outcome = await check(target(.ntp, port: Int(port), timeout: .seconds(1)))
                 for _ in 0..<20 where !outcome.result.ok {
                     try await Task.sleep(for: .milliseconds(250))
                     outcome = await check(target(.ntp, port: Int(port), timeout: .seconds(1)))
                 }
-                #expect(outcome.result.ok, "\(outcome) \(daemon.log)")
+                try #require(outcome.result.ok, "\(outcome)")
                 #expect(outcome.facts["stratum"] == "9" || outcome.facts["stratum"] == "8", "\(outcome)")
                 #expect(abs(outcome.clock?.offsetMilliseconds ?? 1e9) < 100)
-            } cleanup: { await daemon.stop() }
+            }
         }
     }
 

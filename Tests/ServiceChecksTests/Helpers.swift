@@ -39,7 +39,3 @@ final class SilentSocket: @unchecked Sendable {
     deinit { close(fd) }
 }
 
-/// A real daemon on loopback, started with a config written to a temporary directory.
-func startDaemon(_ argv: [String], in directory: URL, name: String) throws -> Daemon {
-    try Daemon(argv, log: directory.appendingPathComponent("\(name).log"))
-}
