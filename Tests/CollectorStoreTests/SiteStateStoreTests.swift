@@ -1,5 +1,6 @@
 import CollectorStore
 import Foundation
+import GRDB
 import ReadinessModel
 import SansangAPI
 import TestSupport
@@ -75,6 +76,32 @@ import Testing
             let some = Array(sites.prefix(600))
             #expect(try await store.latestReports(sites: some).count == 600)
             #expect(store.decodedReports == before + 600)
+        }
+    }
+
+    @Test func upgradeFillsTheColumnsOfVerdictsStoredBefore() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("s.sqlite").path
+            let store = try SQLiteStore(path: path)
+            try await store.migrate()
+            // Back to the v8 schema, with a verdict stored by a v8 collector.
+            let down = Reason(code: .serviceDown, subject: "vneid", impact: .notReady, evidence: "refused")
+            let json = try ReportCoding.encoder().encode(verdict("1", .notReady, [down], at: t0))
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: """
+                    DROP INDEX verdict_recheck;
+                    ALTER TABLE verdict DROP COLUMN reason_keys;
+                    ALTER TABLE verdict DROP COLUMN revision;
+                    ALTER TABLE verdict DROP COLUMN recheck_at;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v9-verdict-columns';
+                    """)
+                try db.execute(sql: "INSERT INTO verdict (site, state, evaluated_at, json) VALUES ('1', 'not_ready', ?, ?)",
+                               arguments: [t0.timeIntervalSince1970, json])
+            }
+            try await store.migrate()
+            #expect(try await store.verdictSummaries()["1"]?.reasons.map(\.key) == [down.key])
+            #expect(try await store.verdictRevisions() == ["1": 1])
+            #expect(try await store.sitesDueForEvaluation(at: t0) == ["1"], "looked at again by the next evaluation round")
         }
     }
 }
