@@ -7,7 +7,8 @@
 # real example report (Tests/ReadinessModelTests/Fixtures/report-v1.json, 2.2 KB) with the site, boot, seq and generation time filled in, and every
 # report is stored, committed and evaluated before its 202. Reports/s counts rows in the database; CPU per report is the
 # collector's user+system time over the run divided by the reports stored. Appends rows to docs/performance.md.
-# Usage: bench/ingest.sh [SECONDS] [CONNECTIONS] [RUNS] [SITES...]   (needs: wrk, curl, python3; a built package)
+# Usage: [PERF=FILE] bench/ingest.sh [SECONDS] [CONNECTIONS] [RUNS] [SITES...]   (needs: wrk, curl, python3; a built package;
+#        perf for PERF)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-20}
@@ -125,7 +126,18 @@ for run in $(seq 1 "$RUNS"); do
     done
     before=$(count "$dir/collector.sqlite")
     ticks0=$(cpu_ticks "$collector")
+    # PERF=FILE: a CPU profile of the collector during the last run of the largest fleet, as perf's text report.
+    profiler=
+    if [ -n "${PERF:-}" ] && [ "$run" = "$RUNS" ] && [ "$n" = "${FLEETS[-1]}" ]; then
+      perf record -F 999 -g -p "$collector" -o "$work/perf.data" -- sleep "$SECONDS_RUN" >/dev/null 2>&1 &
+      profiler=$!
+    fi
     out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_RUN}s" --latency -s "$dir/ingest.lua" "http://127.0.0.1:$port")
+    if [ -n "$profiler" ]; then
+      wait "$profiler" || true
+      perf report -i "$work/perf.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null | grep -v '^$' > "$PERF" || true
+      perf report -i "$work/perf.data" --children --sort symbol --percent-limit 3 --stdio -g none 2>/dev/null | grep -v '^$' > "$PERF.children" || true
+    fi
     ticks1=$(cpu_ticks "$collector")
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$collector/status")
     kill "$collector"; wait "$collector" 2>/dev/null || true
