@@ -20,7 +20,7 @@ DEB_PACKAGES += chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard
+.PHONY: deps build run stop test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -84,11 +84,17 @@ bench-snmp: deps
 	$(SWIFT) build -c release --product sansang-agent
 	AGENT=.build/release/sansang-agent bench/snmp-walk.sh 30
 
-# Collector ingest on SQLite under many concurrent simulated agents (wrk); appends to docs/performance.md.
+# Collector ingest on SQLite by fleet size: 93, 3,321 and 33,210 distinct sites in one run, 3 interleaved runs each,
+# 64 connections (wrk); appends to docs/performance.md.
 bench-ingest: deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get install -y -qq wrk; }
 	$(SWIFT) build -c release --product sansang-collector
-	BIN=.build/release bench/ingest.sh 20 64
+	BIN=.build/release bench/ingest.sh 20 64 3 93 3321 33210
+
+# Fleet roll-up (GET /api/v1/readiness, grouped) over 33,210 sites with a week of history; appends to docs/performance.md.
+bench-rollup: deps
+	$(SWIFT) build -c release --product sansang-collector
+	BIN=.build/release bench/rollup.sh 200 33210
 
 # Throughput probe against iperf3 -c on loopback (alternately, 5 runs each); appends to docs/performance.md.
 bench-throughput: deps
@@ -128,7 +134,7 @@ check-graph:
 	@! grep -E "error: |imports another target" .build/import-check.log
 
 # Every benchmark, side by side in one run.
-bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-agent
+bench: bench-snmp bench-ingest bench-rollup bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-agent
 
 clean:
 	rm -rf .build dist

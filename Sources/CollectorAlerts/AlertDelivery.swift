@@ -152,7 +152,7 @@ public struct AlertDeliveryService: Service {
             try await postToAlertmanager(url, queued.group.notices.map { AlertmanagerAlert($0, generatorURL: settings.externalURL) },
                                          http: http)
         case .snmp(let target):
-            let verdicts = try await engine.collector.store.currentVerdicts()
+            let verdicts = try await engine.collector.store.verdicts(sites: queued.group.notices.map(\.site))
             let notifications = queued.group.notices.compactMap { notice -> ReadinessNotification? in
                 guard let verdict = verdicts[notice.site] else { return nil }
                 return ReadinessNotification(kind: .verdictChange, verdict: verdict, previous: nil,

@@ -23,6 +23,8 @@ public final class AlertEngine: Sendable {
     /// Wakes the delivery service when a round queued something.
     let queued: AsyncStream<Void>
     private let queuedSink: AsyncStream<Void>.Continuation
+    /// Each site's verdict and newest report as last read, refreshed each round by what changed.
+    let observed = ObservedSites()
 
     public init(collector: Collector, configuration: AlertConfiguration,
                 timeZone: TimeZone = OfficeTime.zone, logger: Logger = Logger(label: "sansang.alerts"),
@@ -49,16 +51,14 @@ public final class AlertEngine: Sendable {
         let configuration = self.configuration
         let store = collector.store
         let offices = collector.inventory.offices
-        async let verdicts = store.currentVerdicts()
-        async let latest = store.latestReports()
-        async let received = store.latestReceivedAt()
         async let stored = store.alertInstances()
         async let silences = store.silences(endingAfter: now)
-        let (verdictMap, latestMap, receivedMap) = try await (verdicts, latest, received)
+        let sites = try await observed.refresh(from: store)
         let previous = Dictionary(try await stored.map { ($0.key, $0) }) { a, _ in a }
-        let observations = offices.map {
-            SiteObservation(site: $0, verdict: verdictMap[$0.code], latest: latestMap[$0.code]?.report,
-                            lastReceivedAt: receivedMap[$0.code])
+        let observations = offices.map { office in
+            let site = sites[office.code]
+            return SiteObservation(site: office, verdict: site?.verdict, latest: site?.latest?.report,
+                                   lastReceivedAt: site?.received?.receivedAt)
         }
         let round = AlertEvaluator(rules: configuration.rules, timeZone: timeZone)
             .evaluate(observations, previous: previous, silences: try await silences, now: now)
@@ -105,8 +105,9 @@ public final class AlertEngine: Sendable {
         let evaluator = self.evaluator
         let rules = Dictionary(evaluator.rules.map { ($0.name, $0) }) { a, _ in a }
         let inventory = collector.inventory
-        let verdicts = try await collector.store.currentVerdicts()
-        return try await collector.store.alertInstances().compactMap { instance in
+        let instances = try await collector.store.alertInstances()
+        let verdicts = try await collector.store.verdicts(sites: Array(Set(instances.map(\.key.site))))
+        return instances.compactMap { instance in
             guard let rule = rules[instance.key.rule], let site = inventory.site(code: instance.key.site) else { return nil }
             return (instance, rule, site, evaluator.notice(instance, rule: rule, site: site, verdict: verdicts[site.code]))
         }

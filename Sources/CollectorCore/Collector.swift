@@ -30,11 +30,17 @@ public final class Collector: Sendable {
     /// Batches accepted for storage and not yet answered; above `maxPendingIngests` a batch is refused (503).
     private let pendingIngests = Mutex(0)
     public let maxPendingIngests: Int
+    /// How often the verdict of a silent site (no report, or a stale one) is evaluated again, refreshing its evidence.
+    public let refreshSeconds: TimeInterval
+    /// The last roll-up's verdicts, valid while the store's newest transition id is the same.
+    private let summaries = Mutex<VerdictSummaryCache?>(nil)
 
     public init(store: any ReadinessStore, inventory: Inventory, reportIntervalSeconds: Int = 60,
                 evaluator: ReadinessEvaluator = ReadinessEvaluator(), logger: Logger = Logger(label: "sansang.collector"),
-                metricsFactory: any MetricsFactory = MetricsSystem.factory, maxPendingIngests: Int = 2048) {
+                metricsFactory: any MetricsFactory = MetricsSystem.factory, maxPendingIngests: Int = 2048,
+                refreshSeconds: TimeInterval = 300) {
         self.store = store
+        self.refreshSeconds = refreshSeconds
         self.maxPendingIngests = maxPendingIngests
         self.tokens = TokenAuthority(store: store)
         self.evaluator = evaluator
@@ -104,11 +110,15 @@ public final class Collector: Sendable {
             ])
         }
         if !outcome.stored.isEmpty {
+            let candidate = Self.newestStored(batch.reports, stored: Set(outcome.stored))
+                .map { StoredReport(report: $0, receivedAt: receivedAt) }
             do {
-                try await evaluations.submit(SiteEvaluation(site: site, now: receivedAt)) { [self] requests in
-                    // One evaluation of every site asked for, as of the latest time asked.
+                try await evaluations.submit(SiteEvaluation(site: site, now: receivedAt, inHand: candidate)) { [self] requests in
+                    // One evaluation of every site asked for, as of the latest time asked, each from its own inputs.
                     let sites = Dictionary(requests.map { ($0.site.code, $0.site) }) { a, _ in a }
-                    try await evaluate(sites.keys.sorted().map { sites[$0]! }, now: requests.map(\.now).max()!)
+                    var inHand: [String: [StoredReport]] = [:]
+                    for request in requests { if let held = request.inHand { inHand[request.site.code, default: []].append(held) } }
+                    try await evaluate(sites.keys.sorted().map { sites[$0]! }, now: requests.map(\.now).max()!, inHand: inHand)
                     return requests.map { _ in () }
                 }
             } catch {
@@ -117,6 +127,17 @@ public final class Collector: Sendable {
             }
         }
         return IngestAcknowledgement(stored: outcome.stored, duplicates: outcome.duplicates, conflicts: outcome.conflicts.map(\.key))
+    }
+
+    /// The report of a batch that the store takes as the site's newest if none newer is stored: within one boot the
+    /// highest seq, across boots the last in the batch (the store's rule, `ReadinessStore.latestReport`).
+    static func newestStored(_ reports: [Report], stored: Set<ReportKey>) -> Report? {
+        var newest: Report?
+        for report in reports where stored.contains(ReportKey(report)) {
+            if let held = newest, held.agent.bootId == report.agent.bootId, held.seq >= report.seq { continue }
+            newest = report
+        }
+        return newest
     }
 
     /// Counts one more batch in flight, unless `maxPendingIngests` are already.
@@ -170,7 +191,8 @@ public final class Collector: Sendable {
 
     // MARK: Evaluation
 
-    /// Re-evaluates every office (so that silence becomes STALE / NO_DATA) and records what changed.
+    /// Re-evaluates every office and records what changed: at start and after an inventory reload (profiles may
+    /// have changed). Decodes the newest report of every site: its cost grows with the fleet.
     @discardableResult
     public func evaluateAll(now: Date = Date()) async throws -> [String: VerdictTransition] {
         let start = ContinuousClock.now
@@ -178,23 +200,53 @@ public final class Collector: Sendable {
         return try await evaluate(inventory.offices, now: now)
     }
 
+    /// Re-evaluates the offices whose verdict can have changed with time alone (a report turned stale, a measurement
+    /// too old, the evidence of a silent site to refresh), found by their recheck time in the store: the periodic
+    /// evaluation, whose cost follows the sites that change, not the size of the fleet.
     @discardableResult
-    private func evaluate(_ sites: [Site], now: Date) async throws -> [String: VerdictTransition] {
+    public func evaluateDue(now: Date = Date()) async throws -> [String: VerdictTransition] {
+        let start = ContinuousClock.now
+        defer { metrics.evaluation.recordNanoseconds((ContinuousClock.now - start).inNanoseconds) }
         let inventory = self.inventory
+        let due = try await store.sitesDueForEvaluation(at: now).compactMap { inventory.site(code: $0) }.filter(\.hasOffice)
+        guard !due.isEmpty else { return [:] }
+        return try await evaluate(due, now: now)
+    }
+
+    /// Evaluates `sites` from their own inputs only: the newest report of each (taken from `inHand` when the store
+    /// says it is the one held, else read and decoded for that site), its newest notification; records the verdicts
+    /// with the time each must be looked at again.
+    @discardableResult
+    private func evaluate(_ sites: [Site], now: Date, inHand: [String: [StoredReport]] = [:]) async throws
+        -> [String: VerdictTransition] {
+        let inventory = self.inventory
+        let codes = sites.map(\.code)
+        let keys = try await store.latestReportKeys(sites: codes)
         var latest: [String: StoredReport] = [:]
-        if sites.count <= 32 {
-            for site in sites { latest[site.code] = try await store.latestReport(site: site.code) }
-        } else {
-            latest = try await store.latestReports()
+        var toRead: [String] = []
+        for (code, key) in keys {
+            if var held = inHand[code]?.first(where: { ReportKey($0.report) == key.key }) {
+                held.receivedAt = key.receivedAt
+                latest[code] = held
+            } else {
+                toRead.append(code)
+            }
         }
-        let notified = try await store.latestNotifications()
+        if !toRead.isEmpty {
+            latest.merge(try await store.latestReports(sites: toRead)) { _, read in read }
+        }
+        let notified = try await store.latestNotifications(sites: codes)
+        var recheck: [String: Date] = [:]
         let verdicts = sites.compactMap { site -> SiteVerdict? in
             guard let profile = inventory.profile(named: site.profile) else { return nil }
             let stored = latest[site.code]
-            return evaluator.evaluate(site: site, profile: profile, latest: stored?.report, receivedAt: stored?.receivedAt,
-                                      notified: notified[site.code]?.notifiedVerdict, now: now)
+            let verdict = evaluator.evaluate(site: site, profile: profile, latest: stored?.report, receivedAt: stored?.receivedAt,
+                                             notified: notified[site.code]?.notifiedVerdict, now: now)
+            recheck[site.code] = evaluator.recheckAt(site: site, profile: profile, latest: stored?.report,
+                                                     receivedAt: stored?.receivedAt, now: now, refresh: refreshSeconds)
+            return verdict
         }
-        let transitions = try await store.recordVerdicts(verdicts)
+        let transitions = try await store.recordVerdicts(verdicts, recheckAt: recheck)
         metrics.transitions.increment(by: transitions.count)
         let byCode = Dictionary(verdicts.map { ($0.site, $0) }) { a, _ in a }
         for (code, transition) in transitions.sorted(by: { $0.key < $1.key }) {
@@ -237,12 +289,24 @@ public final class Collector: Sendable {
     // MARK: Queries
 
     public func readiness(groupBy dimension: RollUpDimension?, now: Date = Date()) async throws(CollectorError) -> ReadinessBody {
-        let verdicts = try await storage("reading verdicts") { try await store.currentVerdicts() }
+        let verdicts = try await storage("reading verdicts") { try await verdictSummaries() }
         let statuses = inventory.sites.map { SiteStatus(site: $0, verdict: verdicts[$0.code]) }
         let rollUp = RollUp(statuses, by: dimension.map { [$0] } ?? [])
         let groups = dimension.map { rollUp.groups(by: $0) } ?? []
         return ReadinessBody(generatedAt: now, overall: TallyBody(rollUp.overall), groupBy: dimension?.rawValue,
                              groups: groups.map { ReadinessBody.Group(key: $0.key, tally: TallyBody($0.tally)) })
+    }
+
+    /// Every site's state and reason keys, what roll-ups count: read from the store's compact verdict columns, and
+    /// kept while the store's newest transition id stays the same (a transition is recorded exactly when a site's
+    /// state or reason keys change, on whichever replica). The database stays the source of truth: the check costs
+    /// one indexed read per roll-up, and a change made by another replica is seen at the next roll-up.
+    public func verdictSummaries() async throws -> [String: SiteVerdict] {
+        let version = try await store.latestTransitionID()
+        if let cached = summaries.withLock({ $0 }), cached.transitionID == version { return cached.verdicts }
+        let verdicts = try await store.verdictSummaries()
+        summaries.withLock { $0 = VerdictSummaryCache(transitionID: version, verdicts: verdicts) }
+        return verdicts
     }
 
     /// Sites matching the filter in inventory order, paged.
@@ -258,7 +322,7 @@ public final class Collector: Sendable {
 
     public func site(code: String) async throws(CollectorError) -> SiteDetailBody {
         guard let site = inventory.site(code: code) else { throw CollectorError(.notFound, "no site \(code) in the inventory") }
-        let verdict = try await storage("reading verdicts") { try await store.currentVerdicts()[code] }
+        let verdict = try await storage("reading verdicts") { try await store.verdicts(sites: [code])[code] }
         let latest = try await storage("reading reports") { try await store.latestReport(site: code) }
         return SiteDetailBody(site: site, verdict: verdict, latestReport: latest?.report, lastReportAt: latest?.receivedAt)
     }
@@ -290,10 +354,17 @@ public final class Collector: Sendable {
     }
 }
 
-/// A site to re-evaluate after its reports were stored, and when they were received.
+/// A site to re-evaluate after its reports were stored, when they were received, and the newest of them, decoded.
 struct SiteEvaluation: Sendable {
     var site: Site
     var now: Date
+    var inHand: StoredReport?
+}
+
+/// Roll-up inputs as of one transition id.
+struct VerdictSummaryCache: Sendable {
+    var transitionID: Int64
+    var verdicts: [String: SiteVerdict]
 }
 
 /// A verdict transition as the collector recorded it, with the site and its new verdict.

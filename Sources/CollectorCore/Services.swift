@@ -4,8 +4,9 @@ import Inventory
 import ServiceLifecycle
 import UnixSignals
 
-/// Re-evaluates every site on a timer, so that an agent's silence turns its site STALE (then shows as
-/// unknown) without any report arriving. Evaluates once at start.
+/// Re-evaluates sites on a timer, so that an agent's silence turns its site STALE (then shows as unknown) without
+/// any report arriving: every office once at start, then at each tick only the sites whose recheck time has come
+/// (`Collector.evaluateDue`).
 public struct EvaluationService: Service {
     public let collector: Collector
     public let interval: Duration
@@ -18,9 +19,14 @@ public struct EvaluationService: Service {
     }
 
     public func run() async throws {
+        do {
+            try await collector.evaluateAll()
+        } catch {
+            logger.error("evaluation failed", metadata: ["error": "\(error)"])
+        }
         await repeatUntilShutdown(every: interval) {
             do {
-                try await collector.evaluateAll()
+                try await collector.evaluateDue()
             } catch {
                 logger.error("evaluation failed", metadata: ["error": "\(error)"])
             }

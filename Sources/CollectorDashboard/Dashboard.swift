@@ -124,7 +124,8 @@ public struct Dashboard: Sendable {
         let (page, viewer) = try await authenticate(request, context)
         let store = collector.store
         let now = Date()
-        let verdicts = try await collector.storage("reading verdicts") { try await store.currentVerdicts() }
+        // State and reason keys are all the overview's roll-up counts: the compact, cached summaries.
+        let verdicts = try await collector.storage("reading verdicts") { try await collector.verdictSummaries() }
         let recent = try await collector.storage("reading transitions") { try await store.recentTransitions(limit: 15) }
         let history = try await collector.storage("reading transitions") { try await store.allTransitions(upTo: now) }
         let model = OverviewModel(sites: collector.inventory.sites, verdicts: verdicts, recent: recent, history: history, now: now,

@@ -5,7 +5,7 @@ import SansangAPI
 
 /// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite today
 /// (`SQLiteStore`), PostgreSQL later, both behind this one protocol. Every method is atomic.
-public protocol ReadinessStore: AlertStore, DashboardStore {
+public protocol ReadinessStore: AlertStore, DashboardStore, SiteStateStore {
     /// Brings the schema up to date (idempotent).
     func migrate() async throws
 

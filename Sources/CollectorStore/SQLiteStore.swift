@@ -9,6 +9,7 @@ import SansangAPI
 public final class SQLiteStore: ReadinessStore {
     public let path: String
     let pool: DatabasePool
+    let decodeCounts = DecodeCounts()
 
     /// Opens (creating if needed) the database file; its directory must exist. Call `migrate()` before use.
     public init(path: String) throws {
@@ -124,6 +125,7 @@ public final class SQLiteStore: ReadinessStore {
                 """)
         }
         registerDashboardMigration(&migrator)
+        registerSiteStateMigration(&migrator)
         return migrator
     }
 
@@ -211,7 +213,7 @@ public final class SQLiteStore: ReadinessStore {
     public func latestReport(site: String) async throws -> StoredReport? {
         try await pool.read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT json, received_at FROM latest_report WHERE site = ?"), arguments: [site])
-                .map(Self.storedReport)
+                .map(storedReport)
         }
     }
 
@@ -219,7 +221,7 @@ public final class SQLiteStore: ReadinessStore {
         try await pool.read { db in
             var result: [String: StoredReport] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT site, json, received_at FROM latest_report") {
-                result[row["site"]] = try Self.storedReport(row)
+                result[row["site"]] = try storedReport(row)
             }
             return result
         }
@@ -235,8 +237,9 @@ public final class SQLiteStore: ReadinessStore {
         }
     }
 
-    private static func storedReport(_ row: Row) throws -> StoredReport {
-        StoredReport(report: try ReportCoding.decoder().decode(Report.self, from: row["json"] as Data),
+    func storedReport(_ row: Row) throws -> StoredReport {
+        decodeCounts.reports.add(1, ordering: .relaxed)
+        return StoredReport(report: try ReportCoding.decoder().decode(Report.self, from: row["json"] as Data),
                      receivedAt: Date(timeIntervalSince1970: row["received_at"]))
     }
 
@@ -248,29 +251,9 @@ public final class SQLiteStore: ReadinessStore {
 
     // MARK: Verdicts
 
+    /// Without recheck times: these verdicts are looked at again only when their site reports (or by a full evaluation).
     public func recordVerdicts(_ verdicts: [SiteVerdict]) async throws -> [String: VerdictTransition] {
-        let encoder = ReportCoding.encoder()
-        let encoded = try verdicts.map { (verdict: $0, json: try encoder.encode($0), reasons: try encoder.encode($0.reasons)) }
-        return try await pool.write { db in
-            var transitions: [String: VerdictTransition] = [:]
-            let decoder = ReportCoding.decoder()
-            for (verdict, json, reasons) in encoded {
-                let old = try Data.fetchOne(db.cachedStatement(sql: "SELECT json FROM verdict WHERE site = ?"), arguments: [verdict.site])
-                    .map { try decoder.decode(SiteVerdict.self, from: $0) }
-                try db.cachedStatement(sql: """
-                    INSERT INTO verdict (site, state, evaluated_at, json) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (site) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at,
-                        json = excluded.json
-                    """).execute(arguments: [verdict.site, verdict.state.rawValue, verdict.evaluatedAt.timeIntervalSince1970, json])
-                guard isTransition(from: old, to: verdict) else { continue }
-                try db.cachedStatement(sql: "INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [verdict.site, verdict.evaluatedAt.timeIntervalSince1970, old?.state.rawValue,
-                                           verdict.state.rawValue, reasons])
-                transitions[verdict.site] = VerdictTransition(at: verdict.evaluatedAt, from: old?.state, to: verdict.state,
-                                                              reasons: verdict.reasons)
-            }
-            return transitions
-        }
+        try await recordVerdicts(verdicts, recheckAt: [:])
     }
 
     public func currentVerdicts() async throws -> [String: SiteVerdict] {
@@ -278,6 +261,7 @@ public final class SQLiteStore: ReadinessStore {
             let decoder = ReportCoding.decoder()
             var result: [String: SiteVerdict] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT site, json FROM verdict") {
+                decodeCounts.verdicts.add(1, ordering: .relaxed)
                 result[row["site"]] = try decoder.decode(SiteVerdict.self, from: row["json"] as Data)
             }
             return result
@@ -365,7 +349,7 @@ public final class SQLiteStore: ReadinessStore {
         }
     }
 
-    private static func notification(_ row: Row) throws -> SiteNotification {
+    static func notification(_ row: Row) throws -> SiteNotification {
         var notification = try ReportCoding.decoder().decode(SiteNotification.self, from: row["json"] as Data)
         notification.site = row["site"]
         return notification

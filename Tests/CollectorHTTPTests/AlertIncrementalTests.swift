@@ -1,0 +1,64 @@
+import Alerting
+@testable import CollectorAlerts
+import CollectorCore
+import CollectorStore
+import CollectorTestSupport
+import Foundation
+import Logging
+import ReadinessModel
+import SansangAPI
+import TestSupport
+import Testing
+
+private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+
+/// Issue 17: an alert round decodes only the verdicts and reports that changed since the last round, and sees the
+/// changes another replica made in the shared database.
+@Suite struct AlertIncrementalTests {
+    @Test func roundDecodesOnlyWhatChangedIncludingAnotherReplicasReports() async throws {
+        try await withTemporaryDirectory { dir in
+            let collector = try await makeCollector(in: dir)
+            let replica = Collector(store: try SQLiteStore(path: dir.appendingPathComponent("collector.sqlite").path),
+                                    inventory: collector.inventory)
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .warning
+            let engine = AlertEngine(collector: collector,
+                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
+                                     logger: quiet)
+            let inventory = collector.inventory
+            let sites = [ExampleSite.haiChau, ExampleSite.hoaCuong, ExampleSite.thanhKhe]
+            for site in sites {
+                _ = try await collector.ingest(ReportBatch(reports: [readyReport(inventory, site: site, seq: 1, at: t0)]),
+                                               from: .site(site), receivedAt: t0)
+            }
+            try await collector.evaluateAll(now: t0)
+            _ = try await engine.evaluate(now: t0 + 1)
+            let offices = inventory.offices.count
+            #expect(engine.observed.decoded.load(ordering: .relaxed) == offices + sites.count,
+                    "first round: every verdict and the three reports")
+
+            let quietRound = engine.observed.decoded.load(ordering: .relaxed)
+            _ = try await engine.evaluate(now: t0 + 2)
+            #expect(engine.observed.decoded.load(ordering: .relaxed) == quietRound, "nothing changed: nothing decoded")
+
+            // A failing service reported through the other replica: its verdict and report are read, nothing else.
+            let service = try #require(inventory.effectiveProfile(for: inventory.site(code: ExampleSite.hoaCuong)!)?
+                .services.first { $0.required }?.name)
+            let down = readyReport(inventory, site: ExampleSite.hoaCuong, seq: 2, at: t0 + 60, downService: service)
+            _ = try await replica.ingest(ReportBatch(reports: [down]), from: .site(ExampleSite.hoaCuong), receivedAt: t0 + 60)
+            let round = try await engine.evaluate(now: t0 + 61)
+            #expect(engine.observed.decoded.load(ordering: .relaxed) == quietRound + 2)
+            #expect(round.instances[AlertKey(rule: "service_down", site: ExampleSite.hoaCuong)]?.state == .pending)
+        }
+    }
+
+    @Test func refreshPlanListsOnlyMovedVersions() {
+        let key = ReportKey(bootId: "b", seq: 1)
+        let plan = ObservationRefresh.plan(
+            known: ["a": (1, key), "b": (1, key), "c": (nil, nil)],
+            revisions: ["a": 1, "b": 2, "c": 1, "d": 1],
+            reportKeys: ["a": key, "b": ReportKey(bootId: "b", seq: 2), "d": key])
+        #expect(plan.verdicts == ["b", "c", "d"])
+        #expect(plan.reports == ["b", "d"])
+    }
+}
