@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // The PostgreSQL store (replicas sharing one database; docs/scale-out.md).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
@@ -136,6 +138,15 @@ let package = Package(
         .target(name: "CollectorStore", dependencies: [
             "ReadinessModel", "SansangAPI", "Alerting", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // The PostgreSQL store behind the same protocols, and the alert leader's advisory lock (docs/scale-out.md).
+        .target(name: "CollectorStorePostgres", dependencies: [
+            "CollectorStore", "ReadinessModel", "SansangAPI", "Alerting",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
@@ -273,7 +284,7 @@ let package = Package(
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [
-            "CollectorStore", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "CollectorStore", "CollectorStorePostgres", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",
