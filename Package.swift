@@ -141,7 +141,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The PostgreSQL store behind the same protocols, and the alert leader's advisory lock (docs/scale-out.md).
         .target(name: "CollectorStorePostgres", dependencies: [
-            "CollectorStore", "ReadinessModel", "SansangAPI", "Alerting",
+            "CollectorStore", "CollectorCore", "ReadinessModel", "SansangAPI", "Alerting", "SystemSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -236,7 +236,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorDaemon", "Alerting", "Mail", "CollectorReports", "WeeklyReport",
+            "CollectorStore", "CollectorStorePostgres", "CollectorCore", "CollectorDaemon", "Alerting", "Mail", "CollectorReports", "WeeklyReport",
             "CertificateTools", "CollectorDashboard", "CollectorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -283,8 +283,11 @@ let package = Package(
         ], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        // Replicas on one PostgreSQL behind HAProxy, with faults (docs/scale-out.md).
+        .testTarget(name: "ScaleOutTests", dependencies: ["TestSupport", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [
             "CollectorStore", "CollectorStorePostgres", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",

@@ -7,6 +7,7 @@ import PostgresNIO
 import ReadinessModel
 import SansangAPI
 import ServiceLifecycle
+import Synchronization
 
 /// The PostgreSQL store: several collector replicas share one database (docs/scale-out.md). Same protocols and
 /// same semantics as `SQLiteStore` (the store tests run against both). A pool of connections (`PostgresClient`)
@@ -19,6 +20,10 @@ public final class PostgresStore: ReadinessStore, Service {
     public let configuration: PostgresStoreConfiguration
     let client: PostgresClient
     let logger: Logger
+    /// Set once `migrate()` succeeded: before that the store is not ready (`ping` fails).
+    private let migrated = Mutex(false)
+    /// Whether the database answered the last check (`watchDatabase`).
+    private let reachable = Mutex(true)
 
     public init(configuration: PostgresStoreConfiguration, logger: Logger = Logger(label: "sansang.postgresql")) throws {
         self.configuration = configuration
@@ -40,21 +45,68 @@ public final class PostgresStore: ReadinessStore, Service {
         return configuration
     }
 
-    static func tls(_ settings: PostgresStoreConfiguration) throws -> PostgresClient.Configuration.TLS {
+    static func tlsConfiguration(_ settings: PostgresStoreConfiguration) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile = settings.caFile {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
         }
+        return tls
+    }
+
+    static func tls(_ settings: PostgresStoreConfiguration) throws -> PostgresClient.Configuration.TLS {
         switch settings.tls {
-        case .disable: return .disable
-        case .prefer: return .prefer(tls)
-        case .require: return .require(tls)
+        case .disable: .disable
+        case .prefer: .prefer(try tlsConfiguration(settings))
+        case .require: .require(try tlsConfiguration(settings))
         }
     }
 
-    /// Runs the connection pool until the service group shuts down.
+    /// Runs the connection pool, and the watch on the database, until the service group shuts down.
     public func run() async throws {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.watchDatabase() }
+        }
+    }
+
+    /// How long an operation may wait for the database before the watch calls it away.
+    static let answerTimeout: Duration = .seconds(3)
+
+    /// Checks every second that the database answers within `answerTimeout`. While it does not, operations fail at
+    /// once with `unavailable` (ingest answers 503 with Retry-After) instead of waiting in the pool's queue for a
+    /// connection that cannot be made (postgres-nio fails queued requests only after a minute).
+    private func watchDatabase() async {
+        while !Task.isCancelled {
+            let answered = await answers()
+            if reachable.withLock({ value in defer { value = answered }; return value != answered }) {
+                if answered {
+                    logger.info("the database answers again", metadata: ["database": "\(configuration.redactedDescription)"])
+                } else {
+                    logger.error("the database does not answer", metadata: ["database": "\(configuration.redactedDescription)"])
+                }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Whether `SELECT 1` on a pooled connection answers within `answerTimeout` (the wait is cancelled otherwise).
+    private func answers() async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await self.client.query("SELECT 1", logger: self.logger).collect()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: Self.answerTimeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+    }
+
+    /// Throws `unavailable` while the watch finds the database away.
+    private func checkReachable() throws {
+        guard reachable.withLock({ $0 }) else {
+            throw PostgresStoreError(.unavailable, "the database \(configuration.redactedDescription) does not answer")
+        }
     }
 
     /// Runs `body` with the pool running (for commands that are not a ServiceGroup: `migrate`, `token`, tests).
@@ -70,16 +122,24 @@ public final class PostgresStore: ReadinessStore, Service {
 
     /// The rows of one query on a pooled connection.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await client.query(query, logger: logger).collect()
+        try checkReachable()
+        return try await client.query(query, logger: logger).collect()
     }
 
     func execute(_ query: PostgresQuery) async throws {
+        try checkReachable()
         _ = try await client.query(query, logger: logger).collect()
     }
 
     /// One transaction: committed when `body` returns, rolled back when it throws.
+    /// Throws what `body` threw (postgres-nio wraps it in a `PostgresTransactionError`).
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        try checkReachable()
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
     }
 
     // MARK: Migrations
@@ -110,6 +170,7 @@ public final class PostgresStore: ReadinessStore, Service {
                 logger.info("migrated the database", metadata: ["migration": "\(migration.identifier)"])
             }
         }
+        migrated.withLock { $0 = true }
     }
 
     /// The identifiers of the migrations applied to the database, in order.
@@ -117,8 +178,13 @@ public final class PostgresStore: ReadinessStore, Service {
         try await rows("SELECT identifier FROM sansang_migrations ORDER BY identifier").map { try $0.decode(String.self) }
     }
 
+    /// Proves the database answers and its schema is this binary's (after `migrate()`).
     public func ping() async throws {
-        try await execute("SELECT 1")
+        guard migrated.withLock({ $0 }) else { throw PostgresStoreError(.unavailable, "the schema is not migrated yet") }
+        try checkReachable()
+        guard await answers() else {
+            throw PostgresStoreError(.unavailable, "the database \(configuration.redactedDescription) does not answer")
+        }
     }
 
     // MARK: Reports
@@ -459,6 +525,8 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// The database has migrations this binary does not know: it was upgraded by a newer collector.
         case newerSchema = "newer_schema"
+        /// The database does not answer (yet): the collector retries.
+        case unavailable
     }
 
     public var code: Code
@@ -477,4 +545,42 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
 /// The local day a service check counts for (as the SQLite store's: offices keep Vietnam time, UTC+7 all year).
 func officeDay(_ date: Date) -> Int {
     Int(floor((date.timeIntervalSince1970 + Double(OfficeTime.offsetSeconds)) / 86400))
+}
+
+/// Migrates the PostgreSQL schema when `serve` starts, retrying every `retryInterval` while the database does not
+/// answer (the collector serves meanwhile: `/healthz` true, `/readyz` false, ingest 503 with Retry-After). A
+/// database of a newer schema than this binary knows stops the collector with `newer_schema`.
+public struct PostgresMigrationService: Service {
+    public let store: PostgresStore
+    public var retryInterval: Duration = .seconds(5)
+    private let logger: Logger
+
+    public init(store: PostgresStore, logger: Logger = Logger(label: "sansang.postgresql")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var attempts = 0
+        while !Task.isCancelled {
+            do {
+                try await store.migrate()
+                logger.info("database ready", metadata: ["database": "\(store.configuration.redactedDescription)"])
+                break
+            } catch let error as PostgresStoreError where error.code == .newerSchema {
+                logger.critical("refusing to start", metadata: ["error": "\(error)"])
+                throw error
+            } catch {
+                if attempts % 12 == 0 {
+                    logger.error("the database does not answer; retrying every \(retryInterval)", metadata: [
+                        "database": "\(store.configuration.redactedDescription)", "error": "\(String(reflecting: error))",
+                    ])
+                }
+                attempts += 1
+                try? await Task.sleep(for: retryInterval)
+            }
+        }
+        // A service that returns ends the group: wait for the shutdown.
+        try? await gracefulShutdown()
+    }
 }

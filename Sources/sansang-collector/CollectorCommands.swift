@@ -5,6 +5,7 @@ import CollectorCore
 import CollectorDaemon
 import CollectorHTTP
 import CollectorStore
+import CollectorStorePostgres
 import CommandLineSupport
 import Foundation
 import Inventory
@@ -36,8 +37,35 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    /// The store, migrated (migrations are idempotent and run on every start).
-    func store(_ configuration: CollectorConfiguration) async throws -> SQLiteStore {
+    /// The store, migrated (migrations are idempotent and run on every start). With PostgreSQL its connection pool
+    /// runs until the command exits.
+    func store(_ configuration: CollectorConfiguration) async throws -> any ReadinessStore {
+        if let postgresql = configuration.postgresql {
+            let store = try postgresStore(postgresql)
+            Task { try await store.run() }
+            do {
+                try await store.migrate()
+            } catch let error as PostgresStoreError {
+                throw ConfigurationError("\(postgresql.redactedDescription): \(error)")
+            } catch {
+                throw ConfigurationError("\(postgresql.redactedDescription): cannot reach the database: \(String(reflecting: error))")
+            }
+            return store
+        }
+        return try await sqliteStore(configuration)
+    }
+
+    /// The PostgreSQL store (not yet running, not migrated).
+    func postgresStore(_ postgresql: PostgresStoreConfiguration) throws -> PostgresStore {
+        do {
+            return try PostgresStore(configuration: postgresql, logger: Logger(label: "sansang.postgresql"))
+        } catch {
+            throw ConfigurationError("\(config): database.tls.ca_file: \(error)")
+        }
+    }
+
+    /// The SQLite store, migrated.
+    func sqliteStore(_ configuration: CollectorConfiguration) async throws -> SQLiteStore {
         let directory = URL(fileURLWithPath: configuration.sqlitePath).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: directory) else {
             throw ConfigurationError("\(config): database.sqlite_path: directory \(directory) does not exist")
@@ -96,12 +124,25 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "sansang.collector")
         let configuration = try options.load()
         let inventory = try options.inventory(configuration)
-        let store = try await options.store(configuration)
         let alerts = try loadAlerts(configuration.alerts.path, logger: logger)
         let outbox = try configuration.mail.map { try openOutbox($0) }
         let (certificate, pinnedCA) = try loadTLS(configuration)
-        try await CollectorDaemon(configuration: configuration, inventory: inventory, store: store, alerts: alerts,
-                                  outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger).run()
+        let daemon: CollectorDaemon
+        if let postgresql = configuration.postgresql {
+            // Replicas: the pool and the migration run as services (a database away at start is retried while the
+            // collector answers /healthz); one replica at a time is the alert leader.
+            let store = try options.postgresStore(postgresql)
+            daemon = CollectorDaemon(
+                configuration: configuration, inventory: inventory, store: store,
+                storeServices: [store, PostgresMigrationService(store: store, logger: logger)],
+                leaderElection: { PostgresLeaderElection(configuration: postgresql, leadership: $0, logger: logger) },
+                alerts: alerts, outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger)
+        } else {
+            let store = try await options.sqliteStore(configuration)
+            daemon = CollectorDaemon(configuration: configuration, inventory: inventory, store: store, alerts: alerts,
+                                     outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger)
+        }
+        try await daemon.run()
     }
 }
 
@@ -155,8 +196,14 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let store = try await options.store(configuration)
-        print("\(store.path): schema up to date (\(try await store.appliedMigrations().joined(separator: ", ")))")
+        if let postgresql = configuration.postgresql {
+            let store = try await options.store(configuration)
+            let applied = try await (store as? PostgresStore)?.appliedMigrations() ?? []
+            print("\(postgresql.redactedDescription): schema up to date (\(applied.joined(separator: ", ")))")
+        } else {
+            let store = try await options.sqliteStore(configuration)
+            print("\(store.path): schema up to date (\(try await store.appliedMigrations().joined(separator: ", ")))")
+        }
     }
 }
 

@@ -2,6 +2,7 @@ import CollectorStore
 import CollectorStorePostgres
 import Foundation
 import GRDB
+import Logging
 import ReadinessModel
 import TestSupport
 import Testing
@@ -36,7 +37,7 @@ func withStore<T>(_ backend: Backend, _ body: (any ReadinessStore, StoreDatabase
         return try await withStore { store, path in try await body(store, StoreDatabase(sqlitePath: path, server: nil)) }
     case .postgresql:
         return try await withPostgreSQL { server in
-            let store = try PostgresStore(configuration: server.storeConfiguration)
+            let store = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
             return try await store.withRunning {
                 try await store.migrate()
                 return try await body(store, StoreDatabase(sqlitePath: nil, server: server))
@@ -44,6 +45,13 @@ func withStore<T>(_ backend: Backend, _ body: (any ReadinessStore, StoreDatabase
         }
     }
 }
+
+/// Warnings and errors only (migrations log each step at info).
+let quietLogger: Logger = {
+    var logger = Logger(label: "sansang.postgresql.test")
+    logger.logLevel = .warning
+    return logger
+}()
 
 extension PostgreSQLServer {
     /// How a collector reaches this server (TCP on loopback, SCRAM password).
@@ -58,8 +66,8 @@ extension PostgreSQLServer {
 @Suite struct PostgresStoreTests {
     @Test func migrationsHaveTheSQLiteNamesAndTwoReplicasMigrateTogether() async throws {
         try await withPostgreSQL { server in
-            let first = try PostgresStore(configuration: server.storeConfiguration)
-            let second = try PostgresStore(configuration: server.storeConfiguration)
+            let first = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
+            let second = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
             try await first.withRunning {
                 try await second.withRunning {
                     // Both start together: the advisory lock lets one migrate while the other waits, then finds nothing to do.
@@ -78,7 +86,7 @@ extension PostgreSQLServer {
 
     @Test func aDatabaseOfANewerVersionRefusesToStart() async throws {
         try await withPostgreSQL { server in
-            let store = try PostgresStore(configuration: server.storeConfiguration)
+            let store = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
             try await store.withRunning {
                 try await store.migrate()
                 try await server.psql("INSERT INTO sansang_migrations VALUES ('v99-from-the-future', 0)")
@@ -91,8 +99,8 @@ extension PostgreSQLServer {
 
     @Test func theSameReportPostedToTwoReplicasAtOnceIsStoredOnce() async throws {
         try await withPostgreSQL { server in
-            let first = try PostgresStore(configuration: server.storeConfiguration)
-            let second = try PostgresStore(configuration: server.storeConfiguration)
+            let first = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
+            let second = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
             try await first.withRunning {
                 try await second.withRunning {
                     try await first.migrate()

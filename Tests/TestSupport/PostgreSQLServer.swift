@@ -35,6 +35,7 @@ public final class PostgreSQLServer: Sendable {
         port = try freeLoopbackPort(udp: false)
         owner = geteuid() == 0 ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
         try Data((password + "\n").utf8).write(to: passwordFile)
+        chmod(passwordFile.path, 0o600)  // the collector reads only a private password file
         if geteuid() == 0 {
             try await run(["chown", "-R", "postgres:postgres", directory.path])
             // The server must be able to reach its directory through the temporary directory.
