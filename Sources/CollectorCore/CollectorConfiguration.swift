@@ -277,16 +277,17 @@ public struct CollectorConfiguration: Sendable {
         if let sqlite = database["sqlite_path"] {
             reader.report(.badValue, "give sqlite_path or postgresql_url, not both", at: sqlite)
         }
-        guard let text = reader.nonEmptyString(urlField) else { return }
-        var postgresql: PostgresStoreConfiguration
-        do {
-            postgresql = try PostgresStoreConfiguration(url: text)
-        } catch {
-            reader.report(.badValue, error.message, at: urlField)
-            return
-        }
-        if postgresql.password != nil {
-            reader.report(.badValue, "put the password in password_file, not in the URL", at: urlField)
+        // The other keys are checked even when the URL is wrong: every problem at once.
+        var postgresql = PostgresStoreConfiguration()
+        if let text = reader.nonEmptyString(urlField) {
+            do {
+                postgresql = try PostgresStoreConfiguration(url: text)
+                if postgresql.password != nil {
+                    reader.report(.badValue, "put the password in password_file, not in the URL", at: urlField)
+                }
+            } catch {
+                reader.report(.badValue, error.message, at: urlField)
+            }
         }
         configuration.postgresqlPasswordFile = database["password_file"].flatMap { reader.nonEmptyString($0) }
         if let tls = database["tls"], let entries = reader.mapping(tls, allowed: ["mode", "ca_file"], required: ["mode"]) {

@@ -67,6 +67,13 @@ public protocol ReadinessStore: AlertStore, DashboardStore {
     func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome
 }
 
+/// An error of a store that knows whether the database is away (callers answer 503 and retry) or the operation
+/// itself failed.
+public protocol StoreError: Error, Sendable {
+    /// The database does not answer now; the same operation may succeed later.
+    var isUnavailable: Bool { get }
+}
+
 extension ReadinessStore {
     /// Stores one batch of reports in one transaction: all or nothing.
     public func ingest(_ reports: [Report], receivedAt: Date) async throws -> IngestedKeys {

@@ -19,7 +19,7 @@ extension PostgresStore {
         let encoder = ReportCoding.encoder()
         let instances = try upsert.map { ($0, try encoder.encode($0)) }
         let at = now.timeIntervalSince1970
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let decoder = ReportCoding.decoder()
             for (instance, json) in instances {
                 _ = try await connection.query("""
@@ -110,7 +110,7 @@ extension PostgresStore {
 
     public func expireSilence(id: String, at: Date) async throws -> Bool {
         let encoder = ReportCoding.encoder()
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             guard let row = try await connection.query("SELECT json FROM silence WHERE id = \(id) FOR UPDATE", logger: logger)
                 .collect().first else { return false }
             var silence = try ReportCoding.decoder().decode(Silence.self, from: try row.decode(Data.self))

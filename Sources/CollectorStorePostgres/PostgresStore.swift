@@ -28,7 +28,10 @@ public final class PostgresStore: ReadinessStore, Service {
     public init(configuration: PostgresStoreConfiguration, logger: Logger = Logger(label: "sansang.postgresql")) throws {
         self.configuration = configuration
         self.logger = logger
-        client = PostgresClient(configuration: try Self.clientConfiguration(configuration), backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info: warnings only (the watch says when the database is away).
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        client = PostgresClient(configuration: try Self.clientConfiguration(configuration), backgroundLogger: background)
     }
 
     static func clientConfiguration(_ settings: PostgresStoreConfiguration) throws -> PostgresClient.Configuration {
@@ -65,12 +68,12 @@ public final class PostgresStore: ReadinessStore, Service {
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }
-            group.addTask { await self.watchDatabase() }
+            group.addTask { await cancelWhenGracefulShutdown { await self.watchDatabase() } }
         }
     }
 
     /// How long an operation may wait for the database before the watch calls it away.
-    static let answerTimeout: Duration = .seconds(3)
+    public static let answerTimeout: Duration = .seconds(3)
 
     /// Checks every second that the database answers within `answerTimeout`. While it does not, operations fail at
     /// once with `unavailable` (ingest answers 503 with Retry-After) instead of waiting in the pool's queue for a
@@ -89,12 +92,12 @@ public final class PostgresStore: ReadinessStore, Service {
         }
     }
 
-    /// Whether `SELECT 1` on a pooled connection answers within `answerTimeout` (the wait is cancelled otherwise).
-    private func answers() async -> Bool {
+    /// Whether `SELECT 1` on a pooled connection answers within `timeout` (the wait is cancelled otherwise).
+    public func answers(within timeout: Duration = PostgresStore.answerTimeout) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await self.client.query("SELECT 1", logger: self.logger).collect()) != nil }
             group.addTask {
-                try? await Task.sleep(for: Self.answerTimeout)
+                try? await Task.sleep(for: timeout)
                 return false
             }
             defer { group.cancelAll() }
@@ -122,23 +125,70 @@ public final class PostgresStore: ReadinessStore, Service {
 
     /// The rows of one query on a pooled connection.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = logger
+        return try await withConnection { connection in try await connection.query(query, logger: logger).collect() }
+    }
+
+    /// Runs `body` on a pooled connection, waiting at most `connect_timeout_s` for one: while the database is away the
+    /// pool keeps requests queued (postgres-nio fails them only after a minute), and a caller (an agent's report)
+    /// must rather hear `unavailable` and retry. Once `body` has started, it is never cut short.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try checkReachable()
-        return try await client.query(query, logger: logger).collect()
+        let started = StartedFlag()
+        let wait = Duration.seconds(configuration.connectTimeoutSeconds)
+        let client = client
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        started.value.withLock { $0 = true }
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: wait)
+                    if !started.value.withLock({ $0 }) {
+                        throw PostgresStoreError(.unavailable, "no database connection within \(wait)")
+                    }
+                    return nil
+                }
+                while let result = try await group.next() {
+                    if let value = result {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw PostgresStoreError(.unavailable, "no answer from the database")
+            }
+        } catch let error as PostgresTransactionError {
+            throw Self.classify(error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw Self.classify(error)
+        }
     }
 
     func execute(_ query: PostgresQuery) async throws {
-        try checkReachable()
-        _ = try await client.query(query, logger: logger).collect()
+        _ = try await rows(query)
+    }
+
+    /// A failure to reach the database (connection refused, closed, no connection in time) as `unavailable`;
+    /// errors of the SQL itself as they are.
+    static func classify(_ error: any Error) -> any Error {
+        switch error {
+        case is PostgresStoreError, is CancellationError: return error
+        // The server going away answers with SQLSTATE class 57 (operator intervention) or 08 (connection exception).
+        case let psql as PSQLError where psql.code == .server
+            && !["57", "08"].contains(psql.serverInfo?[.sqlState]?.prefix(2) ?? ""): return error
+        default: return PostgresStoreError(.unavailable, "the database connection failed", cause: error)
+        }
     }
 
     /// One transaction: committed when `body` returns, rolled back when it throws.
     /// Throws what `body` threw (postgres-nio wraps it in a `PostgresTransactionError`).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try checkReachable()
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
 
@@ -146,7 +196,7 @@ public final class PostgresStore: ReadinessStore, Service {
 
     public func migrate() async throws {
         let known = PostgresSchema.migrations.map(\.identifier)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             // Two replicas starting together: the second waits here until the first has committed.
             _ = try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))", logger: logger).collect()
             _ = try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable), logger: logger).collect()
@@ -199,7 +249,7 @@ public final class PostgresStore: ReadinessStore, Service {
             let siteA = encoded[a].reports.first?.report.site ?? "", siteB = encoded[b].reports.first?.report.site ?? ""
             return siteA == siteB ? a < b : siteA < siteB
         }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             var outcomes = [IngestedKeys](repeating: IngestedKeys(), count: encoded.count)
             for index in order {
                 outcomes[index] = try await insert(encoded[index].reports, received: encoded[index].received, connection)
@@ -315,7 +365,7 @@ public final class PostgresStore: ReadinessStore, Service {
         let encoded = try verdicts.enumerated().sorted { ($0.element.site, $0.offset) < ($1.element.site, $1.offset) }.map {
             (verdict: $0.element, json: try encoder.encode($0.element), reasons: try encoder.encode($0.element.reasons))
         }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             var transitions: [String: VerdictTransition] = [:]
             let decoder = ReportCoding.decoder()
             for (verdict, json, reasons) in encoded {
@@ -398,7 +448,7 @@ public final class PostgresStore: ReadinessStore, Service {
     public func recordNotifications(_ notifications: [SiteNotification]) async throws -> Int {
         let encoder = ReportCoding.encoder()
         let rows = try notifications.map { ($0, try encoder.encode($0)) }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             var duplicates = 0
             for (notification, json) in rows {
                 let inserted = try await connection.query("""
@@ -442,7 +492,7 @@ public final class PostgresStore: ReadinessStore, Service {
     public func prune(before: Date) async throws -> PruneOutcome {
         let cutoff = before.timeIntervalSince1970
         let day = Int64(officeDay(before))
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let reports = try await connection.query("DELETE FROM report WHERE received_at < \(cutoff) RETURNING 1", logger: logger)
                 .collect().count
             let points = try await connection.query("DELETE FROM point WHERE at < \(cutoff) RETURNING 1", logger: logger).collect().count
@@ -474,7 +524,7 @@ public final class PostgresStore: ReadinessStore, Service {
     }
 
     public func revokeToken(id: String, at: Date) async throws -> Bool {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard try await !connection.query("SELECT 1 FROM token WHERE id = \(id) FOR UPDATE", logger: logger).collect().isEmpty else {
                 return false
             }
@@ -504,7 +554,7 @@ public final class PostgresStore: ReadinessStore, Service {
     }
 
     public func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome {
-        try await transaction { connection -> EnrolmentCodeOutcome in
+        try await transaction { [self] connection -> EnrolmentCodeOutcome in
             guard let row = try await connection.query("""
                 SELECT site, used_at, expires_at FROM enrolment_code WHERE sha256 = \(sha256) FOR UPDATE
                 """, logger: logger).collect().first else { return .unknown }
@@ -520,8 +570,13 @@ public final class PostgresStore: ReadinessStore, Service {
     }
 }
 
+/// Whether a leased connection's work has begun (shared by the lease and its timer).
+private final class StartedFlag: Sendable {
+    let value = Mutex(false)
+}
+
 /// A failure of the PostgreSQL store with a stable code, a message and the cause.
-public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
+public struct PostgresStoreError: StoreError, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// The database has migrations this binary does not know: it was upgraded by a newer collector.
         case newerSchema = "newer_schema"
@@ -531,14 +586,16 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
-    public var cause: (any Error & Sendable)?
+    /// What postgres-nio said, in full (its errors' descriptions hide the details).
+    public var cause: String?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause
+        self.cause = cause.map { String(reflecting: $0) }
     }
 
+    public var isUnavailable: Bool { code == .unavailable }
     public var description: String { "\(code.rawValue): \(message)" + (cause.map { " (\($0))" } ?? "") }
 }
 
@@ -561,9 +618,19 @@ public struct PostgresMigrationService: Service {
     }
 
     public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await migrateUntilDone() }
+        // A service that returns ends the group: wait for the shutdown.
+        try? await gracefulShutdown()
+    }
+
+    private func migrateUntilDone() async throws {
         var attempts = 0
         while !Task.isCancelled {
             do {
+                // Not in the pool's queue while the database is away: first a bounded check that it answers.
+                guard await store.answers(within: .seconds(store.configuration.connectTimeoutSeconds + 1)) else {
+                    throw PostgresStoreError(.unavailable, "no answer within \(store.configuration.connectTimeoutSeconds + 1) s")
+                }
                 try await store.migrate()
                 logger.info("database ready", metadata: ["database": "\(store.configuration.redactedDescription)"])
                 break
@@ -580,7 +647,5 @@ public struct PostgresMigrationService: Service {
                 try? await Task.sleep(for: retryInterval)
             }
         }
-        // A service that returns ends the group: wait for the shutdown.
-        try? await gracefulShutdown()
     }
 }

@@ -44,7 +44,13 @@ struct ConfigOption: ParsableArguments {
             let store = try postgresStore(postgresql)
             Task { try await store.run() }
             do {
+                let wait = Duration.seconds(postgresql.connectTimeoutSeconds + 1)
+                guard await store.answers(within: wait) else {
+                    throw ConfigurationError("\(postgresql.redactedDescription): the database does not answer within \(wait)")
+                }
                 try await store.migrate()
+            } catch let error as ConfigurationError {
+                throw error
             } catch let error as PostgresStoreError {
                 throw ConfigurationError("\(postgresql.redactedDescription): \(error)")
             } catch {

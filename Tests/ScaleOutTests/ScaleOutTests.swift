@@ -68,7 +68,7 @@ import TestSupport
             for (index, port) in ports.enumerated() {
                 try """
                     listen: {host: 127.0.0.1, port: \(port)}
-                    database: {postgresql_url: "\(server.url)", password_file: \(server.passwordFile.path)}
+                    database: {postgresql_url: "\(server.url)", password_file: \(server.passwordFile.path), connect_timeout_s: 3}
                     inventory: [\(inventory.path)]
                     report_interval_s: 1
                     evaluation_interval_s: 1
@@ -264,7 +264,7 @@ import TestSupport
             for index in 0..<3 { try cluster.start(index) }
             try await cluster.startProxy()
             try await waitUntil(timeout: 60, "the replicas ready behind HAProxy") {
-                (try? await run(["curl", "-sf", "-o", "/dev/null", "\(cluster.proxyURL)/readyz"])) != nil
+                (try? await run(["curl", "-sf", "--max-time", "5", "-o", "/dev/null", "\(cluster.proxyURL)/readyz"])) != nil
             }
             var leader = try await cluster.waitForOneLeader(timeout: 30)
 
@@ -302,8 +302,8 @@ import TestSupport
                                            "\(cluster.url(leader))/api/v1/reports"])
             #expect(whileAway.hasPrefix("HTTP/1.1 503"), "\(whileAway)")
             #expect(whileAway.lowercased().contains("retry-after: 5"), "\(whileAway)")
-            #expect(try await run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/readyz"]) == "503")
-            #expect(try await run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/healthz"]) == "200")
+            #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/readyz"]) == "503")
+            #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/healthz"]) == "200")
             try await cluster.server.start()
             #expect(agents.refused.withLock { $0 } > refusedBefore, "posts were refused while the database was away")
             agents.down.withLock { $0 = true }
@@ -363,15 +363,15 @@ import TestSupport
                                      log: directory.appendingPathComponent("collector.log")) { collector in
                     let url = "http://127.0.0.1:\(port)"
                     try await waitUntil(timeout: 30, "/healthz while the database is away") {
-                        try await run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/healthz"]) == "200"
+                        try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/healthz"]) == "200"
                     }
-                    #expect(try await run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/readyz"]) == "503")
+                    #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/readyz"]) == "503")
                     try await waitUntil(timeout: 10, "the collector saying it retries") {
                         collector.log.contains("the database does not answer; retrying")
                     }
                     try await server.start()
                     try await waitUntil(timeout: 30, "/readyz once the database answers") {
-                        try await run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/readyz"]) == "200"
+                        try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/readyz"]) == "200"
                     }
                     #expect(try await server.psql("SELECT count(*) FROM sansang_migrations") == "8")
                 }
