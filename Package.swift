@@ -143,6 +143,7 @@ let package = Package(
         .target(name: "CollectorStorePostgres", dependencies: [
             "CollectorStore", "CollectorCore", "ReadinessModel", "SansangAPI", "Alerting", "SystemSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "GRDB", package: "GRDB.swift"),  // migrate --from sqlite: reads the SQLite file
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -582,6 +582,8 @@ public struct PostgresStoreError: StoreError, CustomStringConvertible {
         case newerSchema = "newer_schema"
         /// The database does not answer (yet): the collector retries.
         case unavailable
+        /// An import into a database that already has rows.
+        case notEmpty = "not_empty"
     }
 
     public var code: Code

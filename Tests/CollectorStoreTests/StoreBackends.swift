@@ -1,9 +1,11 @@
+import Alerting
 import CollectorStore
 import CollectorStorePostgres
 import Foundation
 import GRDB
 import Logging
 import ReadinessModel
+import SansangAPI
 import TestSupport
 import Testing
 
@@ -166,6 +168,60 @@ extension PostgreSQLServer {
             let recent = try await store.recentTransitions(limit: 5)
             #expect(recent.map(\.site) == ["20242"])
             #expect(try await store.latestTransitionID() == recent.first?.id)
+        }
+    }
+}
+
+@Suite struct SQLiteImportTests {
+    @Test func everyRowOfAnSQLiteDatabaseIsCopiedAndNewRowsFollow() async throws {
+        try await withStore { sqlite, _ in
+            // A little of everything: reports with a gap, verdicts and transitions, a notification, tokens, a queued
+            // alert group, a silence, a dashboard user and session.
+            let gap = GapRecord(count: 2, firstSeq: 3, lastSeq: 4, from: t0, to: t0 + 60)
+            _ = try await sqlite.ingest([report(seq: 1, at: t0), report(seq: 5, at: t0 + 300, gap: gap),
+                                         report(site: "20257", seq: 1, at: t0)], receivedAt: t0 + 301)
+            _ = try await sqlite.recordVerdicts([SiteVerdict(site: "20242", state: .ready, reasons: [], evaluatedAt: t0, reportGeneratedAt: t0)])
+            _ = try await sqlite.recordVerdicts([SiteVerdict(site: "20242", state: .notReady,
+                                                             reasons: [Reason(code: .serviceDown, subject: "vneid", impact: .notReady, evidence: "x")],
+                                                             evaluatedAt: t0 + 60, reportGeneratedAt: t0)])
+            try await sqlite.insertToken(TokenRecord(id: "0123456789ab", kind: .site, site: "20242", name: "20242", role: nil,
+                                                     sha256: String(repeating: "b", count: 64), createdAt: t0))
+            #expect(try await sqlite.insertUser(DashboardUser(name: "trực ban", role: .admin, passwordHash: "$2b$12$x", createdAt: t0)))
+            try await sqlite.insertSession(DashboardSession(idHash: "h", user: "trực ban", csrfToken: "c", createdAt: t0, lastSeenAt: t0))
+            try await sqlite.commitAlertRound(upsert: [], remove: [], groups: [AlertStoreTests().group(["20242"])], now: t0)
+            try await sqlite.insertSilence(Silence(id: "s1", site: "20242", startsAt: t0, endsAt: t0 + 3600, author: "trực ban",
+                                                   comment: "Thay switch", createdAt: t0))
+
+            try await withPostgreSQL { server in
+                let store = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
+                try await store.withRunning {
+                    try await store.migrate()
+                    let counts = try await store.importSQLite(sqlite)
+                    #expect(counts["report"] == 3 && counts["transition"] == 2 && counts["point"] == 6 && counts["gap"] == 1)
+                    #expect(try await store.latestReports() == sqlite.latestReports())
+                    #expect(try await store.currentVerdicts() == sqlite.currentVerdicts())
+                    #expect(try await store.recentTransitions(limit: 10) == sqlite.recentTransitions(limit: 10))
+                    #expect(try await store.points(site: "20242", from: .distantPast, to: .distantFuture)
+                        == sqlite.points(site: "20242", from: .distantPast, to: .distantFuture))
+                    #expect(try await store.gaps(site: "20242", from: .distantPast, to: .distantFuture)
+                        == sqlite.gaps(site: "20242", from: .distantPast, to: .distantFuture))
+                    #expect(try await store.tokens() == sqlite.tokens())
+                    #expect(try await store.users() == sqlite.users())
+                    #expect(try await store.session(idHash: "h") == sqlite.session(idHash: "h"))
+                    #expect(try await store.alertNotificationLog(limit: 10) == sqlite.alertNotificationLog(limit: 10))
+                    #expect(try await store.silences(endingAfter: t0) == sqlite.silences(endingAfter: t0))
+                    #expect(try await store.serviceTallies(from: t0 - 86400, to: t0 + 86400) == sqlite.serviceTallies(from: t0 - 86400, to: t0 + 86400))
+                    // New rows are numbered after the copied ones; a copied report is a duplicate.
+                    let again = try await store.ingest([report(seq: 5, at: t0 + 300, gap: gap), report(seq: 6, at: t0 + 360)], receivedAt: t0 + 361)
+                    #expect(again.duplicates.count == 1 && again.stored.count == 1)
+                    _ = try await store.recordVerdicts([SiteVerdict(site: "20242", state: .ready, reasons: [], evaluatedAt: t0 + 400, reportGeneratedAt: t0)])
+                    let newest = try await store.recentTransitions(limit: 1)
+                    #expect(newest.first?.id == (try await sqlite.latestTransitionID()) + 1)
+                    // Only into an empty database.
+                    let error = await #expect(throws: PostgresStoreError.self) { try await store.importSQLite(sqlite) }
+                    #expect(error?.code == .notEmpty)
+                }
+            }
         }
     }
 }

@@ -148,9 +148,10 @@ import TestSupport
             var states: [String] = []
             for message in sink.messages {
                 let subject = try await run(["python3", "-c", """
-                    import email, sys
+                    from sys import argv
+                    from email import message_from_file
                     from email.header import decode_header, make_header
-                    print(str(make_header(decode_header(email.message_from_file(open(sys.argv[1]))["Subject"]))))
+                    print(str(make_header(decode_header(message_from_file(open(argv[1]))["Subject"]))))
                     """, message.path])
                 states.append(subject.contains("[RESOLVED]") ? "resolved" : subject.contains("[CRITICAL]") ? "firing" : subject)
             }
