@@ -3,8 +3,8 @@ import Foundation
 import ReadinessModel
 import SansangAPI
 
-/// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite today
-/// (`SQLiteStore`), PostgreSQL later, both behind this one protocol. Every method is atomic.
+/// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite (`SQLiteStore`) and
+/// PostgreSQL (`PostgresStore` in CollectorStorePostgres) behind this one protocol. Every method is atomic.
 public protocol ReadinessStore: AlertStore, DashboardStore {
     /// Brings the schema up to date (idempotent).
     func migrate() async throws

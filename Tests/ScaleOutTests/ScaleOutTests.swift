@@ -287,6 +287,7 @@ import TestSupport
             let handoverTime = ContinuousClock.now - handover
             #expect(leader != killed)
             #expect(handoverTime < .seconds(30), "hand-over took \(handoverTime)")
+            Attachment.record(Array("hand-over after kill -9 of replica \(killed): \(handoverTime)\n".utf8), named: "handover.txt")
             agents.down.withLock { $0 = false }
             try await waitUntil(timeout: 60, "the resolved mail") { try await cluster.mailStates().count >= 2 }
             try cluster.start(killed)
@@ -388,5 +389,42 @@ extension URL {
     fileprivate func creatingDirectory() throws -> URL {
         try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
         return self
+    }
+}
+
+@Suite struct MigrateFromSQLiteTests {
+    @Test(.enabled(if: PostgreSQLServer.isInstalled, "needs PostgreSQL 15 (Debian package postgresql-15)"))
+    func anSQLiteCollectorsDatabaseMovesToPostgreSQLWithItsTokens() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withPostgreSQL { server in
+                let inventory = directory.appendingPathComponent("inventory.yaml")
+                try ScaleOutTests.inventory.write(to: inventory, atomically: true, encoding: .utf8)
+                let sqlitePath = directory.appendingPathComponent("collector.sqlite").path
+                let sqliteConfig = directory.appendingPathComponent("sqlite.yaml").path
+                try "database: {sqlite_path: \(sqlitePath)}\ninventory: [\(inventory.path)]\n"
+                    .write(toFile: sqliteConfig, atomically: true, encoding: .utf8)
+                let postgresConfig = directory.appendingPathComponent("postgresql.yaml").path
+                try """
+                    database: {postgresql_url: "\(server.url)", password_file: \(server.passwordFile.path)}
+                    inventory: [\(inventory.path)]
+                    """.write(toFile: postgresConfig, atomically: true, encoding: .utf8)
+                let issued = try await runProgram("sansang-collector", ["token", "issue", "20242", "--config", sqliteConfig])
+                #expect(issued.status == 0, "\(issued.stderr)")
+                let id = issued.stdout.split(separator: "_").dropFirst().first.map(String.init) ?? "?"
+
+                let copy = try await runProgram("sansang-collector", ["migrate", "--from", "sqlite:\(sqlitePath)", "--to", server.url,
+                                                                      "--password-file", server.passwordFile.path])
+                #expect(copy.status == 0, "\(copy.stdout)\(copy.stderr)")
+                #expect(copy.stdout.contains("copied \(sqlitePath) into \(server.url)"), "\(copy.stdout)")
+                #expect(copy.stderr.contains("token: 1 rows"), "\(copy.stderr)")
+                let tokens = try await runProgram("sansang-collector", ["token", "list", "--json", "--config", postgresConfig])
+                #expect(tokens.status == 0 && tokens.stdout.contains(id), "\(tokens.stdout)\(tokens.stderr)")
+
+                // Twice: refused, the database is not empty any more.
+                let again = try await runProgram("sansang-collector", ["migrate", "--from", "sqlite:\(sqlitePath)", "--config", postgresConfig])
+                #expect(again.status != 0)
+                #expect(again.stderr.contains("not_empty"), "\(again.stderr)")
+            }
+        }
     }
 }
