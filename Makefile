@@ -17,6 +17,8 @@ DEB_PACKAGES += libcairo2-dev fonts-dejavu-core chromium poppler-utils
 DEB_PACKAGES += prometheus
 # The dashboard: its browser test drives Chromium through chromedriver (Selenium and axe-core from PyPI, below).
 DEB_PACKAGES += chromium-driver
+# Scale-out: the PostgreSQL store's tests start a real PostgreSQL 15 (initdb, postgres); replicas sit behind HAProxy.
+DEB_PACKAGES += postgresql-15 haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 

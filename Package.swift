@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // The PostgreSQL store (replicas sharing one database; docs/scale-out.md).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C libraries, imported through a shim header each (see docs/architecture.md).
@@ -143,6 +145,16 @@ let package = Package(
             "ReadinessModel", "SansangAPI", "Alerting", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
+        // The PostgreSQL store behind the same protocols, and the alert leader's advisory lock (docs/scale-out.md).
+        .target(name: "CollectorStorePostgres", dependencies: [
+            "CollectorStore", "CollectorCore", "ReadinessModel", "SansangAPI", "Alerting", "SystemSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "GRDB", package: "GRDB.swift"),  // migrate --from sqlite: reads the SQLite file
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
         .target(name: "CollectorCore", dependencies: [
             "CollectorStore", "ReadinessModel", "SansangAPI", "Inventory", "YAMLConfig", "SNMP", "ReadinessMIB", "SNMPReporting",
             "Mail", "Presentation", "SystemSupport", "Alerting", "WeeklyReport",
@@ -231,7 +243,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "sansang-collector", dependencies: [
             "Inventory", "YAMLConfig", "ReadinessModel", "Presentation", "CommandLineSupport",
-            "CollectorStore", "CollectorCore", "CollectorDaemon", "Alerting", "Mail", "CollectorReports", "WeeklyReport",
+            "CollectorStore", "CollectorStorePostgres", "CollectorCore", "CollectorDaemon", "Alerting", "Mail", "CollectorReports", "WeeklyReport",
             "CertificateTools", "CollectorDashboard", "CollectorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -278,8 +290,11 @@ let package = Package(
         ], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        // Replicas on one PostgreSQL behind HAProxy, with faults (docs/scale-out.md).
+        .testTarget(name: "ScaleOutTests", dependencies: ["TestSupport", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [
-            "CollectorStore", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "CollectorStore", "CollectorStorePostgres", "ReadinessModel", "Alerting", "SansangAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "CollectorCoreTests", dependencies: [
             "CollectorCore", "CollectorStore", "CollectorTestSupport", "Inventory", "ReadinessModel", "TestSupport", "YAMLConfig", "Mail",

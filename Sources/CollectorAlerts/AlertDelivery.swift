@@ -47,14 +47,18 @@ public struct AlertDeliveryService: Service {
     public let mailer: AlertMailer?
     /// The root of SANSANG-READINESS-MIB for SNMP receivers.
     public let snmpRoot: OID
+    /// Among replicas only the alert leader delivers (nil: this process always does).
+    public let leadership: AlertLeadership?
     private let logger: Logger
 
     public init(engine: AlertEngine, settings: CollectorConfiguration.AlertSettings, mailer: AlertMailer?,
-                snmpRoot: OID = ReadinessMIB.defaultRoot, logger: Logger = Logger(label: "sansang.alerts")) {
+                snmpRoot: OID = ReadinessMIB.defaultRoot, leadership: AlertLeadership? = nil,
+                logger: Logger = Logger(label: "sansang.alerts")) {
         self.engine = engine
         self.settings = settings
         self.mailer = mailer
         self.snmpRoot = snmpRoot
+        self.leadership = leadership
         self.logger = logger
     }
 
@@ -90,6 +94,7 @@ public struct AlertDeliveryService: Service {
     }
 
     func deliverDue(http: HTTPClient, snmp: SNMPSenders) async {
+        guard leadership?.isLeader ?? true else { return }
         let store = engine.collector.store
         let due: [QueuedNotification]
         do {
@@ -190,6 +195,7 @@ public struct AlertDeliveryService: Service {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: .seconds(settings.alertmanagerResendSeconds))
+                guard leadership?.isLeader ?? true else { continue }
                 let configuration = engine.configuration
                 let groups = configuration.route(try await engine.firingNotices())
                 for group in groups {

@@ -115,19 +115,24 @@ public final class AlertEngine: Sendable {
 }
 
 /// Evaluates the alert rules every `interval` (at start too) until shutdown.
+/// Among replicas only the alert leader evaluates (`leadership`; nil: this process always does).
 public struct AlertEvaluationService: Service {
     public let engine: AlertEngine
     public let interval: Duration
+    public let leadership: AlertLeadership?
     private let logger: Logger
 
-    public init(engine: AlertEngine, interval: Duration, logger: Logger = Logger(label: "sansang.alerts")) {
+    public init(engine: AlertEngine, interval: Duration, leadership: AlertLeadership? = nil,
+                logger: Logger = Logger(label: "sansang.alerts")) {
         self.engine = engine
         self.interval = interval
+        self.leadership = leadership
         self.logger = logger
     }
 
     public func run() async throws {
         await repeatUntilShutdown(every: interval) {
+            guard leadership?.isLeader ?? true else { return }
             do {
                 try await engine.evaluate()
             } catch {

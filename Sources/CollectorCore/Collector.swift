@@ -349,6 +349,9 @@ public final class Collector: Sendable {
             return try await operation()
         } catch {
             logger.error("storage failed", metadata: ["operation": "\(what)", "error": "\(LogText("\(error)"))"])
+            if let failure = error as? any StoreError, failure.isUnavailable {
+                throw CollectorError(.unavailable, "the database does not answer (while \(what)); retry later", cause: error)
+            }
             throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
         }
     }

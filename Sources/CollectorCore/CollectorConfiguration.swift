@@ -1,4 +1,5 @@
 import Alerting
+import CollectorStore
 import Foundation
 import Mail
 import ReadinessModel
@@ -32,6 +33,11 @@ public struct CollectorConfiguration: Sendable {
     /// Fields whose secret is written in the file itself; `load` then refuses a file others can read.
     public var inlineSecrets: [String] = []
     public var sqlitePath = "/var/lib/sansang/collector.sqlite"
+    /// `database.postgresql_url` and friends (docs/scale-out.md): when set, the store is PostgreSQL and several
+    /// collectors may share it; `sqlitePath` is then unused.
+    public var postgresql: PostgresStoreConfiguration?
+    /// `database.password_file`, as written (read by `load`).
+    public var postgresqlPasswordFile: String?
     public var inventory = ["/etc/sansang/inventory"]
     /// The report interval agents are told in their plan.
     public var reportIntervalSeconds = 60
@@ -84,6 +90,19 @@ public struct CollectorConfiguration: Sendable {
         }
         configuration.inventory = configuration.inventory.map(resolve)
         configuration.sqlitePath = resolve(configuration.sqlitePath)
+        if var postgresql = configuration.postgresql {
+            postgresql.caFile = postgresql.caFile.map(resolve)
+            if let file = configuration.postgresqlPasswordFile.map(resolve) {
+                configuration.postgresqlPasswordFile = file
+                do {
+                    postgresql.password = try SecretFile.read(file)
+                } catch {
+                    throw ConfigErrors([ConfigError(.unreadableFile, "the PostgreSQL password file: \(error)",
+                                                    at: .start(of: file), field: "database.password_file")])
+                }
+            }
+            configuration.postgresql = postgresql
+        }
         configuration.alerts.path = resolve(configuration.alerts.path)
         if var mail = configuration.mail {
             mail.outbox = resolve(mail.outbox)
@@ -136,10 +155,7 @@ public struct CollectorConfiguration: Sendable {
                let key = tls["key_file"].flatMap({ reader.nonEmptyString($0) }) {
                 configuration.tls = TLS(certFile: cert, keyFile: key, caFile: tls["ca_file"].flatMap({ reader.nonEmptyString($0) }))
             }
-            if let field = entries["database"], let database = reader.mapping(field, allowed: ["sqlite_path"]),
-               let path = database["sqlite_path"].flatMap({ reader.nonEmptyString($0) }) {
-                configuration.sqlitePath = path
-            }
+            if let field = entries["database"] { databaseSettings(field, &reader, into: &configuration) }
             if let field = entries["inventory"], let items = reader.list(field) {
                 let paths = items.compactMap { reader.nonEmptyString($0) }
                 if items.isEmpty {
@@ -187,5 +203,46 @@ public struct CollectorConfiguration: Sendable {
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         configuration.inlineSecrets = reader.inlineSecrets
         return configuration
+    }
+
+    /// `database:` — `sqlite_path`, or `postgresql_url` with `password_file`, `tls` and `max_connections`.
+    private static func databaseSettings(_ field: Field, _ reader: inout NodeReader, into configuration: inout CollectorConfiguration) {
+        let keys = ["sqlite_path", "postgresql_url", "password_file", "tls", "max_connections", "connect_timeout_s"]
+        guard let database = reader.mapping(field, allowed: keys) else { return }
+        if let path = database["sqlite_path"].flatMap({ reader.nonEmptyString($0) }) { configuration.sqlitePath = path }
+        guard let urlField = database["postgresql_url"] else {
+            for key in keys.dropFirst(2) {
+                if let other = database[key] { reader.report(.badValue, "applies to PostgreSQL only: add postgresql_url", at: other) }
+            }
+            return
+        }
+        if let sqlite = database["sqlite_path"] {
+            reader.report(.badValue, "give sqlite_path or postgresql_url, not both", at: sqlite)
+        }
+        // The other keys are checked even when the URL is wrong: every problem at once.
+        var postgresql = PostgresStoreConfiguration()
+        if let text = reader.nonEmptyString(urlField) {
+            do {
+                postgresql = try PostgresStoreConfiguration(url: text)
+                if postgresql.password != nil {
+                    reader.report(.badValue, "put the password in password_file, not in the URL", at: urlField)
+                }
+            } catch {
+                reader.report(.badValue, error.message, at: urlField)
+            }
+        }
+        configuration.postgresqlPasswordFile = database["password_file"].flatMap { reader.nonEmptyString($0) }
+        if let tls = database["tls"], let entries = reader.mapping(tls, allowed: ["mode", "ca_file"], required: ["mode"]) {
+            if let mode = entries["mode"].flatMap({ reader.enumeration($0, PostgresStoreConfiguration.TLSMode.self) }) {
+                postgresql.tls = mode
+            }
+            if let ca = entries["ca_file"] {
+                postgresql.caFile = reader.nonEmptyString(ca)
+                if postgresql.tls == .disable { reader.report(.badValue, "a CA file needs mode prefer or require", at: ca) }
+            }
+        }
+        if let value = database["max_connections"].flatMap({ reader.int($0, in: 1...1000) }) { postgresql.maximumConnections = value }
+        if let value = database["connect_timeout_s"].flatMap({ reader.int($0, in: 1...300) }) { postgresql.connectTimeoutSeconds = value }
+        configuration.postgresql = postgresql
     }
 }

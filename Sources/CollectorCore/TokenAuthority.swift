@@ -60,7 +60,7 @@ public struct TokenAuthority: Sendable {
         do {
             record = try await store.token(id: String(parts[1]))
         } catch {
-            throw CollectorError(.internalError, "token store unavailable", cause: error)
+            throw CollectorError(.unavailable, "the token store does not answer; retry later", cause: error)
         }
         guard let record, Self.constantTimeEqual(Self.sha256(token), record.sha256) else {
             throw CollectorError(.unauthenticated, "unknown token")

@@ -21,7 +21,11 @@ import ServiceLifecycle
 public struct CollectorDaemon {
     public let configuration: CollectorConfiguration
     public let inventory: Inventory
-    public let store: SQLiteStore
+    public let store: any ReadinessStore
+    /// Services the store needs while serving (PostgreSQL: its connection pool and the migration at start).
+    public let storeServices: [any Service]
+    /// Makes the service that elects the alert leader among replicas (PostgreSQL); nil: this process is the leader.
+    public let leaderElection: (@Sendable (AlertLeadership) -> any Service)?
     /// The alert files as loaded at start (SIGHUP reloads them from `configuration.alerts.path`).
     public let alerts: AlertConfiguration
     /// The mail outbox, opened; nil without `mail:`.
@@ -32,12 +36,15 @@ public struct CollectorDaemon {
     public let pinnedCA: String?
     public let logger: Logger
 
-    public init(configuration: CollectorConfiguration, inventory: Inventory, store: SQLiteStore, alerts: AlertConfiguration,
-                outbox: Outbox?, certificate: ReloadableCertificate? = nil, pinnedCA: String? = nil,
+    public init(configuration: CollectorConfiguration, inventory: Inventory, store: any ReadinessStore,
+                storeServices: [any Service] = [], leaderElection: (@Sendable (AlertLeadership) -> any Service)? = nil,
+                alerts: AlertConfiguration, outbox: Outbox?, certificate: ReloadableCertificate? = nil, pinnedCA: String? = nil,
                 logger: Logger = Logger(label: "sansang.collector")) {
         self.configuration = configuration
         self.inventory = inventory
         self.store = store
+        self.storeServices = storeServices
+        self.leaderElection = leaderElection
         self.alerts = alerts
         self.outbox = outbox
         self.certificate = certificate
@@ -73,7 +80,9 @@ public struct CollectorDaemon {
             reports: reports, enrolment: enrolment, certificate: certificate, logger: logger,
             extraRoutes: dashboard.install(on:),
             onServerRunning: { port in logger.info("listening on \(scheme)://\(configuration.listen.host):\(port)") })
-        var services: [any Service] = [
+        // One process: the leader from the start. Replicas: none until the election says so.
+        let leadership = AlertLeadership(leader: leaderElection == nil, metricsFactory: factory)
+        var services: [any Service] = storeServices + (leaderElection.map { [$0(leadership)] } ?? []) + [
             app,
             EvaluationService(collector: collector, interval: .seconds(configuration.evaluationIntervalSeconds), logger: logger),
             RetentionService(collector: collector, days: configuration.retentionDays, logger: logger),
@@ -94,7 +103,8 @@ public struct CollectorDaemon {
                     logger.error("alert rules reload refused; keeping the running ones", metadata: ["errors": "\(error)"])
                 }
             }, logger: logger),
-            AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds), logger: logger),
+            AlertEvaluationService(engine: alerts, interval: .seconds(configuration.alerts.evaluationIntervalSeconds),
+                                   leadership: leadership, logger: logger),
         ]
         var mailer: AlertMailer?
         if let mail = configuration.mail, let outbox {
@@ -102,7 +112,7 @@ public struct CollectorDaemon {
             services.append(OutboxService(outbox: outbox, client: SMTPClient(settings: mail.smtp), logger: logger))
         }
         services.append(AlertDeliveryService(engine: alerts, settings: configuration.alerts, mailer: mailer,
-                                             snmpRoot: configuration.snmp.oidRoot, logger: logger))
+                                             snmpRoot: configuration.snmp.oidRoot, leadership: leadership, logger: logger))
         if configuration.snmp.receives {
             services.append(NotificationIntakeService(collector: collector, settings: configuration.snmp, logger: logger,
                                                       metricsFactory: factory))

@@ -3,8 +3,8 @@ import Foundation
 import ReadinessModel
 import SansangAPI
 
-/// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite today
-/// (`SQLiteStore`), PostgreSQL later, both behind this one protocol. Every method is atomic.
+/// Where the collector keeps reports, verdicts, series and tokens. Storage-neutral: SQLite (`SQLiteStore`) and
+/// PostgreSQL (`PostgresStore` in CollectorStorePostgres) behind this one protocol. Every method is atomic.
 public protocol ReadinessStore: AlertStore, DashboardStore, SiteStateStore {
     /// Brings the schema up to date (idempotent).
     func migrate() async throws
@@ -65,6 +65,13 @@ public protocol ReadinessStore: AlertStore, DashboardStore, SiteStateStore {
     /// Marks the code with this hash used, atomically, when it is for `site`, unused and not expired at `now`;
     /// otherwise leaves it as it is and says why not.
     func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome
+}
+
+/// An error of a store that knows whether the database is away (callers answer 503 and retry) or the operation
+/// itself failed.
+public protocol StoreError: Error, Sendable {
+    /// The database does not answer now; the same operation may succeed later.
+    var isUnavailable: Bool { get }
 }
 
 extension ReadinessStore {

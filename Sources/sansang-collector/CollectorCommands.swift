@@ -5,6 +5,7 @@ import CollectorCore
 import CollectorDaemon
 import CollectorHTTP
 import CollectorStore
+import CollectorStorePostgres
 import CommandLineSupport
 import Foundation
 import Inventory
@@ -36,8 +37,44 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    /// The store, migrated (migrations are idempotent and run on every start).
-    func store(_ configuration: CollectorConfiguration) async throws -> SQLiteStore {
+    /// The store, migrated (migrations are idempotent and run on every start). With PostgreSQL its connection pool
+    /// runs until the command exits.
+    func store(_ configuration: CollectorConfiguration) async throws -> any ReadinessStore {
+        if let postgresql = configuration.postgresql { return try await store(postgresql: postgresql) }
+        return try await sqliteStore(configuration)
+    }
+
+    /// The PostgreSQL store, running and migrated, for a command.
+    func store(postgresql: PostgresStoreConfiguration) async throws -> PostgresStore {
+        let store = try postgresStore(postgresql)
+        Task { try await store.run() }
+        do {
+            let wait = Duration.seconds(postgresql.connectTimeoutSeconds + 1)
+            guard await store.answers(within: wait) else {
+                throw ConfigurationError("\(postgresql.redactedDescription): the database does not answer within \(wait)")
+            }
+            try await store.migrate()
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as PostgresStoreError {
+            throw ConfigurationError("\(postgresql.redactedDescription): \(error)")
+        } catch {
+            throw ConfigurationError("\(postgresql.redactedDescription): cannot reach the database: \(String(reflecting: error))")
+        }
+        return store
+    }
+
+    /// The PostgreSQL store (not yet running, not migrated).
+    func postgresStore(_ postgresql: PostgresStoreConfiguration) throws -> PostgresStore {
+        do {
+            return try PostgresStore(configuration: postgresql, logger: Logger(label: "sansang.postgresql"))
+        } catch {
+            throw ConfigurationError("\(config): database.tls.ca_file: \(error)")
+        }
+    }
+
+    /// The SQLite store, migrated.
+    func sqliteStore(_ configuration: CollectorConfiguration) async throws -> SQLiteStore {
         let directory = URL(fileURLWithPath: configuration.sqlitePath).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: directory) else {
             throw ConfigurationError("\(config): database.sqlite_path: directory \(directory) does not exist")
@@ -96,12 +133,25 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "sansang.collector")
         let configuration = try options.load()
         let inventory = try options.inventory(configuration)
-        let store = try await options.store(configuration)
         let alerts = try loadAlerts(configuration.alerts.path, logger: logger)
         let outbox = try configuration.mail.map { try openOutbox($0) }
         let (certificate, pinnedCA) = try loadTLS(configuration)
-        try await CollectorDaemon(configuration: configuration, inventory: inventory, store: store, alerts: alerts,
-                                  outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger).run()
+        let daemon: CollectorDaemon
+        if let postgresql = configuration.postgresql {
+            // Replicas: the pool and the migration run as services (a database away at start is retried while the
+            // collector answers /healthz); one replica at a time is the alert leader.
+            let store = try options.postgresStore(postgresql)
+            daemon = CollectorDaemon(
+                configuration: configuration, inventory: inventory, store: store,
+                storeServices: [store, PostgresMigrationService(store: store, logger: logger)],
+                leaderElection: { PostgresLeaderElection(configuration: postgresql, leadership: $0, logger: logger) },
+                alerts: alerts, outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger)
+        } else {
+            let store = try await options.sqliteStore(configuration)
+            daemon = CollectorDaemon(configuration: configuration, inventory: inventory, store: store, alerts: alerts,
+                                     outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger)
+        }
+        try await daemon.run()
     }
 }
 
@@ -144,19 +194,86 @@ func loadAlerts(_ path: String, logger: Logger) throws -> AlertConfiguration {
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create or upgrade the database schema (serve does this on start too).",
+        abstract: "Create or upgrade the database schema (serve does this on start too), or copy an SQLite database into PostgreSQL.",
         discussion: """
-            Example:
+            With --from, every row of the SQLite database is copied into the PostgreSQL database of --to (or of \
+            database.postgresql_url in --config), which must be empty; one transaction: all or nothing. See \
+            docs/scale-out.md.
+
+            Examples:
               sansang-collector migrate --config /etc/sansang/collector.yaml
+              sansang-collector migrate --from sqlite:/var/lib/sansang/collector.sqlite \\
+                  --to postgresql://sansang@10.0.0.5/sansang --password-file /etc/sansang/postgresql.password
             """
     )
 
     @OptionGroup var options: ConfigOption
 
+    @Option(help: "Copy this SQLite database (sqlite:PATH) into PostgreSQL.")
+    var from: String?
+
+    @Option(help: "The PostgreSQL database to copy into (postgresql://USER@HOST[:PORT]/DATABASE; default: database.postgresql_url of --config).")
+    var to: String?
+
+    @Option(help: "A file holding the password for --to.")
+    var passwordFile: String?
+
+    func validate() throws {
+        if from == nil, to != nil || passwordFile != nil { throw ValidationError("--to and --password-file go with --from.") }
+        if let from, !from.hasPrefix("sqlite:") { throw ValidationError("--from takes sqlite:PATH, not \(from).") }
+    }
+
     func run() async throws {
+        if let from {
+            try await copy(from: String(from.dropFirst("sqlite:".count)))
+            return
+        }
         let configuration = try options.load()
-        let store = try await options.store(configuration)
-        print("\(store.path): schema up to date (\(try await store.appliedMigrations().joined(separator: ", ")))")
+        if let postgresql = configuration.postgresql {
+            let store = try await options.store(configuration)
+            let applied = try await (store as? PostgresStore)?.appliedMigrations() ?? []
+            print("\(postgresql.redactedDescription): schema up to date (\(applied.joined(separator: ", ")))")
+        } else {
+            let store = try await options.sqliteStore(configuration)
+            print("\(store.path): schema up to date (\(try await store.appliedMigrations().joined(separator: ", ")))")
+        }
+    }
+
+    private func copy(from path: String) async throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("--from: \(path) does not exist") }
+        var target: PostgresStoreConfiguration
+        if let to {
+            do {
+                target = try PostgresStoreConfiguration(url: to)
+            } catch {
+                throw ConfigurationError("--to: \(error)")
+            }
+            if let passwordFile {
+                do {
+                    target.password = try SecretFile.read(passwordFile)
+                } catch {
+                    throw ConfigurationError("--password-file: \(error)")
+                }
+            }
+        } else {
+            guard let configured = try options.load().postgresql else {
+                throw ConfigurationError("\(options.config): no database.postgresql_url; give --to")
+            }
+            target = configured
+        }
+        let store = try await options.store(postgresql: target)
+        let sqlite: SQLiteStore
+        do {
+            sqlite = try SQLiteStore(path: path)
+        } catch {
+            throw ConfigurationError("\(path): cannot open the database: \(databaseAdvice(error))")
+        }
+        do {
+            let counts = try await store.importSQLite(sqlite) { table, count in printError("\(table): \(count) rows") }
+            print("copied \(path) into \(target.redactedDescription): \(counts.values.reduce(0, +)) rows")
+        } catch let error as PostgresStoreError {
+            throw ConfigurationError("\(target.redactedDescription): \(error)")
+        }
     }
 }
 

@@ -19,8 +19,8 @@ import Testing
                     labels: ["alertname": "service_down"], notices: sites.map { notice($0) }, waitSeconds: wait)
     }
 
-    @Test func instancesAreStoredReplacedAndRemovedInOneRound() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func instancesAreStoredReplacedAndRemovedInOneRound(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let key = AlertKey(rule: "service_down", site: "20242")
             var instance = AlertInstance(key: key, state: .pending, activeSince: t0, checks: 1, lastEvidenceAt: t0,
                                          match: ConditionMatch(evidenceAt: t0, subjects: ["SERVICE_DOWN:vneid"]))
@@ -34,8 +34,8 @@ import Testing
         }
     }
 
-    @Test func aGroupJoinsTheQueuedOneUntilItsWaitEndsThenANewOneOpens() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func aGroupJoinsTheQueuedOneUntilItsWaitEndsThenANewOneOpens(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             try await store.commitAlertRound(upsert: [], remove: [], groups: [group(["20242"])], now: t0)
             try await store.commitAlertRound(upsert: [], remove: [], groups: [group(["20257", "20242"])], now: t0 + 10)
             #expect(try await store.dueAlertNotifications(now: t0 + 29, limit: 10).isEmpty, "still waiting")
@@ -48,8 +48,8 @@ import Testing
         }
     }
 
-    @Test func aFailedGroupIsRetriedLaterAndASentOneIsNotDueAgain() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func aFailedGroupIsRetriedLaterAndASentOneIsNotDueAgain(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             try await store.commitAlertRound(upsert: [], remove: [], groups: [group(["20242"], wait: 0)], now: t0)
             let first = try #require(try await store.dueAlertNotifications(now: t0, limit: 10).first)
             try await store.deferAlertNotification(id: first.id, retryAt: t0 + 60, error: "http_status: 503")
@@ -65,8 +65,8 @@ import Testing
         }
     }
 
-    @Test func silencesAreListedUntilTheyEndAndExpireEarly() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func silencesAreListedUntilTheyEndAndExpireEarly(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let silence = Silence(id: "s1", site: "20242", startsAt: t0, endsAt: t0 + 3600, author: "trực ban", comment: "Thay switch",
                                   createdAt: t0)
             try await store.insertSilence(silence)
@@ -78,8 +78,8 @@ import Testing
         }
     }
 
-    @Test func eachServiceCheckIsCountedOnceThoughReportsRepeatIt() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func eachServiceCheckIsCountedOnceThoughReportsRepeatIt(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             func reportWith(seq: UInt64, at: Date, checkedAt: Date, ok: Bool) -> Report {
                 Report(site: "20242", agent: AgentIdentity(version: "t", hostname: "h", bootId: "b"), seq: seq, generatedAt: at,
                        services: [ServiceResult(name: "vneid", kind: .https, ok: ok, checkedAt: checkedAt)])
@@ -95,8 +95,8 @@ import Testing
         }
     }
 
-    @Test func transitionsUpToATimeBySite() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func transitionsUpToATimeBySite(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             _ = try await store.recordVerdicts([SiteVerdict(site: "20242", state: .notReady, reasons: [], evaluatedAt: t0, reportGeneratedAt: t0)])
             _ = try await store.recordVerdicts([SiteVerdict(site: "20242", state: .ready, reasons: [], evaluatedAt: t0 + 100, reportGeneratedAt: t0)])
             _ = try await store.recordVerdicts([SiteVerdict(site: "20257", state: .ready, reasons: [], evaluatedAt: t0 + 200, reportGeneratedAt: t0)])

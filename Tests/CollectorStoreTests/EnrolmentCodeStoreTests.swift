@@ -3,8 +3,8 @@ import Foundation
 import Testing
 
 @Suite struct EnrolmentCodeStoreTests {
-    @Test func aCodeIsConsumedOnceForItsSiteBeforeItExpires() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func aCodeIsConsumedOnceForItsSiteBeforeItExpires(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             try await store.insertEnrolmentCode(EnrolmentCodeRecord(sha256: "aa", site: "20242", createdAt: t0,
                                                                     expiresAt: t0.addingTimeInterval(3600)))
             try await store.insertEnrolmentCode(EnrolmentCodeRecord(sha256: "bb", site: "20242", createdAt: t0,

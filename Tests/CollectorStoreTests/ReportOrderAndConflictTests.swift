@@ -1,6 +1,5 @@
 import CollectorStore
 import Foundation
-import GRDB
 import ReadinessModel
 import SansangAPI
 import Testing
@@ -9,8 +8,8 @@ import Testing
 /// report whose id was stored before with other content.
 @Suite struct ReportOrderAndConflictTests {
     /// Before: `latest_report` moved only forward by `generated_at`, so one report dated 2099 hid every later one.
-    @Test func aFutureDatedReportDoesNotHideNewerOnes() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func aFutureDatedReportDoesNotHideNewerOnes(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let year2099 = Date(timeIntervalSince1970: 4_070_908_800)
             _ = try await store.ingest([report(seq: 1, at: year2099)], receivedAt: t0)
             _ = try await store.ingest([report(seq: 2, at: t0 + 60)], receivedAt: t0 + 61)
@@ -21,8 +20,8 @@ import Testing
     }
 
     /// Within one boot the higher seq is newer whatever the clocks say; a new boot is newer when received later.
-    @Test func seqOrdersOneBootAndReceiptOrdersBoots() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func seqOrdersOneBootAndReceiptOrdersBoots(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             _ = try await store.ingest([report(seq: 5, at: t0)], receivedAt: t0 + 1)
             // Seq 4 drained late from the spool, dated later by a clock that jumped forward: not newer.
             _ = try await store.ingest([report(seq: 4, at: t0 + 3600)], receivedAt: t0 + 2)
@@ -38,8 +37,8 @@ import Testing
     }
 
     /// Before: the same (site, boot_id, seq) with other content was silently "a duplicate".
-    @Test func sameIdOtherContentIsAConflictWithBothDigests() async throws {
-        try await withStore { store, path in
+    @Test(arguments: Backend.allCases) func sameIdOtherContentIsAConflictWithBothDigests(_ backend: Backend) async throws {
+        try await withStore(backend) { store, database in
             let original = report(seq: 7, at: t0, lan: 10000)
             let clone = report(seq: 7, at: t0, lan: 100)
             _ = try await store.ingest([original], receivedAt: t0 + 1)
@@ -57,7 +56,7 @@ import Testing
             #expect(try await store.latestReport(site: "20242")?.report == original)
             #expect(try await store.reportCount(site: "20242") == 1)
             // A row stored before digests existed (NULL) is hashed when it is compared.
-            try await DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE report SET digest = NULL") }
+            try await database.execute("UPDATE report SET digest = NULL")
             let old = try await store.ingest([original, clone], receivedAt: t0 + 3)
             #expect(old.duplicates.count == 1 && old.conflicts.count == 1)
         }

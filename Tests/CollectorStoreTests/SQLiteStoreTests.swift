@@ -39,8 +39,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func repeatedReportIsADuplicateAndStoredOnce() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func repeatedReportIsADuplicateAndStoredOnce(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let first = try await store.ingest([report(seq: 1, at: t0), report(seq: 2, at: t0 + 60)], receivedAt: t0 + 61)
             #expect(first.stored == [ReportKey(bootId: "b1", seq: 1), ReportKey(bootId: "b1", seq: 2)])
             #expect(first.duplicates.isEmpty)
@@ -56,13 +56,20 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func aFailingBatchStoresNothing() async throws {
-        try await withStore { store, path in
-            // A real SQLite failure part-way through the batch: a trigger refuses site 99999's series point.
-            try await DatabaseQueue(path: path).write { db in
-                try db.execute(sql: """
+    @Test(arguments: Backend.allCases) func aFailingBatchStoresNothing(_ backend: Backend) async throws {
+        try await withStore(backend) { store, database in
+            // A real database failure part-way through the batch: a trigger refuses site 99999's series point.
+            switch backend {
+            case .sqlite:
+                try await database.execute("""
                     CREATE TRIGGER refuse BEFORE INSERT ON point WHEN NEW.site = '99999'
                     BEGIN SELECT RAISE(ABORT, 'refused by test'); END
+                    """)
+            case .postgresql:
+                try await database.execute("""
+                    CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN IF NEW.site = '99999' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
+                    CREATE TRIGGER refuse BEFORE INSERT ON point FOR EACH ROW EXECUTE FUNCTION refuse();
                     """)
             }
             await #expect(throws: (any Error).self) {
@@ -74,8 +81,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func latestReportIsTheNewestGeneratedAndSeriesAndGapsAreKept() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func latestReportIsTheNewestGeneratedAndSeriesAndGapsAreKept(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let gap = GapRecord(count: 3, firstSeq: 4, lastSeq: 6, from: t0, to: t0 + 180)
             _ = try await store.ingest([report(seq: 10, at: t0 + 600, lan: 1000, gap: gap)], receivedAt: t0 + 601)
             // An older report drained late does not hide the newer one.
@@ -96,8 +103,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func transitionsAreRecordedOnlyWhenStateOrReasonsChange() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func transitionsAreRecordedOnlyWhenStateOrReasonsChange(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             func verdict(_ state: VerdictState, _ reasons: [Reason], at: Date) -> SiteVerdict {
                 SiteVerdict(site: "20242", state: state, reasons: reasons, evaluatedAt: at, reportGeneratedAt: nil)
             }
@@ -121,8 +128,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func pruneDeletesOldReportsAndPointsButKeepsTransitionsAndLatest() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func pruneDeletesOldReportsAndPointsButKeepsTransitionsAndLatest(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             _ = try await store.ingest([report(seq: 1, at: t0)], receivedAt: t0)
             _ = try await store.ingest([report(seq: 2, at: t0 + 86400 * 100)], receivedAt: t0 + 86400 * 100)
             _ = try await store.recordVerdicts([SiteVerdict(site: "20242", state: .ready, reasons: [], evaluatedAt: t0,
@@ -136,8 +143,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func tokensAreStoredAndRevokedOnce() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func tokensAreStoredAndRevokedOnce(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let record = TokenRecord(id: "0123456789ab", kind: .noc, site: nil, name: "alice", role: .admin,
                                      sha256: String(repeating: "a", count: 64), createdAt: t0)
             try await store.insertToken(record)
@@ -158,8 +165,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
                          reportSeq: seq, bootId: "b1", sender: "v3:u", source: "127.0.0.1:40000")
     }
 
-    @Test func aBatchIsStoredAndReadBackPerSiteOldestFirstAndTheNewestPerSite() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func aBatchIsStoredAndReadBackPerSiteOldestFirstAndTheNewestPerSite(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let batch = [notification("20242", at: t0, verdict: .ready, seq: 1),
                          notification("20257", at: t0 + 1, verdict: .notReady, seq: 7),
                          notification("20242", at: t0 + 2, verdict: .degraded, seq: 2)]
@@ -174,8 +181,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
     }
 
     /// Issue 14, item 21: an INFORM replayed within USM's time window was stored again each time.
-    @Test func aReplayedNotificationIsStoredOnce() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func aReplayedNotificationIsStoredOnce(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let first = notification("20242", at: t0, verdict: .notReady, seq: 5)
             let firstDuplicates = try await store.recordNotifications([first])
             #expect(firstDuplicates == 0)
@@ -198,8 +205,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    @Test func retentionPrunesOldNotifications() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.allCases) func retentionPrunesOldNotifications(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             try await store.recordNotifications([notification("20242", at: t0, verdict: .ready, seq: 1),
                                                  notification("20242", at: t0 + 100, verdict: .ready, seq: 2)])
             _ = try await store.prune(before: t0 + 50)
