@@ -9,11 +9,13 @@
 # zabbix_agentd forks workers), threads, file descriptors; CPU % of one core over the whole window from
 # /proc/PID/stat (utime+stime). Prints a table row per program and appends it to docs/performance.md.
 # Usage: BIN=.build/release bench/agent-footprint.sh [SECONDS]   (make bench-agent; needs zabbix-agent, zabbix-agent2)
+#        COLLECTOR=path/to/sansang-collector: a collector from another build (its CPU is not counted).
 set -euo pipefail
 SECONDS_TOTAL=${1:-600}
 BIN=${BIN:-.build/release}
 cd "$(dirname "$0")/.."
-for p in sansang-agent sansang-collector; do [ -x "$BIN/$p" ] || { echo "no $BIN/$p: build it first" >&2; exit 2; }; done
+COLLECTOR=${COLLECTOR:-$BIN/sansang-collector}
+for p in "$BIN/sansang-agent" "$COLLECTOR"; do [ -x "$p" ] || { echo "no $p: build it first" >&2; exit 2; }; done
 for z in zabbix_agentd zabbix_agent2; do command -v $z >/dev/null || { echo "$z missing (apt-get install zabbix-agent zabbix-agent2)" >&2; exit 2; }; done
 dir=$(mktemp -d)
 pids=()
@@ -62,9 +64,10 @@ listen: {host: 127.0.0.1, port: $CPORT}
 database: {sqlite_path: $dir/collector.sqlite}
 inventory: [$dir/inventory]
 YAML
-"$BIN/sansang-collector" migrate --config "$dir/collector.yaml" >/dev/null
-"$BIN/sansang-collector" token issue 20242 --config "$dir/collector.yaml" > "$dir/agent.token"
-"$BIN/sansang-collector" serve --config "$dir/collector.yaml" > "$dir/collector.log" 2>&1 & pids+=($!)
+"$COLLECTOR" migrate --config "$dir/collector.yaml" >/dev/null
+# The agent refuses a token file other users can read.
+(umask 077; "$COLLECTOR" token issue 20242 --config "$dir/collector.yaml" > "$dir/agent.token")
+"$COLLECTOR" serve --config "$dir/collector.yaml" > "$dir/collector.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$CPORT/readyz" && break; sleep 0.2; done
 cat > "$dir/agent.yaml" <<YAML
 site: "20242"
