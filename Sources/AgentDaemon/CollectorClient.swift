@@ -3,6 +3,7 @@ import CompressNIO
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import NIOSSL
 import ReadinessModel
 import SansangAPI
@@ -28,18 +29,44 @@ public struct CollectorClient: Sendable {
     let base: URL
     let tokenFile: String
     let timeout: TimeAmount
+    /// With `pinned_public_keys`: the requests go over this transport, which checks the collector's key.
+    let pinned: PinnedCollectorTransport?
 
-    public init(http: HTTPClient, configuration: AgentConfiguration.Collector) {
+    /// `onKeyRotation` hears of a collector key that is not pinned but was accepted because the pinned CA signed it.
+    public init(http: HTTPClient, configuration: AgentConfiguration.Collector,
+                onKeyRotation: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.http = http
         base = configuration.url
         tokenFile = configuration.tokenFile
         timeout = .nanoseconds(configuration.timeout.inNanoseconds)
+        if configuration.pinnedPublicKeys.isEmpty {
+            pinned = nil
+        } else {
+            let context: NIOSSLContext
+            do {
+                context = try NIOSSLContext(configuration: Self.tlsConfiguration(configuration) ?? .makeClientConfiguration())
+            } catch {
+                throw Failure(code: "tls", message: "cannot set up TLS for the collector", cause: String(describing: error))
+            }
+            pinned = PinnedCollectorTransport(
+                host: configuration.url.host ?? "", port: configuration.url.port ?? 443, context: context,
+                pins: Set(configuration.pinnedPublicKeys), acceptRotationByPinnedCA: configuration.pinnedCAFile != nil,
+                onRotation: onKeyRotation)
+        }
     }
 
     /// An HTTP client for the collector: only the pinned CA when `pinnedCAFile` is set, else the system's CAs plus
     /// `caFile` when configured. Host names are verified either way.
     public static func makeHTTPClient(_ configuration: AgentConfiguration.Collector) throws -> HTTPClient {
         var client = HTTPClient.Configuration()
+        client.tlsConfiguration = try tlsConfiguration(configuration)
+        client.decompression = .enabled(limit: .size(16 << 20))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+    }
+
+    /// The trust for the collector's certificate: only the pinned CA, or the system's CAs plus `ca_file`; nil for
+    /// the system's CAs alone.
+    static func tlsConfiguration(_ configuration: AgentConfiguration.Collector) throws -> TLSConfiguration? {
         func certificates(_ file: String, key: String) throws -> [NIOSSLCertificate] {
             do {
                 return try NIOSSLCertificate.fromPEMFile(file)
@@ -50,14 +77,13 @@ public struct CollectorClient: Sendable {
         if let pinned = configuration.pinnedCAFile {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try certificates(pinned, key: "pinned_ca_file"))
-            client.tlsConfiguration = tls
+            return tls
         } else if let caFile = configuration.caFile {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.additionalTrustRoots = [.certificates(try certificates(caFile, key: "ca_file"))]
-            client.tlsConfiguration = tls
+            return tls
         }
-        client.decompression = .enabled(limit: .size(16 << 20))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+        return nil
     }
 
     /// The site token, read at each request so that a replaced token file is picked up without a restart.
@@ -83,12 +109,31 @@ public struct CollectorClient: Sendable {
         return request
     }
 
+    /// One exchange over the pinned transport or AsyncHTTPClient: status, headers, body (at most `limit` bytes).
+    private func exchange(_ request: HTTPClientRequest, body: ByteBuffer?, limit: Int) async throws
+        -> (status: UInt, headers: HTTPHeaders, body: ByteBuffer) {
+        guard let pinned else {
+            var request = request
+            if let body { request.body = .bytes(body) }
+            let response = try await http.execute(request, timeout: timeout)
+            return (response.status.code, response.headers, try await response.body.collect(upTo: limit))
+        }
+        var headers = request.headers
+        let path = URL(string: request.url).map { $0.path + ($0.query.map { "?" + $0 } ?? "") } ?? "/"
+        headers.replaceOrAdd(name: "Host", value: base.port.map { "\(pinned.host):\($0)" } ?? pinned.host)
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        if let body { headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes)) }
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: path, headers: headers)
+        let response = try await pinned.send(head, body: body, timeout: timeout, maxBodyBytes: limit)
+        return (UInt(response.status), response.headers, response.body)
+    }
+
     public func fetchPlan(etag: String?) async throws -> PlanAnswer {
         var request = try request("api/v1/plan")
         if let etag { request.headers.add(name: "If-None-Match", value: etag) }
-        let response = try await http.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 4 << 20)
-        switch response.status.code {
+        let response = try await exchange(request, body: nil, limit: 4 << 20)
+        let body = response.body
+        switch response.status {
         case 304:
             return .notModified
         case 200:
@@ -100,7 +145,7 @@ public struct CollectorClient: Sendable {
             }
         default:
             let error = try? JSONDecoder().decode(APIErrorBody.self, from: Data(buffer: body))
-            throw Failure(code: "plan_http_\(response.status.code)", message: "GET /api/v1/plan answered HTTP \(response.status.code)",
+            throw Failure(code: "plan_http_\(response.status)", message: "GET /api/v1/plan answered HTTP \(response.status)",
                           cause: error.map { "\($0.error.code): \($0.error.message)" })
         }
     }
@@ -113,9 +158,7 @@ public struct CollectorClient: Sendable {
         let compressed = try json.compress(with: .gzip())
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Content-Encoding", value: "gzip")
-        request.body = .bytes(compressed)
-        let response = try await http.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), Data(buffer: body))
+        let response = try await exchange(request, body: compressed, limit: 1 << 20)
+        return (Int(response.status), Data(buffer: response.body))
     }
 }

@@ -11,10 +11,12 @@ import Foundation
 public struct LoginFormTokens: Sendable {
     static let cookie = "sansang_login"
     static let lifetimeSeconds = 3600
-    private let key: SymmetricKey
+    /// The HMAC key's 32 bytes (kept as bytes: `SymmetricKey` is not `Sendable`).
+    private let key: [UInt8]
 
-    public init(key: SymmetricKey = SymmetricKey(size: .bits256)) {
-        self.key = key
+    public init() {
+        var generator = SystemRandomNumberGenerator()
+        key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
     /// A fresh nonce (for the cookie) and the token the form carries.
@@ -24,7 +26,7 @@ public struct LoginFormTokens: Sendable {
     }
 
     func token(for nonce: String) -> String {
-        TokenAuthority.base64URL(Data(HMAC<SHA256>.authenticationCode(for: Data(nonce.utf8), using: key)))
+        TokenAuthority.base64URL(Data(HMAC<SHA256>.authenticationCode(for: Data(nonce.utf8), using: SymmetricKey(data: key))))
     }
 
     /// Whether `token` (from the form) belongs to `nonce` (from the cookie); false when either is missing.

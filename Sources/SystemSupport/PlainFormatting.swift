@@ -2,21 +2,29 @@
 /// megabytes of its code and data: in a long-running process that is resident memory for a few digits
 /// (docs/performance.md, "Agent footprint"). Same output as the `printf` conversions named.
 extension Double {
-    /// `String(format: "%.Nf", self)` for N = `places` (0...9), rounded half away from zero; "nan", "inf", "-inf".
+    /// `String(format: "%.Nf", self)` for N = `places` (0...9): ties to even, as printf; "nan", "inf", "-inf".
     public func fixed(_ places: Int) -> String {
         guard isFinite else { return isNaN ? "nan" : (self < 0 ? "-inf" : "inf") }
         let places = Swift.min(9, Swift.max(0, places))
         let factor = (0..<places).reduce(1.0) { factor, _ in factor * 10 }
-        let scaled = (abs(self) * factor).rounded()
-        // Past 2^63 the decimals no longer exist in a Double: print the integer part only.
-        guard scaled < 9.2e18 else { return (self < 0 ? "-" : "") + String(Int64(abs(self).rounded())) }
-        let units = UInt64(scaled)
+        let magnitude = abs(self)
+        let product = magnitude * factor
+        // Past 2^52 a Double has no fraction left to round: print the integer part only.
+        guard product < 4.5e15 else { return (sign == .minus ? "-" : "") + String(UInt64(magnitude.rounded())) }
+        // The product's rounding error, exactly (fused multiply-add): it decides a tie the rounded product shows,
+        // so that the digits are those of the exact binary value, as printf prints them.
+        let error = (-product).addingProduct(magnitude, factor)
+        var units = product.rounded(.down)
+        let fraction = product - units
+        if fraction > 0.5 || (fraction == 0.5 && (error > 0 || (error == 0 && units.truncatingRemainder(dividingBy: 2) == 1))) {
+            units += 1
+        }
         let divisor = UInt64(factor)
-        let whole = String(units / divisor)
-        let negative = self < 0 && units > 0
-        guard places > 0 else { return (negative ? "-" : "") + whole }
-        let fraction = String(units % divisor)
-        return (negative ? "-" : "") + whole + "." + String(repeating: "0", count: places - fraction.count) + fraction
+        let whole = String(UInt64(units) / divisor)
+        let sign = self.sign == .minus ? "-" : ""
+        guard places > 0 else { return sign + whole }
+        let fractionDigits = String(UInt64(units) % divisor)
+        return sign + whole + "." + String(repeating: "0", count: places - fractionDigits.count) + fractionDigits
     }
 }
 
