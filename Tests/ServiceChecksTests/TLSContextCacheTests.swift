@@ -1,5 +1,4 @@
 import Foundation
-import NIOSSL
 @testable import ServiceChecks
 import Testing
 import TestSupport
