@@ -9,11 +9,15 @@
 # zabbix_agentd forks workers), threads, file descriptors; CPU % of one core over the whole window from
 # /proc/PID/stat (utime+stime). Prints a table row per program and appends it to docs/performance.md.
 # Usage: BIN=.build/release bench/agent-footprint.sh [SECONDS]   (make bench-agent; needs zabbix-agent, zabbix-agent2)
+#        COLLECTOR=path/to/sansang-collector: a collector from another build (its CPU is not counted).
+#        EXTRA_AGENTS="LABEL=path/to/sansang-agent …": more agents in the same run, side by side (e.g. another build),
+#        each with its own state, token and site of the inventory (20257, 20209, 20305, 20275).
 set -euo pipefail
 SECONDS_TOTAL=${1:-600}
 BIN=${BIN:-.build/release}
 cd "$(dirname "$0")/.."
-for p in sansang-agent sansang-collector; do [ -x "$BIN/$p" ] || { echo "no $BIN/$p: build it first" >&2; exit 2; }; done
+COLLECTOR=${COLLECTOR:-$BIN/sansang-collector}
+for p in "$BIN/sansang-agent" "$COLLECTOR"; do [ -x "$p" ] || { echo "no $p: build it first" >&2; exit 2; }; done
 for z in zabbix_agentd zabbix_agent2; do command -v $z >/dev/null || { echo "$z missing (apt-get install zabbix-agent zabbix-agent2)" >&2; exit 2; }; done
 dir=$(mktemp -d)
 pids=()
@@ -62,9 +66,10 @@ listen: {host: 127.0.0.1, port: $CPORT}
 database: {sqlite_path: $dir/collector.sqlite}
 inventory: [$dir/inventory]
 YAML
-"$BIN/sansang-collector" migrate --config "$dir/collector.yaml" >/dev/null
-"$BIN/sansang-collector" token issue 20242 --config "$dir/collector.yaml" > "$dir/agent.token"
-"$BIN/sansang-collector" serve --config "$dir/collector.yaml" > "$dir/collector.log" 2>&1 & pids+=($!)
+"$COLLECTOR" migrate --config "$dir/collector.yaml" >/dev/null
+# The agent refuses a token file other users can read.
+(umask 077; "$COLLECTOR" token issue 20242 --config "$dir/collector.yaml" > "$dir/agent.token")
+"$COLLECTOR" serve --config "$dir/collector.yaml" > "$dir/collector.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$CPORT/readyz" && break; sleep 0.2; done
 cat > "$dir/agent.yaml" <<YAML
 site: "20242"
@@ -73,6 +78,23 @@ state_directory: $dir/agent-state
 checks: {throughput: false}
 YAML
 "$BIN/sansang-agent" run --config "$dir/agent.yaml" > "$dir/agent.log" 2>&1 & AGENT=$!; pids+=($AGENT)
+programs=("sansang-agent:$AGENT")
+extra_sites=(20257 20209 20305 20275)
+binaries="sansang-agent $(stat -c %s "$BIN/sansang-agent")"
+n=0
+for spec in ${EXTRA_AGENTS:-}; do
+    label=${spec%%=*}; path=${spec#*=}; site=${extra_sites[$n]}; n=$((n + 1))
+    (umask 077; "$COLLECTOR" token issue "$site" --config "$dir/collector.yaml" > "$dir/$label.token")
+    cat > "$dir/$label.yaml" <<YAML
+site: "$site"
+collector: {url: "http://127.0.0.1:$CPORT", token_file: $dir/$label.token}
+state_directory: $dir/$label-state
+checks: {throughput: false}
+YAML
+    "$path" run --config "$dir/$label.yaml" > "$dir/$label.log" 2>&1 & pid=$!; pids+=($pid)
+    programs+=("$label:$pid")
+    binaries="$binaries, $label $(stat -c %s "$path")"
+done
 
 # Zabbix agent (forks its collector and listeners) and agent 2 (one Go process), passive checks on loopback.
 cat > "$dir/zabbix_agentd.conf" <<CONF
@@ -96,7 +118,11 @@ ControlSocket=$dir/agent2.sock
 CONF
 zabbix_agent2 -c "$dir/zabbix_agent2.conf" & Z2PID=$!; pids+=($Z2PID)
 sleep 30
-for pid in $AGENT $Z1PID $Z2PID; do kill -0 "$pid" || { echo "process $pid died; logs in $dir" >&2; cat "$dir"/*.log >&2; exit 1; }; done
+programs+=("zabbix_agentd:$Z1PID" "zabbix_agent2:$Z2PID")
+for program in "${programs[@]}"; do
+    pid=${program#*:}
+    kill -0 "$pid" || { echo "process $pid died; logs in $dir" >&2; cat "$dir"/*.log >&2; exit 1; }
+done
 
 # Every process of a program: the PID and its descendants.
 tree() { local p=$1; echo "$p"; for c in $(ps -o pid= --ppid "$p"); do tree "$c"; done; }
@@ -113,29 +139,30 @@ sample() {  # sample NAME PID: rss_kib pss_kib threads fds ticks
 }
 HZ=$(getconf CLK_TCK)
 t0=$(date +%s.%N)
-for name in sansang-agent:$AGENT zabbix_agentd:$Z1PID zabbix_agent2:$Z2PID; do sample "${name%%:*}" "${name#*:}"; done > "$dir/start"
+for name in "${programs[@]}"; do sample "${name%%:*}" "${name#*:}"; done > "$dir/start"
 end=$(( $(date +%s) + SECONDS_TOTAL ))
 : > "$dir/samples"
 while [ "$(date +%s)" -lt "$end" ]; do
     sleep 10
-    for name in sansang-agent:$AGENT zabbix_agentd:$Z1PID zabbix_agent2:$Z2PID; do sample "${name%%:*}" "${name#*:}"; done >> "$dir/samples"
+    for name in "${programs[@]}"; do sample "${name%%:*}" "${name#*:}"; done >> "$dir/samples"
 done
 t1=$(date +%s.%N)
 elapsed=$(echo "$t1 - $t0" | bc -l)
 reports=$(sqlite3 "$dir/collector.sqlite" 'select count(*) from report' 2>/dev/null || echo "?")
 binary=$(stat -c %s "$BIN/sansang-agent")
 date=$(date -u +%Y-%m-%d)
-rows=$(for name in sansang-agent zabbix_agentd zabbix_agent2; do
+rows=$(for program in "${programs[@]}"; do
+    name=${program%%:*}
     awk -v n="$name" -v el="$elapsed" -v hz="$HZ" -v start="$(awk -v n="$name" '$1 == n {print $6}' "$dir/start")" '
         $1 == n { c++; rss += $2; pss += $3; if ($2 > maxrss) maxrss = $2; if ($4 > thr) thr = $4; if ($5 > fds) fds = $5; last = $6 }
         END { printf "| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.3f %% | %d | %d |\n", n, rss / c / 1024, maxrss / 1024, pss / c / 1024, (last - start) / hz / el * 100, thr, fds }' "$dir/samples"
 done)
-echo "window ${elapsed%.*} s, agent reports stored by the collector: $reports, agent binary $((binary / 1024 / 1024)) MiB ($BIN)"
+echo "window ${elapsed%.*} s, agent reports stored by the collector: $reports, agent binary $((binary / 1024 / 1024)) MiB ($BIN); binaries (bytes): $binaries"
 echo "| program | RSS mean | RSS max | PSS mean | CPU (one core) | threads max | fds max |"
 echo "$rows"
 {
     echo
-    echo "Run of $date, ${elapsed%.*} s window, 2 cores shared with other work, $BIN agent binary $((binary / 1024 / 1024)) MiB, $reports reports stored:"
+    echo "Run of $date, ${elapsed%.*} s window, 2 cores shared with other work, $BIN agent binary $((binary / 1024 / 1024)) MiB, $reports reports stored (binaries in bytes: $binaries):"
     echo
     echo "| program | RSS mean | RSS max | PSS mean | CPU (one core) | threads max | fds max |"
     echo "|---|---|---|---|---|---|---|"

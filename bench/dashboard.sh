@@ -16,7 +16,9 @@ printf '%s\n' 'bench-password-123' > "$work/pw"
 collector=$!
 for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
 base="http://127.0.0.1:$port"
-curl -s -o /dev/null -c "$work/cookies" --data 'name=bench&password=bench-password-123' "$base/login"
+# The login form first, as a browser: its CSRF token and the cookie that goes with it.
+csrf=$(curl -s -c "$work/cookies" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
+curl -s -o /dev/null -b "$work/cookies" -c "$work/cookies" --data "name=bench&password=bench-password-123&csrf=$csrf" "$base/login"
 token=$("$BIN/sansang-collector" token issue --noc bench --role read --config "$work/collector.yaml" 2>/dev/null)
 
 # time_total of REQUESTS requests → "p50 p99" in ms.

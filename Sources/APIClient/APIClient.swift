@@ -54,6 +54,13 @@ public struct HTTPResponseError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// How a request reaches the collector when it must not go through AsyncHTTPClient (the agent's key-pinned transport,
+/// which checks the collector's public key on the connection itself). `request` carries method, URL and headers;
+/// the body comes apart.
+public protocol APITransport: Sendable {
+    func execute(_ request: HTTPClientRequest, body: ByteBuffer?, timeout: Duration, limit: Int) async throws -> APIClient.Response
+}
+
 /// The one HTTP client wrapper of the collector's API: URL building from a base and an `APIRoute` path, the bearer
 /// token, JSON bodies, a size limit on answers, and errors as `HTTPResponseError`.
 public struct APIClient: Sendable {
@@ -63,6 +70,13 @@ public struct APIClient: Sendable {
         public var reasonPhrase: String
         public var headers: HTTPHeaders
         public var body: Data
+
+        public init(status: Int, reasonPhrase: String, headers: HTTPHeaders, body: Data) {
+            self.status = status
+            self.reasonPhrase = reasonPhrase
+            self.headers = headers
+            self.body = body
+        }
 
         /// The body of a 2xx answer, else the answer as an error.
         public func successBody() throws(HTTPResponseError) -> Data {
@@ -78,12 +92,16 @@ public struct APIClient: Sendable {
     public let server: String
     public let timeout: Duration
     public let userAgent: String?
+    /// nil: AsyncHTTPClient (`http`).
+    public let transport: (any APITransport)?
 
-    public init(http: HTTPClient, server: String, timeout: Duration, userAgent: String? = nil) {
+    public init(http: HTTPClient, server: String, timeout: Duration, userAgent: String? = nil,
+                transport: (any APITransport)? = nil) {
         self.http = http
         self.server = server
         self.timeout = timeout
         self.userAgent = userAgent
+        self.transport = transport
     }
 
     /// One request. `query` entries with a nil value are left out; `token` goes as `Authorization: Bearer`.
@@ -103,11 +121,10 @@ public struct APIClient: Sendable {
         if let userAgent { request.headers.add(name: "User-Agent", value: userAgent) }
         request.headers.add(name: "Accept", value: accept)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: contentType)
-            request.body = .bytes(body)
-        }
+        if body != nil { request.headers.add(name: "Content-Type", value: contentType) }
         do {
+            if let transport { return try await transport.execute(request, body: body, timeout: timeout, limit: limit) }
+            if let body { request.body = .bytes(body) }
             let response = try await http.execute(request, timeout: .nanoseconds(timeout.inNanoseconds))
             let answer = try await response.body.collect(upTo: limit)
             return Response(status: Int(response.status.code), reasonPhrase: response.status.reasonPhrase,

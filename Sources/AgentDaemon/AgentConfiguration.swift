@@ -1,4 +1,5 @@
 import AgentProbes
+import CertificateTools
 import Foundation
 import ReadinessMIB
 import SNMP
@@ -17,6 +18,11 @@ public struct AgentConfiguration: Sendable {
         public var caFile: String?
         /// The collector's CA (PEM) pinned by `enroll`: when set, only it is trusted, not the system's CAs.
         public var pinnedCAFile: String?
+        /// SHA-256 fingerprints (`sha256:AB:…`) of the collector's public key (its certificate's SubjectPublicKeyInfo),
+        /// pinned by `enroll`: the collector must present one of these keys, in a certificate that verifies as
+        /// usual. With a pinned CA, a new key in a certificate of that CA is accepted too (and logged): a key rotation
+        /// signed by the province's own CA. Empty: no key is pinned.
+        public var pinnedPublicKeys: [String] = []
         /// Allows http:// to a collector that is not on loopback (the token then crosses the network in clear).
         public var allowInsecureHTTP = false
         public var timeout: Duration = .seconds(30)
@@ -158,7 +164,7 @@ enum AgentConfigurationKeys {
     static let checks = ["services", "service_interval_s", "service_timeout_s", "throughput", "throughput_poll_s"]
     static let notifications = ["targets", "heartbeat_s", "backoff_initial_s", "backoff_max_s", "expire_s", "queue_limit",
                                 "oid_root"]
-    static let collector = ["url", "token_file", "ca_file", "pinned_ca_file", "allow_insecure_http", "timeout_s"]
+    static let collector = ["url", "token_file", "ca_file", "pinned_ca_file", "pinned_public_keys", "allow_insecure_http", "timeout_s"]
     static let spool = ["max_bytes", "max_age_hours"]
     static let send = ["batch_size", "backoff_initial_s", "backoff_max_s"]
     static let upstreamSwitch = ["address", "timeout_ms", "retries", "port_name", "port_alias"] + SNMPConfigKeys.credentials
@@ -247,6 +253,19 @@ private struct AgentConfigurationDecoder {
         if let field = keys["token_file"], let path = absolutePath(field) { collector.tokenFile = path }
         if let field = keys["ca_file"], let path = absolutePath(field) { collector.caFile = path }
         if let field = keys["pinned_ca_file"], let path = absolutePath(field) { collector.pinnedCAFile = path }
+        if let field = keys["pinned_public_keys"], let items = reader.list(field) {
+            for item in items {
+                guard let text = reader.nonEmptyString(item) else { continue }
+                guard let fingerprint = CollectorTLS.normalizedFingerprint(text) else {
+                    reader.report(.badValue, "\"\(text)\" is not a SHA-256 fingerprint (sha256: and 32 hex pairs)", at: item)
+                    continue
+                }
+                collector.pinnedPublicKeys.append(fingerprint)
+            }
+            if !collector.pinnedPublicKeys.isEmpty, url.scheme?.lowercased() != "https" {
+                reader.report(.badValue, "a pinned public key needs an https:// collector", at: field)
+            }
+        }
         if let on = keys["allow_insecure_http"].flatMap({ reader.bool($0) }) { collector.allowInsecureHTTP = on }
         if collector.isInsecure, !collector.allowInsecureHTTP {
             reader.report(.badValue, "plain http:// sends the site token in clear to \(url.host ?? "the collector"); use https://, "

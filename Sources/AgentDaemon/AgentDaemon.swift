@@ -5,6 +5,7 @@ import Logging
 import ReadinessModel
 import ServiceLifecycle
 import Spool
+import Synchronization
 import SystemSupport
 
 /// `sansang-agent run`: the plan, reporter, sender and systemd services in one ServiceGroup.
@@ -47,7 +48,19 @@ public enum AgentDaemon {
         }
 
         let http = try CollectorClient.makeHTTPClient(configuration.collector)
-        let client = CollectorClient(http: http, configuration: configuration.collector)
+        let rotations = Mutex(Set<String>())
+        let client: CollectorClient
+        do {
+            client = try CollectorClient(http: http, configuration: configuration.collector) { [logger] key in
+                // Once per new key: the collector's certificate verified against the pinned CA, with a key not pinned.
+                guard rotations.withLock({ $0.insert(key).inserted }) else { return }
+                logger.warning("the collector presents a new public key, accepted because the pinned CA signed its certificate; add it to collector.pinned_public_keys",
+                               metadata: ["key": "\(key)"])
+            }
+        } catch {
+            try? await http.shutdown()
+            throw StartError(code: "collector_tls", message: "cannot set up the connection to the collector", cause: "\(error)")
+        }
         let holder = PlanHolder(cached)
         let wake = WakeSignal()
         let bootStartedAt = Date()

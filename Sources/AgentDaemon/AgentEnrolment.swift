@@ -41,6 +41,9 @@ public enum AgentEnrolment {
         public var response: EnrolmentResponse
         /// The fingerprint of the certificate the collector presented, when it was checked against one.
         public var fingerprint: String?
+        /// The SHA-256 fingerprint of the presented certificate's public key (SubjectPublicKeyInfo), which the agent
+        /// pins (`collector.pinned_public_keys`); nil over http:// to loopback.
+        public var publicKey: String?
     }
 
     public static func enroll(collector url: URL, site: String, code: String, fingerprint typed: String?,
@@ -53,6 +56,7 @@ public enum AgentEnrolment {
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         var checked: String?
+        var publicKey: String?
         if let typed, scheme == "https" {
             guard let expected = CollectorTLS.normalizedFingerprint(typed) else {
                 throw Failure(.badFingerprint, "\(typed) is not a SHA-256 fingerprint")
@@ -63,6 +67,7 @@ public enum AgentEnrolment {
                 throw Failure(.fingerprintMismatch(expected: expected, presented: presented), "the collector presented \(presented)")
             }
             checked = presented
+            publicKey = try? CollectorTLS.publicKeyFingerprint(der: chain.first ?? [])
             // The certificate is the one read over the phone: trust the root it came with (a private CA or the
             // self-signed certificate itself); a chain up to a public CA is verified against the system's CAs.
             if let root = chain.last, CollectorTLS.isSelfSigned(der: root),
@@ -80,7 +85,13 @@ public enum AgentEnrolment {
             answer = .failure(error)
         }
         try? await http.shutdown()
-        return Outcome(response: try answer.get(), fingerprint: checked)
+        let response = try answer.get()
+        if scheme == "https", publicKey == nil {
+            // Verified against the system's CAs by the exchange itself; the key it presented, to pin from now on.
+            let chain = try await presentedChain(host: host, port: url.port ?? 443, timeout: timeout)
+            publicKey = try? CollectorTLS.publicKeyFingerprint(der: chain.first ?? [])
+        }
+        return Outcome(response: response, fingerprint: checked, publicKey: publicKey)
     }
 
     static func exchange(_ http: HTTPClient, url: URL, site: String, code: String, timeout: TimeAmount) async throws(Failure)

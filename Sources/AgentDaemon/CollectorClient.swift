@@ -29,9 +29,28 @@ public struct CollectorClient: Sendable {
     let api: APIClient
     let tokenFile: String
 
-    public init(http: HTTPClient, configuration: AgentConfiguration.Collector) {
+    /// With `pinned_public_keys` the requests go over `PinnedCollectorTransport`, which checks the collector's key on
+    /// the connection itself. `onKeyRotation` hears of a collector key that is not pinned but was accepted because the
+    /// pinned CA signed it.
+    public init(http: HTTPClient, configuration: AgentConfiguration.Collector,
+                onKeyRotation: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        var transport: (any APITransport)?
+        if !configuration.pinnedPublicKeys.isEmpty {
+            let context: NIOSSLContext
+            do {
+                context = try NIOSSLContext(configuration: Self.tlsConfiguration(configuration) ?? .makeClientConfiguration())
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                throw Failure(code: "tls", message: "cannot set up TLS for the collector", cause: String(describing: error))
+            }
+            transport = PinnedCollectorTransport(
+                host: configuration.url.host ?? "", port: configuration.url.port ?? 443, context: context,
+                pins: Set(configuration.pinnedPublicKeys), acceptRotationByPinnedCA: configuration.pinnedCAFile != nil,
+                onRotation: onKeyRotation)
+        }
         api = APIClient(http: http, server: configuration.url.absoluteString, timeout: configuration.timeout,
-                        userAgent: "sansang-agent/\(SansangVersion.current)")
+                        userAgent: "sansang-agent/\(SansangVersion.current)", transport: transport)
         tokenFile = configuration.tokenFile
     }
 
@@ -39,6 +58,14 @@ public struct CollectorClient: Sendable {
     /// `caFile` when configured. Host names are verified either way.
     public static func makeHTTPClient(_ configuration: AgentConfiguration.Collector) throws -> HTTPClient {
         var client = HTTPClient.Configuration()
+        client.tlsConfiguration = try tlsConfiguration(configuration)
+        client.decompression = .enabled(limit: .size(16 << 20))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+    }
+
+    /// The trust for the collector's certificate: only the pinned CA, or the system's CAs plus `ca_file`; nil for
+    /// the system's CAs alone.
+    static func tlsConfiguration(_ configuration: AgentConfiguration.Collector) throws -> TLSConfiguration? {
         func certificates(_ file: String, key: String) throws -> [NIOSSLCertificate] {
             do {
                 return try NIOSSLCertificate.fromPEMFile(file)
@@ -49,14 +76,13 @@ public struct CollectorClient: Sendable {
         if let pinned = configuration.pinnedCAFile {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try certificates(pinned, key: "pinned_ca_file"))
-            client.tlsConfiguration = tls
+            return tls
         } else if let caFile = configuration.caFile {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.additionalTrustRoots = [.certificates(try certificates(caFile, key: "ca_file"))]
-            client.tlsConfiguration = tls
+            return tls
         }
-        client.decompression = .enabled(limit: .size(16 << 20))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+        return nil
     }
 
     /// The site token, read at each request so that a replaced token file is picked up without a restart.

@@ -12,10 +12,14 @@ public final class LLDPListener: Sendable {
         public var interface: String
         /// LLDPDUs are at most 1500 bytes; 2048 keeps the kernel ring's slots small.
         public var snapshotLength: Int
+        /// The kernel ring: 128 KiB holds some 60 frames of 2 KiB, where a switch sends one LLDPDU every 30 s.
+        /// libpcap's default (2 MiB) is mapped into the process, resident for as long as the capture runs.
+        public var kernelBufferSize: Int
 
-        public init(interface: String, snapshotLength: Int = 2048) {
+        public init(interface: String, snapshotLength: Int = 2048, kernelBufferSize: Int = 128 << 10) {
             self.interface = interface
             self.snapshotLength = snapshotLength
+            self.kernelBufferSize = kernelBufferSize
         }
     }
 
@@ -41,7 +45,7 @@ public final class LLDPListener: Sendable {
     public func run(until done: @Sendable (LLDPNeighbour) -> Bool = { _ in false }) async throws(CaptureError) {
         let capture = CaptureConfiguration(
             interface: configuration.interface, filter: "ether proto 0x88cc",
-            snapshotLength: configuration.snapshotLength, deliveryBufferSize: 64)
+            snapshotLength: configuration.snapshotLength, kernelBufferSize: configuration.kernelBufferSize, deliveryBufferSize: 64)
         do {
             try await withLiveCapture(capture) { capture in
                 for try await packet in capture {
@@ -124,6 +128,6 @@ public struct LLDPProbe: SpeedEvidenceProbe {
 
     static func seconds(_ duration: Duration) -> String {
         let value = duration.inSeconds
-        return value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        return value == value.rounded() ? String(Int(value)) : value.fixed(1)
     }
 }

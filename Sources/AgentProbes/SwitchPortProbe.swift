@@ -2,6 +2,7 @@ import Foundation
 import LLDP
 import ReadinessModel
 import SNMP
+import SystemSupport
 
 /// What the upstream switch says about the port this host is patched into (IF-MIB over SNMP).
 public struct SwitchPortEvidence: Sendable {
@@ -59,10 +60,10 @@ public struct SwitchPortProbe: SpeedEvidenceProbe {
                 }
                 facts["speed_from"] = speed.from
                 if let rate = evidence.inBitsPerSecond, let percent = CounterRate.utilisationPercent(bitsPerSecond: rate, speedMbps: speed.mbps) {
-                    facts["in_utilisation_percent"] = String(format: "%.2f", percent)
+                    facts["in_utilisation_percent"] = percent.fixed(2)
                 }
                 if let rate = evidence.outBitsPerSecond, let percent = CounterRate.utilisationPercent(bitsPerSecond: rate, speedMbps: speed.mbps) {
-                    facts["out_utilisation_percent"] = String(format: "%.2f", percent)
+                    facts["out_utilisation_percent"] = percent.fixed(2)
                 }
                 return SpeedReading(source: .snmp, speedMbps: speed.mbps, facts: facts)
             }

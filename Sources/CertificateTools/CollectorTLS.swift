@@ -78,7 +78,22 @@ public enum CollectorTLS {
     }
 
     public static func fingerprint(der: [UInt8]) -> String {
-        "sha256:" + SHA256.hash(data: der).map { String(format: "%02X", $0) }.joined(separator: ":")
+        "sha256:" + hexPairs(SHA256.hash(data: der))
+    }
+
+    /// `sha256:` and the SHA-256 of the certificate's SubjectPublicKeyInfo (its public key with the algorithm), as
+    /// `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256` gives it: what an
+    /// agent pins, unchanged when the certificate is renewed with the same key.
+    public static func publicKeyFingerprint(der: [UInt8]) throws -> String {
+        let certificate = try Certificate(derEncoded: der)
+        return "sha256:" + hexPairs(SHA256.hash(data: Array(certificate.publicKey.subjectPublicKeyInfoBytes)))
+    }
+
+    public static func publicKeyFingerprint(pem: String) throws -> String {
+        guard let first = try PEMDocument.parseMultiple(pemString: pem).first(where: { $0.discriminator == "CERTIFICATE" }) else {
+            throw TLSMaterialError("no certificate in the PEM text")
+        }
+        return try publicKeyFingerprint(der: first.derBytes)
     }
 
     /// A fingerprint as typed (`sha256:` optional, colons, spaces and case free) in the form `fingerprint` gives, or nil.
@@ -108,6 +123,12 @@ public enum CollectorTLS {
     public static func isSelfSigned(der: [UInt8]) -> Bool {
         guard let certificate = try? Certificate(derEncoded: der) else { return false }
         return certificate.issuer == certificate.subject
+    }
+
+    /// Upper-case hex pairs joined by colons (no `String(format:)`: the agent computes this per connection).
+    static func hexPairs(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return digest.map { String([digits[Int($0 >> 4)], digits[Int($0 & 15)]]) }.joined(separator: ":")
     }
 
     public static func isIPAddress(_ text: String) -> Bool { ipAddressBytes(text) != nil }

@@ -37,14 +37,17 @@ public struct Dashboard: Sendable {
     public let reports: WeeklyReports?
     public let sessions: SessionAuthority
     public let settings: Settings
+    /// The login form's own CSRF tokens (no session exists yet to hold one).
+    public let loginForms: LoginFormTokens
 
     public init(collector: Collector, alerts: AlertEngine?, reports: WeeklyReports?, sessions: SessionAuthority,
-                settings: Settings = Settings()) {
+                settings: Settings = Settings(), loginForms: LoginFormTokens = LoginFormTokens()) {
         self.collector = collector
         self.alerts = alerts
         self.reports = reports
         self.sessions = sessions
         self.settings = settings
+        self.loginForms = loginForms
     }
 
     static let sessionCookie = "sansang_session"
@@ -80,8 +83,18 @@ public struct Dashboard: Sendable {
     @Sendable func loginForm(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         let page = PageRequest(request)
         let message = page.query["bye"] != nil ? page.words("loggedOut") : page.query["ended"] != nil ? page.words("sessionEnded") : nil
-        return try render(page, "login", LoginModel(next: Self.localPath(page.query["next"]), name: "", message: message),
-                          title: page.words("login"), viewer: nil)
+        return try loginPage(page, next: Self.localPath(page.query["next"]), name: "", message: message, status: .ok)
+    }
+
+    /// The login form with a fresh CSRF token, and the cookie that goes with it.
+    private func loginPage(_ page: PageRequest, next: String, name: String, message: String?, status: HTTPResponse.Status) throws
+        -> Response {
+        let (nonce, token) = loginForms.issue()
+        var response = try render(page, "login", LoginModel(next: next, name: name, message: message, csrf: token),
+                                  title: page.words("login"), viewer: nil)
+        response.status = status
+        response.headers[.setCookie] = loginForms.cookie(nonce, secure: settings.secureCookies)
+        return response
     }
 
     @Sendable func login(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -89,6 +102,10 @@ public struct Dashboard: Sendable {
         let form = try await Self.form(request)
         let name = form["name"] ?? ""
         let next = Self.localPath(form["next"])
+        // Before the password is looked at: a forged or stale form is no login attempt.
+        guard loginForms.accepts(token: form["csrf"], nonce: page.cookies[LoginFormTokens.cookie]) else {
+            return try loginPage(page, next: next, name: name, message: page.words("csrfFailed"), status: .forbidden)
+        }
         let outcome = try await collector.storage("logging in") {
             try await sessions.login(name: name, password: form["password"] ?? "", address: context.remoteAddress)
         }
@@ -100,10 +117,8 @@ public struct Dashboard: Sendable {
             return Response(status: .seeOther, headers: [.location: next, .setCookie: cookie])
         case .wrongCredentials, .limited:
             let limited = outcome == .limited
-            var response = try render(page, "login", LoginModel(next: next, name: name, message: page.words(limited ? "loginLimited" : "loginFailed")),
-                                      title: page.words("login"), viewer: nil)
-            response.status = limited ? .tooManyRequests : .unauthorized
-            return response
+            return try loginPage(page, next: next, name: name, message: page.words(limited ? "loginLimited" : "loginFailed"),
+                                 status: limited ? .tooManyRequests : .unauthorized)
         }
     }
 
@@ -354,6 +369,8 @@ struct LoginModel {
     var next: String
     var name: String
     var message: String?
+    /// The login form's CSRF token (`LoginFormTokens`).
+    var csrf: String
 }
 
 /// What every page reads from its request: the query, the cookies, the language (`?lang=` first, then the cookie,

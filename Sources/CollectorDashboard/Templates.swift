@@ -49,6 +49,7 @@ enum Templates {
         {{#message}}<p class="notice" role="alert">{{message}}</p>{{/message}}
         <form class="login" method="post" action="/login">
         <input type="hidden" name="next" value="{{next}}">
+        <input type="hidden" name="csrf" value="{{csrf}}">
         <p><label for="name">{{w.username}}</label><input id="name" name="name" autocomplete="username" required value="{{name}}"></p>
         <p><label for="password">{{w.password}}</label><input id="password" name="password" type="password" autocomplete="current-password" required></p>
         <p><button type="submit">{{w.login}}</button></p>

@@ -109,6 +109,21 @@ enum PostgresSchema {
             """,
             #"CREATE INDEX dashboard_session_user ON dashboard_session ("user")"#,
         ]),
+        // Compact verdict columns (incremental evaluation): existing verdicts get their reason keys from their JSON (as
+        // `ReasonKeyList.encode` writes them) and are due at once, so the next evaluation round sets their recheck time.
+        ("v9-verdict-columns", [
+            "ALTER TABLE verdict ADD COLUMN reason_keys TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE verdict ADD COLUMN revision BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE verdict ADD COLUMN recheck_at DOUBLE PRECISION",
+            "CREATE INDEX verdict_recheck ON verdict (recheck_at) WHERE recheck_at IS NOT NULL",
+            """
+            UPDATE verdict SET recheck_at = 0, reason_keys = COALESCE((
+                SELECT string_agg(CASE WHEN reason->>'subject' IS NULL THEN reason->>'code'
+                                       ELSE (reason->>'code') || ':' || (reason->>'subject') END, E'\\n' ORDER BY position)
+                FROM jsonb_array_elements(convert_from(json, 'UTF8')::jsonb -> 'reasons') WITH ORDINALITY AS r(reason, position)
+            ), '')
+            """,
+        ]),
     ]
 
     /// The table of applied migrations (GRDB's `grdb_migrations` on SQLite).
@@ -121,4 +136,6 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x73616E73616E6701
     /// The advisory lock key of the alert leader (per session, on its own connection): "sansang" + 2.
     static let leaderLock: Int64 = 0x73616E73616E6702
+    /// The advisory lock key held (per transaction) while inserting transitions, so ids commit in order: "sansang" + 3.
+    static let transitionLock: Int64 = 0x73616E73616E6703
 }

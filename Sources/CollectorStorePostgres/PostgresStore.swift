@@ -349,7 +349,7 @@ public final class PostgresStore: ReadinessStore, Service {
         return result
     }
 
-    private static func storedReport(_ json: Data, _ received: Double) throws -> StoredReport {
+    static func storedReport(_ json: Data, _ received: Double) throws -> StoredReport {
         StoredReport(report: try ReportCoding.decoder().decode(Report.self, from: json), receivedAt: Date(timeIntervalSince1970: received))
     }
 
@@ -359,40 +359,9 @@ public final class PostgresStore: ReadinessStore, Service {
 
     // MARK: Verdicts
 
+    /// Without recheck times: these verdicts are looked at again only when their site reports (or by a full evaluation).
     public func recordVerdicts(_ verdicts: [SiteVerdict]) async throws -> [String: VerdictTransition] {
-        let encoder = ReportCoding.encoder()
-        // In site order, so that two replicas recording verdicts lock the rows in the same order.
-        let encoded = try verdicts.enumerated().sorted { ($0.element.site, $0.offset) < ($1.element.site, $1.offset) }.map {
-            (verdict: $0.element, json: try encoder.encode($0.element), reasons: try encoder.encode($0.element.reasons))
-        }
-        return try await transaction { [self] connection in
-            var transitions: [String: VerdictTransition] = [:]
-            let decoder = ReportCoding.decoder()
-            for (verdict, json, reasons) in encoded {
-                let site = verdict.site, state = verdict.state.rawValue, at = verdict.evaluatedAt.timeIntervalSince1970
-                // A first verdict is inserted; otherwise the old one is read under a row lock, then replaced.
-                let inserted = try await connection.query("""
-                    INSERT INTO verdict (site, state, evaluated_at, json) VALUES (\(site), \(state), \(at), \(json))
-                    ON CONFLICT (site) DO NOTHING RETURNING site
-                    """, logger: logger).collect()
-                var old: SiteVerdict?
-                if inserted.isEmpty {
-                    let row = try await connection.query("SELECT json FROM verdict WHERE site = \(site) FOR UPDATE", logger: logger)
-                        .collect().first
-                    old = try row.map { try decoder.decode(SiteVerdict.self, from: try $0.decode(Data.self)) }
-                    _ = try await connection.query("""
-                        UPDATE verdict SET state = \(state), evaluated_at = \(at), json = \(json) WHERE site = \(site)
-                        """, logger: logger).collect()
-                }
-                guard isTransition(from: old, to: verdict) else { continue }
-                _ = try await connection.query("""
-                    INSERT INTO transition (site, at, from_state, to_state, reasons)
-                    VALUES (\(site), \(at), \(old?.state.rawValue), \(state), \(reasons))
-                    """, logger: logger).collect()
-                transitions[site] = VerdictTransition(at: verdict.evaluatedAt, from: old?.state, to: verdict.state, reasons: verdict.reasons)
-            }
-            return transitions
-        }
+        try await recordVerdicts(verdicts, recheckAt: [:])
     }
 
     public func currentVerdicts() async throws -> [String: SiteVerdict] {
@@ -482,7 +451,7 @@ public final class PostgresStore: ReadinessStore, Service {
         })
     }
 
-    private static func notification(_ row: PostgresRow) throws -> SiteNotification {
+    static func notification(_ row: PostgresRow) throws -> SiteNotification {
         let (site, json) = try row.decode((String, Data).self)
         var notification = try ReportCoding.decoder().decode(SiteNotification.self, from: json)
         notification.site = site

@@ -35,7 +35,7 @@ public struct ICMPProbe: ServiceProbe {
                 let avg = rtts.reduce(0, +) / Double(rtts.count)
                 let mdev = (rtts.map { ($0 - avg) * ($0 - avg) }.reduce(0, +) / Double(rtts.count)).squareRoot()
                 for (key, value) in [("rtt_min_ms", rtts.min()!), ("rtt_avg_ms", avg), ("rtt_max_ms", rtts.max()!), ("rtt_mdev_ms", mdev)] {
-                    m.facts[key] = String(format: "%.3f", value)
+                    m.facts[key] = value.fixed(3)
                 }
             }
             if rtts.isEmpty { return m.finish(reason: "icmp_no_reply") }

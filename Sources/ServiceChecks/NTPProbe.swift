@@ -1,5 +1,6 @@
 import Foundation
 import ReadinessModel
+import SystemSupport
 
 /// `ntp`: one SNTP (RFC 4330) query: offset and delay of the host clock against the server, and its stratum.
 /// The offset is also returned as a `ClockReading` for `Report.clock` (the evaluator's CLOCK_SKEW input).
@@ -45,8 +46,8 @@ public struct NTPProbe: ServiceProbe {
             let t4 = answer.received.timeIntervalSince1970 + Self.unixEpochOffset
             let offset = ((t2 - t1) + (t3 - t4)) / 2 * 1000
             let delay = ((t4 - t1) - (t3 - t2)) * 1000
-            m.facts["offset_ms"] = String(format: "%.3f", offset)
-            m.facts["delay_ms"] = String(format: "%.3f", delay)
+            m.facts["offset_ms"] = offset.fixed(3)
+            m.facts["delay_ms"] = delay.fixed(3)
             m.facts["leap"] = String(r[0] >> 6)
             if r[0] >> 6 == 3 { return m.finish(reason: "ntp_unsynchronised") }
             m.clock = ClockReading(server: target.check.host, offsetMilliseconds: offset.rounded(toPlaces: 3))

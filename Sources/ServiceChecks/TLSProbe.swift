@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOSSL
+import SystemSupport
 
 /// `tls`: connect, handshake with full verification (system store or `ca_file`, and the hostname), then the
 /// days left on the leaf and the chain. A failed verification is explained: `cert_expired`,
@@ -87,12 +88,12 @@ enum TLSStep {
         if let leaf = facts.chain.first {
             m.facts["leaf_subject"] = leaf.subject
             m.facts["leaf_issuer"] = leaf.issuer
-            m.facts["leaf_not_after"] = ISO8601DateFormatter().string(from: leaf.notAfter)
+            m.facts["leaf_not_after"] = leaf.notAfter.formatted(Date.ISO8601FormatStyle())
         }
         if let earliest = facts.chain.min(by: { $0.notAfter < $1.notAfter }) {
             m.certificateDaysLeft = earliest.daysLeft(now: now)
             m.facts["cert_earliest_subject"] = earliest.subject
-            m.facts["cert_earliest_not_after"] = ISO8601DateFormatter().string(from: earliest.notAfter)
+            m.facts["cert_earliest_not_after"] = earliest.notAfter.formatted(Date.ISO8601FormatStyle())
             if earliest.notAfter < now { m.facts["expired_certificate"] = earliest.subject }
         }
         if facts.chain.count > 1 {

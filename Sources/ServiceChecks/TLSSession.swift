@@ -101,11 +101,8 @@ enum Connection {
     /// Adds a TLS client to `channel` and waits for the handshake.
     static func handshake(_ channel: Channel, serverName: String?, caFile: String?, verification: Verification,
                           alpn: [String] = []) async throws -> TLSFacts {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.trustRoots = caFile.map { .file($0) } ?? .default
-        configuration.certificateVerification = verification == .full ? .fullVerification : .noHostnameVerification
-        configuration.applicationProtocols = alpn
-        let context = try NIOSSLContext(configuration: configuration)
+        let context = try TLSContextCache.shared.context(.init(caFile: verification == .recordOnly ? nil : caFile,
+                                                               verification: verification, alpn: alpn))
         let recorded = Mutex<[CertificateFacts]>([])
         let sni = serverName.flatMap { name in (try? NIOCore.SocketAddress(ipAddress: name, port: 0)) == nil ? name : nil }
         return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<TLSFacts> in

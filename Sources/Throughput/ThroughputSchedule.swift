@@ -1,5 +1,6 @@
 import Foundation
 import ReadinessModel
+import SystemSupport
 
 /// When the agent may start a throughput test, from the profile's policy: inside the local-time window
 /// (default 22:00–05:00, which crosses midnight), no more often than `everyHours`, within the daily byte
@@ -110,7 +111,7 @@ public struct ThroughputSchedule: Sendable {
             day = calendar.date(byAdding: .day, value: -1, to: date) ?? date
         }
         let c = calendar.dateComponents([.year, .month, .day], from: day)
-        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        return "\((c.year ?? 0).zeroPadded(4))-\((c.month ?? 0).zeroPadded(2))-\((c.day ?? 0).zeroPadded(2))"
     }
 
     /// "HH:MM" → minutes after midnight.

@@ -72,7 +72,8 @@ struct Enroll: AsyncParsableCommand {
             if let ca = outcome.response.caPEM { try SecretFile.writeAtomically(ca, to: caFile, mode: 0o644) }
             try SecretFile.writeAtomically(outcome.response.token + "\n", to: tokenFile, mode: 0o600, owners: ["sansang", "sansang-agent"])
             if !FileManager.default.fileExists(atPath: configFile) {
-                let pin = outcome.response.caPEM == nil ? "" : "\n  pinned_ca_file: \(caFile)"
+                var pin = outcome.response.caPEM == nil ? "" : "\n  pinned_ca_file: \(caFile)"
+                if let key = outcome.publicKey { pin += "\n  pinned_public_keys: [\"\(key)\"]" }
                 try SecretFile.writeAtomically("""
                     # Written by sansang-agent enroll; see docs/agent.md for every key.
                     site: "\(site)"
@@ -88,7 +89,7 @@ struct Enroll: AsyncParsableCommand {
             throw ConfigurationError(words.cannotWrite("\(error)"))
         }
         print(words.enrolled(site: site, tokenFile: tokenFile, fingerprint: outcome.fingerprint,
-                             pinned: outcome.response.caPEM == nil ? nil : caFile, configFile: configFile,
+                             pinned: outcome.response.caPEM == nil ? nil : caFile, publicKey: outcome.publicKey, configFile: configFile,
                              configKept: existing != nil))
         await readiness(configFile: configFile, words: words)
     }
@@ -209,11 +210,18 @@ struct EnrolWords {
         t("Không ghi được tệp cấu hình: \(detail) (hãy chạy bằng sudo).", "Cannot write the configuration: \(detail) (run with sudo).")
     }
 
-    func enrolled(site: String, tokenFile: String, fingerprint: String?, pinned: String?, configFile: String, configKept: Bool) -> String {
+    func enrolled(site: String, tokenFile: String, fingerprint: String?, pinned: String?, publicKey: String?, configFile: String,
+                  configKept: Bool) -> String {
         var lines = [t("Đã đăng ký trạm \(site) với collector.", "Site \(site) is enrolled with the collector.")]
         if let fingerprint { lines.append(t("  dấu vân tay khớp: \(fingerprint)", "  fingerprint matches: \(fingerprint)")) }
         lines.append(t("  mã thông báo (token): \(tokenFile) (chỉ chủ sở hữu đọc được)", "  token: \(tokenFile) (readable by its owner only)"))
         if let pinned { lines.append(t("  CA của collector đã ghim: \(pinned)", "  the collector's CA is pinned: \(pinned)")) }
+        if let publicKey {
+            lines.append(configKept
+                ? t("  khóa công khai của collector: \(publicKey) — để ghim, thêm vào \(configFile): collector.pinned_public_keys: [\"\(publicKey)\"]",
+                    "  the collector's public key: \(publicKey) — to pin it, add to \(configFile): collector.pinned_public_keys: [\"\(publicKey)\"]")
+                : t("  khóa công khai của collector đã ghim: \(publicKey)", "  the collector's public key is pinned: \(publicKey)"))
+        }
         lines.append(configKept ? t("  \(configFile) đã có sẵn, giữ nguyên", "  \(configFile) exists, kept as it is")
                                 : t("  đã tạo \(configFile)", "  wrote \(configFile)"))
         return lines.joined(separator: "\n")

@@ -1,3 +1,4 @@
+import AgentDaemon
 import ArgumentParser
 import ReadinessModel
 import CommandLineSupport
@@ -18,5 +19,8 @@ struct SansangAgent: AsyncParsableCommand {
         version: SansangVersion.current,
         subcommands: [Check.self, Probe.self, Run.self, Enroll.self, SpoolCommand.self])
 
-    static func main() async { await CommandLineMain.run(Self.self) }
+    static func main() async {
+        ProcessFootprint.apply()
+        await CommandLineMain.run(Self.self)
+    }
 }

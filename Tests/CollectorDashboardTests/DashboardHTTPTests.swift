@@ -63,12 +63,26 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
 
 let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
 
-/// Logs in and returns the session cookie ("sansang_session=…") and the response.
+/// Logs in as a browser does (the form first, for its CSRF token and cookie) and returns the session cookie
+/// ("sansang_session=…") and the response.
 func logIn(_ client: any TestClientProtocol, _ name: String, _ password: String) async throws -> (cookie: String?, response: TestResponse) {
-    let response = try await client.execute(uri: "/login", method: .post, headers: formHeaders,
-                                            body: formBody([("name", name), ("password", password), ("next", "/sites")]))
+    let form = try await loginForm(client)
+    let response = try await postLogin(client, [("name", name), ("password", password), ("next", "/sites"), ("csrf", form.token ?? "")],
+                                       cookie: form.cookie)
     let cookie = response.headers[.setCookie]?.split(separator: ";").first.map(String.init)
     return (response.status == .seeOther ? cookie : nil, response)
+}
+
+/// The login form's CSRF token and the cookie ("sansang_login=…") it came with.
+func loginForm(_ client: any TestClientProtocol) async throws -> (token: String?, cookie: String?) {
+    let form = try await page(client, "/login", cookie: nil)
+    return (csrfToken(text(form)), form.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+}
+
+func postLogin(_ client: any TestClientProtocol, _ fields: [(String, String)], cookie: String?) async throws -> TestResponse {
+    var headers = formHeaders
+    if let cookie { headers[.cookie] = cookie }
+    return try await client.execute(uri: "/login", method: .post, headers: headers, body: formBody(fields))
 }
 
 func page(_ client: any TestClientProtocol, _ uri: String, cookie: String?) async throws -> TestResponse {
@@ -232,6 +246,46 @@ func csrfToken(_ html: String) -> String? {
             _ = try await fixture.sessions.login(name: "tuan", password: DashboardFixture.adminPassword, address: "127.0.0.1",
                                                  now: Date().addingTimeInterval(1801))
             #expect(try await fixture.collector.store.session(idHash: SessionAuthority.sha256(idle)) == nil)
+        }
+    }
+
+    @Test func theLoginFormHasACSRFTokenOfItsOwn() async throws {
+        try await DashboardFixture.run { fixture, client in
+            let form = try await page(client, "/login", cookie: nil)
+            let setCookie = try #require(form.headers[.setCookie])
+            #expect(setCookie.hasPrefix("sansang_login="))
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/login"))
+            let token = try #require(csrfToken(text(form)), "the login form carries a csrf field")
+            let cookie = try #require(setCookie.split(separator: ";").first.map(String.init))
+            let password = DashboardFixture.adminPassword
+            func refused(_ response: TestResponse) -> Bool {
+                response.status == .forbidden && text(response).contains("Biểu mẫu đã hết hạn")
+                    && response.headers[.setCookie]?.hasPrefix("sansang_session=") != true
+            }
+
+            // The right password is not enough: a post from another site has neither the token nor the cookie…
+            #expect(refused(try await postLogin(client, [("name", "tuan"), ("password", password)], cookie: nil)))
+            // …a token without its cookie, a cookie without its token, a token made up, or a token of another form's cookie.
+            #expect(refused(try await postLogin(client, [("name", "tuan"), ("password", password), ("csrf", token)], cookie: nil)))
+            #expect(refused(try await postLogin(client, [("name", "tuan"), ("password", password)], cookie: cookie)))
+            #expect(refused(try await postLogin(client, [("name", "tuan"), ("password", password), ("csrf", "forged-token")],
+                                                cookie: cookie)))
+            let other = try await loginForm(client)
+            #expect(other.cookie != cookie && other.token != token, "each form gets its own nonce and token")
+            #expect(refused(try await postLogin(client, [("name", "tuan"), ("password", password), ("csrf", token)],
+                                                cookie: other.cookie)))
+            // A refused form is no login attempt: the limiter has counted none.
+            #expect(fixture.sessions.limiter.allows(user: "tuan", address: "127.0.0.1", now: Date()))
+
+            // The refusal shows the form again with a fresh pair, which works; so does the first pair.
+            let again = try await postLogin(client, [("name", "tuan"), ("password", password)], cookie: nil)
+            let fresh = (token: csrfToken(text(again)), cookie: again.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let accepted = try await postLogin(client, [("name", "tuan"), ("password", password), ("csrf", fresh.token ?? "")],
+                                               cookie: fresh.cookie)
+            #expect(accepted.status == .seeOther)
+            #expect(accepted.headers[.setCookie]?.hasPrefix("sansang_session=") == true)
+            let first = try await postLogin(client, [("name", "tuan"), ("password", password), ("csrf", token)], cookie: cookie)
+            #expect(first.status == .seeOther)
         }
     }
 

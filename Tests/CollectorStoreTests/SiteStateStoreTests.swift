@@ -6,7 +6,7 @@ import SansangAPI
 import TestSupport
 import Testing
 
-/// The compact verdict columns and version reads of `SiteStateStore` (issue 17) on SQLite.
+/// The compact verdict columns and version reads of `SiteStateStore` (issue 17), on both back ends where they apply.
 @Suite struct SiteStateStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
 
@@ -24,10 +24,9 @@ import Testing
         #expect(ReasonKeyList.decode("").isEmpty)
     }
 
-    @Test func summariesRevisionsAndRecheckTimesFollowEachWrite() async throws {
-        try await withTemporaryDirectory { dir in
-            let store = try SQLiteStore(path: dir.appendingPathComponent("s.sqlite").path)
-            try await store.migrate()
+    @Test(arguments: Backend.allCases)
+    func summariesRevisionsAndRecheckTimesFollowEachWrite(backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             #expect(try await store.appliedMigrations().last == "v9-verdict-columns")
             let down = Reason(code: .serviceDown, subject: "vneid", impact: .notReady, evidence: "refused")
             var transitions = try await store.recordVerdicts([verdict("1", .notReady, [down], at: t0), verdict("2", .ready, [], at: t0)],
@@ -79,27 +78,35 @@ import Testing
         }
     }
 
-    @Test func upgradeFillsTheColumnsOfVerdictsStoredBefore() async throws {
-        try await withTemporaryDirectory { dir in
-            let path = dir.appendingPathComponent("s.sqlite").path
-            let store = try SQLiteStore(path: path)
-            try await store.migrate()
+    @Test(arguments: Backend.allCases)
+    func upgradeFillsTheColumnsOfVerdictsStoredBefore(backend: Backend) async throws {
+        try await withStore(backend) { store, database in
             // Back to the v8 schema, with a verdict stored by a v8 collector.
             let down = Reason(code: .serviceDown, subject: "vneid", impact: .notReady, evidence: "refused")
-            let json = try ReportCoding.encoder().encode(verdict("1", .notReady, [down], at: t0))
-            try await DatabaseQueue(path: path).write { db in
-                try db.execute(sql: """
+            let stale = Reason(code: .stale, impact: .unknown, evidence: "5 min")
+            let json = try ReportCoding.encoder().encode(verdict("1", .notReady, [down, stale], at: t0))
+            let hex = json.map { String(format: "%02x", $0) }.joined()
+            switch backend {
+            case .sqlite:
+                try await database.execute("""
                     DROP INDEX verdict_recheck;
                     ALTER TABLE verdict DROP COLUMN reason_keys;
                     ALTER TABLE verdict DROP COLUMN revision;
                     ALTER TABLE verdict DROP COLUMN recheck_at;
                     DELETE FROM grdb_migrations WHERE identifier = 'v9-verdict-columns';
+                    INSERT INTO verdict (site, state, evaluated_at, json) VALUES ('1', 'not_ready', \(t0.timeIntervalSince1970), x'\(hex)');
                     """)
-                try db.execute(sql: "INSERT INTO verdict (site, state, evaluated_at, json) VALUES ('1', 'not_ready', ?, ?)",
-                               arguments: [t0.timeIntervalSince1970, json])
+            case .postgresql:
+                try await database.execute("""
+                    DROP INDEX verdict_recheck;
+                    ALTER TABLE verdict DROP COLUMN reason_keys, DROP COLUMN revision, DROP COLUMN recheck_at;
+                    DELETE FROM sansang_migrations WHERE identifier = 'v9-verdict-columns';
+                    INSERT INTO verdict (site, state, evaluated_at, json)
+                        VALUES ('1', 'not_ready', \(t0.timeIntervalSince1970), decode('\(hex)', 'hex'));
+                    """)
             }
             try await store.migrate()
-            #expect(try await store.verdictSummaries()["1"]?.reasons.map(\.key) == [down.key])
+            #expect(try await store.verdictSummaries()["1"]?.reasons.map(\.key) == [down.key, stale.key])
             #expect(try await store.verdictRevisions() == ["1": 1])
             #expect(try await store.sitesDueForEvaluation(at: t0) == ["1"], "looked at again by the next evaluation round")
         }

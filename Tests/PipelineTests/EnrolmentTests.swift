@@ -136,6 +136,94 @@ import TestSupport
         }
     }
 
+    /// The key pin learnt at enrolment, with real certificates: the collector's own CA may sign a new key (accepted,
+    /// logged); without a pinned CA (a CA the agent merely trusts, as a public one) only a pinned key is accepted.
+    @Test func theEnrolledAgentPinsTheCollectorsPublicKey() async throws {
+        try await withTemporaryDirectory { directory in
+            let lab = try await TLSCollector(directory: directory)
+            try await withCleanup {
+                try await lab.start()
+                let issued = try await lab.issue(site: "20242")
+                let etc = directory.appendingPathComponent("etc")
+                let state = directory.appendingPathComponent("state")
+                try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+                let enrolled = try await runProgram("sansang-agent", [
+                    "enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0", "--collector", lab.url,
+                    "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint])
+                #expect(enrolled.status == 0, "\(enrolled.stdout)\(enrolled.stderr)")
+                let oldKey = try CollectorTLS.publicKeyFingerprint(
+                    pem: String(contentsOf: lab.tls.appendingPathComponent("server.pem"), encoding: .utf8))
+                #expect(enrolled.stdout.contains("khóa công khai của collector đã ghim: \(oldKey)"), "\(enrolled.stdout)")
+                let config = etc.appendingPathComponent("agent.yaml")
+                let written = try String(contentsOf: config, encoding: .utf8)
+                #expect(written.contains("pinned_public_keys: [\"\(oldKey)\"]"), "\(written)")
+                let running = written.replacingOccurrences(of: "uplink: auto", with: "uplink: lo\nlldp_wait_s: 0\nreport_interval_s: 0.5")
+                try running.write(to: config, atomically: true, encoding: .utf8)
+
+                // A new key for the collector, in a certificate signed by its CA (openssl, from the CA's key), served after SIGHUP.
+                let next = directory.appendingPathComponent("next")
+                try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
+                let ext = next.appendingPathComponent("ext.cnf")
+                try "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                    .write(to: ext, atomically: true, encoding: .utf8)
+                try await Pipeline.check(runCapturing(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                                       "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", next.appendingPathComponent("server.key").path,
+                                                       "-out", next.appendingPathComponent("server.csr").path]))
+                try await Pipeline.check(runCapturing(["openssl", "x509", "-req", "-days", "2", "-in", next.appendingPathComponent("server.csr").path,
+                                                       "-CA", lab.tls.appendingPathComponent("ca.pem").path,
+                                                       "-CAkey", lab.tls.appendingPathComponent("ca.key").path, "-CAcreateserial",
+                                                       "-extfile", ext.path, "-out", next.appendingPathComponent("server.pem").path]))
+                let newKey = try CollectorTLS.publicKeyFingerprint(
+                    pem: String(contentsOf: next.appendingPathComponent("server.pem"), encoding: .utf8))
+                #expect(newKey != oldKey)
+                for name in ["server.pem", "server.key"] {
+                    try FileManager.default.removeItem(at: lab.tls.appendingPathComponent(name))
+                    try FileManager.default.copyItem(at: next.appendingPathComponent(name), to: lab.tls.appendingPathComponent(name))
+                }
+                kill(try #require(lab.collector).pid, SIGHUP)
+                try await waitUntil(timeout: 10, "the reload in the collector's log") {
+                    lab.collector?.log.contains("TLS certificate reloaded") == true
+                }
+
+                // With the CA pinned: the rotation signed by it is accepted, and said once in the log.
+                let rotated = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                         log: directory.appendingPathComponent("agent-rotated.log"))
+                try await withCleanup {
+                    try await waitUntil(timeout: 60, "a report over the rotated key in the collector's database") {
+                        try lab.storedReports(site: "20242") > 0
+                    }
+                    #expect(rotated.log.contains("the collector presents a new public key") && rotated.log.contains(newKey),
+                            "\(rotated.log.suffix(800))")
+                } cleanup: { await rotated.stop() }
+
+                // Without a pinned CA (the CA only trusted, as a public CA would be): the key must be a pinned one.
+                let strict = running.replacingOccurrences(of: "pinned_ca_file:", with: "ca_file:")
+                #expect(strict != running)
+                try strict.write(to: config, atomically: true, encoding: .utf8)
+                let before = try lab.storedReports(site: "20242")
+                let refused = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                         log: directory.appendingPathComponent("agent-strict.log"))
+                try await withCleanup {
+                    try await waitUntil(timeout: 30, "the pinned key's refusal in the agent's log") { refused.log.contains("is not the pinned one") }
+                    try await Task.sleep(for: .seconds(2))
+                    #expect(refused.log.contains(newKey), "the refusal names the presented key: \(refused.log.suffix(800))")
+                    #expect(try lab.storedReports(site: "20242") == before, "nothing reaches a collector with a key not pinned")
+                    #expect(refused.isRunning, "the agent keeps its reports and retries")
+                } cleanup: { await refused.stop() }
+
+                // The new key pinned beside the old one (as an administrator does before a planned rotation): accepted.
+                try strict.replacingOccurrences(of: "[\"\(oldKey)\"]", with: "[\"\(oldKey)\", \"\(newKey)\"]")
+                    .write(to: config, atomically: true, encoding: .utf8)
+                let accepted = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                          log: directory.appendingPathComponent("agent-both.log"))
+                try await withCleanup {
+                    try await waitUntil(timeout: 60, "a report over the newly pinned key") { try lab.storedReports(site: "20242") > before }
+                    #expect(!accepted.log.contains("the collector presents a new public key"), "a pinned key is no rotation")
+                } cleanup: { await accepted.stop() }
+            } cleanup: { await lab.stop() }
+        }
+    }
+
     @Test func sighupServesANewCertificateToNewConnectionsWhileAnOpenOneStays() async throws {
         try await withTemporaryDirectory { directory in
             let lab = try await TLSCollector(directory: directory)
