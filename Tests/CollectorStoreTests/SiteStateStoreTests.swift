@@ -27,7 +27,6 @@ import Testing
     @Test(arguments: Backend.allCases)
     func summariesRevisionsAndRecheckTimesFollowEachWrite(backend: Backend) async throws {
         try await withStore(backend) { store, _ in
-            #expect(try await store.appliedMigrations().last == "v9-verdict-columns")
             let down = Reason(code: .serviceDown, subject: "vneid", impact: .notReady, evidence: "refused")
             var transitions = try await store.recordVerdicts([verdict("1", .notReady, [down], at: t0), verdict("2", .ready, [], at: t0)],
                                                              recheckAt: ["1": t0 + 180])
