@@ -132,3 +132,14 @@ bench: bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood 
 
 clean:
 	rm -rf .build dist
+
+# libFuzzer on the LLDP frame decoder (Sources/LLDP + Fuzz/LLDPFrame.swift), seeded with Tests/Corpus/lldp-frame.
+# Not part of `make test`. FUZZ_SECONDS=600 make fuzz; a crashing input is kept as .build/fuzz/crash-*.
+FUZZ_SECONDS ?= 60
+SWIFTC ?= swiftc
+.PHONY: fuzz
+fuzz:
+	mkdir -p .build/fuzz/lldp-corpus
+	python3 -c 'import pathlib, sys; [pathlib.Path(".build/fuzz/lldp-corpus", p.stem).write_bytes(bytes.fromhex(p.read_text().strip())) for p in pathlib.Path("Tests/Corpus/lldp-frame").glob("*.hex")]'
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O -module-name LLDPFuzz Sources/LLDP/*.swift Fuzz/LLDPFrame.swift -o .build/fuzz/lldp
+	.build/fuzz/lldp -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=.build/fuzz/ .build/fuzz/lldp-corpus
