@@ -28,8 +28,8 @@ deps:
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml, selenium, axe_selenium_python' 2>/dev/null || \
-	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python
+	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml, selenium, axe_selenium_python, schemathesis' 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python schemathesis
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
 
 build: deps
