@@ -30,8 +30,8 @@ deps:
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml, selenium, axe_selenium_python' 2>/dev/null || \
-	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python
+	@python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml, selenium, axe_selenium_python, schemathesis' 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python schemathesis
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
 
 build: deps
@@ -140,3 +140,14 @@ bench: bench-snmp bench-ingest bench-rollup bench-throughput bench-services benc
 
 clean:
 	rm -rf .build dist
+
+# libFuzzer on the LLDP frame decoder (Sources/LLDP + Fuzz/LLDPFrame.swift), seeded with Tests/Corpus/lldp-frame.
+# Not part of `make test`. FUZZ_SECONDS=600 make fuzz; a crashing input is kept as .build/fuzz/crash-*.
+FUZZ_SECONDS ?= 60
+SWIFTC ?= swiftc
+.PHONY: fuzz
+fuzz:
+	mkdir -p .build/fuzz/lldp-corpus
+	python3 -c 'import pathlib, sys; [pathlib.Path(".build/fuzz/lldp-corpus", p.stem).write_bytes(bytes.fromhex(p.read_text().strip())) for p in pathlib.Path("Tests/Corpus/lldp-frame").glob("*.hex")]'
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O -module-name LLDPFuzz Sources/LLDP/*.swift Fuzz/LLDPFrame.swift -o .build/fuzz/lldp
+	.build/fuzz/lldp -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=.build/fuzz/ .build/fuzz/lldp-corpus

@@ -50,6 +50,8 @@ public struct CollectorConfiguration: Sendable {
     public var maxConnections = 4096
     /// A connection that sends nothing (no request, or a request that stopped) for this long is closed.
     public var idleTimeoutSeconds = 30
+    /// A request body not whole this long after its head (trickled, each byte within the idle timeout) gets a 408.
+    public var bodyTimeoutSeconds = 120
     public var maxBodyBytes = 4 * 1024 * 1024
     /// `office_time_zone:` — the offices' wall clock (IANA name): alert times in messages, the weekly report's
     /// weeks. Vietnam has one zone, the default.
@@ -142,8 +144,8 @@ public struct CollectorConfiguration: Sendable {
         case .failure(let error): throw ConfigErrors([error])
         }
         let keys = ["listen", "tls", "database", "inventory", "report_interval_s", "evaluation_interval_s",
-                    "retention_days", "max_report_skew_s", "max_connections", "idle_timeout_s", "max_body_bytes", "snmp", "alerts", "mail", "weekly_report",
-                    "office_time_zone"]
+                    "retention_days", "max_report_skew_s", "max_connections", "idle_timeout_s", "body_timeout_s", "max_body_bytes",
+                    "snmp", "alerts", "mail", "weekly_report", "office_time_zone"]
         if let entries = reader.mapping(top, allowed: keys) {
             if let field = entries["listen"], let listen = reader.mapping(field, allowed: ["host", "port"]) {
                 if let host = listen["host"].flatMap({ reader.nonEmptyString($0) }) { configuration.listen.host = host }
@@ -181,6 +183,9 @@ public struct CollectorConfiguration: Sendable {
             }
             if let value = entries["idle_timeout_s"].flatMap({ reader.int($0, in: 1...3600) }) {
                 configuration.idleTimeoutSeconds = value
+            }
+            if let value = entries["body_timeout_s"].flatMap({ reader.int($0, in: 1...3600) }) {
+                configuration.bodyTimeoutSeconds = value
             }
             if let value = entries["max_body_bytes"].flatMap({ reader.int($0, in: 1024...(1 << 30)) }) {
                 configuration.maxBodyBytes = value

@@ -515,6 +515,7 @@ struct PageMiddleware: RouterMiddleware {
              .methodNotAllowed, .enrolmentCodeUnknown, .enrolmentCodeUsed, .enrolmentCodeExpired:
             return errorPage(page, status: .badRequest, message: page.words("badRequest"), detail: error.message)
         case .bodyTooLarge: return errorPage(page, status: .contentTooLarge, message: page.words("badRequest"), detail: error.message)
+        case .requestTimeout: return errorPage(page, status: .requestTimeout, message: page.words("badRequest"), detail: error.message)
         case .rateLimited: return errorPage(page, status: .tooManyRequests, message: page.words("loginLimited"), detail: nil)
         case .unknownSite: return errorPage(page, status: .notFound, message: page.words("notFound"), detail: error.message)
         case .unavailable, .internalError: return errorPage(page, status: .internalServerError, message: page.words("serverError"), detail: nil)

@@ -83,10 +83,12 @@ public enum CollectorApp {
     ) throws -> some ApplicationProtocol {
         let router = router(collector: collector, registry: registry, maxBodyBytes: configuration.maxBodyBytes, alerts: alerts,
                             reports: reports, enrolment: enrolment, logger: logger, extraRoutes: extraRoutes)
-        // Slow or silent connections are closed after the idle timeout; beyond max_connections, refused with a 503.
-        let connections = ConnectionCount(limit: configuration.maxConnections)
+        // Slow or silent connections are closed after the idle timeout, a body not whole after body_timeout_s gets a 408;
+        // beyond max_connections, refused with a 503.
+        let connections = ConnectionCount(limit: configuration.maxConnections, factory: PrometheusMetricsFactory(registry: registry))
+        let bodyTimeout = TimeAmount.seconds(Int64(configuration.bodyTimeoutSeconds))
         var server: HTTPServerBuilder = .http1(configuration: .init(
-            additionalChannelHandlers: [ConnectionGuard(count: connections)],
+            additionalChannelHandlers: [ConnectionGuard(count: connections, bodyTimeout: bodyTimeout)],
             idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
         if let tls = configuration.tls {
             let reloadable = try certificate ?? ReloadableCertificate(certFile: tls.certFile, keyFile: tls.keyFile)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
@@ -7,25 +8,49 @@ import ReadinessModel
 import SansangAPI
 import Synchronization
 
-/// The connections the collector has open, against its limit (`max_connections`).
+/// The connections the collector has open, against its limit (`max_connections`), and what the guard refused, on
+/// `/metrics`: `sansang_http_connections` (open now), `sansang_http_connections_total` (accepted),
+/// `sansang_http_refusals_total{reason="connection_limit|body_timeout"}`.
 public final class ConnectionCount: Sendable {
     public let limit: Int
-    private let open = Atomic<Int>(0)
+    private let factory: any MetricsFactory
+    /// Updated with the gauge under one lock, so that the gauge never shows a stale count.
+    private let open = Mutex<Int>(0)
 
-    public init(limit: Int) {
+    public init(limit: Int, factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.limit = limit
+        self.factory = factory
     }
 
     /// Counts one more connection; false when that one is over the limit (it is counted all the same until it closes).
-    func enter() -> Bool { open.wrappingAdd(1, ordering: .relaxed).newValue <= limit }
-    func leave() { open.wrappingSubtract(1, ordering: .relaxed) }
-    public var current: Int { open.load(ordering: .relaxed) }
+    func enter() -> Bool {
+        Counter(label: "sansang_http_connections_total", factory: factory).increment()
+        return update(by: 1) <= limit
+    }
+
+    func leave() { _ = update(by: -1) }
+
+    func refused(_ reason: String) {
+        Counter(label: "sansang_http_refusals_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    public var current: Int { open.withLock { $0 } }
+
+    private func update(by delta: Int) -> Int {
+        open.withLock { count in
+            count += delta
+            Meter(label: "sansang_http_connections", factory: factory).set(count)
+            return count
+        }
+    }
 }
 
 /// One per connection, between the HTTP codec and Hummingbird: a connection over the limit gets a clear refusal
 /// (503 `unavailable` with Retry-After, then close) to its first request instead of a slot, and a request the
 /// HTTP parser refuses gets a JSON 400 instead of an empty one. Connections that send nothing are closed by the
-/// idle timeout (`idle_timeout_s`), so a slowloris cannot hold the slots.
+/// idle timeout (`idle_timeout_s`, Hummingbird's connection state handler), so a slowloris cannot hold the slots; a
+/// request whose body is still not whole `body_timeout_s` after its head (a body trickled a byte at a time, each
+/// within the idle timeout) gets 408 `request_timeout` and the connection is closed.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -33,12 +58,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPResponsePart
 
     private let count: ConnectionCount
+    private let bodyTimeout: TimeAmount
     private var counted = false
     private var overLimit = false
     private var answered = false
+    /// The request being read (its head arrived, its end not yet) runs against this deadline.
+    private var bodyDeadline: Scheduled<Void>?
+    /// A response to the request being read has begun: at its deadline the connection is only closed.
+    private var responseBegun = false
 
-    init(count: ConnectionCount) {
+    init(count: ConnectionCount, bodyTimeout: TimeAmount) {
         self.count = count
+        self.bodyTimeout = bodyTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,6 +78,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
         if counted {
             counted = false
             count.leave()
@@ -54,10 +87,48 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard overLimit else { return context.fireChannelRead(data) }
-        if case .head = unwrapInboundIn(data), !answered {
+        let part = unwrapInboundIn(data)
+        guard overLimit else {
+            switch part {
+            case .head:
+                startBodyDeadline(context)
+            case .body:
+                break
+            case .end:
+                bodyDeadline?.cancel()
+                bodyDeadline = nil
+            }
+            return context.fireChannelRead(data)
+        }
+        if case .head = part, !answered {
+            count.refused("connection_limit")
             refuse(context, status: .serviceUnavailable, code: .unavailable,
                    message: "the collector has its \(count.limit) connections open; retry later", retryAfter: 5)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head = unwrapOutboundIn(data) { responseBegun = bodyDeadline != nil }
+        context.write(data, promise: promise)
+    }
+
+    private func startBodyDeadline(_ context: ChannelHandlerContext) {
+        bodyDeadline?.cancel()
+        responseBegun = false
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: bodyTimeout) { [self] in
+            bodyDeadline = nil
+            guard !answered else { return }
+            count.refused("body_timeout")
+            if responseBegun {
+                // Answered already (e.g. 401 before the body was read): only the rest of the body is refused.
+                answered = true
+                bound.value.close(promise: nil)
+            } else {
+                refuse(bound.value, status: .requestTimeout, code: .requestTimeout,
+                       message: "the request body did not arrive within \(bodyTimeout.nanoseconds / 1_000_000_000) s of its head",
+                       retryAfter: nil)
+            }
         }
     }
 

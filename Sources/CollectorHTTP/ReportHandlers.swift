@@ -16,7 +16,10 @@ struct ReportHandlers: Sendable {
         let language = try api.language(query["lang"])
         let week: ISOWeek
         if let text = query["week"] {
-            guard let parsed = ISOWeek(text) else { throw CollectorError(.badParameter, "week must be like 2026-W48, not \(text)") }
+            // As openapi.yaml says: 2000–2099, an upper-case W, a week the year has.
+            guard let parsed = ISOWeek(text), (2000...2099).contains(parsed.year), text.contains("-W") else {
+                throw CollectorError(.badParameter, "week must be an ISO week of 2000–2099 like 2026-W48, not \(text)")
+            }
             week = parsed
         } else {
             week = reports.defaultWeek()

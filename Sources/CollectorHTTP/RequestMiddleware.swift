@@ -129,6 +129,7 @@ struct RequestMiddleware: RouterMiddleware {
         case .rateLimited: .tooManyRequests
         case .unknownSite: .conflict
         case .unavailable: .serviceUnavailable
+        case .requestTimeout: .requestTimeout
         case .internalError: .internalServerError
         }
     }

@@ -15,10 +15,13 @@ enum NetSNMP {
         netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1)
         netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1)
         // init_snmp still creates a directory there (cert_indexes, announced on stderr unless it exists):
-        // point it at a private, prepared one.
+        // point it at a private, prepared one, and remove it once init_snmp is done — nothing reads or writes it
+        // afterwards (persistence is off, no TLS transport), and a process that is killed leaves nothing behind.
+        var persistent: String?
         if ProcessInfo.processInfo.environment["SNMP_PERSISTENT_DIR"] == nil {
             var template = Array((NSTemporaryDirectory() + "/sansang-netsnmp-XXXXXX").utf8CString)
             if let directory = mkdtemp(&template) {
+                persistent = String(cString: directory)
                 mkdir(String(cString: directory) + "/cert_indexes", 0o700)
                 set_persistent_directory(directory)
             }
@@ -27,6 +30,7 @@ enum NetSNMP {
         // prints "Cannot find module" for each default module. The MIBS environment variable still wins.
         "mibs :".withCString { netsnmp_config_remember(UnsafeMutablePointer(mutating: $0)) }
         init_snmp("sansang")
+        if let persistent { try? FileManager.default.removeItem(atPath: persistent) }
     }()
 
     static func initialize() { _ = initialized }

@@ -60,6 +60,8 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     /// The site is not (yet) an office of the collector's inventory, e.g. during an inventory change: retry later.
     case unknownSite = "unknown_site"
     case unavailable
+    /// A request body that did not arrive whole within the collector's `body_timeout_s` of its head (408).
+    case requestTimeout = "request_timeout"
     case internalError = "internal_error"
 }
 

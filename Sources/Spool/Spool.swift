@@ -30,6 +30,10 @@ public actor Spool {
     private var carriedGaps: [ReportKey: PendingGap] = [:]
     private var state: SpoolState
     private var lockDescriptor: Int32
+    /// When each record spooled by this process was appended, by the monotonic clock (CLOCK_BOOTTIME: it counts
+    /// suspended time and never jumps): the age bound is held against it too, so that a wall clock jumping
+    /// forward does not make fresh records look old. Records found on disk at opening have only their dates.
+    private var appendedAt: [ReportKey: ContinuousClock.Instant] = [:]
     /// The highest seq given to `append` per boot id in this process, stored or not (see `nextSeq`).
     private var highestSeq: [String: UInt64] = [:]
     /// Set when this opening found `state.json` unreadable and rebuilt the gap ledger: what it did (to log).
@@ -163,16 +167,20 @@ public actor Spool {
     // MARK: Writing
 
     /// Spools `report` durably and returns it as spooled: carrying the oldest pending gap, if any (which is
-    /// cleared only now that a spooled report carries it). Makes room first by dropping the oldest records.
+    /// cleared only now that a spooled report carries it). Makes room first by dropping the oldest records: those
+    /// older than the age bound by the wall clock `now` — and, when this process spooled them, by the monotonic
+    /// clock `uptime` too — then the oldest until the new one fits.
     @discardableResult
-    public func append(_ report: Report, bootStartedAt: Date, now: Date = Date()) throws(SpoolError) -> Report {
+    public func append(_ report: Report, bootStartedAt: Date, now: Date = Date(),
+                       uptime: ContinuousClock.Instant = .now) throws(SpoolError) -> Report {
         let boot = BootOrigin(bootId: report.agent.bootId, startedAt: bootStartedAt)
         guard SpoolEntry.isValidBootId(boot.bootId) else {
             throw SpoolError(.badBootId, "boot id \"\(boot.bootId)\" cannot name a spool file")
         }
         var spooled = SpooledReport(report: report)
         let estimate = try Self.record(spooled).count + 256
-        try drop(bounds.entriesToDrop(entries, incoming: estimate, now: now))
+        let young = Set(appendedAt.filter { uptime - $0.value < .seconds(bounds.maxAge) }.keys)
+        try drop(bounds.entriesToDrop(entries, incoming: estimate, now: now, young: young))
 
         let carried = report.gap == nil ? state.gaps.next : nil
         if let carried {
@@ -197,6 +205,7 @@ public actor Spool {
         // state.json (a crash before it is saved is recovered from the records, see `recover`).
         entries.removeAll { $0.key == entry.key }
         entries.insert(entry, at: entries.firstIndex { entry < $0 } ?? entries.endIndex)
+        appendedAt[entry.key] = uptime
         if let carried {
             carriedGaps[entry.key] = carried
             state.gaps.carried(carried)
@@ -231,6 +240,7 @@ public actor Spool {
         try DurableFiles.syncDirectory(directory)
         let keys = Set(victims.map(\.key))
         entries.removeAll { keys.contains($0.key) }
+        keys.forEach { appendedAt[$0] = nil }
         state.gaps.record(lost: victims)
         state.droppedReports += victims.count
     }
@@ -283,6 +293,7 @@ public actor Spool {
             try DurableFiles.remove(directory.appendingPathComponent(entry.fileName))
             entries.removeAll { $0.key == entry.key }
             carriedGaps[entry.key] = nil
+            appendedAt[entry.key] = nil
             count += 1
         }
         try DurableFiles.syncDirectory(directory)
@@ -295,6 +306,7 @@ public actor Spool {
         try DurableFiles.move(directory.appendingPathComponent(entry.fileName), into: rejectedDirectory)
         entries.removeAll { $0.key == key }
         carriedGaps[key] = nil
+        appendedAt[key] = nil
         state.rejectedReports += 1
         state.lastError = SpoolStatus.LastError(at: now, message: "report \(key.bootId)/\(key.seq) rejected: \(reason)")
         saveStateIfPossible()

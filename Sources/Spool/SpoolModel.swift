@@ -240,13 +240,15 @@ public struct SpoolBounds: Sendable, Hashable {
 
     /// The entries to drop (a subset of `entries`, which are sorted oldest first) so that a new record of
     /// `incoming` bytes fits: every entry older than `maxAge`, then the oldest until the total fits.
-    /// The newest record itself is never dropped to make room for itself.
-    public func entriesToDrop(_ entries: [SpoolEntry], incoming: Int, now: Date) -> [SpoolEntry] {
+    /// The newest record itself is never dropped to make room for itself. Entries in `young` (spooled less than
+    /// `maxAge` ago by the monotonic clock) are not old whatever the wall clock says: a wall clock that jumped
+    /// forward does not age them.
+    public func entriesToDrop(_ entries: [SpoolEntry], incoming: Int, now: Date, young: Set<ReportKey> = []) -> [SpoolEntry] {
         let cutoff = milliseconds(now.addingTimeInterval(-maxAge))
         var drop = Set<Int>()
         var total = incoming
         for (index, entry) in entries.enumerated() {
-            if entry.generatedAtMilliseconds < cutoff { drop.insert(index) } else { total += entry.bytes }
+            if entry.generatedAtMilliseconds < cutoff && !young.contains(entry.key) { drop.insert(index) } else { total += entry.bytes }
         }
         for (index, entry) in entries.enumerated() where total > maxBytes && !drop.contains(index) {
             drop.insert(index)

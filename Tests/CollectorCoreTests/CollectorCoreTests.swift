@@ -295,4 +295,20 @@ func errorCode<T>(_ body: () async throws -> T) async -> APIErrorCode? {
             #expect(lines.contains { $0.hasPrefix("c.yaml:3:1: retension_days:") && $0.contains("retention_days") })
         }
     }
+
+    /// `body_timeout_s` (issue 14, item 19: a body trickled within every idle timeout) is read and bounded.
+    @Test func connectionTimeoutsAreReadAndBounded() async throws {
+        #expect(CollectorConfiguration().idleTimeoutSeconds == 30)
+        #expect(CollectorConfiguration().bodyTimeoutSeconds == 120)
+        let parsed = try CollectorConfiguration.parse(yaml: "idle_timeout_s: 10\nbody_timeout_s: 45\n", file: "c.yaml")
+        #expect(parsed.idleTimeoutSeconds == 10)
+        #expect(parsed.bodyTimeoutSeconds == 45)
+        do {
+            _ = try CollectorConfiguration.parse(yaml: "body_timeout_s: 0\n", file: "c.yaml")
+            Issue.record("expected an error")
+        } catch {
+            let lines = error.errors.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("c.yaml:1:17: body_timeout_s:") && $0.contains("out of range") }, "\(lines)")
+        }
+    }
 }

@@ -148,27 +148,67 @@ func recordSeqs(_ dir: URL) throws -> [UInt64] {
     }
 
     /// The wall clock jumps back a day, then forward again: reports drain in seq order whatever their
-    /// dates, nothing is dropped while the clock is behind, and when the jump forward makes records look
-    /// older than the age bound, they are dropped as a gap the next report carries — never silently.
+    /// dates, and nothing is dropped while the clock is behind nor when it is set right a minute later (the
+    /// monotonic clock says those records are a minute old). Spooled by an earlier process, records dated while
+    /// the clock was wrong have only their dates: past the age bound, they are dropped as a gap the next report
+    /// carries — never silently.
     @Test func clockJumpsBackwardsAndForwards() async throws {
         try await withSpoolDirectory { dir in
-            let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
-            for seq in 0..<3 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0) }
             let behind = t0 - 86_400
-            for seq in 3..<5 {
-                let spooled = try await spool.append(report(boot: "b", seq: UInt64(seq), at: behind), bootStartedAt: t0, now: behind)
-                #expect(spooled.gap == nil)
-            }
-            #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 1, 2, 3, 4])
-            #expect(await spool.status().droppedReports == 0)
-            #expect(await spool.nextSeq(bootId: "b") == 5)
+            let m0 = ContinuousClock.now
+            do {
+                let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
+                for seq in 0..<3 {
+                    try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0, uptime: m0)
+                }
+                for seq in 3..<5 {
+                    let spooled = try await spool.append(report(boot: "b", seq: UInt64(seq), at: behind), bootStartedAt: t0, now: behind,
+                                                         uptime: m0 + .seconds(10))
+                    #expect(spooled.gap == nil)
+                }
+                #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 1, 2, 3, 4])
+                #expect(await spool.status().droppedReports == 0)
+                #expect(await spool.nextSeq(bootId: "b") == 5)
 
-            // The clock is set right again (a day forward): the two reports dated yesterday are past the age bound.
-            let fixed = t0 + 60
-            let next = try await spool.append(report(boot: "b", seq: 5, at: fixed), bootStartedAt: t0, now: fixed)
+                // The clock is set right again (a day forward) a minute later: nothing is old by the monotonic clock.
+                let next = try await spool.append(report(boot: "b", seq: 5, at: t0 + 60), bootStartedAt: t0, now: t0 + 60,
+                                                  uptime: m0 + .seconds(60))
+                #expect(next.gap == nil)
+                #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 1, 2, 3, 4, 5])
+                #expect(await spool.status().droppedReports == 0)
+            }
+            // The agent restarts: the two reports dated yesterday are past the age bound by their dates alone.
+            let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
+            let next = try await spool.append(report(boot: "b", seq: 6, at: t0 + 120), bootStartedAt: t0, now: t0 + 120)
             #expect(next.gap == GapRecord(count: 2, firstSeq: 3, lastSeq: 4, from: behind, to: behind, bootId: "b"))
-            #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 1, 2, 5])
+            #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 1, 2, 5, 6])
             #expect(await spool.status().droppedReports == 2)
+        }
+    }
+
+    /// Issue 14: the wall clock jumps five days forward (a bad NTP step, an RTC reset): before, every record in the
+    /// spool looked older than the age bound and was dropped. The monotonic clock says they were spooled a minute
+    /// ago: nothing is dropped. Once they are old by both clocks, they are dropped as a gap, never silently.
+    @Test func aForwardClockJumpDropsNothingThatIsYoungByTheMonotonicClock() async throws {
+        try await withSpoolDirectory { dir in
+            let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
+            let m0 = ContinuousClock.now
+            for seq in 0..<3 {
+                try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0, uptime: m0)
+            }
+            let jumped = t0 + 5 * 86_400
+            let next = try await spool.append(report(boot: "b", seq: 3, at: jumped), bootStartedAt: t0, now: jumped,
+                                              uptime: m0 + .seconds(60))
+            #expect(next.gap == nil)
+            #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [0, 1, 2, 3])
+            #expect(await spool.status().droppedReports == 0)
+
+            // An hour and more later by both clocks: old, dropped, and carried as a gap.
+            let later = try await spool.append(report(boot: "b", seq: 4, at: jumped + 3640), bootStartedAt: t0, now: jumped + 3640,
+                                               uptime: m0 + .seconds(3700))
+            #expect(later.gap == GapRecord(count: 4, firstSeq: 0, lastSeq: 3, from: t0, to: jumped, bootId: "b"))
+            #expect(try await spool.peekBatch(max: 10).map(\.key.seq) == [4])
+            #expect(await spool.status().droppedReports == 4)
         }
     }
 

@@ -12,6 +12,11 @@ func withSpoolDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
 }
 
 let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+/// The monotonic clock at `t0`: in these tests both clocks advance together (time passes; no clock jumps).
+let m0 = ContinuousClock.now
+
+/// The monotonic instant at wall-clock `date`, for a spool whose clocks agree.
+func uptime(at date: Date) -> ContinuousClock.Instant { m0 + .seconds(date.timeIntervalSince(t0)) }
 
 func report(boot: String, seq: UInt64, at date: Date) -> Report {
     Report(site: "20242", agent: AgentIdentity(version: "test", hostname: "h", bootId: boot), seq: seq, generatedAt: date,
@@ -23,8 +28,8 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
         try await withSpoolDirectory { dir in
             let spool = try Spool(directory: dir)
             // The later boot is appended first: order is by boot start, then seq.
-            for seq in 0..<3 { try await spool.append(report(boot: "late", seq: UInt64(seq), at: t0 + 100), bootStartedAt: t0 + 100, now: t0 + 100) }
-            for seq in 0..<3 { try await spool.append(report(boot: "early", seq: UInt64(seq), at: t0), bootStartedAt: t0, now: t0 + 100) }
+            for seq in 0..<3 { try await spool.append(report(boot: "late", seq: UInt64(seq), at: t0 + 100), bootStartedAt: t0 + 100, now: t0 + 100, uptime: uptime(at: t0 + 100)) }
+            for seq in 0..<3 { try await spool.append(report(boot: "early", seq: UInt64(seq), at: t0), bootStartedAt: t0, now: t0 + 100, uptime: uptime(at: t0 + 100)) }
             let batch = try await spool.peekBatch(max: 4)
             #expect(batch.map { "\($0.key.bootId)/\($0.key.seq)" } == ["early/0", "early/1", "early/2", "late/0"])
             #expect(try await spool.remove(keys: [ReportKey(bootId: "early", seq: 1), ReportKey(bootId: "nope", seq: 9)], at: t0 + 200) == 1)
@@ -45,18 +50,18 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             // Room for 5 records and the append estimate (a record plus 256 bytes of slack for a gap).
             let spool = try Spool(directory: dir.appendingPathComponent("s"), bounds: SpoolBounds(maxBytes: recordSize * 6 + 200, maxAge: 1e9))
             for seq in 0..<5 {
-                let spooled = try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq) * 60), bootStartedAt: t0, now: t0 + Double(seq) * 60)
+                let spooled = try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq) * 60), bootStartedAt: t0, now: t0 + Double(seq) * 60, uptime: uptime(at: t0 + Double(seq) * 60))
                 #expect(spooled.gap == nil)
             }
             // Seq 5 needs room: seq 0 goes, and seq 5 itself carries the gap.
-            let fifth = try await spool.append(report(boot: "b", seq: 5, at: t0 + 300), bootStartedAt: t0, now: t0 + 300)
+            let fifth = try await spool.append(report(boot: "b", seq: 5, at: t0 + 300), bootStartedAt: t0, now: t0 + 300, uptime: uptime(at: t0 + 300))
             #expect(fifth.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0, to: t0, bootId: "b"))
             var status = await spool.status()
             #expect(status.droppedReports == 1)
             #expect(status.pendingGaps.isEmpty)
             // The spooled record itself carries the gap.
             #expect(try await spool.peekBatch(max: 10).last?.report.gap == fifth.gap)
-            let sixth = try await spool.append(report(boot: "b", seq: 6, at: t0 + 360), bootStartedAt: t0, now: t0 + 360)
+            let sixth = try await spool.append(report(boot: "b", seq: 6, at: t0 + 360), bootStartedAt: t0, now: t0 + 360, uptime: uptime(at: t0 + 360))
             #expect(sixth.gap == GapRecord(count: 1, firstSeq: 1, lastSeq: 1, from: t0 + 60, to: t0 + 60, bootId: "b"))
             status = await spool.status()
             #expect(status.droppedReports == 2)
@@ -68,16 +73,16 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
     @Test func ageBoundDropsOneGapPerBootCarriedByTheNextReports() async throws {
         try await withSpoolDirectory { dir in
             let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
-            for seq in 0..<3 { try await spool.append(report(boot: "one", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0) }
-            for seq in 0..<2 { try await spool.append(report(boot: "two", seq: UInt64(seq), at: t0 + 100 + Double(seq)), bootStartedAt: t0 + 100, now: t0 + 100) }
+            for seq in 0..<3 { try await spool.append(report(boot: "one", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0, uptime: uptime(at: t0)) }
+            for seq in 0..<2 { try await spool.append(report(boot: "two", seq: UInt64(seq), at: t0 + 100 + Double(seq)), bootStartedAt: t0 + 100, now: t0 + 100, uptime: uptime(at: t0 + 100)) }
             // Two hours later every record is too old: two boots, two gaps, carried one per report.
             let later = t0 + 7200
-            let first = try await spool.append(report(boot: "three", seq: 0, at: later), bootStartedAt: later, now: later)
+            let first = try await spool.append(report(boot: "three", seq: 0, at: later), bootStartedAt: later, now: later, uptime: uptime(at: later))
             #expect(first.gap == GapRecord(count: 3, firstSeq: 0, lastSeq: 2, from: t0, to: t0 + 2, bootId: "one"))
             #expect(await spool.status().pendingGaps.map(\.boot.bootId) == ["two"])
-            let second = try await spool.append(report(boot: "three", seq: 1, at: later + 60), bootStartedAt: later, now: later + 60)
+            let second = try await spool.append(report(boot: "three", seq: 1, at: later + 60), bootStartedAt: later, now: later + 60, uptime: uptime(at: later + 60))
             #expect(second.gap == GapRecord(count: 2, firstSeq: 0, lastSeq: 1, from: t0 + 100, to: t0 + 101, bootId: "two"))
-            let third = try await spool.append(report(boot: "three", seq: 2, at: later + 120), bootStartedAt: later, now: later + 120)
+            let third = try await spool.append(report(boot: "three", seq: 2, at: later + 120), bootStartedAt: later, now: later + 120, uptime: uptime(at: later + 120))
             #expect(third.gap == nil)
             #expect(await spool.status().droppedReports == 5)
         }
@@ -86,13 +91,13 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
     @Test func droppingTheReportThatCarriesAGapPutsTheGapBack() async throws {
         try await withSpoolDirectory { dir in
             let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
-            try await spool.append(report(boot: "one", seq: 0, at: t0), bootStartedAt: t0, now: t0)
-            let carrier = try await spool.append(report(boot: "two", seq: 0, at: t0 + 7200), bootStartedAt: t0 + 7200, now: t0 + 7200)
+            try await spool.append(report(boot: "one", seq: 0, at: t0), bootStartedAt: t0, now: t0, uptime: uptime(at: t0))
+            let carrier = try await spool.append(report(boot: "two", seq: 0, at: t0 + 7200), bootStartedAt: t0 + 7200, now: t0 + 7200, uptime: uptime(at: t0 + 7200))
             #expect(carrier.gap?.count == 1)
             // The carrier is itself dropped unsent: the next report carries the old boot's gap again, then its own.
-            let next = try await spool.append(report(boot: "two", seq: 1, at: t0 + 20000), bootStartedAt: t0 + 7200, now: t0 + 20000)
+            let next = try await spool.append(report(boot: "two", seq: 1, at: t0 + 20000), bootStartedAt: t0 + 7200, now: t0 + 20000, uptime: uptime(at: t0 + 20000))
             #expect(next.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0, to: t0, bootId: "one"))
-            let after = try await spool.append(report(boot: "two", seq: 2, at: t0 + 20001), bootStartedAt: t0 + 7200, now: t0 + 20001)
+            let after = try await spool.append(report(boot: "two", seq: 2, at: t0 + 20001), bootStartedAt: t0 + 7200, now: t0 + 20001, uptime: uptime(at: t0 + 20001))
             #expect(after.gap == GapRecord(count: 1, firstSeq: 0, lastSeq: 0, from: t0 + 7200, to: t0 + 7200, bootId: "two"))
         }
     }
@@ -101,7 +106,7 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
         try await withSpoolDirectory { dir in
             do {
                 let spool = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
-                for seq in 0..<4 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0) }
+                for seq in 0..<4 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0, uptime: uptime(at: t0)) }
                 try await spool.remove(keys: [ReportKey(bootId: "b", seq: 0)], at: t0 + 5)
                 try await spool.recordError("connection refused", at: t0 + 6)
                 try await spool.reject(key: ReportKey(bootId: "b", seq: 1), reason: "invalid_report", at: t0 + 7)
@@ -109,7 +114,7 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
                 // append a report that already has a gap of its own (the pending one stays pending).
                 var own = report(boot: "c", seq: 0, at: t0 + 7200)
                 own.gap = GapRecord(count: 9, firstSeq: 1, lastSeq: 9, from: t0, to: t0)
-                try await spool.append(own, bootStartedAt: t0 + 7200, now: t0 + 7200)
+                try await spool.append(own, bootStartedAt: t0 + 7200, now: t0 + 7200, uptime: uptime(at: t0 + 7200))
             }
             let reopened = try Spool(directory: dir, bounds: SpoolBounds(maxBytes: 1 << 30, maxAge: 3600))
             let status = await reopened.status()
@@ -130,7 +135,7 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
             var names: [String] = []
             do {
                 let spool = try Spool(directory: dir)
-                for seq in 0..<3 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0) }
+                for seq in 0..<3 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0 + Double(seq)), bootStartedAt: t0, now: t0, uptime: uptime(at: t0)) }
                 names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".rec") }.sorted()
             }
             // Tear the middle record, leave an interrupted write behind, and drop garbage in.
@@ -155,12 +160,12 @@ func report(boot: String, seq: UInt64, at date: Date) -> Report {
     @Test func aRecordDamagedWhileOpenIsSkippedOnRead() async throws {
         try await withSpoolDirectory { dir in
             let spool = try Spool(directory: dir)
-            for seq in 0..<3 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0), bootStartedAt: t0, now: t0) }
+            for seq in 0..<3 { try await spool.append(report(boot: "b", seq: UInt64(seq), at: t0), bootStartedAt: t0, now: t0, uptime: uptime(at: t0)) }
             let first = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".rec") }.sorted()[0]
             try Data(count: 40).write(to: dir.appendingPathComponent(first))
             #expect(try await spool.peekBatch(max: 2).map(\.key.seq) == [1, 2])
             #expect(await spool.status().corruptRecords == 1)
-            let next = try await spool.append(report(boot: "b", seq: 3, at: t0), bootStartedAt: t0, now: t0)
+            let next = try await spool.append(report(boot: "b", seq: 3, at: t0), bootStartedAt: t0, now: t0, uptime: uptime(at: t0))
             #expect(next.gap?.firstSeq == 0)
         }
     }

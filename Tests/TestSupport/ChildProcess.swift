@@ -35,6 +35,8 @@ public final class ChildProcess: @unchecked Sendable {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderr.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         }
+        // Nothing else: a copy of an in-process server's socket would keep it open after the server closed it.
+        closeDescriptorsAboveStderr(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
