@@ -325,7 +325,8 @@ import TestSupport
             try await Task.sleep(for: .seconds(8))
             posting.cancel()
             _ = await posting.value
-            #expect(try await cluster.mailStates() == ["firing", "resolved", "firing", "resolved"])
+            let states = try await cluster.mailStates()
+            #expect(states == ["firing", "resolved", "firing", "resolved"], "\(states)")
             for (site, keys) in agents.acknowledged.withLock({ $0 }) {
                 let stored = try await cluster.server.psql("SELECT seq FROM report WHERE site = '\(site)' ORDER BY seq")
                     .split(separator: "\n").compactMap { UInt64($0) }
@@ -335,6 +336,7 @@ import TestSupport
             }
             let unsent = try await cluster.server.psql("SELECT count(*) FROM alert_notification WHERE sent_at IS NULL")
             #expect(unsent == "0")
+            cluster.attachLogs()
         } catch {
             cluster.attachLogs()
             throw error
