@@ -115,17 +115,13 @@ public final class PostgresStore: ReadinessStore, Service {
         }
     }
 
-    /// Whether `SELECT 1` on a pooled connection answers within `timeout` (the wait is cancelled otherwise).
+    /// Whether `SELECT 1` on a pooled connection answers, waiting at most `timeout` for the connection. A query once
+    /// sent is never cancelled (a cancelled query could keep its connection leased for good).
     public func answers(within timeout: Duration = PostgresStore.answerTimeout) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await self.client.query("SELECT 1", logger: self.logger).collect()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? false
-        }
+        let logger = logger
+        return (try? await withConnection(wait: timeout, evenIfAway: true) { connection in
+            try await connection.query("SELECT 1", logger: logger).collect()
+        }) != nil
     }
 
     /// Throws `unavailable` while the watch finds the database away.
@@ -155,10 +151,11 @@ public final class PostgresStore: ReadinessStore, Service {
     /// Runs `body` on a pooled connection, waiting at most `connect_timeout_s` for one: while the database is away the
     /// pool keeps requests queued (postgres-nio fails them only after a minute), and a caller (an agent's report)
     /// must rather hear `unavailable` and retry. Once `body` has started, it is never cut short.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try checkReachable()
+    func withConnection<T: Sendable>(wait: Duration? = nil, evenIfAway: Bool = false,
+                                     _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        if !evenIfAway { try checkReachable() }
         let started = StartedFlag()
-        let wait = Duration.seconds(configuration.connectTimeoutSeconds)
+        let wait = wait ?? Duration.seconds(configuration.connectTimeoutSeconds)
         let client = client
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in

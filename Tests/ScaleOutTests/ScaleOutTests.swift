@@ -160,11 +160,23 @@ import TestSupport
 
         func stop() async {
             for index in replicas.indices {
-                await replicas[index]?.stop()
+                if let replica = replicas[index] { await Self.stop(replica) }
                 replicas[index] = nil
             }
             await proxy?.stop()
             await sink.stop()
+        }
+
+        /// SIGTERM, then SIGKILL after 15 s (polled: `Daemon.stop` waits for the exit however long it takes). A
+        /// replica that needs the SIGKILL is recorded as an issue: it must shut down by itself.
+        static func stop(_ daemon: Daemon) async {
+            daemon.process.signal(SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while daemon.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            if daemon.isRunning {
+                Issue.record("\(daemon.name) \(daemon.pid) did not stop within 15 s of SIGTERM")
+                await daemon.kill9()
+            }
         }
 
         func attachLogs() {
