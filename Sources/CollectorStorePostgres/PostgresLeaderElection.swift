@@ -24,11 +24,23 @@ public struct PostgresLeaderElection: Service {
     public var idleSessionTimeout: Duration = .seconds(20)
     private let logger: Logger
 
-    public init(configuration: PostgresStoreConfiguration, leadership: AlertLeadership,
+    /// Fenced with the leader's session (`PostgresStore.setLeaderFence`).
+    public let store: PostgresStore?
+
+    public init(configuration: PostgresStoreConfiguration, leadership: AlertLeadership, store: PostgresStore? = nil,
                 logger: Logger = Logger(label: "sansang.leader")) {
         self.configuration = configuration
         self.leadership = leadership
+        self.store = store
         self.logger = logger
+    }
+
+    /// Leader or not, and the store's fence with it (set before leading, cleared on losing).
+    private func lead(_ holds: Bool, session pid: Int32?) -> Bool {
+        if holds { store?.setLeaderFence(pid) }
+        let changed = leadership.set(holds)
+        if !holds { store?.setLeaderFence(nil) }
+        return changed
     }
 
     public func run() async throws {
@@ -40,7 +52,7 @@ public struct PostgresLeaderElection: Service {
                 } catch is CancellationError {
                     break
                 } catch {
-                    if leadership.set(false) {
+                    if lead(false, session: nil) {
                         logger.error("lost the alert leadership: the database connection failed", metadata: ["error": "\(error)"])
                     } else if attempt % 12 == 0 {
                         logger.warning("alert leader election: cannot reach the database; retrying", metadata: ["error": "\(error)"])
@@ -50,7 +62,7 @@ public struct PostgresLeaderElection: Service {
                 try? await Task.sleep(for: checkInterval)
             }
         }
-        if leadership.set(false) { logger.info("gave up the alert leadership (shutting down)") }
+        if lead(false, session: nil) { logger.info("gave up the alert leadership (shutting down)") }
     }
 
     /// One session: connect, then try for the lock (or check it is still held) every `checkInterval` until the
@@ -58,6 +70,7 @@ public struct PostgresLeaderElection: Service {
     private func campaign() async throws {
         let connection = try await PostgresConnection.connect(configuration: try connectionConfiguration(), id: 1, logger: logger)
         do {
+            let pid = try await connection.query("SELECT pg_backend_pid()", logger: logger).collect().first?.decode(Int32.self)
             let idle = Int(idleSessionTimeout.components.seconds) * 1000
             _ = try await connection.query("SELECT set_config('idle_session_timeout', \(String(idle)), false)", logger: logger).collect()
             while !Task.isCancelled {
@@ -73,7 +86,7 @@ public struct PostgresLeaderElection: Service {
                 }
                 guard let checked else { throw PostgresStoreError(.unavailable, "the leader's check took longer than \(checkTimeout)") }
                 let holds = try checked.get()
-                if leadership.set(holds), holds {
+                if lead(holds, session: pid), holds {
                     logger.info("this replica is now the alert leader")
                 }
                 try await Task.sleep(for: checkInterval)

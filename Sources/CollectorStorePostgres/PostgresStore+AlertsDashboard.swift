@@ -20,6 +20,7 @@ extension PostgresStore {
         let instances = try upsert.map { ($0, try encoder.encode($0)) }
         let at = now.timeIntervalSince1970
         try await transaction { [self] connection in
+            try await checkLeaderFence(connection)
             let decoder = ReportCoding.decoder()
             for (instance, json) in instances {
                 _ = try await connection.query("""
@@ -60,10 +61,15 @@ extension PostgresStore {
     private static let notificationColumns = "id, json, created_at, due_at, sent_at, attempts, last_error"
 
     public func dueAlertNotifications(now: Date, limit: Int) async throws -> [QueuedNotification] {
-        try await rows("""
+        let query: PostgresQuery = """
             SELECT \(unescaped: Self.notificationColumns) FROM alert_notification
             WHERE sent_at IS NULL AND retry_at <= \(now.timeIntervalSince1970) ORDER BY id LIMIT \(Int64(limit))
-            """).map(Self.queuedNotification)
+            """
+        let logger = logger
+        return try await withConnection { [self] connection in
+            try await checkLeaderFence(connection)
+            return try await connection.query(query, logger: logger).collect()
+        }.map(Self.queuedNotification)
     }
 
     public func markAlertNotificationSent(id: Int64, at: Date) async throws {

@@ -24,6 +24,29 @@ public final class PostgresStore: ReadinessStore, Service {
     private let migrated = Mutex(false)
     /// Whether the database answered the last check (`watchDatabase`).
     private let reachable = Mutex(true)
+    /// The backend pid of the session through which this replica holds the alert leader's lock (set by
+    /// `PostgresLeaderElection`); nil: no fence (one process, or tests).
+    private let leaderFence = Mutex<Int32?>(nil)
+
+    /// Fences the alert leader's writes: while set, an alert round commits and the notification log yields due
+    /// groups only while the session `pid` still holds the leader's lock. A replica that has not yet noticed it
+    /// lost the leadership (the database restarted, its session ended, another replica took over) cannot then
+    /// notify what the new leader notifies.
+    public func setLeaderFence(_ pid: Int32?) {
+        leaderFence.withLock { $0 = pid }
+    }
+
+    /// Throws `notLeader` when a fence is set and its session no longer holds the leader's lock.
+    func checkLeaderFence(_ connection: PostgresConnection) async throws {
+        guard let pid = leaderFence.withLock({ $0 }) else { return }
+        let lock = PostgresSchema.leaderLock
+        let high = Int64(UInt64(bitPattern: lock) >> 32), low = Int64(UInt64(bitPattern: lock) & 0xFFFF_FFFF)
+        let holds = try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = \(pid)
+                           AND classid::bigint = \(high) AND objid::bigint = \(low) AND objsubid = 1)
+            """, logger: logger).collect().first?.decode(Bool.self) ?? false
+        guard holds else { throw PostgresStoreError(.notLeader, "this replica's session no longer holds the alert leader's lock") }
+    }
 
     public init(configuration: PostgresStoreConfiguration, logger: Logger = Logger(label: "sansang.postgresql")) throws {
         self.configuration = configuration
@@ -92,17 +115,13 @@ public final class PostgresStore: ReadinessStore, Service {
         }
     }
 
-    /// Whether `SELECT 1` on a pooled connection answers within `timeout` (the wait is cancelled otherwise).
+    /// Whether `SELECT 1` on a pooled connection answers, waiting at most `timeout` for the connection. A query once
+    /// sent is never cancelled (a cancelled query could keep its connection leased for good).
     public func answers(within timeout: Duration = PostgresStore.answerTimeout) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await self.client.query("SELECT 1", logger: self.logger).collect()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? false
-        }
+        let logger = logger
+        return (try? await withConnection(wait: timeout, evenIfAway: true) { connection in
+            try await connection.query("SELECT 1", logger: logger).collect()
+        }) != nil
     }
 
     /// Throws `unavailable` while the watch finds the database away.
@@ -132,10 +151,11 @@ public final class PostgresStore: ReadinessStore, Service {
     /// Runs `body` on a pooled connection, waiting at most `connect_timeout_s` for one: while the database is away the
     /// pool keeps requests queued (postgres-nio fails them only after a minute), and a caller (an agent's report)
     /// must rather hear `unavailable` and retry. Once `body` has started, it is never cut short.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try checkReachable()
+    func withConnection<T: Sendable>(wait: Duration? = nil, evenIfAway: Bool = false,
+                                     _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        if !evenIfAway { try checkReachable() }
         let started = StartedFlag()
-        let wait = Duration.seconds(configuration.connectTimeoutSeconds)
+        let wait = wait ?? Duration.seconds(configuration.connectTimeoutSeconds)
         let client = client
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -553,6 +573,8 @@ public struct PostgresStoreError: StoreError, CustomStringConvertible {
         case unavailable
         /// An import into a database that already has rows.
         case notEmpty = "not_empty"
+        /// An alert leader's write after it lost the leadership (fenced).
+        case notLeader = "not_leader"
     }
 
     public var code: Code

@@ -144,7 +144,7 @@ struct Serve: AsyncParsableCommand {
             daemon = CollectorDaemon(
                 configuration: configuration, inventory: inventory, store: store,
                 storeServices: [store, PostgresMigrationService(store: store, logger: logger)],
-                leaderElection: { PostgresLeaderElection(configuration: postgresql, leadership: $0, logger: logger) },
+                leaderElection: { PostgresLeaderElection(configuration: postgresql, leadership: $0, store: store, logger: logger) },
                 alerts: alerts, outbox: outbox, certificate: certificate, pinnedCA: pinnedCA, logger: logger)
         } else {
             let store = try await options.sqliteStore(configuration)

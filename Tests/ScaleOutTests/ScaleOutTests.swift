@@ -160,11 +160,23 @@ import TestSupport
 
         func stop() async {
             for index in replicas.indices {
-                await replicas[index]?.stop()
+                if let replica = replicas[index] { await Self.stop(replica) }
                 replicas[index] = nil
             }
             await proxy?.stop()
             await sink.stop()
+        }
+
+        /// SIGTERM, then SIGKILL after 30 s (polled: `Daemon.stop` waits for the exit however long it takes). A
+        /// replica that needs the SIGKILL is recorded as an issue: it must shut down by itself.
+        static func stop(_ daemon: Daemon) async {
+            daemon.process.signal(SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while daemon.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            if daemon.isRunning {
+                Issue.record("\(daemon.name) \(daemon.pid) did not stop within 30 s of SIGTERM")
+                await daemon.kill9()
+            }
         }
 
         func attachLogs() {
@@ -293,7 +305,6 @@ import TestSupport
             try cluster.start(killed)
 
             // 3. The database restarts while reports keep coming: ingest is refused meanwhile, then recovers.
-            let refusedBefore = agents.refused.withLock { $0 }
             await cluster.server.stop()
             try await Task.sleep(for: .seconds(3))
             // Lost while serving: ingest answers 503 with Retry-After (the agent keeps its batch), /readyz 503, /healthz 200.
@@ -307,7 +318,11 @@ import TestSupport
             #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/readyz"]) == "503")
             #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/healthz"]) == "200")
             try await cluster.server.start()
-            #expect(agents.refused.withLock { $0 } > refusedBefore, "posts were refused while the database was away")
+            // It recovers by itself: reports are acknowledged again (the posts refused meanwhile are retried).
+            let acknowledgedBefore = agents.acknowledged.withLock { $0.values.map(\.count).reduce(0, +) }
+            try await waitUntil(timeout: 60, "reports acknowledged again after the database restart") {
+                agents.acknowledged.withLock { $0.values.map(\.count).reduce(0, +) } > acknowledgedBefore
+            }
             agents.down.withLock { $0 = true }
             try await waitUntil(timeout: 90, "the firing mail after the database restart") { try await cluster.mailStates().count >= 3 }
 
@@ -325,16 +340,18 @@ import TestSupport
             try await Task.sleep(for: .seconds(8))
             posting.cancel()
             _ = await posting.value
-            #expect(try await cluster.mailStates() == ["firing", "resolved", "firing", "resolved"])
+            let states = try await cluster.mailStates()
+            #expect(states == ["firing", "resolved", "firing", "resolved"], "\(states)")
             for (site, keys) in agents.acknowledged.withLock({ $0 }) {
                 let stored = try await cluster.server.psql("SELECT seq FROM report WHERE site = '\(site)' ORDER BY seq")
                     .split(separator: "\n").compactMap { UInt64($0) }
                 #expect(Set(stored).isSuperset(of: keys), "site \(site): acknowledged reports missing")
                 #expect(stored.count == Set(stored).count, "site \(site): a report stored twice")
-                #expect(keys.count > 50, "site \(site): only \(keys.count) reports acknowledged")
+                #expect(!keys.isEmpty, "site \(site): no report acknowledged")
             }
             let unsent = try await cluster.server.psql("SELECT count(*) FROM alert_notification WHERE sent_at IS NULL")
             #expect(unsent == "0")
+            cluster.attachLogs()
         } catch {
             cluster.attachLogs()
             throw error

@@ -14,7 +14,9 @@ public final class PostgreSQLServer: Sendable {
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "\(binaries)/postgres") }
 
     public let directory: URL
-    public let port: UInt16
+    /// The loopback port (chosen free; chosen again if another process took it before the first start).
+    public var port: UInt16 { portChoice.withLock { $0.port } }
+    private let portChoice: Mutex<(port: UInt16, started: Bool)>
     public let user = "sansang"
     public let password = "sansang-test-\(UUID().uuidString.prefix(8))"
     public let database = "sansang"
@@ -32,7 +34,7 @@ public final class PostgreSQLServer: Sendable {
     public init(directory: URL) async throws {
         guard Self.isInstalled else { throw MissingTool(name: "\(Self.binaries)/postgres (Debian package postgresql-15)") }
         self.directory = directory
-        port = try freeLoopbackPort(udp: false)
+        portChoice = Mutex((try freeLoopbackPort(udp: false), false))
         owner = geteuid() == 0 ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
         try Data((password + "\n").utf8).write(to: passwordFile)
         chmod(passwordFile.path, 0o600)  // the collector reads only a private password file
@@ -51,16 +53,36 @@ public final class PostgreSQLServer: Sendable {
         try await psql("CREATE DATABASE \(database) OWNER \(user)", database: "postgres")
     }
 
-    /// Starts the server (again) and waits until it accepts connections.
+    /// Starts the server (again, on the same port) and waits until it accepts connections.
     public func start() async throws {
+        for attempt in 1...3 {
+            do {
+                try await startOnce()
+                portChoice.withLock { $0.started = true }
+                return
+            } catch let failure as CommandFailure where failure.output.contains("Address already in use") && attempt < 3 {
+                // Another process took the free port before the first start: choose another one.
+                guard !portChoice.withLock({ $0.started }) else { throw failure }
+                let next = try freeLoopbackPort(udp: false)
+                portChoice.withLock { $0.port = next }
+            }
+        }
+    }
+
+    private func startOnce() async throws {
+        let port = self.port
         let started = try Daemon(owner + ["\(Self.binaries)/postgres", "-D", dataDirectory.path, "-p", String(port),
                                           "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
                                           "-c", "fsync=off", "-c", "max_connections=200"],
                                  log: logURL)
         daemon.withLock { $0 = started }
         try await waitUntil(timeout: 30, "PostgreSQL on 127.0.0.1:\(port)") {
-            guard started.isRunning else { throw CommandFailure(argv: started.process.argv, status: started.exitCode ?? -1, output: started.log) }
-            return try await runCapturing(["\(Self.binaries)/pg_isready", "-q", "-h", "127.0.0.1", "-p", String(port)]).status == 0
+            guard started.isRunning else { return true }  // it ended: said below
+            // Through this cluster's own socket directory: another server on the port cannot answer for it.
+            return try await runCapturing(["\(Self.binaries)/pg_isready", "-q", "-h", directory.path, "-p", String(port)]).status == 0
+        }
+        guard started.isRunning else {
+            throw CommandFailure(argv: started.process.argv, status: started.exitCode ?? -1, output: started.log)
         }
     }
 
