@@ -12,6 +12,12 @@ public protocol ReadinessStore: AlertStore, DashboardStore, SiteStateStore {
     /// Proves the database answers (for `/readyz`).
     func ping() async throws
 
+    /// Claims a mail that must go out once whatever the number of collectors sharing the database (the weekly
+    /// summary of a week, by its Message-ID): true for the first claim, false when any collector claimed it before.
+    func claimMail(id: String, at: Date) async throws -> Bool
+    /// Gives a claim back when the mail could not be queued, so that a later run sends it.
+    func releaseMailClaim(id: String) async throws
+
     /// Stores batches of reports in ONE transaction (one commit for many requests under load): all or nothing.
     /// A report whose (site, boot id, seq) is already stored (or repeated in the batches) is listed as a
     /// duplicate (same content) or a conflict (other content) and not stored again. One outcome per batch, in order.

@@ -126,6 +126,9 @@ public final class SQLiteStore: ReadinessStore {
         }
         registerDashboardMigration(&migrator)
         registerSiteStateMigration(&migrator)
+        migrator.registerMigration("v10-mail-claims") { db in
+            try db.execute(sql: "CREATE TABLE mail_claim (id TEXT PRIMARY KEY, claimed_at REAL NOT NULL)")
+        }
         return migrator
     }
 

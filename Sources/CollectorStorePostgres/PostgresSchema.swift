@@ -124,6 +124,7 @@ enum PostgresSchema {
             ), '')
             """,
         ]),
+        ("v10-mail-claims", ["CREATE TABLE mail_claim (id TEXT PRIMARY KEY, claimed_at DOUBLE PRECISION NOT NULL)"]),
     ]
 
     /// The table of applied migrations (GRDB's `grdb_migrations` on SQLite).

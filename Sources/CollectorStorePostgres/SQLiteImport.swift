@@ -12,6 +12,7 @@ extension PostgresStore {
         ("point", ["site", "series", "at"]), ("gap", ["id"]), ("notification", ["id"]), ("alert_instance", ["rule", "site"]),
         ("alert_notification", ["id"]), ("silence", ["id"]), ("service_day", ["service", "day", "site"]),
         ("enrolment_code", ["sha256"]), ("dashboard_user", ["name"]), ("dashboard_session", ["id_hash"]),
+        ("mail_claim", ["id"]),
     ]
     /// Tables whose `id` PostgreSQL numbers itself (an identity column): copied ids kept, the sequence moved past them.
     static let identityTables: Set<String> = ["report", "transition", "gap", "notification", "alert_notification"]

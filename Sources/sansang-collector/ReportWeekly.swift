@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorCore
 import CollectorReports
+import CollectorStore
 import CommandLineSupport
 import Foundation
 import Logging
@@ -73,18 +74,37 @@ struct ReportWeekly: AsyncParsableCommand {
             print(language.pick("Đã ghi báo cáo \(chosen) vào \(directory.path)", "Wrote the \(chosen) report to \(directory.path)"))
         }
         if send {
-            try await mail(summary, language: language, configuration: configuration)
+            try await mail(summary, language: language, configuration: configuration, store: store)
         }
         if out == nil, !send {
             print(WeeklyReportRenderer.text(summary, language: language), terminator: "")
         }
     }
 
-    private func mail(_ summary: WeeklySummary, language: Language, configuration: CollectorConfiguration) async throws {
+    /// Several collectors on one PostgreSQL database each run the weekly timer: the week's mail is claimed in the
+    /// shared database first, so that one of them sends it (a claim is given back when the mail could not be queued).
+    private func mail(_ summary: WeeklySummary, language: Language, configuration: CollectorConfiguration,
+                      store: any ReadinessStore) async throws {
         guard let mail = configuration.mail else { throw ConfigurationError("\(options.config): --send needs a mail: section") }
         let recipients = configuration.weeklyReport.to.compactMap { MailAddress(parsing: $0) }
         guard !recipients.isEmpty else { throw ConfigurationError("\(options.config): --send needs weekly_report.to") }
         let (id, message) = try WeeklyReports.mail(summary, language: language, from: mail.from, to: recipients)
+        let t = language.pick
+        guard try await store.claimMail(id: id, at: Date()) else {
+            print(t("Thư \(id) đã được một collector khác hoặc lần chạy trước gửi đi: không gửi lại.",
+                    "The mail \(id) was sent by another collector or an earlier run: not sent again."))
+            return
+        }
+        do {
+            try await queue(message, id: id, recipients: recipients, mail: mail, language: language)
+        } catch {
+            try? await store.releaseMailClaim(id: id)
+            throw error
+        }
+    }
+
+    private func queue(_ message: MailMessage, id: String, recipients: [MailAddress], mail: MailSettings,
+                       language: Language) async throws {
         let t = language.pick
         let outbox: Outbox
         do {
