@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # What the build and `make run` (the province lab, docs/lab.md) need, and nothing more: the C libraries, the lab's
-# daemons (snmpd, lldpd, dnsmasq's binary without its service, iperf3), tc (iproute2), openssl for the lab CA, the
+# daemons (snmpd, lldpd, dnsmasq's binary without its service, iperf3), tc (iproute2) and nft (line loss on kernels
+# without sch_netem), openssl for the lab CA, the
 # SMTP sink (aiosmtpd) and libfaketime (an office with a skewed clock). nginx and chronyd are taken from the host when
 # present, else downloaded and unpacked privately by scripts/lab.sh: installing them would start a web server on the
 # host, or replace the host's time service (chrony removes systemd-timesyncd).
-RUN_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2 iperf3 dnsmasq-base openssl \
+RUN_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2 nftables iperf3 dnsmasq-base openssl \
   libcurl4-openssl-dev python3-aiosmtpd libcairo2-dev fonts-dejavu-core libfaketime
 # The Debian packages the tests need besides (C libraries and the real daemons tests talk to).
 DEB_PACKAGES := $(RUN_PACKAGES) snmptrapd

@@ -4,7 +4,7 @@
 #   up      validates the lab file (sansang-lab plan: nothing is touched when it is wrong), builds the province
 #           namespace (collector, dnsmasq, nginx with a lab CA, chronyd, iperf3 servers, SMTP sink) and one
 #           namespace per office (agent) and per office switch (snmpd, lldpd), joined by veths through bridges,
-#           lines shaped with tc netem; waits for the steady state; prints the roll-up and what to try.
+#           lines shaped with tc (netem, or tbf and nftables where the kernel has no netem); waits for the steady state; prints the roll-up and what to try.
 #   down    removes exactly what `up` recorded: processes by PID (checked against their start time), the
 #           namespaces (and with them every veth, bridge and qdisc inside), the host end of the NOC link, the
 #           /etc/netns/<namespace> resolver files. Nothing else.
@@ -14,7 +14,7 @@
 # The orchestration is a script on purpose: it is a list of `ip`, `tc` and daemon invocations a NOC engineer can
 # read and replay by hand; the parts with logic (the file's format and validation, the address plan, the lab
 # inventory, the self-check) are Swift (module LabModel, command sansang-lab) and unit-tested.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${BIN:-$ROOT/.build/debug}
@@ -82,10 +82,10 @@ find_tools() {
   CHRONYD=${LAB_CHRONYD:-$(command -v chronyd || private_tool chrony usr/sbin/chronyd)}
   NGINX=${LAB_NGINX:-$(command -v nginx || private_tool nginx usr/sbin/nginx)}
   local missing=()
-  for tool in dnsmasq snmpd lldpd lldpcli iperf3 tc openssl curl; do
+  for tool in dnsmasq snmpd lldpd lldpcli iperf3 tc nft openssl curl; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep 'libfaketime.so.1$' | head -1 || true)
+  FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | head -1 || true)
   [ -n "$FAKETIME_LIB" ] || missing+=("libfaketime")
   [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} (\`make deps-run\` installs them)"
   for program in sansang-agent sansang-collector sansang sansang-lab; do
@@ -109,10 +109,17 @@ up() {
   # The file first: a wrong lab file changes nothing on the host.
   "$BIN/sansang-lab" plan "$LAB_FILE" --out "$DIR/plan" >/dev/null || { rm -rf "$DIR"; exit 2; }
   SWITCH_MODEL=$(awk -F'\t' '$1 == "switch_model" {print $2}' "$DIR/plan/plan.tsv")
+  read -r REPORT_INTERVAL SERVICE_INTERVAL POLL_S < <(awk -F'\t' '$1 == "settings" {print $2, $3, $4}' "$DIR/plan/plan.tsv")
   trap 'failed $LINENO' ERR
   trap 'say "interrupted: removing what was made"; down >/dev/null 2>&1; exit 130' INT TERM
 
   province
+  # Every office's token first (one process each), so that agents started early do not slow the rest down.
+  while IFS=$'\t' read -r kind _ code _ _ _ _ _ _ agent _; do
+    [ "$kind" = office ] && [ "$agent" = run ] || continue
+    mkdir -p "$DIR/offices/$code"
+    "$BIN/sansang-collector" token issue "$code" --config "$DIR/collector.yaml" > "$DIR/offices/$code/agent.token" 2>> "$DIR/tokens.log"
+  done < "$DIR/plan/plan.tsv"
   local offices=0 stopped=0
   while IFS=$'\t' read -r kind index code office_ip switch_ip lan_mbps wan_mbps delay loss agent skew cert_days cert_host unreachable; do
     [ "$kind" = office ] || continue
@@ -150,6 +157,10 @@ province() {
   ip -n "$PROV" addr add "$NOC_PROV/30" dev noc
   ip -n "$PROV" link set noc up
 
+  NETEM=no
+  if ip netns exec "$PROV" tc qdisc add dev noc root netem delay 0ms 2>/dev/null; then
+    NETEM=yes; ip netns exec "$PROV" tc qdisc del dev noc root
+  fi
   certificates
   # DNS: the profile's e-government names → their lab addresses, nothing else (no upstream, no host files).
   local records=()
@@ -193,8 +204,8 @@ NGINX
   start nginx "$PROV" "$DIR/nginx/nginx.log" -- "$NGINX" -c "$DIR/nginx/nginx.conf" -p "$DIR/nginx"
 
   # NTP: chronyd serving its own clock to the lab, never setting the host's (-x), no command port.
+  # It answers on every province address: the profile's NTP host name resolves to its own lab address.
   cat > "$DIR/chrony.conf" <<CHRONY
-bindaddress 198.18.0.3
 allow 198.18.0.0/15
 local stratum 8
 cmdport 0
@@ -258,13 +269,11 @@ receivers:
   - name: noc-email
     email: {to: ["noc@sansang.example"], lang: vi}
 YAML
-  local interval
-  interval=$(awk '/^report_interval_s:/ {print $2}' "$LAB_FILE"); interval=${interval:-30}
   cat > "$DIR/collector.yaml" <<YAML
 listen: {host: 0.0.0.0, port: $PORT}
 database: {sqlite_path: $DIR/collector.sqlite}
 inventory: [$DIR/plan/inventory]
-report_interval_s: $interval
+report_interval_s: $REPORT_INTERVAL
 evaluation_interval_s: 5
 alerts: {path: $DIR/alerts, evaluation_interval_s: 5}
 mail:
@@ -275,7 +284,7 @@ mail:
 weekly_report: {to: ["Lãnh đạo <lanhdao@sansang.example>"], lang: vi, title: Đà Nẵng}
 YAML
   "$BIN/sansang-collector" migrate --config "$DIR/collector.yaml" >/dev/null
-  "$BIN/sansang-collector" token issue --noc lab --role admin --config "$DIR/collector.yaml" > "$DIR/noc.token"
+  "$BIN/sansang-collector" token issue --noc lab --role admin --config "$DIR/collector.yaml" > "$DIR/noc.token" 2>> "$DIR/tokens.log"
   ( umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$DIR/dashboard.password" )
   "$BIN/sansang-collector" user add demo --role admin --password-file "$DIR/dashboard.password" --config "$DIR/collector.yaml" >/dev/null
   chmod 600 "$DIR/noc.token"
@@ -290,22 +299,33 @@ office() {
   mkdir -p "$d/snmp" "$d/agent-state"
   new_ns "$o"
   new_ns "$s"
-  # office eth0 ── ge1 [switch bridge sw] up ── o<code> [province bridge wan]
+  # office eth0 ── ge1 [switch bridge sw] uplink ── o<code> [province bridge wan]
   ip link add eth0 netns "$o" type veth peer name ge1 netns "$s"
-  ip link add up netns "$s" type veth peer name "o$code" netns "$PROV"
+  ip link add uplink netns "$s" type veth peer name "o$code" netns "$PROV"
   ip -n "$s" link add sw type bridge
   ip -n "$s" link set ge1 master sw
-  ip -n "$s" link set up master sw
+  ip -n "$s" link set uplink master sw
   ip -n "$s" addr add "$switch_ip/15" dev sw
-  for l in ge1 up sw; do ip -n "$s" link set "$l" up; done
+  for l in ge1 uplink sw; do ip -n "$s" link set "$l" up; done
   ip -n "$PROV" link set "o$code" master wan
   ip -n "$PROV" link set "o$code" up
   ip -n "$o" addr add "$office_ip/15" dev eth0
   ip -n "$o" link set eth0 up
   ip -n "$o" route add default via "$COLLECTOR"
   # The line: rate, delay and loss in each direction (upload on the switch's uplink, download on the province port).
-  ip netns exec "$s" tc qdisc add dev up root netem rate "${wan_mbps}mbit" delay "${delay}ms" loss "${loss}%" limit 300
-  ip netns exec "$PROV" tc qdisc add dev "o$code" root netem rate "${wan_mbps}mbit" delay "${delay}ms" loss "${loss}%" limit 300
+  shape "$s" uplink "$wan_mbps" "$delay" "$loss"
+  shape "$PROV" "o$code" "$wan_mbps" "$delay" 0
+  if [ "$NETEM" = no ] && [ "$loss" != 0 ]; then
+    # Without netem, loss is nftables dropping at random on the switch's uplink, both directions.
+    local permille
+    permille=$(awk -v p="$loss" 'BEGIN { printf "%d", p * 10 + 0.5 }')
+    ip netns exec "$s" nft -f - <<NFT
+table netdev lab {
+  chain upload { type filter hook egress device "uplink" priority 0; numgen random mod 1000 < $permille drop; }
+  chain download { type filter hook ingress device "uplink" priority 0; numgen random mod 1000 < $permille drop; }
+}
+NFT
+  fi
   # Faults: lab addresses this office cannot reach (a service, or its resolver).
   if [ "$unreachable" != - ]; then
     for address in ${unreachable//,/ }; do ip -n "$o" route add unreachable "$address/32"; done
@@ -331,6 +351,7 @@ view lab included .1.3.6.1.2.1.31
 createUser $SNMP_USER SHA-256 $SNMP_AUTH AES $SNMP_PRIV
 rouser $SNMP_USER priv -V lab
 override 1.3.6.1.2.1.31.1.1.1.15.$ifindex unsigned $lan_mbps
+dontLogTCPWrappersConnects yes
 SNMPD
   start "snmpd-$code" "$s" "$d/snmpd.log" SNMP_PERSISTENT_DIR="$d/snmp" MIBS= -- snmpd -f -Lo -C -c "$d/snmpd.conf"
   cat > "$d/lldpd.conf" <<LLDPD
@@ -341,7 +362,6 @@ LLDPD
   start "lldpd-$code" "$s" "$d/lldpd.log" -- lldpd -d -u "$d/lldpd.socket" -p "$d/lldpd.pid" -I ge1 -O "$d/lldpd.conf"
 
   [ "$agent" = stopped ] && return 0
-  "$BIN/sansang-collector" token issue "$code" --config "$DIR/collector.yaml" > "$d/agent.token"
   printf '%s\n' "$SNMP_AUTH" > "$d/switch-auth"; printf '%s\n' "$SNMP_PRIV" > "$d/switch-priv"
   chmod 600 "$d/agent.token" "$d/switch-auth" "$d/switch-priv"
   cat > "$d/agent.yaml" <<YAML
@@ -359,12 +379,27 @@ switch:
   privacy_passphrase_file: $d/switch-priv
 checks:
   ca_file: $DIR/certs/ca.crt
-  throughput_poll_s: $(awk '/^ *poll_s:/ {print $2}' "$LAB_FILE" | head -1 | grep . || echo 15)
+  service_interval_s: $SERVICE_INTERVAL
+  throughput_poll_s: $POLL_S
 YAML
   local env=()
   # clock_skew_s: the office host's clock runs ahead (or behind) — libfaketime under the agent, not the host's clock.
   [ "$skew" != - ] && env=(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$( [ "$skew" -ge 0 ] && echo +)${skew}s" FAKETIME_DONT_FAKE_MONOTONIC=1)
   start "agent-$code" "$o" "$d/agent.log" "${env[@]}" -- "$BIN/sansang-agent" run --config "$d/agent.yaml"
+}
+
+# shape NAMESPACE DEVICE MBPS DELAY_MS LOSS_PCT: the line's rate (and delay and loss, with netem) leaving DEVICE.
+shape() {
+  if [ "$NETEM" = yes ]; then
+    ip netns exec "$1" tc qdisc add dev "$2" root netem rate "${3}mbit" delay "${4}ms" loss "${5}%" limit 300
+  else
+    # A kernel without sch_netem: a token bucket for the rate (burst above a 64 KiB GSO frame).
+    ip netns exec "$1" tc qdisc add dev "$2" root tbf rate "${3}mbit" burst 256kb latency 20ms
+    if [ "$4" != 0 ] && [ -z "${DELAY_WARNED:-}" ]; then
+      DELAY_WARNED=1
+      say "lab: this kernel has no sch_netem: wan_delay_ms is not emulated (rate with tbf, loss with nftables)" >&2
+    fi
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ public struct LabFile: Sendable, Hashable {
     public var sites: SiteSelection = .all
     /// The agents' report interval in the lab (seconds).
     public var reportIntervalSeconds = 30
+    /// How often each agent runs each service check (seconds): 18 checks × 93 offices every 30 s would be
+    /// 56 TLS/HTTP/DNS/NTP exchanges a second on the lab's 2 cores.
+    public var serviceIntervalSeconds = 120
     public var defaults = LabLine()
     public var throughput = LabThroughput()
     public var faults: [LabFault] = []
@@ -32,9 +35,10 @@ public struct LabLine: Sendable, Hashable {
     public var lanPortMbps = 10_000
     /// The office's NIC is a veth, which always reports 10,000 Mbit/s: the only value the lab can build.
     public var nicMbps = LabLine.vethMbps
-    public var wanMbps = 200
-    /// One-way delay added in each direction.
-    public var wanDelayMilliseconds = 5.0
+    /// The shaped rate: a 200 Mbit/s target is met by a line shaped above it (docs/lab.md).
+    public var wanMbps = 250
+    /// One-way delay added in each direction (needs the kernel's sch_netem).
+    public var wanDelayMilliseconds = 0.0
     /// Loss added in each direction.
     public var wanLossPercent = 0.0
     public var switchModel = "Cisco Catalyst 9300-24UX"
@@ -126,7 +130,7 @@ public enum LabReasonCodes {
 
 /// Every top-level and fault key, for unknown-key suggestions and docs/lab.md.
 public enum LabFileKeys {
-    public static let top = ["inventory", "sites", "report_interval_s", "defaults", "throughput", "faults"]
+    public static let top = ["inventory", "sites", "report_interval_s", "service_interval_s", "defaults", "throughput", "faults"]
     public static let line = ["lan_port_mbps", "nic_mbps", "wan_mbps", "wan_delay_ms", "wan_loss_pct", "switch_model"]
     public static let throughput = ["servers", "duration_s", "parallel", "every_hours", "poll_s"]
     public static let faultKinds = ["lan_port_mbps", "nic_mbps", "wan_mbps", "wan_delay_ms", "wan_loss_pct", "service_down", "dns",
@@ -152,6 +156,7 @@ public enum LabFileParser {
             if let field = top["inventory"], let path = reader.nonEmptyString(field) { lab.inventory = path }
             if let field = top["sites"] { lab.sites = selection(field, &reader) ?? .all }
             if let field = top["report_interval_s"], let value = reader.int(field, in: 5...3600) { lab.reportIntervalSeconds = value }
+            if let field = top["service_interval_s"], let value = reader.int(field, in: 5...3600) { lab.serviceIntervalSeconds = value }
             if let field = top["defaults"] { lab.defaults = line(field, &reader) }
             if let field = top["throughput"], let keys = reader.mapping(field, allowed: LabFileKeys.throughput) {
                 if let value = keys["servers"].flatMap({ reader.int($0, in: 1...32) }) { lab.throughput.servers = value }
@@ -265,6 +270,7 @@ public enum LabFileParser {
         guard let keys = reader.mapping(field, allowed: LabFileKeys.expect, required: ["verdict"]),
               let verdictField = keys["verdict"], let verdict = reader.enumeration(verdictField, VerdictState.self) else { return nil }
         var reasons: [String] = []
+        let errorsBefore = reader.errors.count
         if let field = keys["reasons"], let items = reader.list(field) {
             for item in items {
                 guard let text = reader.nonEmptyString(item) else { continue }
@@ -276,6 +282,7 @@ public enum LabFileParser {
                 reasons.append(text)
             }
         }
+        guard reader.errors.count == errorsBefore else { return nil }
         switch (verdict, reasons.isEmpty) {
         case (.ready, false):
             reader.report(.badValue, "a ready site has no reasons", at: keys["reasons"] ?? field)

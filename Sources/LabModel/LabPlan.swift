@@ -146,7 +146,7 @@ public struct LabPlan: Sendable, Hashable {
     /// The plan as tab-separated lines for the shell that builds the lab (scripts/lab.sh reads them):
     /// `office INDEX CODE OFFICE_IP SWITCH_IP LAN_PORT_MBPS WAN_MBPS DELAY_MS LOSS_PCT AGENT CLOCK_SKEW_S CERT_DAYS CERT_HOST UNREACHABLE`
     /// (AGENT is run|stopped; "-" for none; UNREACHABLE comma-separated), `host NAME ADDRESS`, `iperf ADDRESS`,
-    /// `switch_model TEXT`.
+    /// `switch_model TEXT`, `settings REPORT_INTERVAL_S SERVICE_INTERVAL_S THROUGHPUT_POLL_S`.
     public func tsv() -> String {
         var lines: [String] = []
         for office in offices {
@@ -163,6 +163,7 @@ public struct LabPlan: Sendable, Hashable {
         lines += hosts.map { "host\t\($0.name)\t\($0.address)" }
         lines += iperfServers.map { "iperf\t\($0)" }
         lines.append("switch_model\t\(lab.defaults.switchModel)")
+        lines.append("settings\t\(lab.reportIntervalSeconds)\t\(lab.serviceIntervalSeconds)\t\(lab.throughput.pollSeconds)")
         return lines.joined(separator: "\n") + "\n"
     }
 
