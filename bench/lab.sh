@@ -41,7 +41,8 @@ while read -r name pid _; do
     agent_pss=$((agent_pss + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup"))) ;; esac
 done < "$STATE/pids"
 offices=$(grep -c '^office' .run/lab/plan/plan.tsv)
-row=$(printf '| %s | %s cores | %s | %s | %s s | %s s | %s | %.3f | %d MiB | %d MiB |' "$(date -u +%F)" "$(nproc)" "$offices" "$agents" \
+build=$(case "${LAB_AGENT:-}" in *release*) echo release;; *) echo debug;; esac)
+row=$(printf '| %s | %s cores | %s | %s | %s | %s s | %s s | %s | %.3f | %d MiB | %d MiB |' "$(date -u +%F)" "$(nproc)" "$offices" "$agents" "$build" \
   "$built" "$steady" "$processes" "$cores" $((pss / 1024)) $((agent_pss / 1024 / (agents > 0 ? agents : 1))))
 scripts/lab.sh down >/dev/null
 echo "$row"

@@ -18,6 +18,7 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${BIN:-$ROOT/.build/debug}
+AGENT=${LAB_AGENT:-$BIN/sansang-agent}     # e.g. a release build for bench-lab
 LAB_FILE=${2:-${LAB_FILE:-lab/danang.yaml}}
 DIR=${LAB_DIR:-$ROOT/.run/lab}
 STATE=$DIR/state
@@ -385,7 +386,7 @@ YAML
   local env=()
   # clock_skew_s: the office host's clock runs ahead (or behind) — libfaketime under the agent, not the host's clock.
   [ "$skew" != - ] && env=(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$( [ "$skew" -ge 0 ] && echo +)${skew}s" FAKETIME_DONT_FAKE_MONOTONIC=1)
-  start "agent-$code" "$o" "$d/agent.log" "${env[@]}" -- "$BIN/sansang-agent" run --config "$d/agent.yaml"
+  start "agent-$code" "$o" "$d/agent.log" "${env[@]}" -- "$AGENT" run --config "$d/agent.yaml"
 }
 
 # shape NAMESPACE DEVICE MBPS DELAY_MS LOSS_PCT: the line's rate (and delay and loss, with netem) leaving DEVICE.

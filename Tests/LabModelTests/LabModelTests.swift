@@ -167,6 +167,7 @@ private func errors(_ text: String) -> [String] {
         let lines = plan.tsv().split(separator: "\n")
         #expect(lines[1] == "office\t1\t20209\t198.18.1.2\t198.19.1.2\t10000\t50\t0\t0\trun\t-\t-\t-\t198.18.0.41,198.18.0.2")
         #expect(lines.contains("host\tvneid.gov.vn\t198.18.0.40") && lines.contains("iperf\t198.18.0.9"))
+        #expect(lines.last == "settings\t30\t120\t15")
         #expect(plan.expectations["20242"] == .ready)
     }
 
