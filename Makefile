@@ -1,8 +1,16 @@
 # sansang — build, run and test on Debian 12. `make run` and `make test` install what is missing first.
 SHELL := /bin/bash
 SWIFT ?= swift
-# The Debian packages the build, the demo and the tests need (C libraries and the real daemons tests talk to).
-DEB_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd snmptrapd lldpd iproute2 iperf3
+# What the build and `make run` (the province lab, docs/lab.md) need, and nothing more: the C libraries, the lab's
+# daemons (snmpd, lldpd, dnsmasq's binary without its service, iperf3), tc (iproute2) and nft (line loss on kernels
+# without sch_netem), openssl for the lab CA, the
+# SMTP sink (aiosmtpd) and libfaketime (an office with a skewed clock). nginx and chronyd are taken from the host when
+# present, else downloaded and unpacked privately by scripts/lab.sh: installing them would start a web server on the
+# host, or replace the host's time service (chrony removes systemd-timesyncd).
+RUN_PACKAGES := curl pkg-config libpcap-dev libsnmp-dev snmp snmpd lldpd iproute2 nftables iperf3 dnsmasq-base openssl \
+  libcurl4-openssl-dev python3-aiosmtpd libcairo2-dev fonts-dejavu-core libfaketime
+# The Debian packages the tests need besides (C libraries and the real daemons tests talk to).
+DEB_PACKAGES := $(RUN_PACKAGES) snmptrapd
 # The collector's tests: curl as an agent would send, pip for the OpenAPI validators, systemd-analyze.
 DEB_PACKAGES += curl python3-pip systemd
 # The service checks' tests: real DNS, HTTPS and NTP servers on loopback, and openssl for their certificates.
@@ -22,7 +30,7 @@ DEB_PACKAGES += postgresql-15 haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps build run stop test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup
+.PHONY: deps deps-run build run stop check-lab status-lab bench-lab test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup fuzz
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -34,16 +42,41 @@ deps:
 	  python3 -m pip install --quiet --break-system-packages openapi-spec-validator openapi-schema-validator pyyaml selenium axe-selenium-python schemathesis
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
 
-build: deps
+# Only what `make run` needs (no Chromium, Alertmanager, Prometheus, chrony, pip packages: those are the tests').
+deps-run:
+	@missing=$$(for p in $(RUN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is needed (https://www.swift.org/install/linux/debian/12/); put it on PATH" >&2; exit 2; }
+
+build: deps-run
 	$(SWIFT) build
 
-# The main job: a collector on SQLite with the example inventory, an agent on this host reporting to it,
-# the readiness roll-up printed and the API URL shown. `make stop` ends both.
+# The main job: the province lab (docs/lab.md) — lab/danang.yaml in network namespaces, every office a real agent
+# behind an emulated switch and a shaped line, the collector on SQLite — brought up, checked against the file, the
+# roll-up printed. Without root or network namespaces: says why and runs the single-host demo (scripts/demo.sh).
+# `make stop` removes what it made. LAB=lab/other.yaml runs another lab file.
+LAB ?= lab/danang.yaml
 run: build
-	@scripts/demo.sh
+	@scripts/run.sh $(LAB)
 
 stop:
+	@scripts/lab.sh down
 	@scripts/stop.sh
+
+check-lab:
+	@scripts/lab.sh check $(LAB)
+
+status-lab:
+	@scripts/lab.sh status
+
+# The province lab's bring-up time and idle CPU and memory (docs/performance.md): up, settle, measure, down; the
+# agents from a release build (as offices run them), the rest as `make run` builds it.
+bench-lab: build
+	$(SWIFT) build -c release --product sansang-agent
+	LAB_AGENT=.build/release/sansang-agent bench/lab.sh $(LAB)
 
 # One `swift test` runs every test (after the module-graph check). Suites that share a resource (fixed addresses in
 # their namespaces, two Chromiums on two cores) are `.serialized`; the rest run in parallel, at most 8 tests at a

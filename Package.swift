@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "sansang-agent", targets: ["sansang-agent"]),
         .executable(name: "sansang-collector", targets: ["sansang-collector"]),
         .executable(name: "sansang", targets: ["sansang"]),
+        .executable(name: "sansang-lab", targets: ["sansang-lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -105,6 +106,11 @@ let package = Package(
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // Inventory files (YAML) → model.
         .target(name: "Inventory", dependencies: [
+            "ReadinessModel", "YAMLConfig", .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+
+        // The province lab (docs/lab.md): its file, address plan, lab inventory and self-check. Pure.
+        .target(name: "LabModel", dependencies: [
             "ReadinessModel", "YAMLConfig", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
@@ -267,6 +273,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
+
+        // The province lab's command: validates the lab file, writes its plan and inventory, checks the roll-up.
+        .executableTarget(name: "sansang-lab", dependencies: [
+            "LabModel", "Inventory", "ReadinessModel", "YAMLConfig", "CommandLineSupport", "Presentation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .testTarget(name: "LabModelTests", dependencies: ["LabModel", "ReadinessModel", "YAMLConfig"], swiftSettings: strict),
 
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MailTests", dependencies: ["Mail", "TestSupport"], swiftSettings: strict),

@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 PURE = ["ReadinessModel", "Alerting", "SansangAPI", "Presentation", "WeeklyReport", "LLDP", "SNMPTypes",
-        "ReadinessMIB"]
+        "ReadinessMIB", "LabModel"]
 # Products of other packages that pure modules may use: Swift (and for Yams, libyaml compiled from source).
 ALLOWED_PRODUCTS = {"Yams", "Mustache"}
 

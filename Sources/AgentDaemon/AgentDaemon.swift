@@ -99,7 +99,8 @@ public enum AgentDaemon {
         }
         if configuration.checks.services {
             services.insert(ServiceCheckService(holder: holder, results: results, interval: configuration.checks.serviceInterval,
-                                                timeout: configuration.checks.serviceTimeout, logger: logger), at: 1)
+                                                timeout: configuration.checks.serviceTimeout, caFile: configuration.checks.caFile,
+                                                logger: logger), at: 1)
         }
         if configuration.checks.throughput {
             services.insert(ThroughputService(holder: holder, results: results, historyFile: configuration.throughputHistoryFile,

@@ -45,6 +45,8 @@ struct ServiceCheckService: Service {
     /// Nil: the plan's report interval.
     let interval: Duration?
     let timeout: Duration
+    /// The CA file tls/https checks trust instead of the system store; nil: the system store.
+    var caFile: String?
     let logger: Logger
 
     func run() async throws {
@@ -71,7 +73,9 @@ struct ServiceCheckService: Service {
         try? await Task.sleep(for: interval * Double.random(in: 0...0.5))
         let runner = ServiceRunner()
         while !Task.isCancelled {
-            let outcome = await runner.run(ServiceTarget(check: check, timeout: timeout))
+            var options = ServiceTarget.Options()
+            options.caFile = caFile
+            let outcome = await runner.run(ServiceTarget(check: check, timeout: timeout, options: options))
             if Task.isCancelled { return }
             await results.record(outcome)
             if !outcome.result.ok {
@@ -161,20 +165,32 @@ struct ThroughputService: Service {
             }
     }
 
-    /// Tests each link judged by throughput that has servers; the bytes moved, or nil when no link has any.
+    /// Tests each link judged by throughput that has servers; the bytes moved, or nil when no link has any, or when
+    /// every server of every link was busy with another office's test: such a round is no test (nothing is recorded,
+    /// the previous measurement stays) and the next poll tries again — offices sharing servers take turns.
     private func testEveryLink(_ profile: Profile) async -> Int64? {
         let policy = profile.throughput
         var bytes: Int64?
+        var everyServerBusy = true
         for target in profile.links where target.role.judgedBy == .throughput {
             let servers = policy.servers[target.role] ?? []
             guard !servers.isEmpty else { continue }
             var measurement: ThroughputMeasurement?
+            var busy = 0
             for server in servers {
                 let attempt = await test(server: server, policy: policy, directions: target.directions)
                 bytes = (bytes ?? 0) + attempt.bytes
                 measurement = attempt.measurement
+                if attempt.busy { busy += 1 }
                 if attempt.measurement.error == nil { break }
             }
+            if busy == servers.count {
+                logger.info("every throughput server is busy; trying again at the next poll", metadata: [
+                    "link": "\(target.role.rawValue)", "servers": "\(servers.joined(separator: ","))",
+                ])
+                continue
+            }
+            everyServerBusy = false
             if let measurement {
                 await results.record(measurement, for: target.role)
                 logger.info("throughput measured", metadata: [
@@ -184,14 +200,14 @@ struct ThroughputService: Service {
                 ])
             }
         }
-        return bytes
+        return everyServerBusy ? nil : bytes
     }
 
     private func test(server: String, policy: ThroughputPolicy, directions: [ThroughputDirection]) async
-        -> (measurement: ThroughputMeasurement, bytes: Int64) {
+        -> (measurement: ThroughputMeasurement, bytes: Int64, busy: Bool) {
         let now = Date()
         guard let address = ThroughputConfiguration.parseServer(server) else {
-            return (ThroughputMeasurement(server: server, measuredAt: now, mbps: [:], error: "bad server address \"\(server)\""), 0)
+            return (ThroughputMeasurement(server: server, measuredAt: now, mbps: [:], error: "bad server address \"\(server)\""), 0, false)
         }
         let wanted = Set(directions.isEmpty ? policy.directions : directions)
         let mode: ThroughputMode = wanted.count > 1 ? .bidirectional : wanted.contains(.download) ? .reverse : .forward
@@ -201,10 +217,10 @@ struct ThroughputService: Service {
         do {
             let result = try await ThroughputClient().run(configuration)
             let moved = (result.upload?.senderBytes ?? 0) + (result.download?.receiverBytes ?? 0)
-            return (result.measurement(), Int64(clamping: moved))
+            return (result.measurement(), Int64(clamping: moved), false)
         } catch {
             // A failed or partial test used the link too: what its streams moved is charged.
-            return (error.measurement(server: server, at: now), Int64(clamping: error.bytesMoved))
+            return (error.measurement(server: server, at: now), Int64(clamping: error.bytesMoved), error.code == .serverBusy)
         }
     }
 }
