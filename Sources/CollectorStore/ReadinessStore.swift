@@ -73,6 +73,13 @@ public protocol ReadinessStore: AlertStore, DashboardStore, SiteStateStore {
     func consumeEnrolmentCode(sha256: String, site: String, now: Date) async throws -> EnrolmentCodeOutcome
 }
 
+/// Migration identifiers ("v10-mail-claims") in the order of their version numbers, not of their text ("v10" after
+/// "v9"): the order both stores apply them in.
+public func inVersionOrder(_ identifiers: some Sequence<String>) -> [String] {
+    func version(_ identifier: String) -> Int { Int(identifier.dropFirst().prefix { $0.isNumber }) ?? .max }
+    return identifiers.sorted { (version($0), $0) < (version($1), $1) }
+}
+
 /// An error of a store that knows whether the database is away (callers answer 503 and retry) or the operation
 /// itself failed.
 public protocol StoreError: Error, Sendable {

@@ -24,8 +24,19 @@ public final class SQLiteStore: ReadinessStore {
         pool = try DatabasePool(path: path, configuration: configuration)
     }
 
+    /// Refuses a database that a newer collector has migrated further than this binary knows (`newer_schema`):
+    /// running on it could misread or damage what the newer schema keeps.
     public func migrate() async throws {
         let migrator = Self.migrator
+        let unknown = try await pool.read { db in
+            try Set(migrator.appliedIdentifiers(db)).subtracting(migrator.migrations).sorted()
+        }
+        guard unknown.isEmpty else {
+            throw SQLiteStoreError(code: "newer_schema", message: """
+                the database was migrated by a newer collector (\(unknown.joined(separator: ", ")) unknown to this one): \
+                run the newer collector, or restore a backup made before its upgrade
+                """)
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             migrator.asyncMigrate(pool) { result in
                 continuation.resume(with: result.map { _ in () })
@@ -36,7 +47,7 @@ public final class SQLiteStore: ReadinessStore {
     /// The identifiers of the migrations applied to the database, in order.
     public func appliedMigrations() async throws -> [String] {
         let migrator = Self.migrator
-        return try await pool.read { db in try migrator.appliedIdentifiers(db).sorted() }
+        return try await pool.read { db in inVersionOrder(try migrator.appliedIdentifiers(db)) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -436,4 +447,11 @@ public final class SQLiteStore: ReadinessStore {
                     sha256: row["sha256"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
                     revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
+}
+
+/// A refusal of the SQLite store with a stable code and a message.
+public struct SQLiteStoreError: Error, Sendable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var description: String { "\(code): \(message)" }
 }

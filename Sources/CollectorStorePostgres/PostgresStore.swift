@@ -245,7 +245,7 @@ public final class PostgresStore: ReadinessStore, Service {
 
     /// The identifiers of the migrations applied to the database, in order.
     public func appliedMigrations() async throws -> [String] {
-        try await rows("SELECT identifier FROM sansang_migrations ORDER BY identifier").map { try $0.decode(String.self) }
+        inVersionOrder(try await rows("SELECT identifier FROM sansang_migrations").map { try $0.decode(String.self) })
     }
 
     /// Proves the database answers and its schema is this binary's (after `migrate()`).
