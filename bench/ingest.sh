@@ -45,7 +45,7 @@ districts = max(1, n // 5)
 for p in range(provinces):
     lines = [f"province: Tỉnh mô phỏng {p}", "profile: default", "sites:"]
     for i in range(p, n, provinces):
-        lines.append(f'  - {{code: "{100000 + i}", name: "Xã Mô Phỏng {i}", type: xa, former_district: "Huyện cũ {i % districts}"}}')
+        lines.append(f'  - {{code: "{10000 + i}", name: "Xã Mô Phỏng {i}", type: xa, former_district: "Huyện cũ {i % districts}"}}')
     if len(lines) > 3:
         open(f"{d}/inventory/fleet-{p}.yaml", "w").write("\n".join(lines) + "\n")
 PY
@@ -56,7 +56,7 @@ d, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 db = sqlite3.connect(f"{d}/collector.sqlite")
 sites, tokens, rows = [], [], []
 for i in range(n):
-    site = str(100000 + i)
+    site = str(10000 + i)
     token = f"sst_{i:012x}_" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
     rows.append((f"{i:012x}", "site", site, site, None, hashlib.sha256(token.encode()).hexdigest(), time.time()))
     sites.append(site)
@@ -120,9 +120,11 @@ for run in $(seq 1 "$RUNS"); do
     "$BIN/sansang-collector" serve --config "$dir/collector.yaml" > "$dir/collector-$run.log" 2>&1 &
     collector=$!
     for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
-    # The evaluation of every office at start (its cost grows with the fleet: once per start) must be over.
-    for _ in $(seq 1 1200); do
-      curl -s "http://127.0.0.1:$port/metrics" | grep -q '^sansang_evaluation_duration_seconds_count' && break; sleep 0.1
+    # The work done once at start (every office evaluated, the alert engine's first full read) must be over: wait
+    # until the collector is idle (under 10 % of a core for a second).
+    for _ in $(seq 1 600); do
+      a=$(cpu_ticks "$collector"); sleep 1; b=$(cpu_ticks "$collector")
+      [ $((b - a)) -lt $(( $(getconf CLK_TCK) / 10 )) ] && break
     done
     before=$(count "$dir/collector.sqlite")
     ticks0=$(cpu_ticks "$collector")
