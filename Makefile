@@ -90,7 +90,7 @@ test: deps
 	mkdir -p .build/test-attachments && rm -f .build/xunit*.xml
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build --disable-xctest \
 	  --attachments-path .build/test-attachments --xunit-output .build/xunit.xml; \
-	status=$$?; python3 scripts/test-summary.py .build/xunit-swift-testing.xml; exit $$status
+	status=$$?; python3 scripts/test-summary.py .build/xunit.xml; exit $$status
 
 # Debian packages (docs/packaging.md): dist/sansang-agent_VERSION_amd64.deb, dist/sansang-collector_…, dist/sansang_…
 # from one release build with the Swift standard library linked statically; lintian must report no error.

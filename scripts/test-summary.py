@@ -3,7 +3,7 @@
 
 `swift test` sometimes leaves out Swift Testing's own "Test run with N tests" line when the output is long, although
 its exit status is right; this line, written after the run from the results file, always closes the output.
-Usage: test-summary.py .build/xunit-swift-testing.xml
+Usage: test-summary.py .build/xunit.xml  (swift test --disable-xctest --xunit-output .build/xunit.xml)
 """
 import sys
 import xml.etree.ElementTree as ElementTree
