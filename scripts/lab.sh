@@ -114,6 +114,7 @@ up() {
   trap 'failed $LINENO' ERR
   trap 'say "interrupted: removing what was made"; down >/dev/null 2>&1; exit 130' INT TERM
 
+  neighbour_table
   province
   # Every office's token first (one process each), so that agents started early do not slow the rest down.
   while IFS=$'\t' read -r kind _ code _ _ _ _ _ _ agent _; do
@@ -450,6 +451,22 @@ Check:     make check-lab    Stop: make stop
 TEXT
 }
 
+# The kernel's IPv4 neighbour (ARP) table is one for all namespaces, and its default hard limit (gc_thresh3 = 1024
+# entries) is below what ~190 namespaces on bridges need: past it the kernel drops packets to new neighbours
+# ("neighbor table overflow" in dmesg) and healthy offices see connect and DNS timeouts. The limits are raised for
+# the lab's life and the host's own values are put back by `down`.
+NEIGH_SYSCTL=net.ipv4.neigh.default
+neighbour_table() {
+  local name want current
+  for pair in gc_thresh1=1024 gc_thresh2=4096 gc_thresh3=8192; do
+    name=${pair%%=*}; want=${pair#*=}
+    current=$(sysctl -n "$NEIGH_SYSCTL.$name")
+    [ "$current" -ge "$want" ] && continue
+    record sysctl "$NEIGH_SYSCTL.$name=$current"
+    sysctl -q -w "$NEIGH_SYSCTL.$name=$want"
+  done
+}
+
 down() {
   local removed=0
   if [ -f "$STATE/pids" ]; then
@@ -481,6 +498,11 @@ down() {
     while read -r path; do case $path in /etc/netns/"$NS"-*) rm -rf "$path";; esac; done < "$STATE/files"
     rmdir /etc/netns 2>/dev/null || true
     rm -f "$STATE/files"
+  fi
+  if [ -f "$STATE/sysctl" ]; then
+    # The host's own neighbour-table limits, as they were before `up`.
+    while read -r setting; do sysctl -q -w "$setting" && say "restored $setting"; done < "$STATE/sysctl"
+    rm -f "$STATE/sysctl"
   fi
 }
 

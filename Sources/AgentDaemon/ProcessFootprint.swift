@@ -6,9 +6,9 @@ import Foundation
 /// core (each thread that meets contention otherwise gets an arena of its own, which keeps megabytes of freed memory
 /// that no other thread reuses), unless `MALLOC_ARENA_MAX` is set.
 ///
-/// The NIO event loops stay one per core: with a single loop, the province lab's agents (18 service checks started
-/// together) saw connect and DNS timeouts on services that answered at once from the same namespace, and none with
-/// four loops (docs/performance.md). Which call holds the loop was not found; until it is, the loop count is NIO's.
+/// The NIO event loops stay NIO's (one per core). A single loop saves a thread and its arena; it was taken back
+/// while the province lab's agents reported timeouts, whose cause turned out to be the kernel's neighbour table
+/// (docs/lab.md), not the loop count. It comes back once a lab run shows one-loop agents well.
 public enum ProcessFootprint {
     public static let mallocArenas: Int32 = 2
 
