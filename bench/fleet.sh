@@ -3,20 +3,7 @@
 # a free loopback $port, collector.yaml, an inventory of 3,321 generated offices in 700 former districts, and the
 # migrated database. `fleet_transitions START` then adds 12 weeks of verdict transitions from START (epoch seconds):
 # each site turns ready in some week (85 %), a third of those flap once.
-BIN=${BIN:-.build/release}
-[ -x "$BIN/sansang-collector" ] || swift build -c release --product sansang-collector >/dev/null
-work=$(mktemp -d)
-collector=
-trap '[ -n "$collector" ] && kill $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/inventory"
-cp inventory/profiles.yaml "$work/inventory/"
-cat > "$work/collector.yaml" <<YAML
-listen: {host: 127.0.0.1, port: $port}
-database: {sqlite_path: $work/collector.sqlite}
-inventory: [$work/inventory]
-alerts: {path: $work/no-alerts}
-YAML
+. bench/collector-workdir.sh
 python3 - "$work" <<'PY'
 import sys
 work = sys.argv[1]

@@ -12,20 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUESTS=${1:-200}
 SITES=${2:-33210}
-BIN=${BIN:-.build/release}
-[ -x "$BIN/sansang-collector" ] || swift build -c release --product sansang-collector >/dev/null
-work=$(mktemp -d)
-collector=
-trap '[ -n "$collector" ] && kill $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/inventory"
-cp inventory/profiles.yaml "$work/inventory/"
-cat > "$work/collector.yaml" <<YAML
-listen: {host: 127.0.0.1, port: $port}
-database: {sqlite_path: $work/collector.sqlite}
-inventory: [$work/inventory]
-alerts: {path: $work/no-alerts}
-YAML
+. bench/collector-workdir.sh
 python3 - "$work" "$SITES" <<'PY'
 import sys
 d, n = sys.argv[1], int(sys.argv[2])
