@@ -284,7 +284,7 @@ let package = Package(
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MailTests", dependencies: ["Mail", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "LLDP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LLDPTests", dependencies: ["LLDP"], swiftSettings: strict),
+        .testTarget(name: "LLDPTests", dependencies: ["LLDP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"], swiftSettings: strict),
         .testTarget(name: "ReadinessModelTests", dependencies: ["ReadinessModel"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
@@ -350,5 +350,6 @@ let package = Package(
 
         // Helpers for tests that start real daemons and network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

@@ -10,10 +10,12 @@ import Foundation
 public final class ChildProcess: @unchecked Sendable {
     public let argv: [String]
     public let pid: pid_t
-    // Guarded by `lock`: the wait status once reaped, and who waits for it.
+    // Guarded by `lock`: the wait status once reaped, and who waits for it (each waiter by a number of its
+    // own, so that a timer can take its waiter out again and resume it with `false`).
     private let lock = NSLock()
     private var waitStatus: Int32?
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    private var nextWaiter = 0
 
     /// Starts `argv` (looked up in PATH and the sbin directories) with stdin from /dev/null, stdout to
     /// `stdout` and stderr to `stderr` (appended; the same path for both interleaves them), in `directory`.
@@ -68,10 +70,10 @@ public final class ChildProcess: @unchecked Sendable {
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
         let waiting = lock.withLock {
             waitStatus = status
-            defer { waiters = [] }
-            return waiters
+            defer { waiters = [:] }
+            return waiters.values
         }
-        waiting.forEach { $0.resume() }
+        waiting.forEach { $0.resume(returning: true) }
     }
 
     public var isRunning: Bool { lock.withLock { waitStatus == nil } }
@@ -88,31 +90,37 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits for the exit (the event, not a poll) and returns the exit code as `exitCode` gives it.
     @discardableResult
     public func waitForExit() async -> Int32 {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let exited = lock.withLock {
-                if waitStatus != nil { return true }
-                waiters.append(continuation)
-                return false
-            }
-            if exited { continuation.resume() }
-        }
+        _ = await wait(timeout: nil)
         return exitCode ?? -1
     }
 
-    /// Waits for the exit at most `timeout`; nil when it is still running then.
+    /// Waits for the exit at most `timeout`; nil when it is still running then. Returns at the timeout
+    /// whether or not the child ever exits (its waiter is taken out of the queue, nothing is left waiting).
     public func waitForExit(timeout: Duration) async -> Int32? {
-        await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await self.waitForExit() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
+        await wait(timeout: timeout) ? exitCode ?? -1 : nil
+    }
+
+    /// True once the child has exited; false when `timeout` passed first.
+    private func wait(timeout: Duration?) async -> Bool {
+        var timer: Task<Void, Never>?
+        let exited = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let id: Int? = lock.withLock {
+                if waitStatus != nil { return nil }
+                nextWaiter += 1
+                waiters[nextWaiter] = continuation
+                return nextWaiter
             }
-            // The exit, or the first nil (the timer); the other task is left to finish on its own (a waiter
-            // stays queued until the child exits, which stop() or deinit make sure of).
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+            guard let id else { return continuation.resume(returning: true) }
+            if let timeout {
+                timer = Task { [self] in
+                    do { try await Task.sleep(for: timeout) } catch { return }
+                    // Still queued: the exit has not come; resume with false (else the reaper resumed it).
+                    lock.withLock { waiters.removeValue(forKey: id) }?.resume(returning: false)
+                }
+            }
         }
+        timer?.cancel()
+        return exited
     }
 
     public func signal(_ signal: Int32) {

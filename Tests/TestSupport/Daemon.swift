@@ -2,15 +2,15 @@ import Foundation
 import Testing
 
 /// A real daemon started by a test (snmpd, lldpd, our own programs, …), its stdout and stderr in a log file,
-/// stopped by its PID — never by name. Prefer `withDaemon`, which stops it on every path and attaches its log
-/// to the test when the body throws.
+/// stopped by its PID — never by name. Start it in a scope (`withDaemon`, `withDaemons`), which stops it on every
+/// path and attaches its log to the test when the test fails in it.
 public final class Daemon: Sendable {
     public let name: String
     public let logURL: URL
     public let process: ChildProcess
 
-    /// Starts `argv` with stdout and stderr appended to `logURL` and stdin from /dev/null.
-    public init(_ argv: [String], log logURL: URL, environment: [String: String] = [:]) throws {
+    /// Starts `argv` with stdout and stderr appended to `logURL` and stdin from /dev/null (through a `DaemonScope`).
+    init(_ argv: [String], log logURL: URL, environment: [String: String] = [:]) throws {
         name = argv[0]
         self.logURL = logURL
         process = try ChildProcess(argv, stdout: logURL, stderr: logURL, environment: environment)
@@ -40,21 +40,13 @@ public final class Daemon: Sendable {
     }
 }
 
-/// Starts a daemon, runs `body` with it and stops it afterwards on every path; when `body` throws, the
-/// daemon's log is attached to the test first.
+/// Starts a daemon, runs `body` with it and stops it afterwards on every path; when `body` throws or the test
+/// records a failure while it runs, the daemon's log is attached to the test first (see `withDaemons`).
 public func withDaemon<T>(
     _ argv: [String], log: URL, environment: [String: String] = [:],
-    isolation: isolated (any Actor)? = #isolation,
     _ body: (Daemon) async throws -> T
 ) async throws -> T {
-    let daemon = try Daemon(argv, log: log, environment: environment)
-    do {
-        let result = try await body(daemon)
-        await daemon.stop()
-        return result
-    } catch {
-        daemon.attachLog()
-        await daemon.stop()
-        throw error
+    try await withDaemons { daemons in
+        try await body(try daemons.start(argv, log: log, environment: environment))
     }
 }

@@ -82,6 +82,7 @@ public final class PostgreSQLServer: Sendable {
             return try await runCapturing(["\(Self.binaries)/pg_isready", "-q", "-h", directory.path, "-p", String(port)]).status == 0
         }
         guard started.isRunning else {
+            // The log is in the error: `start()` looks for "Address already in use" in it.
             throw CommandFailure(argv: started.process.argv, status: started.exitCode ?? -1, output: started.log)
         }
     }
@@ -91,10 +92,7 @@ public final class PostgreSQLServer: Sendable {
     public func stop(grace: Double = 15) async {
         guard let running = daemon.withLock({ $0 }) else { return }
         running.process.signal(SIGINT)
-        // Polled: a wait with a timeout in a task group would wait for the exit anyway.
-        let deadline = ContinuousClock.now + .milliseconds(Int(grace * 1000))
-        while running.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if running.isRunning { await running.kill9() }
+        if await running.process.waitForExit(timeout: .milliseconds(Int(grace * 1000))) == nil { await running.kill9() }
         daemon.withLock { $0 = nil }
     }
 
@@ -111,21 +109,20 @@ public final class PostgreSQLServer: Sendable {
 }
 
 /// A fresh PostgreSQL server for the duration of `body` (see `PostgreSQLServer`), stopped and removed afterwards;
-/// its log is attached to the test when `body` throws.
-public func withPostgreSQL<T>(
-    isolation: isolated (any Actor)? = #isolation, _ body: (PostgreSQLServer) async throws -> T
-) async throws -> T {
+/// its log is attached to the test when the test fails in `body`.
+public func withPostgreSQL<T>(_ body: (PostgreSQLServer) async throws -> T) async throws -> T {
     try await withTemporaryDirectory { directory in
         let server = try await PostgreSQLServer(directory: directory)
         do {
             try await server.start()
             try await server.createDatabase()
-            let result = try await body(server)
+            let (result, failed) = try await observingFailures { try await body(server) }
             await server.stop()
+            if failed { Attachment.record(Array(server.log.utf8), named: "postgresql-\(server.port).log") }
             return result
         } catch {
-            Attachment.record(Array(server.log.utf8), named: "postgresql-\(server.port).log")
             await server.stop()
+            Attachment.record(Array(server.log.utf8), named: "postgresql-\(server.port).log")
             throw error
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// scripts/smtp-sink.py (aiosmtpd) on 127.0.0.1:`port`, keeping every message it accepts in `mailbox`
-/// (`NNNN.eml` and the envelope as `NNNN.json`). Stopped by PID when released or by `stop()`.
+/// (`NNNN.eml` and the envelope as `NNNN.json`). Owned by a `DaemonScope` (see `withSMTPSink`); `stop()` stops it
+/// earlier (a mail server that goes away).
 public final class SMTPSink: Sendable {
     public let port: UInt16
     public let mailbox: URL
@@ -10,19 +11,16 @@ public final class SMTPSink: Sendable {
     /// Starts the sink and waits until it listens. `tls`: certificate and key PEM files (STARTTLS offered and
     /// required); `login`: AUTH required with this user and password.
     public init(port: UInt16, mailbox: URL, log: URL, tls: (certificate: URL, key: URL)? = nil,
-                login: (user: String, password: String)? = nil) async throws {
+                login: (user: String, password: String)? = nil, daemons: DaemonScope) async throws {
         self.port = port
         self.mailbox = mailbox
         var argv = ["/usr/bin/python3", packageRoot.appendingPathComponent("scripts/smtp-sink.py").path,
                     "--port", "\(port)", "--mailbox", mailbox.path]
         if let tls { argv += ["--cert", tls.certificate.path, "--key", tls.key.path] }
         if let login { argv += ["--user", login.user, "--password", login.password] }
-        let daemon = try Daemon(argv, log: log)
+        let daemon = try daemons.start(argv, log: log)
         self.daemon = daemon
-        try await waitUntil(timeout: 30, "smtp-sink listening on \(port): \(log.path)") {
-            guard daemon.isRunning else { throw CommandFailure(argv: argv, status: daemon.exitCode ?? -1, output: daemon.log) }
-            return daemon.log.contains("listening on")
-        }
+        try await daemon.waitUntilReady(timeout: 30, "listening on \(port)") { daemon.log.contains("listening on") }
     }
 
     /// The messages received so far, in order of arrival.
@@ -32,6 +30,17 @@ public final class SMTPSink: Sendable {
     }
 
     public func stop() async { await daemon.stop() }
+}
+
+/// An `SMTPSink` for the duration of `body`, stopped afterwards on every path (its log attached when the test fails).
+public func withSMTPSink<T>(
+    port: UInt16, mailbox: URL, log: URL, tls: (certificate: URL, key: URL)? = nil,
+    login: (user: String, password: String)? = nil,
+    _ body: (SMTPSink) async throws -> T
+) async throws -> T {
+    try await withDaemons { daemons in
+        try await body(try await SMTPSink(port: port, mailbox: mailbox, log: log, tls: tls, login: login, daemons: daemons))
+    }
 }
 
 /// A self-signed certificate for 127.0.0.1 (and `localhost`) made with openssl in `directory`: (certificate, key).

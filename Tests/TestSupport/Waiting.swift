@@ -1,11 +1,13 @@
 import Foundation
 
 /// Checks `condition` every 20 ms, sleeping in between without holding a thread, until it holds or `timeout`
-/// seconds pass. An error thrown by `condition` counts as "not yet"; the last one is in the timeout's message.
+/// seconds pass. An error thrown by `condition` counts as "not yet" (the last one is in the timeout's message),
+/// unless `stopWhen` says it is final: then it is thrown at once.
 public func waitUntil(
     timeout: Double, _ what: String,
     isolation: isolated (any Actor)? = #isolation,
-    _ condition: () async throws -> Bool
+    _ condition: () async throws -> Bool,
+    stopWhen isFinal: (any Error) -> Bool = { _ in false }
 ) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
     var lastError: (any Error)?
@@ -13,6 +15,7 @@ public func waitUntil(
         do {
             if try await condition() { return }
         } catch {
+            if isFinal(error) { throw error }
             lastError = error
         }
         try await Task.sleep(for: .milliseconds(20))
