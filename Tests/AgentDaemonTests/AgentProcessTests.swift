@@ -52,11 +52,11 @@ struct AgentFixture {
         try CachedPlan(etag: "\"test-1\"", fetchedAt: Date(), plan: plan).save(state.appendingPathComponent("plan.json"))
     }
 
-    func start(notifySocket: String? = nil) throws -> Daemon {
+    func start(in daemons: DaemonScope, notifySocket: String? = nil) throws -> Daemon {
         var environment = ["SANSANG_LOG_LEVEL": "debug"]
         if let notifySocket { environment["NOTIFY_SOCKET"] = notifySocket }
-        return try Daemon([try agentBinary(), "run", "--config", config.path],
-                          log: root.appendingPathComponent("agent.log"), environment: environment)
+        return try daemons.start([try agentBinary(), "run", "--config", config.path],
+                                 log: root.appendingPathComponent("agent.log"), environment: environment)
     }
 
     var depth: Int { (try? Spool.status(directory: spool).depth) ?? 0 }
@@ -102,26 +102,28 @@ final class NotifySocket {
         try await withTemporaryDirectory { root in
             let fixture = try AgentFixture(root: root)
             let notify = try NotifySocket(directory: root)
-            let agent = try fixture.start(notifySocket: notify.path)
-            var received: [String] = []
-            try await waitUntil(timeout: 20, "READY=1") {
-                received += notify.receive()
-                return received.contains { $0.split(separator: "\n").contains("READY=1") }
-            }
-            try await waitUntil(timeout: 20, "reports in the spool") { fixture.depth >= 3 }
-            do {
-                try await waitUntil(timeout: 20, "the sender's error (the collector's port is closed)") {
-                    try Spool.status(directory: fixture.spool).lastError != nil
+            try await withDaemons { daemons in
+                let agent = try fixture.start(in: daemons, notifySocket: notify.path)
+                var received: [String] = []
+                try await waitUntil(timeout: 20, "READY=1") {
+                    received += notify.receive()
+                    return received.contains { $0.split(separator: "\n").contains("READY=1") }
                 }
-            } catch {
-                Issue.record("\(error)\n\(agent.log)")
+                try await waitUntil(timeout: 20, "reports in the spool") { fixture.depth >= 3 }
+                do {
+                    try await waitUntil(timeout: 20, "the sender's error (the collector's port is closed)") {
+                        try Spool.status(directory: fixture.spool).lastError != nil
+                    }
+                } catch {
+                    Issue.record(error)
+                }
+                kill(agent.pid, SIGTERM)
+                try await waitUntil(timeout: 20, "exit after SIGTERM") { !agent.isRunning }
+                received += notify.receive()
+                #expect(agent.exitCode == 0)
+                #expect(received.contains("STOPPING=1"), "\(received)")
+                #expect(!received.contains("STOPPING=1") || received.firstIndex(where: { $0.hasPrefix("READY=1") })! < received.firstIndex(of: "STOPPING=1")!)
             }
-            kill(agent.pid, SIGTERM)
-            try await waitUntil(timeout: 20, "exit after SIGTERM") { !agent.isRunning }
-            received += notify.receive()
-            #expect(agent.exitCode == 0, "\(agent.log)")
-            #expect(received.contains("STOPPING=1"), "\(received)")
-            #expect(!received.contains("STOPPING=1") || received.firstIndex(where: { $0.hasPrefix("READY=1") })! < received.firstIndex(of: "STOPPING=1")!)
 
             let before = try Spool.status(directory: fixture.spool)
             let spool = try Spool(directory: fixture.spool)
@@ -138,17 +140,19 @@ final class NotifySocket {
         try await withTemporaryDirectory { root in
             let fixture = try AgentFixture(root: root, reportInterval: 0.01)
             var boots = 0
-            for round in 0..<20 {
-                let agent = try fixture.start()
-                let before = fixture.depth
-                // Kill once it is writing: at a random moment after its first new report.
-                try await waitUntil(timeout: 20, "round \(round): a new report") { fixture.depth > before || !agent.isRunning }
-                #expect(agent.isRunning, "round \(round): \(agent.log)")
-                try await Task.sleep(for: .microseconds(Int.random(in: 0...150_000)))
-                kill(agent.pid, SIGKILL)
-                try await waitUntil(timeout: 20, "round \(round): death") { !agent.isRunning }
-                #expect(agent.exitCode == 128 + SIGKILL)
-                boots += 1
+            try await withDaemons { daemons in
+                for round in 0..<20 {
+                    let agent = try fixture.start(in: daemons)
+                    let before = fixture.depth
+                    // Kill once it is writing: at a random moment after its first new report.
+                    try await waitUntil(timeout: 20, "round \(round): a new report") { fixture.depth > before || !agent.isRunning }
+                    #expect(agent.isRunning, "round \(round)")
+                    try await Task.sleep(for: .microseconds(Int.random(in: 0...150_000)))
+                    kill(agent.pid, SIGKILL)
+                    try await waitUntil(timeout: 20, "round \(round): death") { !agent.isRunning }
+                    #expect(agent.exitCode == 128 + SIGKILL)
+                    boots += 1
+                }
             }
             let spool = try Spool(directory: fixture.spool)
             let status = await spool.status()

@@ -40,8 +40,7 @@ func collectorBinary() throws -> String {
             #expect(list.stdout.contains("\"name\" : \"bao\""))
             #expect(!list.stdout.contains(token), "token list never shows a token")
 
-            let server = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
-            try await withCleanup {
+            try await withDaemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log")) { server in
                 try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on http://127.0.0.1:\(port)") }
 
                 // A gzip batch with curl, the way an agent sends it.
@@ -62,7 +61,7 @@ func collectorBinary() throws -> String {
 
                 kill(server.pid, SIGTERM)
                 try await waitUntil(timeout: 20, "graceful exit on SIGTERM") { !server.isRunning }
-            } cleanup: { await server.stop() }
+            }
         }
     }
 
@@ -80,8 +79,7 @@ func collectorBinary() throws -> String {
                 .write(to: config, atomically: true, encoding: .utf8)
             let token = try await runProgram("sansang-collector", ["token", "issue", ExampleSite.traLeng, "--config", config.path])
                 .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let server = try Daemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log"))
-            try await withCleanup {
+            try await withDaemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log")) { server in
                 try await waitUntil(timeout: 20, "listening and watching SIGHUP") {
                     server.log.contains("listening on") && server.log.contains("SIGHUP reloads the inventory")
                 }
@@ -104,7 +102,7 @@ func collectorBinary() throws -> String {
                 try await waitUntil(timeout: 20, "refused reload") { server.log.contains("inventory reload refused") }
                 #expect(server.isRunning)
                 await #expect(try plan().contains(#""role":"wan","target_mbps":150"#))
-            } cleanup: { await server.stop() }
+            }
         }
     }
 
@@ -122,12 +120,11 @@ func collectorBinary() throws -> String {
                 database: {sqlite_path: c.sqlite}
                 inventory: [\(packageRoot.appendingPathComponent("inventory").path)]
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let server = try Daemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log"))
-            try await withCleanup {
+            try await withDaemon([try collectorBinary(), "serve", "--config", config.path], log: dir.appendingPathComponent("serve.log")) { server in
                 try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on https://127.0.0.1:\(port)") }
                 let health = try await run(["curl", "-sS", "--cacert", cert, "https://127.0.0.1:\(port)/healthz"])
                 #expect(health.contains("\"status\":\"ok\""))
-            } cleanup: { await server.stop() }
+            }
         }
     }
 
@@ -156,33 +153,33 @@ func collectorBinary() throws -> String {
                 done
                 """
             try sender.write(to: dir.appendingPathComponent("send.sh"), atomically: true, encoding: .utf8)
-            let server = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
-            try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on") }
-            let client = try Daemon(["sh", "-c", "cd '\(dir.path)' && sh send.sh"], log: dir.appendingPathComponent("send.log"))
-            let acks = dir.appendingPathComponent("acks.txt")
-            func lines() -> [(seq: Int, status: String)] {
-                ((try? String(contentsOf: acks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
-                    let parts = line.split(separator: " ")
-                    return parts.count == 2 ? (Int(parts[0]) ?? 0, String(parts[1])) : nil
+            try await withDaemons { daemons in
+                let server = try daemons.start([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve.log"))
+                try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on") }
+                let client = try daemons.start(["sh", "-c", "cd '\(dir.path)' && sh send.sh"], log: dir.appendingPathComponent("send.log"))
+                let acks = dir.appendingPathComponent("acks.txt")
+                func lines() -> [(seq: Int, status: String)] {
+                    ((try? String(contentsOf: acks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
+                        let parts = line.split(separator: " ")
+                        return parts.count == 2 ? (Int(parts[0]) ?? 0, String(parts[1])) : nil
+                    }
                 }
-            }
-            try await waitUntil(timeout: 30, "some acknowledgements") { lines().filter { $0.status == "202" }.count >= 40 }
-            kill(server.pid, SIGKILL)
-            try await waitUntil(timeout: 20, "killed") { !server.isRunning }
-            try await waitUntil(timeout: 60, "the sender to finish") { !client.isRunning }
-            let acknowledged = lines().filter { $0.status == "202" }.map(\.seq)
-            #expect(acknowledged.count >= 40)
-            #expect(acknowledged.count < count, "the kill came before the end")
+                try await waitUntil(timeout: 30, "some acknowledgements") { lines().filter { $0.status == "202" }.count >= 40 }
+                kill(server.pid, SIGKILL)
+                try await waitUntil(timeout: 20, "killed") { !server.isRunning }
+                try await waitUntil(timeout: 60, "the sender to finish") { !client.isRunning }
+                let acknowledged = lines().filter { $0.status == "202" }.map(\.seq)
+                #expect(acknowledged.count >= 40)
+                #expect(acknowledged.count < count, "the kill came before the end")
 
-            let restarted = try Daemon([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve2.log"))
-            try await withCleanup {
+                let restarted = try daemons.start([try collectorBinary(), "serve", "--config", config], log: dir.appendingPathComponent("serve2.log"))
                 try await waitUntil(timeout: 20, "listening again") { restarted.log.contains("listening on") }
                 for seq in acknowledged {
                     let answer = try await run(["curl", "-sS", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
                                           "--data-binary", "@\(dir.path)/batch-\(seq).json", url])
                     #expect(answer == #"{"conflicts":[],"duplicates":[{"boot_id":"boot-1","seq":\#(seq)}],"stored":[]}"#, "seq \(seq)")
                 }
-            } cleanup: { await restarted.stop() }
+            }
         }
     }
 

@@ -13,7 +13,7 @@ import TestSupport
                 "--lldp-wait", "10"])
             #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000, "\(stderr)")
             let lldp = reading(json, "lldp")
-            #expect(lldp?["speed_mbps"] as? Int == 10_000, "\(lab.logs)")
+            #expect(lldp?["speed_mbps"] as? Int == 10_000)
             #expect(facts(lldp)["system_name"] == Lab.switchName)
             #expect(facts(lldp)["mau_type"] == "10GbaseT (54)")
             let snmp = reading(json, "snmp")
@@ -46,7 +46,7 @@ import TestSupport
                 "check", "--uplink", lab.officeInterface, "--switch", lab.switchAddress, "--community", Lab.community,
                 "--lldp-wait", "10"])
             #expect(reading(json, "nic")?["speed_mbps"] as? Int == 10_000)
-            #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000, "\(lab.logs)")
+            #expect(reading(json, "lldp")?["speed_mbps"] as? Int == 10_000)
             #expect(reading(json, "snmp")?["speed_mbps"] as? Int == 10_000)
             #expect(reasons(json).isEmpty)
             #expect((json["verdict"] as? [String: Any])?["state"] as? String == "ready")
@@ -161,50 +161,51 @@ import TestSupport
     }
 
     @Test func trafficMeterMeasuresAKnownAmount() async throws {
-        try await withTemporaryDirectory { directory in
-            let lab = try await Lab(.init(lldpd: false), directory: directory)
-            try await withCleanup {
-                // 300 UDP datagrams of 1000 bytes (1042-byte frames) at about 100/s from the switch to a socket bound
-                // in the office (so nothing answers); the meter listens on the office end for 6 s.
-                let count = 300, frame = 1042
-                let receiver = try await UDPSocket(in: lab.office, bind: "198.18.10.2", port: 9999)
-                defer { receiver.close() }
-                // Packet sockets of the office namespace: the meter's capture shows up here once it is open.
-                let packetSockets = { try await lab.office.run(["cat", "/proc/net/packet"]).split(separator: "\n").count }
-                let before = try await packetSockets()
-                let meter = Task.detached {
-                    try await lab.agent(["probe", "traffic", "--iface", lab.officeInterface, "--seconds", "6", "--json"])
-                }
-                // Send only once the capture is open, however slowly the agent starts on a loaded machine.
-                try await waitUntil(timeout: 20, "the traffic meter's capture socket") { try await packetSockets() > before }
-                try await Task.sleep(for: .milliseconds(300))
-                let sender = try await UDPSocket(in: lab.switchNamespace, bind: "198.18.10.1", port: 0)
-                defer { sender.close() }
-                try await sender.send(count: count, size: 1000, to: "198.18.10.2", port: 9999, interval: .milliseconds(10))
-                let (status, json, stderr) = try lab.decode(try await meter.value)
-                #expect(status == 0, "\(stderr)")
-                let rx = try #require(json["rx"] as? [String: Any], "\(json)")
-                let tx = try #require(json["tx"] as? [String: Any])
-                let expected = Double(count * frame)
-                let bytes = try #require((rx["bytes"] as? NSNumber)?.doubleValue)
-                #expect(abs(bytes - expected) <= expected * 0.05, "\(rx)")
-                let mean = try #require((rx["mean_bps"] as? NSNumber)?.doubleValue)
-                #expect(abs(mean - expected * 8 / 6) <= expected * 8 / 6 * 0.05, "\(rx)")
-                let peak = try #require((rx["peak_pps"] as? NSNumber)?.doubleValue)
-                #expect(peak >= 60 && peak <= 130, "\(rx)")
-                // The office sends (almost) nothing back: an ARP reply or two.
-                #expect(((tx["bytes"] as? NSNumber)?.doubleValue ?? .infinity) < 1000, "\(tx)")
-                #expect(json["dropped_by_kernel"] as? Int == 0)
-            } cleanup: { await lab.stop() }
+        try await withLab(.init(lldpd: false)) { lab in
+            // 300 UDP datagrams of 1000 bytes (1042-byte frames) at about 100/s from the switch to a socket bound
+            // in the office (so nothing answers); the meter listens on the office end for 6 s.
+            let count = 300, frame = 1042
+            let receiver = try await UDPSocket(in: lab.office, bind: "198.18.10.2", port: 9999)
+            defer { receiver.close() }
+            // Packet sockets of the office namespace: the meter's capture shows up here once it is open.
+            let packetSockets = { try await lab.office.run(["cat", "/proc/net/packet"]).split(separator: "\n").count }
+            let before = try await packetSockets()
+            let meter = Task.detached {
+                try await lab.agent(["probe", "traffic", "--iface", lab.officeInterface, "--seconds", "6", "--json"])
+            }
+            // Send only once the capture is open, however slowly the agent starts on a loaded machine.
+            try await waitUntil(timeout: 20, "the traffic meter's capture socket") { try await packetSockets() > before }
+            try await Task.sleep(for: .milliseconds(300))
+            let sender = try await UDPSocket(in: lab.switchNamespace, bind: "198.18.10.1", port: 0)
+            defer { sender.close() }
+            try await sender.send(count: count, size: 1000, to: "198.18.10.2", port: 9999, interval: .milliseconds(10))
+            let (status, json, stderr) = try lab.decode(try await meter.value)
+            #expect(status == 0, "\(stderr)")
+            let rx = try #require(json["rx"] as? [String: Any], "\(json)")
+            let tx = try #require(json["tx"] as? [String: Any])
+            let expected = Double(count * frame)
+            let bytes = try #require((rx["bytes"] as? NSNumber)?.doubleValue)
+            #expect(abs(bytes - expected) <= expected * 0.05, "\(rx)")
+            let mean = try #require((rx["mean_bps"] as? NSNumber)?.doubleValue)
+            #expect(abs(mean - expected * 8 / 6) <= expected * 8 / 6 * 0.05, "\(rx)")
+            let peak = try #require((rx["peak_pps"] as? NSNumber)?.doubleValue)
+            #expect(peak >= 60 && peak <= 130, "\(rx)")
+            // The office sends (almost) nothing back: an ARP reply or two.
+            #expect(((tx["bytes"] as? NSNumber)?.doubleValue ?? .infinity) < 1000, "\(tx)")
+            #expect(json["dropped_by_kernel"] as? Int == 0)
         }
     }
 
+    /// A lab for the duration of `body`: its daemons stopped, then its namespaces deleted, on every path; the
+    /// daemons' logs attached when the test fails.
     private func withLab(_ options: Lab.Options, _ body: (Lab) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try await Lab(options, directory: directory)
-            try await withCleanup {
-                try await body(lab)
-            } cleanup: { await lab.stop() }
+            try await withDaemons { daemons in
+                let lab = try await Lab(options, directory: directory, daemons: daemons)
+                try await withCleanup {
+                    try await body(lab)
+                } cleanup: { await lab.stop() }
+            }
         }
     }
 }

@@ -4,7 +4,8 @@ import TestSupport
 
 /// An office and its switch: two namespaces joined by a veth (198.18.10.2 office, 198.18.10.1 switch), an snmpd
 /// in the switch namespace answering IF-MIB for its own interfaces (with `override`s simulating the switch),
-/// and optionally lldpd announcing on the switch's end. Everything is stopped by PID and deleted on release.
+/// and optionally lldpd announcing on the switch's end. The daemons belong to the `DaemonScope` it is made in
+/// (stopped by PID, logs attached on failure); `stop()` stops them and deletes the namespaces.
 final class Lab: @unchecked Sendable {
     struct Options {
         /// ifHighSpeed pinned on the switch port (the veth end); nil keeps the kernel's 10000.
@@ -29,15 +30,16 @@ final class Lab: @unchecked Sendable {
     let switchNamespace: NetworkNamespace
     let link: VethLink
     let directory: URL
-    private var daemons: [Daemon] = []
+    private let daemons: DaemonScope
     private var nudge: Task<Void, Never>?
 
     var officeInterface: String { link.leftInterface }
     var switchInterface: String { link.rightInterface }
     var switchAddress: String { "udp:198.18.10.1:\(Self.snmpPort)" }
 
-    init(_ options: Options, directory: URL) async throws {
+    init(_ options: Options, directory: URL, daemons: DaemonScope) async throws {
         self.directory = directory
+        self.daemons = daemons
         office = try await NetworkNamespace(prefix: "sst-of")
         switchNamespace = try await NetworkNamespace(prefix: "sst-sw")
         link = try await VethLink(office, "198.18.10.2", switchNamespace, "198.18.10.1")
@@ -75,14 +77,12 @@ final class Lab: @unchecked Sendable {
         try config.write(to: configURL, atomically: true, encoding: .utf8)
         let state = directory.appendingPathComponent("snmp-state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        let snmpd = try Daemon(
+        let snmpd = try daemons.start(
             switchNamespace.command(["snmpd", "-f", "-Lo", "-C", "-c", configURL.path, "udp:198.18.10.1:\(Self.snmpPort)"]),
             log: directory.appendingPathComponent("snmpd.log"), environment: ["SNMP_PERSISTENT_DIR": state.path, "MIBS": ""])
-        daemons.append(snmpd)
         // Ready when the switch port reads as up over SNMP (snmpd's interface cache can lag the link at start).
         let (office, port, address) = (office, index, switchAddress)
-        try await waitUntil(timeout: 15, "snmpd to report the switch port up") {
-            guard snmpd.isRunning else { throw DaemonExited(log: snmpd.log) }
+        try await snmpd.waitUntilReady(timeout: 15, "to report the switch port up") {
             let out = try? await office.run(["snmpget", "-v2c", "-c", Self.community, "-t", "0.3", "-r", "0", "-On", "-m", "",
                                        address, "1.3.6.1.2.1.2.2.1.8.\(port)"])
             return out?.contains("INTEGER: 1") == true
@@ -90,11 +90,10 @@ final class Lab: @unchecked Sendable {
 
         if options.lldpd {
             let socket = directory.appendingPathComponent("lldpd.socket").path
-            let lldpd = try Daemon(
+            try daemons.start(
                 switchNamespace.command(["lldpd", "-d", "-u", socket, "-p", directory.appendingPathComponent("lldpd.pid").path,
                                          "-I", link.rightInterface]),
                 log: directory.appendingPathComponent("lldpd.log"))
-            daemons.append(lldpd)
             try await waitUntil(timeout: 20, "lldpd's control socket") { FileManager.default.fileExists(atPath: socket) }
             let namespace = switchNamespace
             try await namespace.run(["lldpcli", "-u", socket, "configure", "lldp", "tx-interval", "1"])
@@ -137,12 +136,10 @@ final class Lab: @unchecked Sendable {
     /// Stops every daemon (waiting until each has exited), then deletes both namespaces and with them the veth.
     func stop() async {
         nudge?.cancel()
-        for daemon in daemons.reversed() { await daemon.stop() }
+        await daemons.stopAll()
         await office.delete()
         await switchNamespace.delete()
     }
-
-    var logs: String { daemons.map { "\($0.name):\n\($0.log)" }.joined(separator: "\n") }
 }
 
 /// A switch-side reading of a `check --json` or `probe … --json` output, by source.
@@ -162,9 +159,4 @@ func reasons(_ json: [String: Any]) -> Set<String> {
         guard let code = reason["code"] as? String else { return nil }
         return (reason["subject"] as? String).map { "\(code):\($0)" } ?? code
     })
-}
-
-struct DaemonExited: Error, CustomStringConvertible {
-    let log: String
-    var description: String { "the daemon exited: \(log)" }
 }

@@ -86,9 +86,8 @@ import TestSupport
             }
             #expect(await outbox!.pending().count == 1)
 
-            let sink = try await SMTPSink(port: port, mailbox: directory.appendingPathComponent("mailbox"),
-                                    log: directory.appendingPathComponent("sink.log"))
-            try await withCleanup {
+            try await withSMTPSink(port: port, mailbox: directory.appendingPathComponent("mailbox"),
+                                   log: directory.appendingPathComponent("sink.log")) { sink in
                 try await eventually(30, "the message delivered and recorded as sent") {
                     let pending = await outbox!.pending()
                     let sent = await outbox!.sent()
@@ -116,7 +115,7 @@ import TestSupport
                 #expect(sink.messages.count == 1)
                 let mail = try await Inspection(try #require(sink.messages.first))
                 #expect(mail.messageId == message.messageID)
-            } cleanup: { await sink.stop() }
+            }
         }
     }
 
@@ -228,12 +227,11 @@ import TestSupport
                          _ body: (URL, SMTPSink, URL?) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
             let certificate = tls ? try await makeLoopbackCertificate(in: directory) : nil
-            let sink = try await SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
-                                    log: directory.appendingPathComponent("sink.log"), tls: certificate,
-                                    login: login ? (Self.user, Self.password) : nil)
-            try await withCleanup {
+            try await withSMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
+                                   log: directory.appendingPathComponent("sink.log"), tls: certificate,
+                                   login: login ? (Self.user, Self.password) : nil) { sink in
                 try await body(directory, sink, certificate?.certificate)
-            } cleanup: { await sink.stop() }
+            }
         }
     }
 

@@ -13,7 +13,7 @@ import TestSupport
         private(set) var service: Daemon?
         let adminToken: String
 
-        init(directory: URL, receivers: String, routeTo: String, extraCollectorConfig: String = "") async throws {
+        init(directory: URL, receivers: String, routeTo: String, extraCollectorConfig: String = "", daemons: DaemonScope) async throws {
             self.directory = directory
             servicePort = try freeLoopbackPort(udp: false)
             let inventory = """
@@ -30,30 +30,17 @@ import TestSupport
                 """
             let alerts = directory.appendingPathComponent("alerts")
             try FileManager.default.createDirectory(at: alerts, withIntermediateDirectories: true)
-            try """
-                rules:
-                  - name: service_down
-                    when: {reason: SERVICE_DOWN}
-                    severity: critical
-                    summary:
-                      vi: "{{site_name}}: {{reasons}}"
-                      en: "{{site_name}}: {{reasons}}"
-                routes:
-                  - receivers: [\(routeTo)]
-                    group_by: [alertname, province]
-                    group_wait: 1s
-                receivers:
-                \(receivers)
-                """.write(to: alerts.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
+            try CollectorFixtures.serviceDownAlerts(routeTo: routeTo, groupBy: ["alertname", "province"], receivers: receivers)
+                .write(to: alerts.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
             pipeline = try await Pipeline(directory: directory, inventory: inventory,
                                     extraCollectorConfig: "alerts: {path: \(alerts.path), evaluation_interval_s: 1, alertmanager_resend_s: 10}\n"
-                                        + extraCollectorConfig)
+                                        + extraCollectorConfig, daemons: daemons)
             adminToken = try await Pipeline.issue(["--noc", "trực ban", "--role", "admin"], config: pipeline.collectorConfig)
         }
 
         func startService() async throws {
-            service = try Daemon(["python3", "-m", "http.server", "--bind", "127.0.0.1", String(servicePort)],
-                                 log: directory.appendingPathComponent("service.log"))
+            service = try pipeline.daemons.start(["python3", "-m", "http.server", "--bind", "127.0.0.1", String(servicePort)],
+                                                 log: directory.appendingPathComponent("service.log"))
             let port = servicePort
             try await waitUntil(timeout: 30, "the office service listening") {
                 try await run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
@@ -91,11 +78,11 @@ import TestSupport
         let directory: URL
         let daemon: Daemon
 
-        init(directory: URL) async throws {
+        init(directory: URL, daemons: DaemonScope) async throws {
             port = try freeLoopbackPort(udp: false)
             self.directory = directory.appendingPathComponent("webhook")
-            daemon = try Daemon(["python3", packageRoot.appendingPathComponent("scripts/webhook-sink.py").path, String(port),
-                                 self.directory.path], log: directory.appendingPathComponent("webhook.log"))
+            daemon = try daemons.start(["python3", packageRoot.appendingPathComponent("scripts/webhook-sink.py").path, String(port),
+                                        self.directory.path], log: directory.appendingPathComponent("webhook.log"))
             let port = self.port
             try await waitUntil(timeout: 30, "the webhook sink listening") {
                 try await run(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)")
@@ -112,13 +99,23 @@ import TestSupport
         }
     }
 
+    /// A lab for the duration of `body`: its processes stopped afterwards on every path, their logs attached when
+    /// the test fails.
+    func withAlertLab(directory: URL, receivers: String, routeTo: String, extraCollectorConfig: String = "",
+                      _ body: (Lab) async throws -> Void) async throws {
+        try await withDaemons { daemons in
+            let lab = try await Lab(directory: directory, receivers: receivers, routeTo: routeTo, extraCollectorConfig: extraCollectorConfig,
+                                    daemons: daemons)
+            try await withCleanup { try await body(lab) } cleanup: { await lab.stop() }
+        }
+    }
+
     @Test func serviceDownFiresOnceRestartSendsNothingRecoveryResolvesOnceSilenceMutes() async throws {
         try await withTemporaryDirectory { directory in
-            let sink = try await WebhookSink(directory: directory)
-            try await withCleanup {
-                let lab = try await Lab(directory: directory, receivers: "  - {name: noc-hook, webhook: {url: \"http://127.0.0.1:\(sink.port)/hook\"}}",
-                                  routeTo: "noc-hook")
-                try await withCleanup {
+            try await withDaemons { daemons in
+                let sink = try await WebhookSink(directory: directory, daemons: daemons)
+                try await withAlertLab(directory: directory, receivers: "  - {name: noc-hook, webhook: {url: \"http://127.0.0.1:\(sink.port)/hook\"}}",
+                                 routeTo: "noc-hook") { lab in
                     try await lab.start()
                     try await waitUntil(timeout: 60, "the office ready (its service answers)") {
                         let run = try await lab.pipeline.noc(["status", "--json"])
@@ -174,8 +171,8 @@ import TestSupport
                     // A read token cannot add silences.
                     let refused = try await lab.pipeline.noc(["silence", "add", "--site", "20242", "--duration", "1h", "--comment", "x"])
                     #expect(refused.status == 2 && refused.stderr.contains("admin"), "\(refused.stderr)")
-                } cleanup: { await lab.stop() }
-            } cleanup: { await sink.daemon.stop() }
+                }
+            }
         }
     }
 
@@ -187,12 +184,11 @@ import TestSupport
                 route: {receiver: blackhole, group_wait: 1s}
                 receivers: [{name: blackhole}]
                 """.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
-            let alertmanager = try Daemon([
+            try await withDaemon([
                 "prometheus-alertmanager", "--config.file", directory.appendingPathComponent("alertmanager.yml").path,
                 "--storage.path", directory.appendingPathComponent("am-data").path,
                 "--web.listen-address", "127.0.0.1:\(port)", "--cluster.listen-address", "127.0.0.1:\(clusterPort)",
-            ], log: directory.appendingPathComponent("alertmanager.log"))
-            try await withCleanup {
+            ], log: directory.appendingPathComponent("alertmanager.log")) { alertmanager in
                 try await waitUntil(timeout: 30, "Alertmanager ready") {
                     (try? await run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/-/ready"])) != nil
                 }
@@ -200,9 +196,8 @@ import TestSupport
                     let body = try await run(["curl", "-sf", "http://127.0.0.1:\(port)/api/v2/alerts"])
                     return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
                 }
-                let lab = try await Lab(directory: directory, receivers: "  - {name: am, alertmanager: {url: \"http://127.0.0.1:\(port)\"}}",
-                                  routeTo: "am")
-                try await withCleanup {
+                try await withAlertLab(directory: directory, receivers: "  - {name: am, alertmanager: {url: \"http://127.0.0.1:\(port)\"}}",
+                                 routeTo: "am") { lab in
                     try await lab.start()
                     try await waitUntil(timeout: 60, "the office ready") { try await lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
                     await lab.stopService()
@@ -213,31 +208,24 @@ import TestSupport
                     #expect((alert["annotations"] as? [String: String])?["summary"] == "Phường Hải Châu: dịch vụ portal không truy cập được")
                     try await lab.startService()
                     try await waitUntil(timeout: 60, "the alert ended in Alertmanager") { try await activeAlerts().isEmpty }
-                } cleanup: { await lab.stop() }
-            } cleanup: { await alertmanager.stop() }
+                }
+            }
         }
     }
 
     @Test func alertMailGoesThroughSTARTTLSAndLoginOnceFiringOnceResolved() async throws {
         try await withTemporaryDirectory { directory in
             let tls = try await makeLoopbackCertificate(in: directory)
-            let sink = try await SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
-                                    log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("canhbao", "mật-khẩu-1"))
-            try await withCleanup {
+            try await withSMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
+                                    log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("canhbao", "mật-khẩu-1")) { sink in
                 let passwordFile = directory.appendingPathComponent("smtp-password")
                 try "mật-khẩu-1\n".write(to: passwordFile, atomically: true, encoding: .utf8)
                 chmod(passwordFile.path, 0o600)
-                let lab = try await Lab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
-                                  routeTo: "noc-mail", extraCollectorConfig: """
-                                    mail:
-                                      url: smtp://127.0.0.1:\(sink.port)
-                                      username: canhbao
-                                      password_file: \(passwordFile.path)
-                                      ca_file: \(tls.certificate.path)
-                                      from: "Trung tâm giám sát <sansang@sansang.example>"
-                                      outbox: \(directory.appendingPathComponent("outbox").path)
-                                    """)
-                try await withCleanup {
+                try await withAlertLab(directory: directory, receivers: "  - {name: noc-mail, email: {to: [\"noc@sansang.example\"], lang: vi}}",
+                                 routeTo: "noc-mail", extraCollectorConfig: CollectorFixtures.mail(
+                                    smtpPort: sink.port, from: "Trung tâm giám sát <sansang@sansang.example>",
+                                    outbox: directory.appendingPathComponent("outbox"), login: ("canhbao", passwordFile),
+                                    caFile: tls.certificate)) { lab in
                     try await lab.start()
                     try await waitUntil(timeout: 60, "the office ready") { try await lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
                     await lab.stopService()
@@ -252,23 +240,21 @@ import TestSupport
                     await #expect(try subject(sink.messages[1]) == "[ĐÃ KHẮC PHỤC] Phường Hải Châu: dịch vụ portal không truy cập được")
                     try await Task.sleep(for: .seconds(3))
                     #expect(sink.messages.count == 2)
-                } cleanup: { await lab.stop() }
-            } cleanup: { await sink.stop() }
+                }
+            }
         }
     }
 
     @Test func snmpReceiverGetsTheSitesVerdictAsAnInform() async throws {
         try await withTemporaryDirectory { directory in
             let (user, auth, privacy) = ("sansang-noc", "noc-auth-pass", "noc-priv-pass")
-            let trapd = try await TrapDaemonWithMIB(directory: directory, user: user, auth: auth, privacy: privacy)
-            try await withCleanup {
+            try await withTrapDaemonWithMIB(directory: directory, user: user, auth: auth, privacy: privacy) { trapd in
                 let receiver = """
                       - name: noc-manager
                         snmp: {address: "udp:127.0.0.1:\(trapd.port)", kind: inform, version: v3, user: \(user), auth_protocol: sha256,
                                auth_passphrase: \(auth), privacy_protocol: aes, privacy_passphrase: \(privacy)}
                     """
-                let lab = try await Lab(directory: directory, receivers: receiver, routeTo: "noc-manager")
-                try await withCleanup {
+                try await withAlertLab(directory: directory, receivers: receiver, routeTo: "noc-manager") { lab in
                     try await lab.start()
                     try await waitUntil(timeout: 60, "the office ready") { try await lab.pipeline.noc(["status", "--json"]).stdout.contains("\"ready\" : 1") }
                     await lab.stopService()
@@ -279,8 +265,8 @@ import TestSupport
                     #expect(recorded.contains("SANSANG-READINESS-MIB::sansangSiteCode.0 20242\n"), "\(recorded)")
                     #expect(recorded.contains("SANSANG-READINESS-MIB::sansangVerdict.0 notReady"), "\(recorded)")
                     #expect(recorded.contains("SERVICE_DOWN:portal"), "\(recorded)")
-                } cleanup: { await lab.stop() }
-            } cleanup: { await trapd.stop() }
+                }
+            }
         }
     }
 }

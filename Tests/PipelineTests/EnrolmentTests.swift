@@ -14,8 +14,7 @@ import TestSupport
 @Suite(.serialized) struct EnrolmentTests {
     @Test func anAgentEnrolsOverVerifiedHTTPSAndItsFirstReportIsStored() async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try await TLSCollector(directory: directory)
-            try await withCleanup {
+            try await withTLSCollector(directory: directory) { lab in
                 try await lab.start()
                 let issued = try await lab.issue(site: "20242")
                 #expect(issued.fingerprint == lab.fingerprint, "enroll issue prints the served certificate's fingerprint")
@@ -88,9 +87,8 @@ import TestSupport
                     report_interval_s: 0.5
                     metrics: {listen: "127.0.0.1:\(metricsPort)"}
                     """).write(to: config, atomically: true, encoding: .utf8)
-                let agent = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
-                                       log: directory.appendingPathComponent("agent.log"))
-                try await withCleanup {
+                try await withDaemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                     log: directory.appendingPathComponent("agent.log")) { agent in
                     try await waitUntil(timeout: 60, "the enrolled agent's first report in the collector's database") {
                         try lab.storedReports(site: "20242") > 0
                     }
@@ -122,17 +120,16 @@ import TestSupport
                         lab.collector?.log.contains("TLS certificate reloaded") == true
                     }
                     let before = try lab.storedReports(site: "20242")
-                    let pinned = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
-                                            log: directory.appendingPathComponent("agent-2.log"))
-                    try await withCleanup {
+                    try await withDaemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                         log: directory.appendingPathComponent("agent-2.log")) { pinned in
                         try await waitUntil(timeout: 30, "the pinned agent failing to send") { pinned.log.contains("send failed") }
                         try await Task.sleep(for: .seconds(2))
                         #expect(try lab.storedReports(site: "20242") == before, "nothing reaches a collector the pinned CA did not vouch for")
-                        #expect(pinned.log.contains("CERTIFICATE_VERIFY_FAILED"), "refused for its certificate: \(pinned.log.suffix(800))")
+                        #expect(pinned.log.contains("CERTIFICATE_VERIFY_FAILED"), "refused for its certificate")
                         #expect(pinned.isRunning, "the agent keeps its reports and retries")
-                    } cleanup: { await pinned.stop() }
-                } cleanup: { await agent.stop() }
-            } cleanup: { await lab.stop() }
+                    }
+                }
+            }
         }
     }
 
@@ -140,8 +137,7 @@ import TestSupport
     /// logged); without a pinned CA (a CA the agent merely trusts, as a public one) only a pinned key is accepted.
     @Test func theEnrolledAgentPinsTheCollectorsPublicKey() async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try await TLSCollector(directory: directory)
-            try await withCleanup {
+            try await withTLSCollector(directory: directory) { lab in
                 try await lab.start()
                 let issued = try await lab.issue(site: "20242")
                 let etc = directory.appendingPathComponent("etc")
@@ -186,48 +182,43 @@ import TestSupport
                 }
 
                 // With the CA pinned: the rotation signed by it is accepted, and said once in the log.
-                let rotated = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
-                                         log: directory.appendingPathComponent("agent-rotated.log"))
-                try await withCleanup {
+                try await withDaemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                     log: directory.appendingPathComponent("agent-rotated.log")) { rotated in
                     try await waitUntil(timeout: 60, "a report over the rotated key in the collector's database") {
                         try lab.storedReports(site: "20242") > 0
                     }
-                    #expect(rotated.log.contains("the collector presents a new public key") && rotated.log.contains(newKey),
-                            "\(rotated.log.suffix(800))")
-                } cleanup: { await rotated.stop() }
+                    #expect(rotated.log.contains("the collector presents a new public key") && rotated.log.contains(newKey))
+                }
 
                 // Without a pinned CA (the CA only trusted, as a public CA would be): the key must be a pinned one.
                 let strict = running.replacingOccurrences(of: "pinned_ca_file:", with: "ca_file:")
                 #expect(strict != running)
                 try strict.write(to: config, atomically: true, encoding: .utf8)
                 let before = try lab.storedReports(site: "20242")
-                let refused = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
-                                         log: directory.appendingPathComponent("agent-strict.log"))
-                try await withCleanup {
+                try await withDaemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                     log: directory.appendingPathComponent("agent-strict.log")) { refused in
                     try await waitUntil(timeout: 30, "the pinned key's refusal in the agent's log") { refused.log.contains("is not the pinned one") }
                     try await Task.sleep(for: .seconds(2))
-                    #expect(refused.log.contains(newKey), "the refusal names the presented key: \(refused.log.suffix(800))")
+                    #expect(refused.log.contains(newKey), "the refusal names the presented key")
                     #expect(try lab.storedReports(site: "20242") == before, "nothing reaches a collector with a key not pinned")
                     #expect(refused.isRunning, "the agent keeps its reports and retries")
-                } cleanup: { await refused.stop() }
+                }
 
                 // The new key pinned beside the old one (as an administrator does before a planned rotation): accepted.
                 try strict.replacingOccurrences(of: "[\"\(oldKey)\"]", with: "[\"\(oldKey)\", \"\(newKey)\"]")
                     .write(to: config, atomically: true, encoding: .utf8)
-                let accepted = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
-                                          log: directory.appendingPathComponent("agent-both.log"))
-                try await withCleanup {
+                try await withDaemon([try builtProgram("sansang-agent"), "run", "--config", config.path],
+                                     log: directory.appendingPathComponent("agent-both.log")) { accepted in
                     try await waitUntil(timeout: 60, "a report over the newly pinned key") { try lab.storedReports(site: "20242") > before }
                     #expect(!accepted.log.contains("the collector presents a new public key"), "a pinned key is no rotation")
-                } cleanup: { await accepted.stop() }
-            } cleanup: { await lab.stop() }
+                }
+            }
         }
     }
 
     @Test func sighupServesANewCertificateToNewConnectionsWhileAnOpenOneStays() async throws {
         try await withTemporaryDirectory { directory in
-            let lab = try await TLSCollector(directory: directory)
-            try await withCleanup {
+            try await withTLSCollector(directory: directory) { lab in
                 try await lab.start()
                 let old = try await TLSConnection.open(port: Int(lab.port))
                 #expect(old.fingerprint == lab.fingerprint)
@@ -266,7 +257,7 @@ import TestSupport
                 let after = try await TLSConnection.open(port: Int(lab.port))
                 #expect(after.fingerprint == nextFingerprint)
                 after.close()
-            } cleanup: { await lab.stop() }
+            }
         }
     }
 
@@ -290,7 +281,8 @@ import TestSupport
     }
 }
 
-/// A collector on 127.0.0.1 serving HTTPS with a `tls init` certificate, its inventory and database in `directory`.
+/// A collector on 127.0.0.1 serving HTTPS with a `tls init` certificate, its inventory and database in `directory`;
+/// its process owned by a `DaemonScope` (see `withTLSCollector`).
 final class TLSCollector: @unchecked Sendable {
     let directory: URL
     let tls: URL
@@ -299,11 +291,13 @@ final class TLSCollector: @unchecked Sendable {
     let database: String
     let fingerprint: String
     private(set) var collector: Daemon?
+    private let daemons: DaemonScope
 
     var url: String { "https://127.0.0.1:\(port)" }
 
-    init(directory: URL) async throws {
+    init(directory: URL, daemons: DaemonScope) async throws {
         self.directory = directory
+        self.daemons = daemons
         tls = directory.appendingPathComponent("tls")
         let initialised = try await runProgram("sansang-collector", ["tls", "init", "--dir", tls.path, "--name", "127.0.0.1",
                                                                "--name", "localhost"])
@@ -330,8 +324,8 @@ final class TLSCollector: @unchecked Sendable {
     }
 
     func start() async throws {
-        collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config],
-                               log: directory.appendingPathComponent("collector.log"))
+        collector = try daemons.start([try builtProgram("sansang-collector"), "serve", "--config", config],
+                                      log: directory.appendingPathComponent("collector.log"))
         let ca = tls.appendingPathComponent("ca.pem").path
         try await waitUntil(timeout: 30, "the collector's /readyz over HTTPS") {
             (try? await run(["curl", "-sf", "--cacert", ca, "-o", "/dev/null", "\(url)/readyz"])) != nil
@@ -353,8 +347,14 @@ final class TLSCollector: @unchecked Sendable {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM report WHERE site = ?", arguments: [site]) ?? 0
         }
     }
+}
 
-    func stop() async { await collector?.stop() }
+/// A `TLSCollector` in `directory` for the duration of `body`; every process started in its scope (the collector,
+/// the test's agents) stopped afterwards on every path, their logs attached when the test fails.
+func withTLSCollector(directory: URL, _ body: (TLSCollector) async throws -> Void) async throws {
+    try await withDaemons { daemons in
+        try await body(try await TLSCollector(directory: directory, daemons: daemons))
+    }
 }
 
 /// One TLS connection to the collector kept open across requests (HTTP/1.1 keep-alive); it records the

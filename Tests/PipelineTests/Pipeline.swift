@@ -3,7 +3,8 @@ import GRDB
 import TestSupport
 
 /// A real collector (`sansang-collector serve` on loopback, SQLite in a temp directory) and real agents
-/// (`sansang-agent run`, one per site, each on a veth pair of its own as its uplink), all started by PID.
+/// (`sansang-agent run`, one per site, each on a veth pair of its own as its uplink), all started in the
+/// `DaemonScope` it is made with (see `withPipeline`): stopped by PID, their logs attached when the test fails.
 final class Pipeline: @unchecked Sendable {
     let directory: URL
     let port: UInt16
@@ -15,6 +16,7 @@ final class Pipeline: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     let collectorConfig: String
     let database: String
+    let daemons: DaemonScope
 
     /// Sites of the lab inventory: two at target, one whose LAN target (25 Gbit/s) no veth meets.
     static let inventory = """
@@ -31,8 +33,10 @@ final class Pipeline: @unchecked Sendable {
               - {role: lan, target_mbps: 10G}
         """
 
-    init(directory: URL, inventory inventoryText: String = Pipeline.inventory, extraCollectorConfig: String = "") async throws {
+    init(directory: URL, inventory inventoryText: String = Pipeline.inventory, extraCollectorConfig: String = "",
+         daemons: DaemonScope) async throws {
         self.directory = directory
+        self.daemons = daemons
         collectorConfig = directory.appendingPathComponent("collector.yaml").path
         database = directory.appendingPathComponent("collector.sqlite").path
         port = try freeLoopbackPort(udp: false)
@@ -72,7 +76,7 @@ final class Pipeline: @unchecked Sendable {
     func startCollector() async throws {
         collectorStarts += 1
         let log = directory.appendingPathComponent("collector-\(collectorStarts).log")
-        collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", collectorConfig], log: log)
+        collector = try daemons.start([try builtProgram("sansang-collector"), "serve", "--config", collectorConfig], log: log)
         try await waitUntil(timeout: 30, "the collector's /readyz") {
             (try? await run(["curl", "-sf", "-o", "/dev/null", "\(url)/readyz"])) != nil
         }
@@ -133,6 +137,7 @@ final class Agent: @unchecked Sendable {
     let config: String
     let uplink: LocalVethPair
     private let directory: URL
+    private let daemons: DaemonScope
     private(set) var process: Daemon?
     private(set) var starts = 0
 
@@ -143,6 +148,7 @@ final class Agent: @unchecked Sendable {
 
     init(site: String, pipeline: Pipeline, reportInterval: Double, extraConfig: String = "") async throws {
         self.site = site
+        daemons = pipeline.daemons
         directory = pipeline.directory.appendingPathComponent("agent-\(site)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         uplink = try await LocalVethPair()
@@ -173,7 +179,7 @@ final class Agent: @unchecked Sendable {
     func start() throws {
         starts += 1
         let log = directory.appendingPathComponent("agent-\(starts).log")
-        process = try Daemon([try builtProgram("sansang-agent"), "run", "--config", config], log: log)
+        process = try daemons.start([try builtProgram("sansang-agent"), "run", "--config", config], log: log)
     }
 
     func kill9() async {
@@ -204,7 +210,19 @@ func withPipeline<T>(
     _ body: (Pipeline) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { directory in
-        let pipeline = try await Pipeline(directory: directory, inventory: inventory, extraCollectorConfig: extraCollectorConfig)
+        try await withPipeline(directory: directory, inventory: inventory, extraCollectorConfig: extraCollectorConfig, body)
+    }
+}
+
+/// A pipeline in `directory` for the duration of `body`: every process stopped and every uplink deleted
+/// afterwards, on every path; the logs of all its processes attached when the test fails.
+func withPipeline<T>(
+    directory: URL, inventory: String = Pipeline.inventory, extraCollectorConfig: String = "",
+    _ body: (Pipeline) async throws -> T
+) async throws -> T {
+    try await withDaemons { daemons in
+        let pipeline = try await Pipeline(directory: directory, inventory: inventory, extraCollectorConfig: extraCollectorConfig,
+                                          daemons: daemons)
         return try await withCleanup { try await body(pipeline) } cleanup: { await pipeline.stop() }
     }
 }

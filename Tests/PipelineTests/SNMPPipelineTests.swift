@@ -56,16 +56,14 @@ import TestSupport
     @Test func informsReachTheCollectorAndASnmptrapdThatDecodesThemWithTheMIBAndTheCollectorForwards() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let trapd = try await TrapDaemonWithMIB(directory: directory, user: Self.user, auth: Self.auth, privacy: Self.privacy)
-            try await withCleanup {
+            try await withTrapDaemonWithMIB(directory: directory, user: Self.user, auth: Self.auth, privacy: Self.privacy) { trapd in
                 // The collector forwards its own verdict changes to the same manager.
                 let forward = """
                       forward:
                         - {address: "udp:127.0.0.1:\(trapd.port)", version: v3, user: \(Self.user), auth_protocol: sha256,
                            auth_passphrase: \(Self.auth), privacy_protocol: aes, privacy_passphrase: \(Self.privacy)}
                     """
-                let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort) + "\n" + forward)
-                try await withCleanup {
+                try await withPipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort) + "\n" + forward) { pipeline in
                     try await pipeline.startCollector()
                     let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.5,
                                                       extraConfig: Self.agentNotifications(ports: [snmpPort, trapd.port]))
@@ -98,8 +96,8 @@ import TestSupport
                     #expect(first["sender"] as? String == "v3:\(Self.user)")
                     #expect((first["links"] as? [[String: Any]])?.first?["measured_mbps"] as? Int == 10_000)
                     await #expect(try metrics(pipeline).contains("sansang_snmp_notifications_accepted_total"))
-                } cleanup: { await pipeline.stop() }
-            } cleanup: { await trapd.stop() }
+                }
+            }
         }
     }
 
@@ -108,8 +106,7 @@ import TestSupport
     @Test func whenHTTPIsBlockedTheNotifiedVerdictStandsInAndReportsSpool() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            try await withCleanup {
+            try await withPipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)) { pipeline in
                 try await pipeline.startCollector()
                 let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.5,
                                                   extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.5))
@@ -128,7 +125,7 @@ import TestSupport
                 // Without notifications the same silence is STALE: the other office of the lab never reported at all.
                 let other = await (try api(pipeline, "/api/v1/sites/20257")["verdict"] as? [String: Any]) ?? [:]
                 #expect(other["state"] as? String == "unknown")
-            } cleanup: { await pipeline.stop() }
+            }
         }
     }
 
@@ -137,8 +134,7 @@ import TestSupport
     @Test func informRetriesDoNotHoldUpReportsWhileTheCollectorIsAway() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            try await withCleanup {
+            try await withPipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)) { pipeline in
                 try await pipeline.startCollector()
                 let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.25,
                                                   extraConfig: Self.agentNotifications(ports: [snmpPort], heartbeat: 0.25))
@@ -163,7 +159,7 @@ import TestSupport
                     let newest = try pipeline.storedNotificationCounters(site: "20242").last ?? [:]
                     return newest["pending"] == 0 && (newest["acknowledged"] ?? 0) > 0
                 }
-            } cleanup: { await pipeline.stop() }
+            }
         }
     }
 
@@ -172,8 +168,7 @@ import TestSupport
     @Test func theCollectorStoresWhatItAcceptsAndCountsWhatItRefusesByReason() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort))
-            try await withCleanup {
+            try await withPipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)) { pipeline in
                 try await pipeline.startCollector()
                 let peer = "udp:127.0.0.1:\(snmpPort)"
                 let mib = ReadinessMIB()
@@ -219,7 +214,7 @@ import TestSupport
                 // Still receiving afterwards.
                 await #expect(inform(v3(), arguments(site: "20242", verdict: .ready))?.status == 0)
                 try await waitUntil(timeout: 10, "a notification after the refusals") { try await notifications(pipeline, site: "20242").count == 1 }
-            } cleanup: { await pipeline.stop() }
+            }
         }
     }
 }
@@ -230,14 +225,14 @@ extension SNMPPipelineTests {
     @Test func aFloodOfNotificationsLeavesTheCollectorResponsive() async throws {
         try await withTemporaryDirectory { directory in
             let snmpPort = try freeLoopbackPort(udp: true)
-            let pipeline = try await Pipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)
-                + "\n  communities: [{community: flood}]")
-            try await withCleanup {
+            try await withPipeline(directory: directory, extraCollectorConfig: Self.collectorSNMP(port: snmpPort)
+                + "\n  communities: [{community: flood}]") { pipeline in
                 try await pipeline.startCollector()
                 let script = packageRoot.appendingPathComponent("scripts/snmp-flood.py").path
                 let portFile = directory.appendingPathComponent("capture.port").path
                 let datagram = directory.appendingPathComponent("heartbeat.bin").path
-                let capturer = try Daemon(["python3", script, "capture", portFile, datagram], log: directory.appendingPathComponent("capture.log"))
+                let capturer = try pipeline.daemons.start(["python3", script, "capture", portFile, datagram],
+                                                          log: directory.appendingPathComponent("capture.log"))
                 try await waitUntil(timeout: 20, "the capture port") { ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").count > 1 }
                 let capturePort = try String(contentsOfFile: portFile, encoding: .utf8)
                 let mib = ReadinessMIB()
@@ -248,9 +243,8 @@ extension SNMPPipelineTests {
                                      environment: ["MIBS": ""])
                 try await waitUntil(timeout: 20, "the captured datagram") { !capturer.isRunning }
                 await capturer.stop()
-                let flood = try Daemon(["python3", script, "send", "127.0.0.1", String(snmpPort), datagram, "4", "2"],
-                                       log: directory.appendingPathComponent("flood.log"))
-                try await withCleanup {
+                try await withDaemon(["python3", script, "send", "127.0.0.1", String(snmpPort), datagram, "4", "2"],
+                                     log: directory.appendingPathComponent("flood.log")) { flood in
                     try await Task.sleep(for: .seconds(1))
                     let inform = try await runCapturing(
                         ["snmpinform", "-v3", "-l", "authPriv", "-u", Self.user, "-a", "SHA-256", "-A", Self.auth, "-x", "AES",
@@ -267,8 +261,8 @@ extension SNMPPipelineTests {
                     let accepted = text.split(separator: "\n").first { $0.hasPrefix("sansang_snmp_notifications_accepted_total ") }
                     let count = accepted.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
                     #expect(count > 100, "accepted during the flood: \(count)")
-                } cleanup: { await flood.stop() }
-            } cleanup: { await pipeline.stop() }
+                }
+            }
         }
     }
 }
@@ -288,13 +282,13 @@ func commandLineValues(_ bindings: [VarBind]) -> [String] {
 }
 
 /// A real snmptrapd with SANSANG-READINESS-MIB loaded from mibs/, whose traphandle appends every notification
-/// (as snmptrapd renders it with the MIB) to a file.
+/// (as snmptrapd renders it with the MIB) to a file. Owned by a `DaemonScope` (see `withTrapDaemonWithMIB`).
 final class TrapDaemonWithMIB: @unchecked Sendable {
     let port: UInt16
     let output: URL
     private let daemon: Daemon
 
-    init(directory: URL, user: String, auth: String, privacy: String) async throws {
+    init(directory: URL, user: String, auth: String, privacy: String, daemons: DaemonScope) async throws {
         port = try freeLoopbackPort(udp: true)
         output = directory.appendingPathComponent("trapd-handled.txt")
         let handler = directory.appendingPathComponent("handler.sh")
@@ -309,16 +303,23 @@ final class TrapDaemonWithMIB: @unchecked Sendable {
         let state = directory.appendingPathComponent("trapd-state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         let mibs = packageRoot.appendingPathComponent("mibs")
-        daemon = try Daemon(
+        daemon = try daemons.start(
             ["snmptrapd", "-f", "-Lo", "-C", "-c", config.path, "-M", "/usr/share/snmp/mibs:\(mibs.path):\(mibs.path)/ietf",
              "-m", "SANSANG-READINESS-MIB", "udp:127.0.0.1:\(port)"],
             log: directory.appendingPathComponent("snmptrapd.log"), environment: ["SNMP_PERSISTENT_DIR": state.path])
         let daemon = daemon
-        try await waitUntil(timeout: 20, "snmptrapd to start") { daemon.log.contains("NET-SNMP version") || !daemon.isRunning }
-        guard daemon.isRunning else { throw CommandFailure(argv: ["snmptrapd"], status: -1, output: daemon.log) }
+        try await daemon.waitUntilReady(timeout: 20, "to start") { daemon.log.contains("NET-SNMP version") }
     }
 
     var recorded: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+}
 
-    func stop() async { await daemon.stop() }
+/// A `TrapDaemonWithMIB` for the duration of `body`, stopped afterwards on every path (its log attached when the
+/// test fails).
+func withTrapDaemonWithMIB(
+    directory: URL, user: String, auth: String, privacy: String, _ body: (TrapDaemonWithMIB) async throws -> Void
+) async throws {
+    try await withDaemons { daemons in
+        try await body(try await TrapDaemonWithMIB(directory: directory, user: user, auth: auth, privacy: privacy, daemons: daemons))
+    }
 }

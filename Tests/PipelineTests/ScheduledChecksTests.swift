@@ -9,9 +9,8 @@ import TestSupport
     @Test func reportsCarryServiceResultsAndThroughputAndTheVerdictFollows() async throws {
         try await withTemporaryDirectory { directory in
             let iperfPort = try freeLoopbackPort(udp: false)
-            let iperf = try Daemon(["iperf3", "-s", "-p", String(iperfPort), "-B", "127.0.0.1"],
-                                   log: directory.appendingPathComponent("iperf3.log"))
-            try await withCleanup {
+            try await withDaemon(["iperf3", "-s", "-p", String(iperfPort), "-B", "127.0.0.1"],
+                                 log: directory.appendingPathComponent("iperf3.log")) { iperf in
                 try await waitUntil(timeout: 30, "iperf3 -s listening") {
                     guard iperf.isRunning else { return true }
                     return try await run(["ss", "-Hltn", "sport = :\(iperfPort)"]).contains(":\(iperfPort)")
@@ -41,8 +40,7 @@ import TestSupport
                           window_end: "00:00"
                           every_hours: 24
                     """
-                let pipeline = try await Pipeline(directory: directory, inventory: inventory)
-                try await withCleanup {
+                try await withPipeline(directory: directory, inventory: inventory) { pipeline in
                     let file = directory.appendingPathComponent("inventory/lab.yaml")
                     try inventory.replacingOccurrences(of: placeholder, with: String(pipeline.port))
                         .write(to: file, atomically: true, encoding: .utf8)
@@ -83,8 +81,8 @@ import TestSupport
                     // One test a day: the history the budget is kept against is on disk.
                     let history = directory.appendingPathComponent("agent-20242/state/throughput-history.json")
                     #expect(FileManager.default.fileExists(atPath: history.path))
-                } cleanup: { await pipeline.stop() }
-            } cleanup: { await iperf.stop() }
+                }
+            }
         }
     }
 }

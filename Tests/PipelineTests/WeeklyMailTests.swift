@@ -59,15 +59,9 @@ import TestSupport
                 database: {sqlite_path: \(database)}
                 inventory: [\(packageRoot.appendingPathComponent("inventory").path)]
                 alerts: {path: \(directory.appendingPathComponent("no-alerts").path)}
-                mail:
-                  url: smtp://127.0.0.1:\(smtpPort)
-                  username: baocao
-                  password_file: \(passwordFile.path)
-                  ca_file: \(tls.certificate.path)
-                  connect_timeout_s: 3
-                  timeout_s: 10
-                  from: "Sở Khoa học và Công nghệ <sansang@sansang.example>"
-                  outbox: \(directory.appendingPathComponent("outbox").path)
+                \(CollectorFixtures.mail(smtpPort: smtpPort, from: "Sở Khoa học và Công nghệ <sansang@sansang.example>",
+                                         outbox: directory.appendingPathComponent("outbox"), login: ("baocao", passwordFile),
+                                         caFile: tls.certificate, extra: ["connect_timeout_s: 3", "timeout_s: 10"]))
                 weekly_report: {to: ["Lãnh đạo UBND <lanhdao@sansang.example>"], lang: vi, title: Đà Nẵng}
                 """.write(toFile: config, atomically: true, encoding: .utf8)
 
@@ -77,12 +71,10 @@ import TestSupport
             #expect(first.stderr.contains("hộp thư đi"), "\(first.stderr)")
 
             // Up again: the running collector delivers it, once.
-            let sink = try await SMTPSink(port: smtpPort, mailbox: directory.appendingPathComponent("mailbox"),
-                                    log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("baocao", "mật-khẩu-2"))
-            try await withCleanup {
-                let collector = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config],
-                                           log: directory.appendingPathComponent("collector.log"))
-                try await withCleanup {
+            try await withSMTPSink(port: smtpPort, mailbox: directory.appendingPathComponent("mailbox"),
+                                   log: directory.appendingPathComponent("smtp.log"), tls: tls, login: ("baocao", "mật-khẩu-2")) { sink in
+                try await withDaemon([try builtProgram("sansang-collector"), "serve", "--config", config],
+                                     log: directory.appendingPathComponent("collector.log")) { collector in
                     // The first retry comes after 15–30 s of backoff.
                     try await waitUntil(timeout: 90, "the weekly mail delivered by the collector") { sink.messages.count >= 1 }
                     try await Task.sleep(for: .seconds(2))
@@ -129,8 +121,8 @@ import TestSupport
                     #expect(regressedRow?.contains { $0.contains("SERVICE_DOWN:dichvucong") } == true, "\(regressedRow ?? [])")
                     let text = parts.first { $0["content_type"] as? String == "text/plain" }?["text"] as? String ?? ""
                     #expect(text.contains("Không còn sẵn sàng (1)"), "\(text.prefix(600))")
-                } cleanup: { await collector.stop() }
-            } cleanup: { await sink.stop() }
+                }
+            }
         }
     }
 }

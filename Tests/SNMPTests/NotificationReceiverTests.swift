@@ -228,12 +228,11 @@ import TestSupport
             let port = try freeLoopbackPort(udp: true)
             let listen = "udp:127.0.0.1:\(port)"
             let receiver = try await NotificationReceiver.start(NotificationReceiverConfiguration(listen: listen))
-            let child = try Daemon(["sleep", "60"], log: directory.appendingPathComponent("sleep.log"))
-            try await withCleanup {
+            try await withDaemon(["sleep", "60"], log: directory.appendingPathComponent("sleep.log")) { _ in
                 await receiver.stop()
                 let bound = try await run(["ss", "-Hlun", "sport = :\(port)"])
                 #expect(bound.isEmpty, "still bound after stop: \(bound)")
-            } cleanup: { await child.stop() }
+            }
         }
     }
 

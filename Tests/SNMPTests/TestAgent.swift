@@ -3,7 +3,8 @@ import SNMP
 import Testing
 import TestSupport
 
-/// A real snmpd on a free loopback port, configured for these tests, stopped by PID afterwards.
+/// A real snmpd on a free loopback port, configured for these tests, owned by a `DaemonScope` (stopped by PID
+/// when the scope ends, its log attached when a test fails in it).
 final class TestAgent: Sendable {
     /// The SNMPv3 users of the agent: every authPriv protocol pair the library and snmpd support, plus
     /// authNoPriv and noAuthNoPriv users.
@@ -34,7 +35,7 @@ final class TestAgent: Sendable {
 
     var peer: String { "udp:127.0.0.1:\(port)" }
 
-    init(directory: URL) async throws {
+    init(directory: URL, daemons: DaemonScope) async throws {
         port = try freeLoopbackPort(udp: true)
         let ifindex = try String(contentsOfFile: "/sys/class/net/lo/ifindex", encoding: .utf8)
         loopbackIndex = try #require(UInt(ifindex.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -64,27 +65,19 @@ final class TestAgent: Sendable {
         let state = directory.appendingPathComponent("state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
 
-        daemon = try Daemon(
+        daemon = try daemons.start(
             ["snmpd", "-f", "-Lo", "-C", "-c", configURL.path, "udp:127.0.0.1:\(port)"],
             log: directory.appendingPathComponent("snmpd.log"),
             environment: ["SNMP_PERSISTENT_DIR": state.path, "MIBS": ""])
         // Ready when it answers a GET (with the CLI, so that the code under test is not its own witness).
-        let (port, community, daemon) = (port, community, daemon)
-        do {
-            try await waitUntil(timeout: 15, "snmpd to answer on port \(port)") {
-                guard daemon.isRunning else { throw AgentFailed(log: daemon.log) }
-                try await run(["snmpget", "-v2c", "-c", community, "-t", "0.2", "-r", "0", "-On",
-                         "udp:127.0.0.1:\(port)", "1.3.6.1.2.1.1.5.0"],
-                        environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": state.path])
-                return true
-            }
-        } catch {
-            await daemon.stop()
-            throw AgentFailed(log: "\(error)\n\(daemon.log)")
+        let (port, community) = (port, community)
+        try await daemon.waitUntilReady(timeout: 15, "to answer on port \(port)") {
+            try await run(["snmpget", "-v2c", "-c", community, "-t", "0.2", "-r", "0", "-On",
+                     "udp:127.0.0.1:\(port)", "1.3.6.1.2.1.1.5.0"],
+                    environment: ["MIBS": "", "SNMP_PERSISTENT_DIR": state.path])
+            return true
         }
     }
-
-    func stop() async { await daemon.stop() }
 
     /// A v2c configuration for this agent.
     func v2c(community: String? = nil, timeout: Duration = .seconds(2), retries: Int = 1) -> SNMPSessionConfiguration {
@@ -105,21 +98,17 @@ final class TestAgent: Sendable {
     }
 }
 
-struct AgentFailed: Error, CustomStringConvertible {
-    let log: String
-    var description: String { "snmpd did not start: \(log)" }
-}
-
-/// Starts one snmpd for a whole suite and stops it after the suite's tests (which run in parallel against it).
+/// Starts one snmpd for a whole suite and stops it after the suite's tests (which run in parallel against it);
+/// when one of them fails, snmpd's log is attached.
 struct WithTestAgent: SuiteTrait, TestScoping {
     var isRecursive: Bool { false }
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: () async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
-            let agent = try await TestAgent(directory: directory)
-            try await withCleanup {
+            try await withDaemons { daemons in
+                let agent = try await TestAgent(directory: directory, daemons: daemons)
                 try await TestAgent.$current.withValue(agent) { try await function() }
-            } cleanup: { await agent.stop() }
+            }
         }
     }
 }

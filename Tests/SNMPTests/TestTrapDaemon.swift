@@ -4,33 +4,25 @@ import Testing
 import TestSupport
 
 /// A real snmptrapd on a free loopback port with the given configuration lines, logging every notification
-/// it accepts (numeric OIDs, typed values) to its log; stopped by PID.
+/// it accepts (numeric OIDs, typed values) to its log; owned by a `DaemonScope`.
 final class TestTrapDaemon: Sendable {
     let port: UInt16
     private let daemon: Daemon
 
     var peer: String { "udp:127.0.0.1:\(port)" }
 
-    init(directory: URL, config: String) async throws {
+    init(directory: URL, config: String, daemons: DaemonScope) async throws {
         port = try freeLoopbackPort(udp: true)
         let configURL = directory.appendingPathComponent("snmptrapd.conf")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
         let state = directory.appendingPathComponent("trapd-state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        daemon = try Daemon(
+        daemon = try daemons.start(
             ["snmptrapd", "-f", "-Lo", "-C", "-c", configURL.path, "-On", "-M", "/dev/null", "udp:127.0.0.1:\(port)"],
             log: directory.appendingPathComponent("snmptrapd.log"),
             environment: ["SNMP_PERSISTENT_DIR": state.path, "MIBS": ""])
         let daemon = daemon
-        do {
-            try await waitUntil(timeout: 20, "snmptrapd to start") {
-                guard daemon.isRunning else { throw AgentFailed(log: daemon.log) }
-                return daemon.log.contains("NET-SNMP version")
-            }
-        } catch {
-            await daemon.stop()
-            throw error
-        }
+        try await daemon.waitUntilReady(timeout: 20, "to start") { daemon.log.contains("NET-SNMP version") }
     }
 
     var log: String { daemon.log }
@@ -38,27 +30,20 @@ final class TestTrapDaemon: Sendable {
     /// Waits until the log holds every one of `texts` (snmptrapd logs a notification on one line).
     func waitForLog(_ texts: [String], timeout: Double = 10) async throws {
         let daemon = daemon
-        do {
-            try await waitUntil(timeout: timeout, "snmptrapd to log \(texts)") {
-                let log = daemon.log
-                return texts.allSatisfy { log.contains($0) }
-            }
-        } catch {
-            Issue.record("snmptrapd log:\n\(daemon.log)")
-            throw error
+        try await waitUntil(timeout: timeout, "snmptrapd to log \(texts)") {
+            let log = daemon.log
+            return texts.allSatisfy { log.contains($0) }
         }
     }
-
-    func stop() async { await daemon.stop() }
 }
 
-/// Runs `body` with a fresh snmptrapd configured with `config`.
+/// Runs `body` with a fresh snmptrapd configured with `config`, stopped afterwards on every path (its log
+/// attached when the test fails).
 func withTrapDaemon(config: String, _ body: (TestTrapDaemon) async throws -> Void) async throws {
     try await withTemporaryDirectory { directory in
-        let daemon = try await TestTrapDaemon(directory: directory, config: config)
-        try await withCleanup {
-            try await body(daemon)
-        } cleanup: { await daemon.stop() }
+        try await withDaemons { daemons in
+            try await body(try await TestTrapDaemon(directory: directory, config: config, daemons: daemons))
+        }
     }
 }
 

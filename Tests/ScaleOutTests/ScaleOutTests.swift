@@ -23,24 +23,13 @@ import TestSupport
               - {name: portal, kind: tcp, host: 127.0.0.1, port: 9}
         """
 
-    static let alerts = """
-        rules:
-          - name: service_down
-            when: {reason: SERVICE_DOWN}
-            severity: critical
-            summary:
-              vi: "{{site_name}}: {{reasons}}"
-              en: "{{site_name}}: {{reasons}}"
-        routes:
-          - receivers: [noc-email]
-            group_by: [alertname, site]
-            group_wait: 1s
-        receivers:
+    static let alerts = CollectorFixtures.serviceDownAlerts(routeTo: "noc-email", groupBy: ["alertname", "site"], receivers: """
           - name: noc-email
             email: {to: ["noc@sansang.example"], lang: en}
-        """
+        """)
 
-    /// Three replicas, HAProxy and an SMTP sink on one PostgreSQL server.
+    /// Three replicas, HAProxy and an SMTP sink on one PostgreSQL server, their processes owned by a `DaemonScope`
+    /// (their logs attached when the test fails).
     final class Cluster: @unchecked Sendable {
         let directory: URL
         let server: PostgreSQLServer
@@ -50,15 +39,17 @@ import TestSupport
         private(set) var replicas: [Daemon?]
         private var starts = 0
         private(set) var proxy: Daemon?
+        private let daemons: DaemonScope
         var proxyURL: String { "http://127.0.0.1:\(proxyPort)" }
 
-        init(directory: URL, server: PostgreSQLServer) async throws {
+        init(directory: URL, server: PostgreSQLServer, daemons: DaemonScope) async throws {
             self.directory = directory
+            self.daemons = daemons
             self.server = server
             ports = try (0..<3).map { _ in try freeLoopbackPort(udp: false) }
             proxyPort = try freeLoopbackPort(udp: false)
             sink = try await SMTPSink(port: try freeLoopbackPort(udp: false), mailbox: directory.appendingPathComponent("mailbox"),
-                                      log: directory.appendingPathComponent("smtp.log"))
+                                      log: directory.appendingPathComponent("smtp.log"), daemons: daemons)
             replicas = [nil, nil, nil]
             let inventory = directory.appendingPathComponent("inventory")
             let alerts = directory.appendingPathComponent("alerts")
@@ -73,11 +64,8 @@ import TestSupport
                     report_interval_s: 1
                     evaluation_interval_s: 1
                     alerts: {path: \(alerts.path), evaluation_interval_s: 1}
-                    mail:
-                      url: smtp://127.0.0.1:\(sink.port)
-                      security: none
-                      from: "sansang <sansang@sansang.example>"
-                      outbox: \(directory.appendingPathComponent("outbox-\(index)").path)
+                    \(CollectorFixtures.mail(smtpPort: sink.port, from: "sansang <sansang@sansang.example>",
+                                             outbox: directory.appendingPathComponent("outbox-\(index)")))
                     """.write(toFile: config(index), atomically: true, encoding: .utf8)
                 chmod(config(index), 0o600)
             }
@@ -88,8 +76,8 @@ import TestSupport
 
         func start(_ index: Int) throws {
             starts += 1
-            replicas[index] = try Daemon([try builtProgram("sansang-collector"), "serve", "--config", config(index)],
-                                         log: directory.appendingPathComponent("collector-\(index)-\(starts).log"))
+            replicas[index] = try daemons.start([try builtProgram("sansang-collector"), "serve", "--config", config(index)],
+                                                log: directory.appendingPathComponent("collector-\(index)-\(starts).log"))
         }
 
         func kill9(_ index: Int) async {
@@ -112,7 +100,7 @@ import TestSupport
             let file = directory.appendingPathComponent("haproxy.cfg")
             try text.write(to: file, atomically: true, encoding: .utf8)
             try await run(["haproxy", "-c", "-f", file.path])
-            proxy = try Daemon(["haproxy", "-db", "-f", file.path], log: directory.appendingPathComponent("haproxy.log"))
+            proxy = try daemons.start(["haproxy", "-db", "-f", file.path], log: directory.appendingPathComponent("haproxy.log"))
         }
 
         /// `sansang_alert_leader` of each running replica (nil: not running or not answering).
@@ -167,23 +155,13 @@ import TestSupport
             await sink.stop()
         }
 
-        /// SIGTERM, then SIGKILL after 30 s (polled: `Daemon.stop` waits for the exit however long it takes). A
-        /// replica that needs the SIGKILL is recorded as an issue: it must shut down by itself.
+        /// SIGTERM, then SIGKILL after 30 s. A replica that needs the SIGKILL is recorded as an issue: it must shut
+        /// down by itself.
         static func stop(_ daemon: Daemon) async {
             daemon.process.signal(SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while daemon.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-            if daemon.isRunning {
+            if await daemon.process.waitForExit(timeout: .seconds(30)) == nil {
                 Issue.record("\(daemon.name) \(daemon.pid) did not stop within 30 s of SIGTERM")
                 await daemon.kill9()
-            }
-        }
-
-        func attachLogs() {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasSuffix(".log") {
-                if let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) {
-                    Attachment.record(Array(text.utf8), named: name)
-                }
             }
         }
     }
@@ -253,109 +231,105 @@ import TestSupport
         _ = try resolveExecutable("haproxy")
         try await withTemporaryDirectory { directory in
             try await withPostgreSQL { server in
-                let cluster = try await Cluster(directory: directory, server: server)
-                try await withCleanup {
-                    try await scenario(cluster)
-                } cleanup: {
-                    await cluster.stop()
+                try await withDaemons { daemons in
+                    let cluster = try await Cluster(directory: directory, server: server, daemons: daemons)
+                    try await withCleanup {
+                        try await scenario(cluster)
+                    } cleanup: {
+                        await cluster.stop()
+                    }
                 }
             }
         }
     }
 
     private func scenario(_ cluster: Cluster) async throws {
-        do {
-            let migrate = try await runProgram("sansang-collector", ["migrate", "--config", cluster.config(0)])
-            #expect(migrate.status == 0, "\(migrate.stdout)\(migrate.stderr)")
-            #expect(migrate.stdout.contains("schema up to date (v1-reports-verdicts-series-tokens"))
-            var tokens: [String: String] = [:]
-            for site in ["20242", "20257"] {
-                let issued = try await runProgram("sansang-collector", ["token", "issue", site, "--config", cluster.config(1)])
-                #expect(issued.status == 0, "\(issued.stderr)")
-                tokens[site] = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            for index in 0..<3 { try cluster.start(index) }
-            try await cluster.startProxy()
-            try await waitUntil(timeout: 60, "the replicas ready behind HAProxy") {
-                (try? await run(["curl", "-sf", "--max-time", "5", "-o", "/dev/null", "\(cluster.proxyURL)/readyz"])) != nil
-            }
-            var leader = try await cluster.waitForOneLeader(timeout: 30)
-
-            let agents = Agents(tokens: tokens, url: cluster.proxyURL, directory: cluster.directory)
-            let posting = Task { await agents.run(interval: .milliseconds(200)) }
-            defer { posting.cancel() }
-            try await Task.sleep(for: .seconds(3))
-            #expect(try await cluster.mailStates().isEmpty, "nothing fires while both offices are up")
-
-            // 1. The service goes down: one firing mail.
-            agents.down.withLock { $0 = true }
-            try await waitUntil(timeout: 60, "the firing mail") { try await cluster.mailStates().count >= 1 }
-
-            // 2. The leader is killed: another replica leads within 30 s and sends the recovery once.
-            await cluster.kill9(leader)
-            let killed = leader
-            let handover = ContinuousClock.now
-            leader = try await cluster.waitForOneLeader(timeout: 30)
-            let handoverTime = ContinuousClock.now - handover
-            #expect(leader != killed)
-            #expect(handoverTime < .seconds(30), "hand-over took \(handoverTime)")
-            Attachment.record(Array("hand-over after kill -9 of replica \(killed): \(handoverTime)\n".utf8), named: "handover.txt")
-            agents.down.withLock { $0 = false }
-            try await waitUntil(timeout: 60, "the resolved mail") { try await cluster.mailStates().count >= 2 }
-            try cluster.start(killed)
-
-            // 3. The database restarts while reports keep coming: ingest is refused meanwhile, then recovers.
-            await cluster.server.stop()
-            try await Task.sleep(for: .seconds(3))
-            // Lost while serving: ingest answers 503 with Retry-After (the agent keeps its batch), /readyz 503, /healthz 200.
-            let body = cluster.directory.appendingPathComponent("while-away.json")
-            try ReportCoding.encoder().encode(ReportBatch(reports: [agents.report(site: "20242", seq: 1_000_000)])).write(to: body)
-            let whileAway = try await run(["curl", "-s", "-i", "--max-time", "15", "-H", "Authorization: Bearer \(tokens["20242"] ?? "")",
-                                           "-H", "Content-Type: application/json", "--data-binary", "@\(body.path)",
-                                           "\(cluster.url(leader))/api/v1/reports"])
-            #expect(whileAway.hasPrefix("HTTP/1.1 503"), "\(whileAway)")
-            #expect(whileAway.lowercased().contains("retry-after: 5"), "\(whileAway)")
-            #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/readyz"]) == "503")
-            #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/healthz"]) == "200")
-            try await cluster.server.start()
-            // It recovers by itself: reports are acknowledged again (the posts refused meanwhile are retried).
-            let acknowledgedBefore = agents.acknowledged.withLock { $0.values.map(\.count).reduce(0, +) }
-            try await waitUntil(timeout: 60, "reports acknowledged again after the database restart") {
-                agents.acknowledged.withLock { $0.values.map(\.count).reduce(0, +) } > acknowledgedBefore
-            }
-            agents.down.withLock { $0 = true }
-            try await waitUntil(timeout: 90, "the firing mail after the database restart") { try await cluster.mailStates().count >= 3 }
-
-            // 4. The leader is killed again: the recovery is sent once by the next one.
-            leader = try await cluster.waitForOneLeader(timeout: 30)
-            await cluster.kill9(leader)
-            let second = leader
-            leader = try await cluster.waitForOneLeader(timeout: 30)
-            #expect(leader != second)
-            agents.down.withLock { $0 = false }
-            try await waitUntil(timeout: 60, "the second resolved mail") { try await cluster.mailStates().count >= 4 }
-            try cluster.start(second)
-
-            // Quiet: nothing more is sent; every report acknowledged is stored, once.
-            try await Task.sleep(for: .seconds(8))
-            posting.cancel()
-            _ = await posting.value
-            let states = try await cluster.mailStates()
-            #expect(states == ["firing", "resolved", "firing", "resolved"], "\(states)")
-            for (site, keys) in agents.acknowledged.withLock({ $0 }) {
-                let stored = try await cluster.server.psql("SELECT seq FROM report WHERE site = '\(site)' ORDER BY seq")
-                    .split(separator: "\n").compactMap { UInt64($0) }
-                #expect(Set(stored).isSuperset(of: keys), "site \(site): acknowledged reports missing")
-                #expect(stored.count == Set(stored).count, "site \(site): a report stored twice")
-                #expect(!keys.isEmpty, "site \(site): no report acknowledged")
-            }
-            let unsent = try await cluster.server.psql("SELECT count(*) FROM alert_notification WHERE sent_at IS NULL")
-            #expect(unsent == "0")
-            cluster.attachLogs()
-        } catch {
-            cluster.attachLogs()
-            throw error
+        let migrate = try await runProgram("sansang-collector", ["migrate", "--config", cluster.config(0)])
+        #expect(migrate.status == 0, "\(migrate.stdout)\(migrate.stderr)")
+        #expect(migrate.stdout.contains("schema up to date (v1-reports-verdicts-series-tokens"))
+        var tokens: [String: String] = [:]
+        for site in ["20242", "20257"] {
+            let issued = try await runProgram("sansang-collector", ["token", "issue", site, "--config", cluster.config(1)])
+            #expect(issued.status == 0, "\(issued.stderr)")
+            tokens[site] = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        for index in 0..<3 { try cluster.start(index) }
+        try await cluster.startProxy()
+        try await waitUntil(timeout: 60, "the replicas ready behind HAProxy") {
+            (try? await run(["curl", "-sf", "--max-time", "5", "-o", "/dev/null", "\(cluster.proxyURL)/readyz"])) != nil
+        }
+        var leader = try await cluster.waitForOneLeader(timeout: 30)
+
+        let agents = Agents(tokens: tokens, url: cluster.proxyURL, directory: cluster.directory)
+        let posting = Task { await agents.run(interval: .milliseconds(200)) }
+        defer { posting.cancel() }
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await cluster.mailStates().isEmpty, "nothing fires while both offices are up")
+
+        // 1. The service goes down: one firing mail.
+        agents.down.withLock { $0 = true }
+        try await waitUntil(timeout: 60, "the firing mail") { try await cluster.mailStates().count >= 1 }
+
+        // 2. The leader is killed: another replica leads within 30 s and sends the recovery once.
+        await cluster.kill9(leader)
+        let killed = leader
+        let handover = ContinuousClock.now
+        leader = try await cluster.waitForOneLeader(timeout: 30)
+        let handoverTime = ContinuousClock.now - handover
+        #expect(leader != killed)
+        #expect(handoverTime < .seconds(30), "hand-over took \(handoverTime)")
+        Attachment.record(Array("hand-over after kill -9 of replica \(killed): \(handoverTime)\n".utf8), named: "handover.txt")
+        agents.down.withLock { $0 = false }
+        try await waitUntil(timeout: 60, "the resolved mail") { try await cluster.mailStates().count >= 2 }
+        try cluster.start(killed)
+
+        // 3. The database restarts while reports keep coming: ingest is refused meanwhile, then recovers.
+        await cluster.server.stop()
+        try await Task.sleep(for: .seconds(3))
+        // Lost while serving: ingest answers 503 with Retry-After (the agent keeps its batch), /readyz 503, /healthz 200.
+        let body = cluster.directory.appendingPathComponent("while-away.json")
+        try ReportCoding.encoder().encode(ReportBatch(reports: [agents.report(site: "20242", seq: 1_000_000)])).write(to: body)
+        let whileAway = try await run(["curl", "-s", "-i", "--max-time", "15", "-H", "Authorization: Bearer \(tokens["20242"] ?? "")",
+                                       "-H", "Content-Type: application/json", "--data-binary", "@\(body.path)",
+                                       "\(cluster.url(leader))/api/v1/reports"])
+        #expect(whileAway.hasPrefix("HTTP/1.1 503"), "\(whileAway)")
+        #expect(whileAway.lowercased().contains("retry-after: 5"), "\(whileAway)")
+        #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/readyz"]) == "503")
+        #expect(try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(cluster.url(leader))/healthz"]) == "200")
+        try await cluster.server.start()
+        // It recovers by itself: reports are acknowledged again (the posts refused meanwhile are retried).
+        let acknowledgedBefore = agents.acknowledged.withLock { $0.values.map(\.count).reduce(0, +) }
+        try await waitUntil(timeout: 60, "reports acknowledged again after the database restart") {
+            agents.acknowledged.withLock { $0.values.map(\.count).reduce(0, +) } > acknowledgedBefore
+        }
+        agents.down.withLock { $0 = true }
+        try await waitUntil(timeout: 90, "the firing mail after the database restart") { try await cluster.mailStates().count >= 3 }
+
+        // 4. The leader is killed again: the recovery is sent once by the next one.
+        leader = try await cluster.waitForOneLeader(timeout: 30)
+        await cluster.kill9(leader)
+        let second = leader
+        leader = try await cluster.waitForOneLeader(timeout: 30)
+        #expect(leader != second)
+        agents.down.withLock { $0 = false }
+        try await waitUntil(timeout: 60, "the second resolved mail") { try await cluster.mailStates().count >= 4 }
+        try cluster.start(second)
+
+        // Quiet: nothing more is sent; every report acknowledged is stored, once.
+        try await Task.sleep(for: .seconds(8))
+        posting.cancel()
+        _ = await posting.value
+        let states = try await cluster.mailStates()
+        #expect(states == ["firing", "resolved", "firing", "resolved"], "\(states)")
+        for (site, keys) in agents.acknowledged.withLock({ $0 }) {
+            let stored = try await cluster.server.psql("SELECT seq FROM report WHERE site = '\(site)' ORDER BY seq")
+                .split(separator: "\n").compactMap { UInt64($0) }
+            #expect(Set(stored).isSuperset(of: keys), "site \(site): acknowledged reports missing")
+            #expect(stored.count == Set(stored).count, "site \(site): a report stored twice")
+            #expect(!keys.isEmpty, "site \(site): no report acknowledged")
+        }
+        let unsent = try await cluster.server.psql("SELECT count(*) FROM alert_notification WHERE sent_at IS NULL")
+        #expect(unsent == "0")
     }
 }
 
@@ -363,10 +337,7 @@ import TestSupport
     @Test(.enabled(if: PostgreSQLServer.isInstalled, "needs PostgreSQL 15 (Debian package postgresql-15)"))
     func theCollectorServesHealthzRetriesAndBecomesReadyWhenTheDatabaseComes() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await PostgreSQLServer(directory: directory.appendingPathComponent("pg", isDirectory: true).creatingDirectory())
-            try await withCleanup {
-                try await server.start()
-                try await server.createDatabase()
+            try await withPostgreSQL { server in
                 await server.stop()
                 let port = try freeLoopbackPort(udp: false)
                 let inventory = directory.appendingPathComponent("inventory.yaml")
@@ -394,18 +365,8 @@ import TestSupport
                     }
                     #expect(try await server.psql("SELECT count(*) FROM sansang_migrations") == "10")
                 }
-            } cleanup: {
-                await server.stop()
             }
         }
-    }
-}
-
-extension URL {
-    /// Creates the directory (and its parents) and returns it.
-    fileprivate func creatingDirectory() throws -> URL {
-        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
-        return self
     }
 }
 

@@ -167,8 +167,8 @@ final class ClosingServer: @unchecked Sendable {
         var ports: [String: Int] = [:]
         var caFile: String { path("root.pem") }
 
-        init() async throws {
-            try super.init(prefix: "sansang-chain")
+        init(daemons: DaemonScope) async throws {
+            try super.init(prefix: "sansang-chain", daemons: daemons)
             try await makeChains()
             try await start()
         }
@@ -212,7 +212,7 @@ final class ClosingServer: @unchecked Sendable {
 
                     """
             }
-            nginx = try await TLSLabSupport.startNginx(in: directory, servers: servers, probePort: UInt16(ports["expiring"]!))
+            nginx = try await TLSLabSupport.startNginx(in: directory, servers: servers, probePort: UInt16(ports["expiring"]!), daemons: daemons)
         }
 
         func target(_ kind: ServiceKind, _ name: String) -> ServiceTarget {
@@ -224,8 +224,7 @@ final class ClosingServer: @unchecked Sendable {
     }
 
     @Test func earliestExpiryInTheChainAndAnExpiredIntermediateNamed() async throws {
-        let lab = try await ChainLab()
-        try await withCleanup {
+        try await withTLSLab(ChainLab.init) { lab in
             for kind in [ServiceKind.tls, .https] {
                 let expiring = await check(lab.target(kind, "expiring"))
                 #expect(expiring.result.ok, "\(kind): \(expiring)")
@@ -240,6 +239,6 @@ final class ClosingServer: @unchecked Sendable {
                 #expect(expired.facts["expired_certificate"] == "Sansang Intermediate expired", "\(expired.facts)")
                 #expect((expired.result.certificateDaysLeft ?? 0) < 0)
             }
-        } cleanup: { await lab.stop() }
+        }
     }
 }

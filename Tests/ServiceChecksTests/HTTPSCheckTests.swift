@@ -18,8 +18,8 @@ import TestSupport
         var ports: [Server: Int] = [:]
         var caFile: String { directory.appendingPathComponent("ca.pem").path }
 
-        init() async throws {
-            try super.init(prefix: "sansang-https")
+        init(daemons: DaemonScope) async throws {
+            try super.init(prefix: "sansang-https", daemons: daemons)
             try await makeCertificates()
             try await start()
         }
@@ -78,7 +78,7 @@ import TestSupport
 
                     """
             }
-            nginx = try await TLSLabSupport.startNginx(in: directory, servers: servers, probePort: UInt16(ports[.plain]!))
+            nginx = try await TLSLabSupport.startNginx(in: directory, servers: servers, probePort: UInt16(ports[.plain]!), daemons: daemons)
         }
 
         func target(_ kind: ServiceKind, _ server: Server, path: String? = nil, trustTestCA: Bool = true,
@@ -92,8 +92,7 @@ import TestSupport
     }
 
     @Test func tlsReasons() async throws {
-        let lab = try await Lab()
-        try await withCleanup {
+        try await withTLSLab(Lab.init) { lab in
             let valid = await check(lab.target(.tls, .valid))
             #expect(valid.result.ok, "\(valid)")
             #expect(valid.result.phases.keys.sorted() == ["connect", "resolve", "tls"])
@@ -121,12 +120,11 @@ import TestSupport
             #expect((1...3).contains(expiring.result.certificateDaysLeft ?? 99))
             let verdict = evaluate(expiring.result, ServiceCheck(name: "t-tls", kind: .tls, host: "127.0.0.1"))
             #expect(verdict.contains("CERT_EXPIRING:t-tls"), "\(verdict)")
-        } cleanup: { await lab.stop() }
+        }
     }
 
     @Test func httpsReasons() async throws {
-        let lab = try await Lab()
-        try await withCleanup {
+        try await withTLSLab(Lab.init) { lab in
             let ok = await check(lab.target(.https, .valid, path: "/") { $0.expectBody = "portal OK" })
             #expect(ok.result.ok, "\(ok)")
             #expect(ok.result.phases.keys.sorted() == ["connect", "first_byte", "resolve", "tls", "transfer"])
@@ -153,19 +151,18 @@ import TestSupport
             let plain = await check(lab.target(.http, .plain, path: "/") { $0.expectBody = "portal OK" })
             #expect(plain.result.ok, "\(plain)")
             #expect(plain.result.phases["tls"] == nil)
-        } cleanup: { await lab.stop() }
+        }
     }
 
     @Test func slowEndpointIsSlowNotDown() async throws {
-        let lab = try await Lab()
-        try await withCleanup {
+        try await withTLSLab(Lab.init) { lab in
             let slow = await check(lab.target(.https, .valid, path: "/slow"))
             #expect(slow.result.ok, "\(slow)")
             #expect((slow.result.phases["transfer"] ?? 0) > 1000)
             var check = ServiceCheck(name: "t-https", kind: .https, host: "127.0.0.1")
             check.thresholds.slowMilliseconds = 1000
             #expect(evaluate(slow.result, check).contains("SERVICE_SLOW:t-https"))
-        } cleanup: { await lab.stop() }
+        }
     }
 
     @Test func serverThatNeverAnswersIsHTTPTimeout() async throws {

@@ -28,7 +28,7 @@ enum TLSLabSupport {
     }
 
     /// Starts nginx (no daemon, no master) with `servers` in its http block, and waits until `probePort` accepts.
-    static func startNginx(in directory: URL, servers: String, probePort: UInt16) async throws -> Daemon {
+    static func startNginx(in directory: URL, servers: String, probePort: UInt16, daemons: DaemonScope) async throws -> Daemon {
         func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
         let temp = path("tmp")
         try """
@@ -49,9 +49,9 @@ enum TLSLabSupport {
             \(servers)
             }
             """.write(toFile: path("nginx.conf"), atomically: true, encoding: .utf8)
-        let nginx = try Daemon([try resolveExecutable("nginx"), "-c", path("nginx.conf"), "-p", directory.path],
-                               log: directory.appendingPathComponent("nginx.log"))
-        try await waitUntil(timeout: 20, "nginx listening") {
+        let nginx = try daemons.start([try resolveExecutable("nginx"), "-c", path("nginx.conf"), "-p", directory.path],
+                                      log: directory.appendingPathComponent("nginx.log"))
+        try await nginx.waitUntilReady(timeout: 20, "listening") {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }
             var address = sockaddr_in()
@@ -66,23 +66,38 @@ enum TLSLabSupport {
     }
 }
 
-/// A lab's temporary directory (removed with the lab), its nginx (stopped with it) and openssl run in it.
+/// A lab's temporary directory, its nginx (owned by the lab's `DaemonScope`) and openssl run in it. Made and
+/// removed by `withTLSLab`.
 class TLSLabDirectory: @unchecked Sendable {
     let directory: URL
+    let daemons: DaemonScope
     var nginx: Daemon?
 
-    init(prefix: String) throws {
+    init(prefix: String, daemons: DaemonScope) throws {
+        self.daemons = daemons
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("newcerts"), withIntermediateDirectories: true)
     }
 
-    /// Stops nginx (waiting until it has exited) and removes the directory.
-    func stop() async {
-        await nginx?.stop()
-        try? FileManager.default.removeItem(at: directory)
-    }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     func openssl(_ arguments: [String]) async throws { _ = try await run(["openssl"] + arguments) }
+}
+
+/// A TLS lab made by `make` for the duration of `body`: its nginx stopped on every path (its logs attached when
+/// the test fails), then its directory removed.
+func withTLSLab<Lab: TLSLabDirectory>(
+    _ make: (DaemonScope) async throws -> Lab, _ body: (Lab) async throws -> Void
+) async throws {
+    var made: Lab?
+    try await withCleanup {
+        try await withDaemons { daemons in
+            let lab = try await make(daemons)
+            made = lab
+            try await body(lab)
+        }
+    } cleanup: {
+        if let made { try? FileManager.default.removeItem(at: made.directory) }
+    }
 }

@@ -1,13 +1,14 @@
 import Foundation
 import TestSupport
 
-/// A real `iperf3 -s` on loopback (Debian's 3.12), with its own JSON log of each test, stopped by PID.
+/// A real `iperf3 -s` on loopback (Debian's 3.12), with its own JSON log of each test, owned by a
+/// `DaemonScope` (see `withIperfServer`).
 final class IperfServer: @unchecked Sendable {
     let port: UInt16
     let jsonLog: URL
     let daemon: Daemon
 
-    init(directory: URL, namespace: NetworkNamespace? = nil, bind: String = "127.0.0.1") async throws {
+    init(directory: URL, namespace: NetworkNamespace? = nil, bind: String = "127.0.0.1", daemons: DaemonScope) async throws {
         // The port was free when the kernel picked it; if another test took it meanwhile, iperf3 exits and we pick again.
         var attempt = 0
         while true {
@@ -15,7 +16,7 @@ final class IperfServer: @unchecked Sendable {
             let port = try freeLoopbackPort(udp: false)
             let jsonLog = directory.appendingPathComponent("iperf3-\(port).json")
             let argv = ["iperf3", "-s", "-p", String(port), "-B", bind, "-J", "--logfile", jsonLog.path]
-            let daemon = try Daemon(namespace?.command(argv) ?? argv, log: directory.appendingPathComponent("iperf3-\(port).out"))
+            let daemon = try daemons.start(namespace?.command(argv) ?? argv, log: directory.appendingPathComponent("iperf3-\(port).out"))
             // Wait for the listening socket without connecting to it (a silent connection would wedge 3.12).
             let ss = namespace?.command(["ss", "-Hltn", "sport = :\(port)"]) ?? ["ss", "-Hltn", "sport = :\(port)"]
             try await waitUntil(timeout: 30, "iperf3 -s listening on \(port)") {
@@ -23,7 +24,7 @@ final class IperfServer: @unchecked Sendable {
                 return try await run(ss).contains(":\(port)")
             }
             if daemon.isRunning || attempt == 3 {
-                guard daemon.isRunning else { throw CommandFailure(argv: argv, status: daemon.exitCode ?? -1, output: daemon.log) }
+                guard daemon.isRunning else { throw DaemonExited(name: "iperf3", exitCode: daemon.exitCode, waitingFor: "listening (3 ports tried)") }
                 (self.port, self.jsonLog, self.daemon) = (port, jsonLog, daemon)
                 return
             }
@@ -55,8 +56,17 @@ final class IperfServer: @unchecked Sendable {
         }
         return view!
     }
+}
 
-    func stop() async { await daemon.stop() }
+/// An `IperfServer` in `directory` for the duration of `body`, stopped afterwards on every path (its output
+/// attached when the test fails).
+func withIperfServer<T>(
+    directory: URL, namespace: NetworkNamespace? = nil, bind: String = "127.0.0.1",
+    _ body: (IperfServer) async throws -> T
+) async throws -> T {
+    try await withDaemons { daemons in
+        try await body(try await IperfServer(directory: directory, namespace: namespace, bind: bind, daemons: daemons))
+    }
 }
 
 /// A TCP listener that completes handshakes (the kernel does) and never says anything.

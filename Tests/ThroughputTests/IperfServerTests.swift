@@ -14,8 +14,7 @@ import TestSupport
     @Test(arguments: matrix)
     func totalsAgreeWithTheServersOwnCount(mode: ThroughputMode, parallel: Int, blockLength: Int) async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await IperfServer(directory: directory)
-            try await withCleanup {
+            try await withIperfServer(directory: directory) { server in
                 let configuration = ThroughputConfiguration(
                     host: "127.0.0.1", port: server.port, mode: mode, parallel: parallel, durationSeconds: 2,
                     blockLength: blockLength, timeoutSeconds: 5)
@@ -54,14 +53,13 @@ import TestSupport
                 let measurement = result.measurement()
                 #expect(measurement.mbps.count == (mode == .bidirectional ? 2 : 1))
                 #expect(measurement.mbps.values.allSatisfy { $0 > 10 }, "\(measurement.mbps)")
-            } cleanup: { await server.stop() }
+            }
         }
     }
 
     @Test func omittedSecondsAreNotCounted() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await IperfServer(directory: directory)
-            try await withCleanup {
+            try await withIperfServer(directory: directory) { server in
                 let result = try await ThroughputClient().run(ThroughputConfiguration(
                     host: "127.0.0.1", port: server.port, durationSeconds: 1, omitSeconds: 1, timeoutSeconds: 5))
                 #expect(result.intervals.first?.omitted == true)
@@ -70,30 +68,27 @@ import TestSupport
                 let view = try await server.ownView()
                 let upload = try #require(result.upload)
                 #expect(within(upload.senderBytes, view.received, 0.02), "ours \(upload.senderBytes), server \(view.received)")
-            } cleanup: { await server.stop() }
+            }
         }
     }
 
     @Test func rateLimitHoldsEachStreamToItsRate() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await IperfServer(directory: directory)
-            try await withCleanup {
+            try await withIperfServer(directory: directory) { server in
                 let result = try await ThroughputClient().run(ThroughputConfiguration(
                     host: "127.0.0.1", port: server.port, parallel: 2, durationSeconds: 2,
                     rateLimitBitsPerSecond: 100_000_000, timeoutSeconds: 5))
                 let rate = try #require(result.upload).receiverBitsPerSecond
                 #expect(rate > 180e6 && rate < 220e6, "\(rate)")
-            } cleanup: { await server.stop() }
+            }
         }
     }
 
     @Test func aBusyServerIsToldApartAndRetriedWithinTheWindow() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await IperfServer(directory: directory)
-            try await withCleanup {
-                let holder = try Daemon(["iperf3", "-c", "127.0.0.1", "-p", String(server.port), "-t", "3", "-b", "10M",
-                                         "--forceflush"], log: directory.appendingPathComponent("holder.out"))
-                try await withCleanup {
+            try await withIperfServer(directory: directory) { server in
+                try await withDaemon(["iperf3", "-c", "127.0.0.1", "-p", String(server.port), "-t", "3", "-b", "10M",
+                                      "--forceflush"], log: directory.appendingPathComponent("holder.out")) { holder in
                     try await waitUntil(timeout: 20, "the other client's test to run") { holder.log.contains("sec") }
 
                     let started = Date()
@@ -108,8 +103,8 @@ import TestSupport
                         host: "127.0.0.1", port: server.port, durationSeconds: 1, timeoutSeconds: 3, busyRetrySeconds: 10))
                     #expect(result.busyRetries >= 1)
                     #expect((result.upload?.receiverBytes ?? 0) > 0)
-                } cleanup: { await holder.stop() }
-            } cleanup: { await server.stop() }
+                }
+            }
         }
     }
 
@@ -122,8 +117,7 @@ import TestSupport
     @Test(arguments: [ThroughputMode.forward, .reverse])
     func aServerKilledMidTestIsAResetMidTest(mode: ThroughputMode) async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await IperfServer(directory: directory)
-            try await withCleanup {
+            try await withIperfServer(directory: directory) { server in
                 let configuration = ThroughputConfiguration(host: "127.0.0.1", port: server.port, mode: mode,
                                                             parallel: 2, durationSeconds: 10, timeoutSeconds: 5)
                 let task = Task { await failure(configuration) }
@@ -135,7 +129,7 @@ import TestSupport
                 #expect(Date().timeIntervalSince(started) < 3)
                 // 1.5 s of a loopback test moved bytes: the partial test is charged to the daily budget.
                 #expect((error?.bytesMoved ?? 0) > 1_000_000, "\(String(describing: error?.bytesMoved))")
-            } cleanup: { await server.stop() }
+            }
         }
     }
 

@@ -6,8 +6,7 @@ import TestSupport
 @Suite(.serialized) struct ProbeThroughputCommandTests {
     @Test func textSummaryAndJSONCarryTheSameNumbers() async throws {
         try await withTemporaryDirectory { directory in
-            let server = try await IperfServer(directory: directory)
-            try await withCleanup {
+            try await withIperfServer(directory: directory) { server in
                 let text = try await runProgram("sansang-agent", ["probe", "throughput", "--server", "127.0.0.1:\(server.port)",
                                                             "--duration", "1", "--parallel", "2", "--reverse"])
                 #expect(text.status == 0, "\(text.stderr)")
@@ -28,7 +27,7 @@ import TestSupport
                 let seconds = (upload?["seconds"] as? NSNumber)?.doubleValue ?? 1
                 let expected = receiverBytes * 8 / seconds / 1e6
                 #expect(abs(((mbps?["upload"] as? NSNumber)?.doubleValue ?? 0) - expected) < 0.001 * expected)
-            } cleanup: { await server.stop() }
+            }
         }
     }
 

@@ -16,8 +16,7 @@ import TestSupport
             let link = try await VethLink(office, "198.18.77.1", province, "198.18.77.2")
             try await office.run(["tc", "qdisc", "add", "dev", link.leftInterface, "root", "tbf", "rate", "\(mbit)mbit",
                             "burst", burst, "latency", "50ms"])
-            let server = try await IperfServer(directory: directory, namespace: province, bind: "198.18.77.2")
-            try await withCleanup {
+            try await withIperfServer(directory: directory, namespace: province, bind: "198.18.77.2") { server in
                 let run = try await runProgram("sansang-agent", ["probe", "throughput", "--server", "198.18.77.2:\(server.port)",
                                                            "--duration", "3", "--omit", "1", "--parallel", "4", "--json"],
                                          in: office)
@@ -38,7 +37,7 @@ import TestSupport
                 let verdict = try #require(ReadinessEvaluator().evaluate(site: site, profile: profile, latest: report, now: now))
                 #expect((verdict.state == .ready) == meetsTarget, "\(verdict)")
                 #expect(verdict.reasons.contains { $0.code == .throughputLow } == !meetsTarget, "\(verdict.reasons)")
-            } cleanup: { await server.stop() }
+            }
         }
     }
 }
