@@ -1,5 +1,6 @@
 import LLDP
 import Testing
+import TestSupport
 
 // Frames are built byte by byte here, independently of the decoder.
 
@@ -236,18 +237,5 @@ func fullFrame(vlan: UInt16? = nil, mau: UInt16 = 54) -> [UInt8] {
             }
             _ = try? LLDPDU(frame: frame)
         }
-    }
-}
-
-/// Deterministic generator, so a failure can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

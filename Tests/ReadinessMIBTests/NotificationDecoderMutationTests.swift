@@ -2,6 +2,7 @@ import ReadinessMIB
 import ReadinessModel
 import SNMP
 import Testing
+import TestSupport
 
 /// Issue 14 ("how to prove it"): the SNMP notification decoder, `ReadinessMIB.decode`, is the collector's only way
 /// into a notification's variable bindings (net-snmp has parsed the PDU). 5,000 seeded mutations of a verdict
@@ -15,7 +16,7 @@ import Testing
 
     @Test func mutatedBindingsDecodeOrAreRefusedWithAKnownCode() throws {
         let mib = ReadinessMIB()
-        var generator = NotificationMutator(seed: 14)
+        var generator = SplitMix64(seed: 14)
         var refusals: [String: Int] = [:]
         var decoded = 0
         for round in 0..<5_000 {
@@ -39,21 +40,9 @@ import Testing
     }
 }
 
-/// Deterministic mutations of variable bindings (SplitMix64), so that a failing round can be replayed.
-struct NotificationMutator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
+/// Deterministic mutations of variable bindings (the seeded generator of TestSupport), so that a failing round
+/// can be replayed.
+extension SplitMix64 {
     mutating func bytes() -> [UInt8] {
         switch below(4) {
         case 0: return []
