@@ -18,7 +18,8 @@ public final class AlertEngine: Sendable {
     /// `sansang_alerts{state}` after every round, `sansang_alert_notifications_total{receiver,result}` per delivery.
     let metricsFactory: any MetricsFactory
     private let current: Mutex<AlertConfiguration>
-    private let timeZone: TimeZone
+    /// The offices' clock (`office_time_zone:`): alert times in messages, maintenance windows.
+    public let timeZone: TimeZone
     private let logger: Logger
     /// Wakes the delivery service when a round queued something.
     let queued: AsyncStream<Void>

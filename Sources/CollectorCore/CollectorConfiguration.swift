@@ -103,6 +103,8 @@ public struct CollectorConfiguration: Sendable {
                                                     at: .start(of: file), field: "database.password_file")])
                 }
             }
+            // The service-day tallies are cut by the offices' clock, as every other use of it.
+            postgresql.officeTimeZone = configuration.officeTimeZone
             configuration.postgresql = postgresql
         }
         configuration.alerts.path = resolve(configuration.alerts.path)

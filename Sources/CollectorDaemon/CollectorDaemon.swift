@@ -74,7 +74,7 @@ public struct CollectorDaemon {
         let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport, timeZone: configuration.officeTimeZone)
         let dashboard = Dashboard(collector: collector, alerts: alerts, reports: reports,
                                   sessions: SessionAuthority(accounts: Accounts(store: store)),
-                                  settings: .init(secureCookies: configuration.tls != nil))
+                                  settings: .init(secureCookies: configuration.tls != nil, officeTimeZone: configuration.officeTimeZone))
         let app = try CollectorApp.application(
             collector: collector, configuration: configuration, registry: registry, alerts: alerts,
             reports: reports, enrolment: enrolment, certificate: certificate, logger: logger,

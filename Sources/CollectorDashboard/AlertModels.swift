@@ -20,8 +20,8 @@ public struct AlertListModel: Sendable {
 
     public var rows: [Row]
 
-    public init(alerts: [AlertBody], language: Language) {
-        let format = Formatting(language: language)
+    public init(alerts: [AlertBody], language: Language, timeZone: TimeZone) {
+        let format = Formatting(language: language, timeZone: timeZone)
         rows = alerts.filter { $0.state == "firing" || $0.state == "pending" }.map { alert in
             Row(state: alert.state, stateClass: alert.state == "firing" ? "st-not-ready" : "st-degraded", severity: alert.severity,
                 rule: alert.rule, site: alert.site, siteName: alert.siteName, href: "/sites/" + pathSegment(alert.site),
@@ -47,8 +47,8 @@ public struct SilenceListModel: Sendable {
     public var canChange: Bool
     public var durations: [Int]
 
-    public init(silences: [Silence], canChange: Bool, now: Date, language: Language) {
-        let format = Formatting(language: language)
+    public init(silences: [Silence], canChange: Bool, now: Date, language: Language, timeZone: TimeZone) {
+        let format = Formatting(language: language, timeZone: timeZone)
         rows = silences.filter { $0.endsAt > now }.map { Self.row($0, format: format, canExpire: canChange) }
         self.canChange = canChange
         durations = [1, 2, 4, 8, 24, 72, 168]
@@ -78,7 +78,7 @@ public struct WeeklyListModel: Sendable {
     public var rows: [Row]
 
     public init(newest: ISOWeek, count: Int, timeZone: TimeZone, language: Language) {
-        let format = Formatting(language: language)
+        let format = Formatting(language: language, timeZone: timeZone)
         rows = (0..<count).map { newest.advanced(by: -$0) }.map { week in
             let day = { (date: Date) in format.time(date).split(separator: " ").first.map(String.init) ?? "" }
             return Row(week: week.description, from: day(week.start(in: timeZone)), to: day(week.end(in: timeZone).addingTimeInterval(-1)),

@@ -13,8 +13,7 @@ enum Charts {
     static let palette = ["#1f5fa8", "#b3541e", "#2d7d46", "#7b3fa0", "#8a6d00", "#0f7c8c"]
 
     /// The ready share over time, 0–100 %.
-    static func share(_ points: [TrendPoint], language: Language, title: String) -> String {
-        let format = Formatting(language: language)
+    static func share(_ points: [TrendPoint], format: Formatting, title: String) -> String {
         guard let first = points.first, let last = points.last else { return "" }
         let description: String = points.map { "\(format.time($0.at)): \(format.percent($0.share))" }.joined(separator: "; ")
         let span = max(last.at.timeIntervalSince(first.at), 1)
@@ -31,8 +30,8 @@ enum Charts {
     }
 
     /// A band per state over the period, from the site's transitions.
-    static func states(_ transitions: [VerdictTransition], from: Date, to: Date, language: Language, title: String) -> String {
-        let format = Formatting(language: language)
+    static func states(_ transitions: [VerdictTransition], from: Date, to: Date, format: Formatting, title: String) -> String {
+        let language = format.language
         let span = max(to.timeIntervalSince(from), 1)
         var segments: [(start: Date, end: Date, state: VerdictState)] = []
         var state: VerdictState?
@@ -59,8 +58,7 @@ enum Charts {
     }
 
     /// One line per series, a shared y axis from 0.
-    static func lines(_ points: [SiteHistoryBody.Point], from: Date, to: Date, language: Language, title: String, unit: String) -> String {
-        let format = Formatting(language: language)
+    static func lines(_ points: [SiteHistoryBody.Point], from: Date, to: Date, format: Formatting, title: String, unit: String) -> String {
         let series = Dictionary(grouping: points, by: \.series)
         guard !series.isEmpty else { return "" }
         let span = max(to.timeIntervalSince(from), 1)
@@ -90,9 +88,9 @@ enum Charts {
     }
 
     /// `lines`, nil when there is no point (the page says so in words).
-    static func optionalLines(_ points: [SiteHistoryBody.Point], from: Date, to: Date, language: Language, title: String,
+    static func optionalLines(_ points: [SiteHistoryBody.Point], from: Date, to: Date, format: Formatting, title: String,
                               unit: String) -> String? {
-        points.isEmpty ? nil : lines(points, from: from, to: to, language: language, title: title, unit: unit)
+        points.isEmpty ? nil : lines(points, from: from, to: to, format: format, title: title, unit: unit)
     }
 
     private static func frame(title: String, description: String) -> String {

@@ -26,9 +26,12 @@ public struct Dashboard: Sendable {
         public var eventPoll: Duration = .milliseconds(500)
         /// An `/events` stream ends after this long; the browser reconnects by itself.
         public var eventStreamLifetime: Duration = .seconds(300)
+        /// The offices' clock every page shows times in (the collector's `office_time_zone:`).
+        public var officeTimeZone = OfficeTime.zone
 
-        public init(secureCookies: Bool = false) {
+        public init(secureCookies: Bool = false, officeTimeZone: TimeZone = OfficeTime.zone) {
             self.secureCookies = secureCookies
+            self.officeTimeZone = officeTimeZone
         }
     }
 
@@ -144,7 +147,7 @@ public struct Dashboard: Sendable {
         let recent = try await collector.storage("reading transitions") { try await store.recentTransitions(limit: 15) }
         let history = try await collector.storage("reading transitions") { try await store.allTransitions(upTo: now) }
         let model = OverviewModel(sites: collector.inventory.sites, verdicts: verdicts, recent: recent, history: history, now: now,
-                                  language: page.language)
+                                  language: page.language, timeZone: settings.officeTimeZone)
         return try render(page, "overview", model, title: page.words("overview"), viewer: viewer, live: true, nav: "/")
     }
 
@@ -153,7 +156,7 @@ public struct Dashboard: Sendable {
         let query = try SiteQuery(page.query)
         let (verdicts, received) = try await siteData()
         let model = SiteListModel(query: query, sites: collector.inventory.sites, verdicts: verdicts, lastReports: received,
-                                  language: page.language)
+                                  language: page.language, timeZone: settings.officeTimeZone)
         return try render(page, "sites", model, title: page.words("sites"), viewer: viewer, live: true, nav: "/sites")
     }
 
@@ -162,7 +165,7 @@ public struct Dashboard: Sendable {
         let query = try SiteQuery(page.query)
         let (verdicts, received) = try await siteData()
         let csv = SiteListModel.csv(query: query, sites: collector.inventory.sites, verdicts: verdicts, lastReports: received,
-                                    language: page.language)
+                                    language: page.language, timeZone: settings.officeTimeZone)
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sites.csv\""],
                         body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
@@ -190,7 +193,7 @@ public struct Dashboard: Sendable {
         }
         let model = SiteDetailModel(site: site, profile: inventory.effectiveProfile(for: site), verdict: detail.verdict,
                                     latest: detail.latestReport, lastReportAt: detail.lastReportAt, history: history,
-                                    alerts: alertBodies, silences: silences, now: now, language: page.language)
+                                    alerts: alertBodies, silences: silences, now: now, language: page.language, timeZone: settings.officeTimeZone)
         return try render(page, "site", model, title: site.name, viewer: viewer, live: true, nav: "/sites")
     }
 
@@ -198,7 +201,7 @@ public struct Dashboard: Sendable {
         let (page, viewer) = try await authenticate(request, context)
         let alerts = try requireAlerts()
         let bodies = try await collector.storage("reading alerts") { try await alerts.alerts(language: page.language) }
-        return try render(page, "alerts", AlertListModel(alerts: bodies, language: page.language), title: page.words("alerts"),
+        return try render(page, "alerts", AlertListModel(alerts: bodies, language: page.language, timeZone: settings.officeTimeZone), title: page.words("alerts"),
                           viewer: viewer, live: true, nav: "/alerts")
     }
 
@@ -207,7 +210,7 @@ public struct Dashboard: Sendable {
         let alerts = try requireAlerts()
         let now = Date()
         let model = SilenceListModel(silences: try await alerts.silences(now: now), canChange: viewer.isAdmin, now: now,
-                                     language: page.language)
+                                     language: page.language, timeZone: settings.officeTimeZone)
         return try render(page, "silences", model, title: page.words("silences"), viewer: viewer, nav: "/silences")
     }
 

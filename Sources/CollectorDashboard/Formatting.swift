@@ -2,16 +2,17 @@ import Foundation
 import Presentation
 import ReadinessModel
 
-/// Times, numbers and state names as pages show them: the offices' time (`OfficeTime`), Vietnamese or English.
+/// Times, numbers and state names as pages show them: times on the offices' clock (the collector's
+/// `office_time_zone:`, `Dashboard.Settings.officeTimeZone`), Vietnamese or English.
 struct Formatting {
     let language: Language
     private let formatter: DateFormatter
 
-    init(language: Language) {
+    init(language: Language, timeZone: TimeZone) {
         self.language = language
         formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = OfficeTime.zone
+        formatter.timeZone = timeZone
         formatter.dateFormat = language == .vi ? "dd/MM/yyyy HH:mm" : "yyyy-MM-dd HH:mm"
     }
 

@@ -47,8 +47,8 @@ public struct OverviewModel: Sendable {
     public var changes: [ChangeRow]
 
     public init(sites: [Site], verdicts: [String: SiteVerdict], recent: [SiteTransitionRecord],
-                history: [String: [VerdictTransition]], now: Date, language: Language) {
-        let format = Formatting(language: language)
+                history: [String: [VerdictTransition]], now: Date, language: Language, timeZone: TimeZone) {
+        let format = Formatting(language: language, timeZone: timeZone)
         let rollUp = RollUp(sites.map { SiteStatus(site: $0, verdict: verdicts[$0.code]) }, by: [.formerDistrict])
         let overall = rollUp.overall
         ready = overall.ready
@@ -71,7 +71,7 @@ public struct OverviewModel: Sendable {
         }
         let offices = sites.filter(\.hasOffice)
         trend = Self.trend(offices: offices, history: history, now: now, days: 14)
-        trendSVG = Charts.share(trend, language: language, title: DashboardWording.text("trend", language))
+        trendSVG = Charts.share(trend, format: format, title: DashboardWording.text("trend", language))
         eta = Self.estimate(trend, now: now, format: format)
         let byCode = Dictionary(sites.map { ($0.code, $0) }) { a, _ in a }
         changes = recent.map { record in

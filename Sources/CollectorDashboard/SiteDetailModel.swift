@@ -90,8 +90,8 @@ public struct SiteDetailModel: Sendable {
     public var hasSilences: Bool
 
     public init(site: Site, profile: Profile?, verdict: SiteVerdict?, latest: Report?, lastReportAt: Date?,
-                history: SiteHistoryBody, alerts: [AlertBody], silences: [Silence], now: Date, language: Language) {
-        let format = Formatting(language: language)
+                history: SiteHistoryBody, alerts: [AlertBody], silences: [Silence], now: Date, language: Language, timeZone: TimeZone) {
+        let format = Formatting(language: language, timeZone: timeZone)
         let words = { DashboardWording.text($0, language) }
         code = site.code
         name = site.name
@@ -145,12 +145,12 @@ public struct SiteDetailModel: Sendable {
                               certificate: service.certificateDaysLeft.map { "\($0) \(words("daysLeft"))" } ?? "–",
                               checkedAt: format.time(service.checkedAt))
         }
-        stateChart = Charts.states(history.transitions, from: history.from, to: history.to, language: language,
+        stateChart = Charts.states(history.transitions, from: history.from, to: history.to, format: format,
                                    title: words("stateHistory"))
         throughputChart = Charts.optionalLines(history.points.filter { $0.series.hasPrefix("throughput:") }, from: history.from,
-                                       to: history.to, language: language, title: words("throughputChart"), unit: "Mbit/s")
+                                       to: history.to, format: format, title: words("throughputChart"), unit: "Mbit/s")
         latencyChart = Charts.optionalLines(history.points.filter { $0.series.hasPrefix("service:") }, from: history.from, to: history.to,
-                                    language: language, title: words("latencyChart"), unit: "ms")
+                                    format: format, title: words("latencyChart"), unit: "ms")
         transitions = history.transitions.suffix(20).reversed().map { transition in
             TransitionRow(time: format.time(transition.at), from: transition.from.map(format.state) ?? "–",
                           to: format.state(transition.to), toClass: CollectorDashboard.stateClass(transition.to),

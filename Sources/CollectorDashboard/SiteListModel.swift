@@ -147,8 +147,8 @@ public struct SiteListModel: Sendable {
     public var csvHref: String
     public var sortValue: String
 
-    public init(query: SiteQuery, sites: [Site], verdicts: [String: SiteVerdict], lastReports: [String: Date], language: Language) {
-        let format = Formatting(language: language)
+    public init(query: SiteQuery, sites: [Site], verdicts: [String: SiteVerdict], lastReports: [String: Date], language: Language, timeZone: TimeZone) {
+        let format = Formatting(language: language, timeZone: timeZone)
         let statuses = query.apply(sites: sites, verdicts: verdicts, lastReports: lastReports)
         search = query.search
         sortValue = query.sortValue
@@ -195,8 +195,8 @@ public struct SiteListModel: Sendable {
 
     /// Every matching site (not only one page) as CSV, in the same order.
     public static func csv(query: SiteQuery, sites: [Site], verdicts: [String: SiteVerdict], lastReports: [String: Date],
-                           language: Language) -> String {
-        let format = Formatting(language: language)
+                           language: Language, timeZone: TimeZone) -> String {
+        let format = Formatting(language: language, timeZone: timeZone)
         let statuses = query.apply(sites: sites, verdicts: verdicts, lastReports: lastReports)
         let iso = ISO8601DateFormatter()
         return CSVText.document(

@@ -23,7 +23,7 @@ struct AlertHandlers: Sendable {
         case let other: throw CollectorError(.badParameter, "state must be active, all, pending, firing or resolved, not \(other)")
         }
         let items = try await engine.collector.storage("reading alerts") { try await engine.alerts(language: language) }.filter { states.contains($0.state) }
-        return try json(AlertListBody(generatedAt: Date(), items: items), status: .ok)
+        return try json(AlertListBody(generatedAt: Date(), items: items, officeTimeZone: engine.timeZone.identifier), status: .ok)
     }
 
     @Sendable func notifications(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -46,7 +46,8 @@ struct AlertHandlers: Sendable {
         case "true": history = 30 * 86400
         case let other?: throw CollectorError(.badParameter, "expired must be true or false, not \(other)")
         }
-        return try json(SilenceListBody(items: try await engine.silences(history: history)), status: .ok)
+        return try json(SilenceListBody(items: try await engine.silences(history: history),
+                                        officeTimeZone: engine.timeZone.identifier), status: .ok)
     }
 
     @Sendable func addSilence(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {

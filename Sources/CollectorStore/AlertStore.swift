@@ -51,10 +51,3 @@ public struct QueuedNotification: Sendable, Hashable {
         self.lastError = lastError
     }
 }
-
-/// The local day a service check counts for (offices keep Vietnam time, UTC+7 all year).
-enum ServiceDay {
-    static let offsetSeconds = OfficeTime.offsetSeconds
-
-    static func of(_ date: Date) -> Int { Int(floor((date.timeIntervalSince1970 + Double(offsetSeconds)) / 86400)) }
-}

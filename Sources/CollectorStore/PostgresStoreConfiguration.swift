@@ -1,4 +1,5 @@
 import Foundation
+import ReadinessModel
 
 /// Where the PostgreSQL store connects (`database.postgresql_url` and friends in collector.yaml; docs/scale-out.md).
 public struct PostgresStoreConfiguration: Sendable, Hashable {
@@ -23,6 +24,8 @@ public struct PostgresStoreConfiguration: Sendable, Hashable {
     /// Connections of this replica's pool.
     public var maximumConnections: Int
     public var connectTimeoutSeconds: Int
+    /// The offices' wall clock (the collector's `office_time_zone:`): the day a service check counts for.
+    public var officeTimeZone: TimeZone = OfficeTime.zone
 
     public init(host: String = "127.0.0.1", port: Int = 5432, unixSocketDirectory: String? = nil, user: String = "sansang",
                 database: String = "sansang", password: String? = nil, tls: TLSMode = .disable, caFile: String? = nil,

@@ -124,11 +124,12 @@ extension SQLiteStore {
     // MARK: Weekly summary
 
     public func serviceTallies(from: Date, to: Date) async throws -> [ServiceTally] {
-        try await pool.read { db in
+        let days = [OfficeTime.day(of: from, in: officeTimeZone), OfficeTime.day(of: to, in: officeTimeZone)]
+        return try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT service, SUM(ok) AS ok, SUM(total) AS total FROM service_day
                 WHERE day >= ? AND day < ? GROUP BY service ORDER BY service
-                """, arguments: [ServiceDay.of(from), ServiceDay.of(to)]).map {
+                """, arguments: StatementArguments(days)).map {
                 ServiceTally(service: $0["service"], ok: $0["ok"], total: $0["total"])
             }
         }

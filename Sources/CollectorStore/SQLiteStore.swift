@@ -8,12 +8,15 @@ import SansangAPI
 /// Dates are stored as Unix seconds (REAL) so that ranges compare as numbers.
 public final class SQLiteStore: ReadinessStore {
     public let path: String
+    /// The offices' wall clock (`office_time_zone:`): the day a service check counts for in `service_day`.
+    public let officeTimeZone: TimeZone
     let pool: DatabasePool
     let decodeCounts = DecodeCounts()
 
     /// Opens (creating if needed) the database file; its directory must exist. Call `migrate()` before use.
-    public init(path: String) throws {
+    public init(path: String, officeTimeZone: TimeZone = OfficeTime.zone) throws {
         self.path = path
+        self.officeTimeZone = officeTimeZone
         var configuration = Configuration()
         configuration.label = "sansang-collector"
         // Writers queue behind each other instead of failing with SQLITE_BUSY under load.
@@ -154,13 +157,15 @@ public final class SQLiteStore: ReadinessStore {
         let encoded = try batches.map { batch in
             (reports: try batch.reports.map { (report: $0, json: try encoder.encode($0)) }, received: batch.receivedAt.timeIntervalSince1970)
         }
+        let zone = officeTimeZone
         return try await pool.write { db in
-            try encoded.map { batch in try Self.insert(batch.reports, received: batch.received, db) }
+            try encoded.map { batch in try Self.insert(batch.reports, received: batch.received, officeTimeZone: zone, db) }
         }
     }
 
     /// One batch's rows, inside the caller's transaction.
-    private static func insert(_ encoded: [(report: Report, json: Data)], received: Double, _ db: Database) throws -> IngestedKeys {
+    private static func insert(_ encoded: [(report: Report, json: Data)], received: Double, officeTimeZone: TimeZone,
+                               _ db: Database) throws -> IngestedKeys {
         var outcome = IngestedKeys()
         for (report, json) in encoded {
             let key = ReportKey(report)
@@ -207,8 +212,8 @@ public final class SQLiteStore: ReadinessStore {
                     ON CONFLICT (service, day, site) DO UPDATE SET ok = ok + excluded.ok, total = total + 1,
                         last_checked_at = excluded.last_checked_at
                     WHERE excluded.last_checked_at > service_day.last_checked_at
-                    """).execute(arguments: [service.name, ServiceDay.of(service.checkedAt), report.site, service.ok ? 1 : 0,
-                                     service.checkedAt.timeIntervalSince1970])
+                    """).execute(arguments: [service.name, OfficeTime.day(of: service.checkedAt, in: officeTimeZone), report.site,
+                                             service.ok ? 1 : 0, service.checkedAt.timeIntervalSince1970])
             }
             if let gap = report.gap {
                 try db.cachedStatement(sql: """
@@ -371,6 +376,7 @@ public final class SQLiteStore: ReadinessStore {
 
     public func prune(before: Date) async throws -> PruneOutcome {
         let cutoff = before.timeIntervalSince1970
+        let day = OfficeTime.day(of: before, in: officeTimeZone)
         return try await pool.write { db in
             try db.execute(sql: "DELETE FROM report WHERE received_at < ?", arguments: [cutoff])
             let reports = db.changesCount
@@ -378,7 +384,7 @@ public final class SQLiteStore: ReadinessStore {
             let points = db.changesCount
             try db.execute(sql: "DELETE FROM notification WHERE received_at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM alert_notification WHERE sent_at < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM service_day WHERE day < ?", arguments: [ServiceDay.of(before)])
+            try db.execute(sql: "DELETE FROM service_day WHERE day < ?", arguments: [day])
             return PruneOutcome(reports: reports, points: points)
         }
     }

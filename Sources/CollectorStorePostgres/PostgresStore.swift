@@ -592,9 +592,9 @@ public struct PostgresStoreError: StoreError, CustomStringConvertible {
     public var description: String { "\(code.rawValue): \(message)" + (cause.map { " (\($0))" } ?? "") }
 }
 
-/// The local day a service check counts for (as the SQLite store's: offices keep Vietnam time, UTC+7 all year).
-func officeDay(_ date: Date) -> Int {
-    Int(floor((date.timeIntervalSince1970 + Double(OfficeTime.offsetSeconds)) / 86400))
+extension PostgresStore {
+    /// The office day a service check counts for, as the SQLite store's (`configuration.officeTimeZone`).
+    func officeDay(_ date: Date) -> Int { OfficeTime.day(of: date, in: configuration.officeTimeZone) }
 }
 
 /// Migrates the PostgreSQL schema when `serve` starts, retrying every `retryInterval` while the database does not

@@ -81,9 +81,18 @@ public struct SilenceRequest: Sendable, Hashable, Codable {
 /// `GET /api/v1/silences`.
 public struct SilenceListBody: Sendable, Hashable, Codable {
     public var items: [Silence]
+    /// The collector's `office_time_zone` (IANA name): the clock a client shows the times in. Absent from
+    /// collectors older than the field.
+    public var officeTimeZone: String?
 
-    public init(items: [Silence]) {
+    public init(items: [Silence], officeTimeZone: String? = nil) {
         self.items = items
+        self.officeTimeZone = officeTimeZone
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case officeTimeZone = "office_time_zone"
     }
 }
 
@@ -135,15 +144,20 @@ public struct AlertBody: Sendable, Hashable, Codable {
 public struct AlertListBody: Sendable, Hashable, Codable {
     public var generatedAt: Date
     public var items: [AlertBody]
+    /// The collector's `office_time_zone` (IANA name): the clock a client shows the times in. Absent from
+    /// collectors older than the field.
+    public var officeTimeZone: String?
 
-    public init(generatedAt: Date, items: [AlertBody]) {
+    public init(generatedAt: Date, items: [AlertBody], officeTimeZone: String? = nil) {
         self.generatedAt = generatedAt
         self.items = items
+        self.officeTimeZone = officeTimeZone
     }
 
     enum CodingKeys: String, CodingKey {
         case items
         case generatedAt = "generated_at"
+        case officeTimeZone = "office_time_zone"
     }
 }
 

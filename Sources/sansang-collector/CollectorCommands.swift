@@ -80,7 +80,7 @@ struct ConfigOption: ParsableArguments {
             throw ConfigurationError("\(config): database.sqlite_path: directory \(directory) does not exist")
         }
         do {
-            let store = try SQLiteStore(path: configuration.sqlitePath)
+            let store = try SQLiteStore(path: configuration.sqlitePath, officeTimeZone: configuration.officeTimeZone)
             try await store.migrate()
             return store
         } catch {

@@ -23,7 +23,7 @@ struct ReportWeekly: AsyncParsableCommand {
         commandName: "weekly",
         abstract: "The weekly readiness summary: print it, write its files, or mail it to weekly_report.to.",
         discussion: """
-            Without --week: the last complete week (Monday 00:00 to Monday 00:00, Asia/Ho_Chi_Minh). Without --send \
+            Without --week: the last complete week (Monday 00:00 to Monday 00:00 on the office_time_zone clock, Asia/Ho_Chi_Minh by default). Without --send \
             and --out the plain text is printed. --out DIR writes report.html (chart.png beside it), report.txt, \
             the site table (danh-sach-diem-2026-W49.csv; sites-2026-W49.csv with --lang en), chart.png and report.json. --send puts the mail in the outbox (mail.outbox): when the collector \
             runs, it sends it; otherwise this command tries at once, and what fails stays queued for the collector. \

@@ -32,9 +32,10 @@ struct AlertsList: AsyncParsableCommand {
         let t = language.pick
         let header = [t("Trạng thái", "State"), t("Mức", "Severity"), t("Quy tắc", "Rule"), t("Mã", "Code"), t("Đơn vị", "Site"),
                       t("Từ", "Since"), t("Tắt tiếng", "Muted"), t("Tóm tắt", "Summary")]
+        let zone = Self.officeZone(body.officeTimeZone)
         let rows = body.items.map { alert in
             [Self.state(alert.state, language), alert.severity, alert.rule, alert.site, alert.siteName,
-             Self.time(alert.firedAt ?? alert.activeSince), alert.muted ? t("có", "yes") : "", alert.summary]
+             Self.time(alert.firedAt ?? alert.activeSince, in: zone), alert.muted ? t("có", "yes") : "", alert.summary]
         }
         if output.json {
             try printJSON(body)
@@ -57,11 +58,16 @@ struct AlertsList: AsyncParsableCommand {
         }
     }
 
-    /// Local time of the offices (UTC+7), to the minute.
-    static func time(_ date: Date) -> String {
+    /// The offices' clock as the collector says (its `office_time_zone`); Vietnam time from an older collector.
+    static func officeZone(_ name: String?) -> TimeZone {
+        name.flatMap(TimeZone.init(identifier:)) ?? OfficeTime.zone
+    }
+
+    /// Time on the offices' clock, to the minute.
+    static func time(_ date: Date, in zone: TimeZone) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = OfficeTime.zone
+        formatter.timeZone = zone
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         return formatter.string(from: date)
     }
@@ -179,6 +185,7 @@ struct SilenceList: AsyncParsableCommand {
         let now = Date()
         let header = ["ID", t("Khớp", "Matches"), t("Từ", "From"), t("Đến", "Until"), t("Người tạo", "Author"), t("Ghi chú", "Comment"),
                       t("Trạng thái", "Status")]
+        let zone = AlertsList.officeZone(body.officeTimeZone)
         let rows = body.items.map { silence -> [String] in
             var matches: [String] = []
             if let site = silence.site { matches.append("site=\(site)") }
@@ -186,7 +193,7 @@ struct SilenceList: AsyncParsableCommand {
             matches += silence.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             let status = silence.isActive(at: now) ? t("đang hiệu lực", "active")
                 : (silence.endsAt <= now ? t("đã hết", "ended") : t("chưa bắt đầu", "pending"))
-            return [silence.id, matches.joined(separator: ","), AlertsList.time(silence.startsAt), AlertsList.time(silence.endsAt),
+            return [silence.id, matches.joined(separator: ","), AlertsList.time(silence.startsAt, in: zone), AlertsList.time(silence.endsAt, in: zone),
                     silence.author, silence.comment, status]
         }
         if output.json {
@@ -218,7 +225,8 @@ struct SilenceExpire: AsyncParsableCommand {
     func run() async throws {
         let client = try connection.client()
         let silence = try await request { () async throws(NOCClientError) in try await client.expireSilence(id) }
-        print(connection.lang.pick("Đã kết thúc \(silence.id) lúc \(AlertsList.time(silence.endsAt)).",
-                                   "Ended \(silence.id) at \(AlertsList.time(silence.endsAt))."))
+        // The answer is the silence alone (no office clock named): the end with its offset, unambiguous.
+        let end = ISO8601DateFormatter().string(from: silence.endsAt)
+        print(connection.lang.pick("Đã kết thúc \(silence.id) lúc \(end).", "Ended \(silence.id) at \(end)."))
     }
 }

@@ -53,7 +53,7 @@ import Testing
         #expect(byName.count == inventory.sites.count)
 
         let model = SiteListModel(query: try SiteQuery(["page": "2"]), sites: inventory.sites, verdicts: verdicts, lastReports: [:],
-                                  language: .vi)
+                                  language: .vi, timeZone: OfficeTime.zone)
         #expect(model.matching == inventory.sites.count)
         #expect(model.pages == (inventory.sites.count + SiteListModel.pageSize - 1) / SiteListModel.pageSize)
         if inventory.sites.count > SiteListModel.pageSize {
@@ -65,9 +65,22 @@ import Testing
         #expect(throws: CollectorError.self) { try SiteQuery(["page": "0"]) }
     }
 
+    /// The dashboard shows times on the configured office clock (`office_time_zone:`), not a fixed one.
+    @Test func lastReportTimesAreOnTheConfiguredOfficeClock() async throws {
+        let site = try #require(inventory.site(code: ExampleSite.haiChau))
+        let at = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15 08:00 UTC
+        func lastReport(_ zone: String) throws -> String? {
+            let model = SiteListModel(query: try SiteQuery(["q": "hai chau"]), sites: [site], verdicts: [:],
+                                      lastReports: [site.code: at], language: .en, timeZone: try #require(TimeZone(identifier: zone)))
+            return model.rows.first?.lastReport
+        }
+        #expect(try lastReport("Asia/Ho_Chi_Minh") == "2027-01-15 15:00")
+        #expect(try lastReport("Asia/Tokyo") == "2027-01-15 17:00")
+    }
+
     @Test func csvHasEveryMatchingSiteNotOnlyOnePage() async throws {
         let csv = SiteListModel.csv(query: try SiteQuery(["q": "hai chau"]), sites: inventory.sites, verdicts: [:], lastReports: [:],
-                                    language: .en)
+                                    language: .en, timeZone: OfficeTime.zone)
         let lines = csv.split(separator: "\r\n")
         #expect(lines.first?.hasPrefix("code,name,type,province,former_district") == true)
         let expected = try SiteQuery(["q": "hai chau"]).apply(sites: inventory.sites, verdicts: [:], lastReports: [:]).count
@@ -88,7 +101,7 @@ import Testing
             verdicts[site.code] = SiteVerdict(site: site.code, state: .ready, reasons: [], evaluatedAt: now, reportGeneratedAt: now)
             history[site.code] = [VerdictTransition(at: now.addingTimeInterval(-3 * 86400), from: nil, to: .ready, reasons: [])]
         }
-        let model = OverviewModel(sites: inventory.sites, verdicts: verdicts, recent: [], history: history, now: now, language: .vi)
+        let model = OverviewModel(sites: inventory.sites, verdicts: verdicts, recent: [], history: history, now: now, language: .vi, timeZone: OfficeTime.zone)
         let rollUp = RollUp(inventory.sites.map { SiteStatus(site: $0, verdict: verdicts[$0.code]) })
         #expect(model.ready == rollUp.overall.ready)
         #expect(model.total == rollUp.overall.total)
@@ -111,7 +124,7 @@ import Testing
         sites[0].name = "<script>alert(\"x\")</script> & 'quoted'"
         inventory = Inventory(sites: sites, profiles: inventory.profiles)
         let model = SiteListModel(query: try SiteQuery(["q": "script"]), sites: inventory.sites, verdicts: [:], lastReports: [:],
-                                  language: .en)
+                                  language: .en, timeZone: OfficeTime.zone)
         #expect(model.rows.count == 1)
         let page = PageRenderer.render(page: PageRequest(path: "/sites", query: ["q": "script"], language: .en), template: "sites", model: model, title: sites[0].name,
                                        viewer: Viewer(name: "<b>bob</b>", role: .read, csrfToken: "t"), live: true, nav: "/sites")

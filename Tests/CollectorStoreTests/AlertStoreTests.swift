@@ -95,6 +95,22 @@ import Testing
         }
     }
 
+    /// A check at 20:00 UTC is on the next day in Vietnam: the configured office clock decides the day it counts for.
+    @Test(arguments: Backend.allCases) func aServiceCheckCountsForTheDayOfTheConfiguredOfficeClock(_ backend: Backend) async throws {
+        let checked = Date(timeIntervalSince1970: 1_800_000_000 + 12 * 3600)  // 2027-01-15 20:00 UTC, 2027-01-16 03:00 in Vietnam
+        let utcDay = (from: Date(timeIntervalSince1970: 1_800_000_000 + 16 * 3600), to: Date(timeIntervalSince1970: 1_800_000_000 + 40 * 3600))
+        let report = Report(site: "20242", agent: AgentIdentity(version: "t", hostname: "h", bootId: "b"), seq: 1, generatedAt: checked,
+                            services: [ServiceResult(name: "vneid", kind: .https, ok: true, checkedAt: checked)])
+        for (zone, counted) in [("Asia/Ho_Chi_Minh", true), ("UTC", false)] {
+            try await withStore(backend, officeTimeZone: try #require(TimeZone(identifier: zone))) { store, _ in
+                _ = try await store.ingest([report], receivedAt: checked)
+                // 2027-01-16 00:00 to 2027-01-17 00:00 UTC: day 16 in Vietnam holds the check, day 16 in UTC does not.
+                let tallies = try await store.serviceTallies(from: utcDay.from, to: utcDay.to)
+                #expect(tallies == (counted ? [ServiceTally(service: "vneid", ok: 1, total: 1)] : []), "\(zone)")
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases) func transitionsUpToATimeBySite(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in
             _ = try await store.recordVerdicts([SiteVerdict(site: "20242", state: .notReady, reasons: [], evaluatedAt: t0, reportGeneratedAt: t0)])

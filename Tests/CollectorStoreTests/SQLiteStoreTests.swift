@@ -14,10 +14,10 @@ func report(site: String = "20242", boot: String = "b1", seq: UInt64, at: Date, 
            gap: gap)
 }
 
-func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws -> T {
+func withStore<T>(officeTimeZone: TimeZone = OfficeTime.zone, _ body: (SQLiteStore, String) async throws -> T) async throws -> T {
     try await withTemporaryDirectory { dir in
         let path = dir.appendingPathComponent("collector.sqlite").path
-        let store = try SQLiteStore(path: path)
+        let store = try SQLiteStore(path: path, officeTimeZone: officeTimeZone)
         try await store.migrate()
         return try await body(store, path)
     }

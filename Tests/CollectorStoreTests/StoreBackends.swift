@@ -33,13 +33,18 @@ struct StoreDatabase: Sendable {
 
 /// A migrated, empty store of `backend` for the duration of `body`: an SQLite file in a temporary directory, or a
 /// fresh PostgreSQL server (`withPostgreSQL`) with the store's pool running.
-func withStore<T>(_ backend: Backend, _ body: (any ReadinessStore, StoreDatabase) async throws -> T) async throws -> T {
+func withStore<T>(_ backend: Backend, officeTimeZone: TimeZone = OfficeTime.zone,
+                  _ body: (any ReadinessStore, StoreDatabase) async throws -> T) async throws -> T {
     switch backend {
     case .sqlite:
-        return try await withStore { store, path in try await body(store, StoreDatabase(sqlitePath: path, server: nil)) }
+        return try await withStore(officeTimeZone: officeTimeZone) { store, path in
+            try await body(store, StoreDatabase(sqlitePath: path, server: nil))
+        }
     case .postgresql:
         return try await withPostgreSQL { server in
-            let store = try PostgresStore(configuration: server.storeConfiguration, logger: quietLogger)
+            var configuration = server.storeConfiguration
+            configuration.officeTimeZone = officeTimeZone
+            let store = try PostgresStore(configuration: configuration, logger: quietLogger)
             return try await store.withRunning {
                 try await store.migrate()
                 return try await body(store, StoreDatabase(sqlitePath: nil, server: server))

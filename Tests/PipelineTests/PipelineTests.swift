@@ -7,8 +7,7 @@ import TestSupport
 @Suite(.serialized) struct PipelineTests {
     @Test func theRollUpShowsWhatTheAgentsMeasured() async throws {
         try await withTemporaryDirectory { directory in
-            let pipeline = try await Pipeline(directory: directory)
-            try await withCleanup {
+            try await withPipeline(directory: directory) { pipeline in
                 try await pipeline.startCollector()
                 for site in ["20242", "20257", "20209"] { try await pipeline.addAgent(site: site, reportInterval: 0.5).start() }
 
@@ -47,7 +46,7 @@ import TestSupport
                     let run = try await pipeline.noc(["sites", "--reason", "STALE", "--csv"])
                     return run.stdout.contains("20257")
                 }
-            } cleanup: { await pipeline.stop() }
+            }
         }
     }
 
@@ -56,8 +55,7 @@ import TestSupport
     /// spooled is stored exactly once.
     @Test func nothingLostNothingDoubled() async throws {
         try await withTemporaryDirectory { directory in
-            let pipeline = try await Pipeline(directory: directory)
-            try await withCleanup {
+            try await withPipeline(directory: directory) { pipeline in
                 try await pipeline.startCollector()
                 let agent = try await pipeline.addAgent(site: "20242", reportInterval: 0.05)
                 try agent.start()
@@ -111,7 +109,26 @@ import TestSupport
                 #expect(holes == corrupt, "every missing seq is a counted torn record")
                 #expect(stored.count > 100, "the agent made many reports: \(stored.count)")
                 #expect(spool["dropped_reports"] as? Int ?? 0 == 0)
-            } cleanup: { await pipeline.stop() }
+            }
+        }
+    }
+
+    /// The NOC CLI shows times on the offices' clock the collector is configured with (`office_time_zone:`), which it
+    /// learns from the answer: 08:00 UTC is 17:00 in Tokyo (15:00 on the default Vietnam clock).
+    @Test func theCLIShowsTimesOnTheCollectorsOfficeClock() async throws {
+        try await withPipeline(extraCollectorConfig: "office_time_zone: Asia/Tokyo") { pipeline in
+            try await pipeline.startCollector()
+            let admin = try await Pipeline.issue(["--noc", "trực ban", "--role", "admin"], config: pipeline.collectorConfig)
+            let adminFile = try Pipeline.tokenFile(admin, at: pipeline.directory.appendingPathComponent("admin.token").path)
+            let added = try await runProgram("sansang", ["silence", "add", "--site", "20242", "--start", "2030-01-15T08:00:00Z",
+                                                         "--duration", "2h", "--comment", "Thay switch",
+                                                         "--server", pipeline.url, "--token-file", adminFile])
+            #expect(added.status == 0, "\(added.stderr)")
+            let listed = try await pipeline.noc(["silence", "list", "--csv"])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("2030-01-15 17:00") && listed.stdout.contains("2030-01-15 19:00"), "\(listed.stdout)")
+            let json = try await pipeline.noc(["silence", "list", "--json"])
+            #expect(json.stdout.contains(#""office_time_zone" : "Asia/Tokyo""#), "\(json.stdout)")
         }
     }
 }
