@@ -25,7 +25,9 @@ import Testing
             let waited = clock.now - start
             #expect(code == nil)
             #expect(child.isRunning)
-            #expect(waited >= .milliseconds(300) && waited < .seconds(2), "\(waited)")
+            // Before the fix this returned only when the child ended (60 s). The upper bound leaves room for a busy
+            // cooperative pool in a parallel run (an awaiting task was seen to resume 4 s late there).
+            #expect(waited >= .milliseconds(300) && waited < .seconds(10), "\(waited)")
             child.signal(SIGKILL)
             #expect(await child.waitForExit() == 128 + SIGKILL)
         }
@@ -39,8 +41,10 @@ import Testing
             await child.stop(grace: .milliseconds(500))
             let took = clock.now - start
             #expect(!child.isRunning)
+            // Killed, not ended by itself (it would have exited 0 after 60 s): stop escalated to SIGKILL.
             #expect(child.exitCode == 128 + SIGKILL)
-            #expect(took >= .milliseconds(500) && took < .milliseconds(500) + .seconds(2), "\(took)")
+            // The grace, then at once; the margin as above, for a busy cooperative pool in a parallel run.
+            #expect(took >= .milliseconds(500) && took < .milliseconds(500) + .seconds(10), "\(took)")
         }
     }
 
