@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fleet roll-up over SITES sites (default 33,210, 10× Vietnam's communes) in 34 provinces and SITES/5 former districts,
-# with a week of history: each site's newest report (varied: a tenth with a service down, a seventh with a slow LAN)
-# received just before the start, so the collector's evaluation at start gives real verdicts, and a week of verdict
+# with a week of history: each site's newest report (bench/latest-reports.py: the example `default` profile's report,
+# varied) received just before the start, so the collector's evaluation at start gives real verdicts, and a week of verdict
 # transitions (a third of the sites flap each day). Times GET /api/v1/readiness overall and by province, former
 # district and type over REQUESTS sequential requests, twice: with the fleet's verdicts unchanged between requests (the
 # collector keeps the compact verdict rows while the newest transition id stays the same), and with a transition
@@ -25,36 +25,17 @@ for p in range(34):
     open(f"{d}/inventory/fleet-{p}.yaml", "w").write("\n".join(lines) + "\n")
 PY
 "$BIN/sansang-collector" migrate --config "$work/collector.yaml" >/dev/null
+python3 bench/latest-reports.py "$work/collector.sqlite" 10000 "$SITES"
+# A week of history: a third of the sites flap once a day.
 python3 - "$work/collector.sqlite" "$SITES" <<'PY'
-import copy, datetime, json, random, sqlite3, sys, time
+import random, sqlite3, sys, time
 random.seed(17)
 db = sqlite3.connect(sys.argv[1])
 n = int(sys.argv[2])
 now = time.time()
-template = json.load(open("Tests/ReadinessModelTests/Fixtures/report-v1.json"))
-template.pop("gap", None)
-stamp = datetime.datetime.fromtimestamp(now - 20, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-latest, reports, transitions = [], [], []
+transitions = []
 for i in range(n):
     site = str(10000 + i)
-    report = copy.deepcopy(template)
-    report["site"], report["agent"]["boot_id"], report["seq"], report["generated_at"] = site, "bench", 1, stamp
-    for link in report["links"]:
-        if "throughput" in link:
-            link["throughput"]["measured_at"] = stamp
-        if link["role"] == "lan":
-            for reading in link.get("speed", []):
-                if reading.get("speed_mbps"):
-                    reading["speed_mbps"] = 1000 if i % 7 == 0 else 10000
-    for service in report["services"]:
-        service["checked_at"] = stamp
-    if i % 10 == 0:
-        report["services"][0]["ok"] = False
-    body = json.dumps(report, separators=(",", ":"))
-    row = (site, "bench", 1, now - 20, now - 20, body)
-    latest.append(row)
-    reports.append(row)
-    # A week of history: a third of the sites flap once a day.
     state = "not_ready"
     transitions.append((site, now - 8 * 86400, None, state, "[]"))
     if i % 3 == 0:
@@ -63,8 +44,6 @@ for i in range(n):
             new = "ready" if state == "not_ready" else "not_ready"
             transitions.append((site, at, state, new, "[]"))
             state = new
-db.executemany("INSERT INTO latest_report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)", latest)
-db.executemany("INSERT INTO report (site, boot_id, seq, generated_at, received_at, json) VALUES (?, ?, ?, ?, ?, ?)", reports)
 transitions.sort(key=lambda t: t[1])
 db.executemany("INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)", transitions)
 db.commit()
@@ -74,13 +53,7 @@ token=$("$BIN/sansang-collector" token issue --noc bench --role read --config "$
 "$BIN/sansang-collector" serve --config "$work/collector.yaml" > "$work/collector.log" 2>&1 &
 collector=$!
 for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
-start=$(date +%s.%N)
-# Wait until the work done once at start (every office evaluated) is over: the collector idle for a second.
-for _ in $(seq 1 600); do
-  a=$(awk '{print $14 + $15}' "/proc/$collector/stat"); sleep 1; b=$(awk '{print $14 + $15}' "/proc/$collector/stat")
-  [ $((b - a)) -lt $(( $(getconf CLK_TCK) / 10 )) ] && break
-done
-echo "evaluation of every office at start: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s after ready"
+wait_until_evaluated "$token"
 
 python3 - "$work/collector.sqlite" "$port" "$token" "$REQUESTS" "$SITES" "$(basename "$BIN")" <<'PY'
 import datetime, json, sqlite3, sys, time, urllib.request

@@ -137,3 +137,33 @@ import Testing
         #expect(page.contains("<script src=\"\(Asset.script.path)\" defer></script>"))
     }
 }
+
+/// The rows the templates repeat name their fields themselves (`TemplateFields.swift`, so rendering needs no
+/// reflection): every stored field must be there under its own name, or a template would print it empty.
+@Suite struct TemplateFieldsTests {
+    func expectEveryField(of row: some Any, _ child: (String) -> Any?) {
+        let fields = Mirror(reflecting: row).children.compactMap { field in field.label.map { ($0, field.value) } }
+        #expect(!fields.isEmpty)
+        for (label, value) in fields {
+            #expect(child(label).map { String(describing: $0) } == String(describing: value), "field \(label) of \(type(of: row))")
+        }
+        #expect(child("noSuchField") == nil)
+    }
+
+    @Test func everyRowTheTemplatesRepeatNamesEachOfItsFields() {
+        let tile = OverviewModel.Tile(name: "Hải Châu", href: "/sites?district=H%E1%BA%A3i", ready: 3, total: 4, percent: "75 %", band: 2)
+        expectEveryField(of: tile, tile.child(named:))
+        let count = OverviewModel.CountRow(label: "Sẵn sàng", href: "/sites?verdict=ready", count: 7, cssClass: "ok")
+        expectEveryField(of: count, count.child(named:))
+        let change = OverviewModel.ChangeRow(time: "07:00 08/12/2026", site: "20242", siteName: "Phường Hải Châu", href: "/sites/20242",
+                                             from: "–", to: "Sẵn sàng", toClass: "ok", reasons: "none")
+        expectEveryField(of: change, change.child(named:))
+        let option = SiteListModel.Option(value: "ready", label: "Sẵn sàng", selected: true)
+        expectEveryField(of: option, option.child(named:))
+        let row = SiteListModel.Row(code: "20242", name: "Phường Hải Châu", href: "/sites/20242", type: "phường", district: "Hải Châu",
+                                    state: "Sẵn sàng", stateClass: "ok", reasons: "", lastReport: "07:00")
+        expectEveryField(of: row, row.child(named:))
+        let column = SiteListModel.Column(label: "Mã", href: "/sites?sort=code", ariaSort: "ascending")
+        expectEveryField(of: column, column.child(named:))
+    }
+}
