@@ -1,6 +1,7 @@
 import ReadinessMIB
 import ReadinessModel
 import SNMP
+import TestSupport
 import Testing
 
 /// Issue 14 ("how to prove it"): the SNMP notification decoder, `ReadinessMIB.decode`, is the collector's only way
@@ -41,16 +42,10 @@ import Testing
 
 /// Deterministic mutations of variable bindings (SplitMix64), so that a failing round can be replayed.
 struct NotificationMutator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var random: SeededGenerator
+    init(seed: UInt64) { random = SeededGenerator(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
