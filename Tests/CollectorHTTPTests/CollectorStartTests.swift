@@ -5,7 +5,7 @@ import Testing
 /// Issue 14, items 23 and 4, at the start of `sansang-collector`: what it creates is for its user only whatever
 /// umask it inherits, and a database it cannot create on a full disk stops it with a sentence saying what to do.
 @Suite(.serialized) struct CollectorStartTests {
-    static func config(in dir: URL, port: UInt16 = 0) throws -> String {
+    static func config(in dir: URL, port: UInt16) throws -> String {
         let config = dir.appendingPathComponent("collector.yaml")
         try """
             listen: {host: 127.0.0.1, port: \(port)}
@@ -55,7 +55,7 @@ import Testing
             try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
             _ = try await run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path])
             try await withCleanup {
-                let config = try Self.config(in: mount)
+                let config = try Self.config(in: mount, port: try freeLoopbackPort(udp: false))
                 // Fill what is left (dd stops at ENOSPC and fails: expected).
                 _ = try? await runCapturing(["dd", "if=/dev/zero", "of=\(mount.appendingPathComponent("filler").path)", "bs=4k"])
                 for command in [["migrate"], ["serve"]] {

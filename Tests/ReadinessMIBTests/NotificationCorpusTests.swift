@@ -93,9 +93,12 @@ import Testing
             return VarBind(oid: try! OID(Array(bind.oid.components.dropLast()) + [0]), value: bind.value)
         }
         cases.append(("bad_link_index-zero", "a link row with index 0", badIndex))
-        var hugeIndex = entry(change)
-        hugeIndex.varBinds.append(VarBind(oid: try mib.objectOID(.linkTargetMbps).appending(UInt(UInt32.max)), value: .gauge32(10)))
-        cases.append(("bad_link_index-huge", "a link row far beyond the others", hugeIndex))
+        var twoArcs = entry(change)
+        twoArcs.varBinds.append(VarBind(oid: try mib.objectOID(.linkTargetMbps).appending(1, 1), value: .gauge32(10)))
+        cases.append(("bad_link_index-two-arcs", "a link column instance of two arcs (.1.1)", twoArcs))
+        var roleless = entry(change)
+        roleless.varBinds.append(VarBind(oid: try mib.objectOID(.linkTargetMbps).appending(UInt(UInt32.max)), value: .gauge32(10)))
+        cases.append(("missing_object-link-row-without-role", "a link row far beyond the others, with a target but no role", roleless))
         var generator = NotificationMutator(seed: 1414)
         for index in 0..<60 {
             var mutated = entry(index.isMultiple(of: 2) ? change : heartbeat)
