@@ -1,3 +1,4 @@
+import ReadinessMIB
 import SNMPTypes
 
 /// The text of one entry of the SNMP notification corpus (Tests/Corpus/snmp-notification/*.txt): what net-snmp hands
@@ -55,6 +56,13 @@ enum NotificationCorpusText {
         lines.append("trap \(entry.trapOID)")
         for bind in entry.varBinds { lines.append("\(bind.oid) \(render(bind.value))") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Whether every text of `n` fits the MIB's SnmpAdminString (255 octets): then encoding keeps all of it, and it
+    /// decodes again to itself (the encoder cuts a longer text, as the MIB's SIZE says it must).
+    static func fitsTheMIB(_ n: ReadinessNotification) -> Bool {
+        ([n.siteCode, n.agentVersion, n.bootId, n.reasons.map(\.description).joined(separator: ","),
+          n.failingServices.joined(separator: ",")] + n.links.map(\.role)).allSatisfy { $0.utf8.count <= 255 }
     }
 
     private static func render(_ value: SNMPValue) -> String {
