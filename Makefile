@@ -30,7 +30,7 @@ DEB_PACKAGES += postgresql-15 haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps deps-run build run stop check-lab status-lab bench-lab test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup fuzz
+.PHONY: deps deps-run build run stop check-lab status-lab bench-lab test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup fuzz fuzz-lldp fuzz-report fuzz-notification
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -174,13 +174,49 @@ bench: bench-snmp bench-ingest bench-rollup bench-throughput bench-services benc
 clean:
 	rm -rf .build dist
 
-# libFuzzer on the LLDP frame decoder (Sources/LLDP + Fuzz/LLDPFrame.swift), seeded with Tests/Corpus/lldp-frame.
-# Not part of `make test`. FUZZ_SECONDS=600 make fuzz; a crashing input is kept as .build/fuzz/crash-*.
+# libFuzzer (docs/reliability.md, "Fuzzing") on the three decoders of what the network sends, each seeded with its
+# committed corpus under Tests/Corpus and run for FUZZ_SECONDS: the LLDP frame decoder (Sources/LLDP), the report
+# decoder (ReadinessModel, SansangAPI and BatchDecoding of CollectorCore) and the SNMP notification decoder
+# (ReadinessModel, SNMPTypes without its YAML keys, ReadinessMIB). The package's modules are compiled here on their
+# own with the fuzzer's instrumentation, so only what the decoder needs. Not part of `make test` (the test suite
+# replays the corpora and runs seeded mutations instead). A crashing input is kept as .build/fuzz/NAME-crash-*.
 FUZZ_SECONDS ?= 60
 SWIFTC ?= swiftc
-.PHONY: fuzz
-fuzz:
-	mkdir -p .build/fuzz/lldp-corpus
-	python3 -c 'import pathlib, sys; [pathlib.Path(".build/fuzz/lldp-corpus", p.stem).write_bytes(bytes.fromhex(p.read_text().strip())) for p in pathlib.Path("Tests/Corpus/lldp-frame").glob("*.hex")]'
-	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O -module-name LLDPFuzz Sources/LLDP/*.swift Fuzz/LLDPFrame.swift -o .build/fuzz/lldp
-	.build/fuzz/lldp -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=.build/fuzz/ .build/fuzz/lldp-corpus
+FUZZ := .build/fuzz
+FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -package-name sansang -I $(FUZZ)/modules
+# $(call fuzz-module,Name,sources): a module of the package as a static library with its interface.
+fuzz-module = $(SWIFTC) $(FUZZ_FLAGS) -module-name $(1) -emit-module -emit-module-path $(FUZZ)/modules/$(1).swiftmodule \
+	-emit-library -static -o $(FUZZ)/modules/lib$(1).a $(2)
+# $(call fuzz-corpus,Name,dir,glob): a fresh copy of a committed corpus (libFuzzer adds to its corpus directory).
+fuzz-corpus = rm -rf $(FUZZ)/$(1)-corpus && mkdir -p $(FUZZ)/$(1)-corpus && cp $(2)/$(3) $(FUZZ)/$(1)-corpus/
+.PHONY: fuzz fuzz-lldp fuzz-report fuzz-notification
+fuzz: fuzz-lldp fuzz-report fuzz-notification
+
+fuzz-lldp:
+	mkdir -p $(FUZZ)/lldp-corpus
+	python3 -c 'import pathlib, sys; [pathlib.Path("$(FUZZ)/lldp-corpus", p.stem).write_bytes(bytes.fromhex(p.read_text().strip())) for p in pathlib.Path("Tests/Corpus/lldp-frame").glob("*.hex")]'
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O -module-name LLDPFuzz Sources/LLDP/*.swift Fuzz/LLDPFrame.swift -o $(FUZZ)/lldp
+	$(FUZZ)/lldp -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ)/lldp- $(FUZZ)/lldp-corpus
+
+# SansangVersion.swift as the VersionFile plugin writes it (ReadinessModel needs it).
+$(FUZZ)/modules/libReadinessModel.a: VERSION Sources/ReadinessModel/*.swift
+	mkdir -p $(FUZZ)/modules
+	printf 'public enum SansangVersion {\n    public static let current = "%s"\n}\n' "$$(tr -d ' \t\r\n' < VERSION)" > $(FUZZ)/SansangVersion.swift
+	$(call fuzz-module,ReadinessModel,Sources/ReadinessModel/*.swift $(FUZZ)/SansangVersion.swift)
+
+fuzz-report: $(FUZZ)/modules/libReadinessModel.a
+	$(call fuzz-module,SansangAPI,Sources/SansangAPI/*.swift)
+	$(call fuzz-module,CollectorCore,Sources/CollectorCore/CollectorError.swift Sources/CollectorCore/BatchDecoding.swift)
+	$(SWIFTC) $(FUZZ_FLAGS) -module-name ReportFuzz Fuzz/ReportBatch.swift -L $(FUZZ)/modules \
+		-lCollectorCore -lSansangAPI -lReadinessModel -o $(FUZZ)/report
+	$(call fuzz-corpus,report,Tests/Corpus/report-decoder,*.json)
+	$(FUZZ)/report -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ)/report- $(FUZZ)/report-corpus
+
+fuzz-notification: $(FUZZ)/modules/libReadinessModel.a
+	$(call fuzz-module,SNMPTypes,$(filter-out %/SNMPConfigDecoding.swift,$(wildcard Sources/SNMPTypes/*.swift)))
+	$(call fuzz-module,ReadinessMIB,Sources/ReadinessMIB/*.swift)
+	$(SWIFTC) $(FUZZ_FLAGS) -module-name NotificationFuzz Fuzz/ReadinessNotification.swift \
+		Tests/ReadinessMIBTests/NotificationCorpusText.swift -L $(FUZZ)/modules -lReadinessMIB -lSNMPTypes -lReadinessModel \
+		-o $(FUZZ)/notification
+	$(call fuzz-corpus,notification,Tests/Corpus/snmp-notification,*.txt)
+	$(FUZZ)/notification -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ)/notification- $(FUZZ)/notification-corpus

@@ -90,8 +90,8 @@ public enum BatchDecoding {
         return nil
     }
 
-    /// A decoding error as "field.path: what is wrong".
-    private static func describe(_ error: any Error) -> String {
+    /// A decoding error as "field.path: what is wrong" (also for the other bodies the API reads).
+    public static func describe(_ error: any Error) -> String {
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
         }

@@ -10,6 +10,7 @@ import SansangAPI
 struct AlertHandlers: Sendable {
     let engine: AlertEngine
     let api: APIHandlers
+    static let silenceKeys: Set<String> = ["site", "rule", "labels", "starts_at", "ends_at", "author", "comment"]
 
     @Sendable func alerts(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         try await api.authenticate(request, context).requireNOC()
@@ -55,11 +56,21 @@ struct AlertHandlers: Sendable {
         try api.requireJSON(request)
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
+        let data = Data(body.readableBytesView)
+        guard let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            throw CollectorError(.malformedJSON, "the body is not JSON")
+        }
         let silenceRequest: SilenceRequest
         do {
-            silenceRequest = try ReportCoding.decoder().decode(SilenceRequest.self, from: Data(body.readableBytesView))
+            silenceRequest = try ReportCoding.decoder().decode(SilenceRequest.self, from: data)
         } catch {
-            throw CollectorError(.malformedJSON, "the body is not a silence: \(error)")
+            throw CollectorError(.badParameter, "the body is not a silence: \(BatchDecoding.describe(error))")
+        }
+        // A key this collector does not know ("sites" for "site") would silently mute more than meant: refused, as
+        // openapi.yaml says (a report, sent by agents of any version, ignores unknown keys instead).
+        if let object = tree as? [String: Any],
+           let unknown = object.keys.sorted().first(where: { !Self.silenceKeys.contains($0) }) {
+            throw CollectorError(.badParameter, "unknown key \(unknown) in the silence; known: \(Self.silenceKeys.sorted().joined(separator: ", "))")
         }
         return try json(try await engine.addSilence(silenceRequest, user: user), status: .created)
     }

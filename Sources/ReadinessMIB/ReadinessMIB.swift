@@ -150,7 +150,10 @@ public struct ReadinessMIB: Sendable {
             kind: kind,
             siteCode: siteCode,
             verdict: try verdict(required(.verdict, in: scalars)),
-            previousVerdict: try scalars[.previousVerdict].map { bind throws(ReadinessMIBError) in try verdict(bind) },
+            // A verdict change's object only (the MIB's OBJECTS of a heartbeat have none): in a heartbeat it is ignored,
+            // like any binding the notification does not define (found by the corpus: it was kept, and lost on encoding).
+            previousVerdict: kind == .verdictChange
+                ? try scalars[.previousVerdict].map { bind throws(ReadinessMIBError) in try verdict(bind) } : nil,
             reasons: reasons,
             failingServices: try list(required(.failingServices, in: scalars)),
             links: links,

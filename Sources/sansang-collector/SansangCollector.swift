@@ -1,3 +1,4 @@
+import Foundation
 import ReadinessModel
 import YAMLConfig
 import ArgumentParser
@@ -12,7 +13,12 @@ struct SansangCollector: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self, TokenCommand.self, UserCommand.self, EnrollCommand.self, TLSCommand.self, InventoryCommand.self, AlertsCommand.self, ReportCommand.self]
     )
 
-    static func main() async { await CommandLineMain.run(Self.self) }
+    static func main() async {
+        // Whatever a command creates (the database and its WAL by `migrate`, `token issue` or `serve`, keys, the
+        // outbox) is for this user only, whatever umask it inherits (docs/reliability.md).
+        umask(0o077)
+        await CommandLineMain.run(Self.self)
+    }
 }
 
 struct InventoryCommand: ParsableCommand {
