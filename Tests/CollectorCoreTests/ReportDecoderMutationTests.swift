@@ -19,7 +19,7 @@ import Testing
     @Test func mutatedBodiesDecodeOrAreRefusedWithADocumentedCode() throws {
         #expect(Self.seeds.count >= 4, "ok-* bodies of the corpus")
         try #require(!Self.seeds.isEmpty)
-        var random = SeededGenerator(seed: 14)
+        var random = SplitMix64(seed: 14)
         var outcomes: [String: Int] = [:]
         for round in 0..<1_500 {
             var body = Self.seeds[Int.random(in: 0..<Self.seeds.count, using: &random)]
@@ -50,7 +50,7 @@ import Testing
                                   [String: Any](), String(repeating: "a", count: 1100), "2099-12-31T23:59:59Z",
                                   "1970-01-01T00:00:00Z", "not a date", "lan", "snmp", "https", 86_401, 101, -36_501] }
 
-    static func mutate(_ body: Data, using random: inout SeededGenerator) -> Data {
+    static func mutate(_ body: Data, using random: inout SplitMix64) -> Data {
         var bytes = [UInt8](body)
         func index(_ extra: Int = 0) -> Int { Int.random(in: 0..<(bytes.count + extra), using: &random) }
         switch Int.random(in: 0..<8, using: &random) {
@@ -85,7 +85,7 @@ import Testing
         return Data(bytes)
     }
 
-    static func mutateTree(_ node: Any, depth: Int = 0, using random: inout SeededGenerator) -> Any {
+    static func mutateTree(_ node: Any, depth: Int = 0, using random: inout SplitMix64) -> Any {
         if var object = node as? [String: Any], !object.isEmpty {
             let key = object.keys.sorted()[Int.random(in: 0..<object.count, using: &random)]
             switch Int.random(in: 0..<6, using: &random) {
