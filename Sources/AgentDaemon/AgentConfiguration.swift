@@ -114,6 +114,8 @@ public struct AgentConfiguration: Sendable {
     }
 
     public var spoolDirectory: URL { stateDirectory.appendingPathComponent("spool") }
+    /// The SNMP notifications waiting for their targets, one subdirectory per target (docs/snmp-notifications.md).
+    public var notificationQueueDirectory: URL { stateDirectory.appendingPathComponent("notifications") }
     public var planFile: URL { stateDirectory.appendingPathComponent("plan.json") }
     public var throughputHistoryFile: URL { stateDirectory.appendingPathComponent("throughput-history.json") }
 

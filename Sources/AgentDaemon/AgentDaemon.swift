@@ -75,7 +75,7 @@ public enum AgentDaemon {
         let gatherer = LinkEvidenceGatherer(configuration: .init(
             uplink: configuration.uplink, upstreamSwitch: configuration.upstreamSwitch,
             lldp: .init(wait: configuration.lldpWait)))
-        let notifier = configuration.notifications.map { AgentNotifier(configuration: $0, logger: logger) }
+        let notifier = configuration.notifications.map { AgentNotifier(configuration: $0, directory: configuration.notificationQueueDirectory, logger: logger) }
         let results = LatestResults()
         let metrics = configuration.metricsListen == nil ? nil : AgentMetrics()
         // A report cycle is bounded by its probes (well under a few minutes); a send by the request timeout.

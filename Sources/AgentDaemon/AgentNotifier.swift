@@ -18,8 +18,11 @@ actor AgentNotifier {
     private let startedAt = ContinuousClock.now
     private var current: (report: Report, verdict: SiteVerdict, profile: Profile)?
 
-    init(configuration: AgentConfiguration.Notifications, logger: Logger) {
-        senders = configuration.targets.map { NotificationSender(target: $0, policy: configuration.delivery, logger: logger) }
+    /// `directory`: where each target's queue is kept (one subdirectory per target) so a restart loses none.
+    init(configuration: AgentConfiguration.Notifications, directory: URL?, logger: Logger) {
+        var policy = configuration.delivery
+        policy.directory = directory
+        senders = configuration.targets.map { NotificationSender(target: $0, policy: policy, logger: logger) }
         mib = ReadinessMIB(root: configuration.oidRoot)
     }
 

@@ -92,6 +92,7 @@ public struct CollectorConfiguration: Sendable {
         }
         configuration.inventory = configuration.inventory.map(resolve)
         configuration.sqlitePath = resolve(configuration.sqlitePath)
+        configuration.snmp.resolveForwardQueue(sqlitePath: configuration.postgresql == nil ? configuration.sqlitePath : nil, resolve: resolve)
         if var postgresql = configuration.postgresql {
             postgresql.caFile = postgresql.caFile.map(resolve)
             if let file = configuration.postgresqlPasswordFile.map(resolve) {

@@ -132,25 +132,31 @@ private final class WaitingNotifications: Sendable {
     }
 }
 
-/// Tells the NOC's managers of every site verdict change, with the collector's own INFORM or TRAP.
+/// Tells the NOC's managers of every site verdict change, with the collector's own INFORM or TRAP. Each target's
+/// queue is kept on disk (`forward_queue_directory`) and bounded (`forward_queue_limit`); what it gives up is
+/// logged and counted in `sansang_snmp_forward_undelivered_total{target}`.
 public struct NotificationForwardingService: Service {
     public let collector: Collector
     public let settings: CollectorConfiguration.SNMPSettings
     private let logger: Logger
+    private let factory: any MetricsFactory
 
-    public init(collector: Collector, settings: CollectorConfiguration.SNMPSettings, logger: Logger = Logger(label: "sansang.snmp")) {
+    public init(collector: Collector, settings: CollectorConfiguration.SNMPSettings, logger: Logger = Logger(label: "sansang.snmp"),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.collector = collector
         self.settings = settings
         self.logger = logger
+        self.factory = metricsFactory
     }
 
     public func run() async throws {
-        let senders = settings.forward.map { NotificationSender(target: $0, logger: logger) }
+        let senders = settings.forward.map { NotificationSender(target: $0, policy: settings.forwardDelivery, logger: logger) }
         let mib = ReadinessMIB(root: settings.oidRoot)
         let started = ContinuousClock.now
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for sender in senders { group.addTask { await sender.run() } }
+                group.addTask { await mirrorCounters(senders) }
                 for await event in collector.transitionEvents {
                     let content = ReadinessNotification(
                         kind: .verdictChange, verdict: event.verdict, previous: event.transition.from,
@@ -159,6 +165,29 @@ public struct NotificationForwardingService: Service {
                     for sender in senders { await sender.enqueue(notification) }
                 }
             }
+        }
+    }
+
+    /// Each target's counters in /metrics: acknowledged and given up (counters), waiting (a gauge).
+    private func mirrorCounters(_ senders: [NotificationSender]) async {
+        var reported: [String: (acknowledged: Int, undelivered: Int)] = [:]
+        while !Task.isCancelled {
+            for sender in senders {
+                let counters = await sender.counters, name = sender.target.name
+                let dimensions = [("target", name)]
+                let last = reported[name] ?? (0, 0)
+                if counters.acknowledged > last.acknowledged {
+                    Counter(label: "sansang_snmp_forward_acknowledged_total", dimensions: dimensions, factory: factory)
+                        .increment(by: counters.acknowledged - last.acknowledged)
+                }
+                if counters.undelivered > last.undelivered {
+                    Counter(label: "sansang_snmp_forward_undelivered_total", dimensions: dimensions, factory: factory)
+                        .increment(by: counters.undelivered - last.undelivered)
+                }
+                Gauge(label: "sansang_snmp_forward_pending", dimensions: dimensions, factory: factory).record(counters.pending)
+                reported[name] = (counters.acknowledged, counters.undelivered)
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }

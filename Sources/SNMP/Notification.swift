@@ -16,7 +16,10 @@ extension SNMPSession {
     private func notify(_ command: Int32, _ notification: SNMPNotification) async throws(SNMPError) {
         guard !Task.isCancelled else { throw SNMPError(.cancelled, "cancelled before the notification to \(configuration.peer)") }
         let bindings = notification.allVarBinds
-        try await worker.perform { [handle] () throws(SNMPError) in try handle.notify(command, bindings) }
+        let outcome = await SNMPEventLoop.shared.send(handle) { [handle] () throws(SNMPError) in
+            try handle.notificationPDU(command, bindings)
+        }
+        _ = try handle.bindings(outcome, blaming: bindings.map(\.oid))
     }
 }
 

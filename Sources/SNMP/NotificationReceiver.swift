@@ -4,8 +4,9 @@ import SystemSupport
 
 /// Receives SNMPv2c and SNMPv3 notifications (TRAPs and INFORMs; INFORMs are acknowledged) on one address.
 ///
-/// A dedicated thread waits in `poll` for the socket; each datagram is then read and parsed on the shared
-/// SNMPv3 thread (the library's USM state is global and unlocked). Stop it with `stop()`.
+/// Its socket is watched by the process's one SNMP thread (`SNMPEventLoop`, where the library's unlocked USM
+/// state lives), which reads and parses each datagram as it comes: no request of a session on that thread (an
+/// INFORM to a manager that does not answer, a switch probe) holds it up. Stop it with `stop()`.
 public final class NotificationReceiver: Sendable {
     /// Accepted notifications, oldest first. Finishes after `stop()`.
     public let notifications: AsyncStream<ReceivedNotification>
@@ -28,10 +29,9 @@ public final class NotificationReceiver: Sendable {
         try validate(configuration)
         let (stream, continuation) = AsyncStream.makeStream(
             of: ReceivedNotification.self, bufferingPolicy: .bufferingOldest(configuration.bufferLimit))
-        let core = try await v3Worker.perform { () throws(SNMPError) in
+        let core = try await SNMPEventLoop.shared.perform { () throws(SNMPError) in
             try ReceiverCore(configuration, continuation)
         }
-        core.startPolling()
         return NotificationReceiver(core: core, notifications: stream)
     }
 
@@ -41,7 +41,7 @@ public final class NotificationReceiver: Sendable {
     /// Notifications accepted and queued for the consumer so far.
     public func acceptedCount() -> Int { core.counters.withLock { $0.accepted } }
 
-    /// Closes the socket, ends the polling thread, forgets the users and finishes `notifications`.
+    /// Closes the socket, forgets the users and finishes `notifications`.
     public func stop() async {
         core.requestStop()
         await core.closed()
@@ -70,7 +70,7 @@ public final class NotificationReceiver: Sendable {
     }
 }
 
-/// Counters shared between the v3 thread and readers.
+/// Counters shared between the SNMP thread and readers.
 struct ReceiverCounters: Sendable {
     var rejections: [NotificationRejection: Int] = [:]
     var accepted = 0

@@ -2,9 +2,10 @@ import CNetSNMP
 import Foundation
 import SystemSupport
 
-/// The library session and socket of one receiver. The session, `delivered` and `users` are used only on the
-/// v3 thread; the stop pipe by any thread; `counters` and `state` under their locks.
-final class ReceiverCore: @unchecked Sendable {
+/// The library session and socket of one receiver, a member of the SNMP loop: the loop reads each datagram as it
+/// arrives, beside the requests of every session. The session, `delivered` and `users` are used only on the loop's
+/// thread; `counters` and `state` under their locks.
+final class ReceiverCore: SNMPLoopMember, @unchecked Sendable {
     let configuration: NotificationReceiverConfiguration
     let continuation: AsyncStream<ReceivedNotification>.Continuation
     let address: String
@@ -16,16 +17,14 @@ final class ReceiverCore: @unchecked Sendable {
     private var users: [([UInt8], String)] = []
     /// Whether the callback saw the datagram being read.
     private var delivered = false
-    private let stopPipe: (read: Int32, write: Int32)
     private let state = Locked(State())
 
     private struct State {
-        var stopRequested = false
         var closed = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// On the v3 thread.
+    /// On the loop's thread.
     init(_ configuration: NotificationReceiverConfiguration,
          _ continuation: AsyncStream<ReceivedNotification>.Continuation) throws(SNMPError) {
         NetSNMP.initialize()
@@ -40,12 +39,7 @@ final class ReceiverCore: @unchecked Sendable {
         }
         engineID = NetSNMP.localEngineID()
 
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SNMPError(.sessionOpenFailed, "cannot create a pipe: errno \(errno)") }
-        fds.forEach(Self.closeOnExec)
-        stopPipe = (fds[0], fds[1])
         guard let transport = netsnmp_transport_open_server("sansang", configuration.listen) else {
-            close(fds[0]); close(fds[1])
             throw SNMPError(.sessionOpenFailed, "cannot listen on \(configuration.listen) (bad address, or in use)")
         }
         let descriptor = transport.pointee.sock
@@ -65,11 +59,10 @@ final class ReceiverCore: @unchecked Sendable {
             return 1
         }
         structure.isAuthoritative = u_char(SNMP_SESS_UNKNOWNAUTH)
-        // The callback's context; the session is closed (on the v3 thread) before this object goes away.
+        // The callback's context; the session is closed (on the loop's thread) before this object goes away.
         structure.callback_magic = Unmanaged.passUnretained(self).toOpaque()
         // snmp_sess_add takes over the transport, and closes it when it fails.
         guard let opened = NetSNMP.lock.withLock({ snmp_sess_add(&structure, transport, nil, nil) }) else {
-            close(fds[0]); close(fds[1])
             throw SNMPError(.sessionOpenFailed, "cannot add a session listening on \(configuration.listen)")
         }
         session = opened
@@ -82,53 +75,39 @@ final class ReceiverCore: @unchecked Sendable {
             closeSession()
             throw error
         }
+        SNMPEventLoop.shared.add(self)
     }
 
     private static func closeOnExec(_ descriptor: Int32) {
         _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
     }
 
-    // MARK: polling thread
+    // MARK: SNMPLoopMember
 
-    func startPolling() {
-        let thread = Thread { [self] in
-            waitForDatagrams()
-            // Closing needs the v3 thread; the global v3 worker never finishes, so the job always runs.
-            _ = v3Worker.submit { [self] in
-                closeSession()
-                continuation.finish()
-                let waiters = state.withLock { state in
-                    state.closed = true
-                    defer { state.waiters = [] }
-                    return state.waiters
-                }
-                waiters.forEach { $0.resume() }
-            }
-        }
-        thread.name = "snmp-notifications"
-        thread.start()
-    }
+    var descriptor: Int32? { session == nil ? nil : socket }
 
-    /// Waits for datagrams (no library calls here) and has each read on the v3 thread, until stopped.
-    private func waitForDatagrams() {
-        var descriptors = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
-        let done = DispatchSemaphore(value: 0)
-        while true {
-            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { return }
-            if descriptors[1].revents != 0 { return }
-            guard descriptors[0].revents != 0 else { continue }
-            guard v3Worker.submit({ [self] in readDatagram(); done.signal() }) else { return }
-            done.wait()
-        }
-    }
+    /// A receiver only answers: no timers.
+    func microsecondsUntilDue() -> Int64? { nil }
 
+    func readable() { readDatagram() }
+
+    func timersDue() {}
+
+    // MARK: stopping
+
+    /// Closes the socket (on the loop's thread, soon), forgets the users and finishes the stream.
     func requestStop() {
-        let first = state.withLock { state in
-            defer { state.stopRequested = true }
-            return !state.stopRequested
+        SNMPEventLoop.shared.submit { [self] in
+            guard session != nil else { return }
+            closeSession()
+            continuation.finish()
+            let waiters = state.withLock { state in
+                state.closed = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume() }
         }
-        if first { _ = write(stopPipe.write, "x", 1) }
     }
 
     func closed() async {
@@ -141,7 +120,7 @@ final class ReceiverCore: @unchecked Sendable {
         }
     }
 
-    // MARK: v3 thread
+    // MARK: the loop's thread
 
     /// The library counts why it dropped a message in its statistics; the first that grew names the reason.
     private static let statistics: [(Int32, NotificationRejection)] = [
@@ -156,9 +135,7 @@ final class ReceiverCore: @unchecked Sendable {
         guard let session else { return }
         let before = Self.statistics.map { snmp_get_statistic($0.0) }
         delivered = false
-        var set = fd_set()
-        sansang_fd_set_only(&set, socket)
-        _ = snmp_sess_read(session, &set)
+        _ = sansang_sess_read_fd(session, socket)
         guard !delivered else { return }
         let after = Self.statistics.map { snmp_get_statistic($0.0) }
         let grown = Self.statistics.indices.first { after[$0] != before[$0] }
@@ -268,10 +245,9 @@ final class ReceiverCore: @unchecked Sendable {
         users = []
         if let session {
             self.session = nil
+            SNMPEventLoop.shared.remove(self)
             NetSNMP.lock.withLock { _ = snmp_sess_close(session) }
         }
-        close(stopPipe.read)
-        close(stopPipe.write)
     }
 
     // MARK: addresses

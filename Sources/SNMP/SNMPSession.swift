@@ -2,39 +2,65 @@ import CNetSNMP
 import Foundation
 import SystemSupport
 
-/// All SNMPv3 work runs on this one thread: the library keeps USM users and engine times in unlocked globals.
-/// The notification receiver parses every incoming message here too.
-let v3Worker = BlockingPool(name: "snmp-v3")
-
-/// An open session with one agent. Requests are queued to the session's own thread (v2c) or to the shared
-/// SNMPv3 thread, and run one at a time; create several sessions to query one agent concurrently.
-/// Close it with `close()` or use `withSNMPSession`; it is also closed when released.
+/// An open session with one agent. Every library call runs on the process's one SNMP thread
+/// (`SNMPEventLoop`), and no call waits for the peer there: requests are sent asynchronously and their answers,
+/// retries and timeouts come back through the loop, so a slow or silent peer delays only its own requests.
+/// Several requests may be in flight on one session. Close it with `close()` or use `withSNMPSession`; it is also
+/// closed when released.
 public final class SNMPSession: Sendable {
     public let configuration: SNMPSessionConfiguration
-    let worker: BlockingPool
-    private let ownsWorker: Bool
     let handle: SessionHandle
+    private var loop: SNMPEventLoop { .shared }
 
-    private init(configuration: SNMPSessionConfiguration, worker: BlockingPool, ownsWorker: Bool, handle: SessionHandle) {
+    private init(configuration: SNMPSessionConfiguration, handle: SessionHandle) {
         self.configuration = configuration
-        self.worker = worker
-        self.ownsWorker = ownsWorker
         self.handle = handle
     }
 
     /// Opens a session. For SNMPv3 without a configured engine ID this discovers it (one round trip), so an
     /// unreachable agent fails here with `.timeout`.
     public static func open(_ configuration: SNMPSessionConfiguration) async throws(SNMPError) -> SNMPSession {
-        let settings = try SessionSettings(configuration)
-        let isV3 = if case .v3 = configuration.version { true } else { false }
-        let worker = isV3 ? v3Worker : BlockingPool(name: "snmp \(configuration.peer)")
-        do {
-            let handle = try await worker.perform { () throws(SNMPError) in try SessionHandle(opening: settings) }
-            return SNMPSession(configuration: configuration, worker: worker, ownsWorker: !isV3, handle: handle)
-        } catch {
-            if !isV3 { worker.finish() }
-            throw error
+        var settings = try SessionSettings(configuration)
+        if case .v3(let security) = configuration.version, security.level != .noAuthNoPriv {
+            // Key derivation hashes a megabyte per key: CPU work kept off the SNMP thread, which serves everyone.
+            settings.keys = try await BlockingPool.shared.run {
+                Result { () throws(SNMPError) in try SessionHandle.deriveKeys(security) }
+            }.get()
         }
+        let loop = SNMPEventLoop.shared
+        let opening = settings
+        let handle = try await loop.perform { () throws(SNMPError) in try SessionHandle(opening: opening) }
+        let session = SNMPSession(configuration: configuration, handle: handle)
+        if case .v3(let security) = configuration.version, security.engineID?.isEmpty ?? true {
+            // RFC 3414 §4: a noAuthNoPriv GET without bindings; the agent's Report names its engine, which the
+            // library records in the session as it handles the report.
+            let outcome = await loop.send(handle, probe: true) { () throws(SNMPError) in
+                guard let pdu = sansang_engine_probe_pdu() else {
+                    throw SNMPError(.requestFailed, "cannot allocate an engine ID probe")
+                }
+                return pdu
+            }
+            // The library records the engine from the Report once our callback has returned: ask the session.
+            let known = if case .report = outcome { await loop.run { handle.knowsEngineID } } else { false }
+            let discovered: SNMPError? = switch outcome {
+            case .report where known: nil
+            case .report(let code, _, let text):
+                SNMPError(.sessionOpenFailed, "\(configuration.peer) answered the engine ID probe without naming its engine",
+                          cause: .library(code: code, systemErrno: 0, text: text))
+            case .timedOut:
+                SNMPError(.timeout, "cannot discover the SNMPv3 engine ID of \(configuration.peer): no answer within "
+                          + "\(configuration.timeout) × \(configuration.retries + 1) attempts",
+                          cause: .library(code: SNMPERR_TIMEOUT, systemErrno: 0, text: "Timeout"))
+            case .response:
+                SNMPError(.sessionOpenFailed, "\(configuration.peer) answered the engine ID probe without a report")
+            case .failed(let error): error
+            }
+            if let discovered {
+                await session.close()
+                throw discovered
+            }
+        }
+        return session
     }
 
     /// Opens a session for sending SNMPv2-Traps (`trap`). For SNMPv3 the sender of a trap is the authoritative
@@ -44,7 +70,7 @@ public final class SNMPSession: Sendable {
     /// Use `open` for INFORMs, whose receiver is the authoritative engine.
     public static func openForTraps(_ configuration: SNMPSessionConfiguration) async throws(SNMPError) -> SNMPSession {
         guard case .v3(var security) = configuration.version else { return try await open(configuration) }
-        security.engineID = try await v3Worker.perform { () throws(SNMPError) in
+        security.engineID = try await SNMPEventLoop.shared.perform { () throws(SNMPError) in
             NetSNMP.initialize()
             let engineID = NetSNMP.localEngineID()
             // Our boots and time, as the receiver will check them for this engine ID.
@@ -60,7 +86,7 @@ public final class SNMPSession: Sendable {
     /// This process's own SNMPv3 engine ID: the authoritative engine of the traps it sends, and of the INFORMs
     /// a `NotificationReceiver` accepts (one per process).
     public static func localEngineID() async -> [UInt8] {
-        (try? await v3Worker.perform { NetSNMP.initialize(); return NetSNMP.localEngineID() }) ?? []
+        (try? await SNMPEventLoop.shared.perform { NetSNMP.initialize(); return NetSNMP.localEngineID() }) ?? []
     }
 
     /// GET: the values of exactly these OIDs (missing ones come back as noSuchObject / noSuchInstance).
@@ -104,23 +130,27 @@ public final class SNMPSession: Sendable {
         }
     }
 
-    /// Closes the session; requests queued behind this fail with `.sessionClosed`. Closing twice is harmless.
+    /// Closes the session; requests in flight or sent later fail with `.sessionClosed`. Closing twice is harmless.
     public func close() async {
-        _ = try? await worker.perform { [handle] in handle.close() }
-        if ownsWorker { worker.finish() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.submit { [handle] in
+                handle.close()
+                continuation.resume()
+            }
+        }
     }
 
     deinit {
-        _ = worker.submit { [handle] in handle.close() }
-        if ownsWorker { worker.finish() }
+        loop.submit { [handle] in handle.close() }
     }
 
     private func perform(_ command: Int32, _ oids: [OID], nonRepeaters: Int = 0, maxRepetitions: Int = 0) async throws(SNMPError) -> [VarBind] {
         guard !oids.isEmpty else { throw SNMPError(.invalidArgument, "a request needs at least one OID") }
         guard !Task.isCancelled else { throw SNMPError(.cancelled, "cancelled before the request to \(configuration.peer)") }
-        return try await worker.perform { [handle] () throws(SNMPError) in
-            try handle.request(command, oids, nonRepeaters: nonRepeaters, maxRepetitions: maxRepetitions)
+        let outcome = await loop.send(handle) { [handle] () throws(SNMPError) in
+            try handle.requestPDU(command, oids, nonRepeaters: nonRepeaters, maxRepetitions: maxRepetitions)
         }
+        return try handle.bindings(outcome, blaming: oids)
     }
 }
 
@@ -145,6 +175,8 @@ public func withSNMPSession<T>(
 private struct SessionSettings: Sendable {
     let configuration: SNMPSessionConfiguration
     let timeoutMicroseconds: Int
+    /// The SNMPv3 keys derived from the passphrases (Ku), when the level needs them.
+    var keys: SessionHandle.Keys?
 
     init(_ configuration: SNMPSessionConfiguration) throws(SNMPError) {
         let (seconds, attoseconds) = configuration.timeout.components
@@ -170,13 +202,21 @@ private struct SessionSettings: Sendable {
     }
 }
 
-/// The library's session: owned by one SNMPSession, used only on its worker thread, closed exactly once.
-final class SessionHandle: @unchecked Sendable {
-    private var pointer: UnsafeMutableRawPointer?
+/// The library's session: owned by one SNMPSession, used only on the SNMP loop's thread, closed exactly once.
+final class SessionHandle: SNMPLoopMember, @unchecked Sendable {
+    private(set) var pointer: UnsafeMutableRawPointer?
     private let configuration: SNMPSessionConfiguration
     private let timeoutMicroseconds: Int
 
-    /// Opens the session (blocking: v3 key derivation and engine ID discovery).
+    var peer: String { configuration.peer }
+
+    /// Whether the session has the peer's SNMPv3 engine ID (configured or discovered).
+    var knowsEngineID: Bool {
+        guard let pointer, let session = snmp_sess_session(pointer) else { return false }
+        return session.pointee.securityEngineIDLen > 0
+    }
+
+    /// Opens the session and joins the loop (on the loop's thread: v3 key derivation happens here, no network).
     fileprivate init(opening settings: SessionSettings) throws(SNMPError) {
         NetSNMP.initialize()
         configuration = settings.configuration
@@ -219,7 +259,7 @@ final class SessionHandle: @unchecked Sendable {
             }
             // Discovery happens below, where its error stays readable (see shim.h).
             session.flags |= UInt(SNMP_FLAGS_DONT_PROBE)
-            try Self.configureKeys(&session, security)
+            try Self.configureKeys(&session, security, keys: settings.keys)
         }
 
         guard let opened = NetSNMP.lock.withLock({ snmp_sess_open(&session) }) else {
@@ -227,16 +267,53 @@ final class SessionHandle: @unchecked Sendable {
                                 "cannot open an SNMP session to \(configuration.peer)")
         }
         pointer = opened
-        if case .v3(let security) = configuration.version, security.engineID?.isEmpty ?? true,
-           snmpv3_engineID_probe(opened.assumingMemoryBound(to: session_list.self), snmp_sess_session(opened)) == 0 {
-            let error = NetSNMP.error(session: opened, fallback: .sessionOpenFailed,
-                                      "cannot discover the SNMPv3 engine ID of \(configuration.peer)")
-            close()
-            throw error
-        }
+        // The library would discover a missing engine ID with a blocking exchange inside the first send: the
+        // session discovers it with a request of its own instead (`SNMPSession.open`).
+        snmp_sess_session(opened)?.pointee.flags |= UInt(SNMP_FLAGS_DONT_PROBE)
+        SNMPEventLoop.shared.add(self)
     }
 
-    private static func configureKeys(_ session: inout netsnmp_session, _ security: SNMPv3Security) throws(SNMPError) {
+    // MARK: SNMPLoopMember
+
+    var descriptor: Int32? {
+        guard let pointer else { return nil }
+        let socket = sansang_sess_socket(pointer)
+        return socket >= 0 ? socket : nil
+    }
+
+    func microsecondsUntilDue() -> Int64? {
+        guard let pointer else { return nil }
+        let due = sansang_sess_next_timeout_us(pointer)
+        return due >= 0 ? due : nil
+    }
+
+    func readable() {
+        guard let pointer, let descriptor else { return }
+        _ = sansang_sess_read_fd(pointer, descriptor)
+    }
+
+    func timersDue() {
+        guard let pointer else { return }
+        snmp_sess_timeout(pointer)
+    }
+
+    /// Ku of the authentication and privacy passphrases (RFC 3414 A.2), derived as the library does: pure CPU
+    /// work with no library state, so any thread may do it.
+    struct Keys: Sendable {
+        var auth: [UInt8]
+        var privacy: [UInt8]
+    }
+
+    static func deriveKeys(_ security: SNMPv3Security) throws(SNMPError) -> Keys {
+        var scratch = netsnmp_session()
+        try configureKeys(&scratch, security, keys: nil)
+        let auth = withUnsafeBytes(of: scratch.securityAuthKey) { Array($0.prefix(scratch.securityAuthKeyLen)) }
+        let privacy = withUnsafeBytes(of: scratch.securityPrivKey) { Array($0.prefix(scratch.securityPrivKeyLen)) }
+        return Keys(auth: auth, privacy: privacy)
+    }
+
+    /// Sets the level, the protocols and the keys: `keys` derived beforehand, or derived here when nil.
+    private static func configureKeys(_ session: inout netsnmp_session, _ security: SNMPv3Security, keys: Keys?) throws(SNMPError) {
         switch security.level {
         case .noAuthNoPriv:
             session.securityLevel = SNMP_SEC_LEVEL_NOAUTH
@@ -258,6 +335,17 @@ final class SessionHandle: @unchecked Sendable {
         session.securityAuthProtoLen = length
         // Keys are derived from passphrases (Ku, RFC 3414 A.2); localisation to the engine happens later.
         session.securityAuthKeyLen = Int(USM_AUTH_KU_LEN)
+        if let keys {
+            withUnsafeMutableBytes(of: &session.securityAuthKey) { $0.copyBytes(from: keys.auth.prefix($0.count)) }
+            session.securityAuthKeyLen = keys.auth.count
+            if security.level == .authPriv {
+                session.securityPrivProto = UnsafeMutablePointer(mutating: privacyProtocol(security, &length))
+                session.securityPrivProtoLen = length
+                withUnsafeMutableBytes(of: &session.securityPrivKey) { $0.copyBytes(from: keys.privacy.prefix($0.count)) }
+                session.securityPrivKeyLen = keys.privacy.count
+            }
+            return
+        }
         var status = withUnsafeMutableBytes(of: &session.securityAuthKey) { key in
             Array(security.authPassphrase.utf8).withUnsafeBufferPointer { phrase in
                 generate_Ku(auth, UInt32(length), phrase.baseAddress, phrase.count,
@@ -270,12 +358,7 @@ final class SessionHandle: @unchecked Sendable {
         }
         guard security.level == .authPriv else { return }
 
-        let privacy: UnsafePointer<oid> = switch security.privacyProtocol {
-        case .des: sansang_usm_priv_des(&length)
-        case .aes: sansang_usm_priv_aes(&length)
-        case .aes192: sansang_usm_priv_aes192(&length)
-        case .aes256: sansang_usm_priv_aes256(&length)
-        }
+        let privacy = privacyProtocol(security, &length)
         session.securityPrivProto = UnsafeMutablePointer(mutating: privacy)
         session.securityPrivProtoLen = length
         // The privacy key is derived with the authentication hash too (as snmpget does).
@@ -292,8 +375,17 @@ final class SessionHandle: @unchecked Sendable {
         }
     }
 
-    /// Sends one request and waits for the answer (blocking, up to timeout × (retries + 1)).
-    func request(_ command: Int32, _ oids: [OID], nonRepeaters: Int, maxRepetitions: Int) throws(SNMPError) -> [VarBind] {
+    private static func privacyProtocol(_ security: SNMPv3Security, _ length: inout Int) -> UnsafePointer<oid> {
+        switch security.privacyProtocol {
+        case .des: sansang_usm_priv_des(&length)
+        case .aes: sansang_usm_priv_aes(&length)
+        case .aes192: sansang_usm_priv_aes192(&length)
+        case .aes256: sansang_usm_priv_aes256(&length)
+        }
+    }
+
+    /// The PDU of one request (on the loop's thread).
+    func requestPDU(_ command: Int32, _ oids: [OID], nonRepeaters: Int, maxRepetitions: Int) throws(SNMPError) -> UnsafeMutablePointer<netsnmp_pdu> {
         guard let pointer else { throw SNMPError(.sessionClosed, "the SNMP session to \(configuration.peer) is closed") }
         if case .v3 = configuration.version { try refreshUser(pointer) }
         guard let pdu = snmp_pdu_create(command) else {
@@ -307,11 +399,11 @@ final class SessionHandle: @unchecked Sendable {
         for oid in oids {
             _ = oid.components.withUnsafeBufferPointer { snmp_add_null_var(pdu, $0.baseAddress, $0.count) }
         }
-        return try exchange(pointer, pdu, blaming: oids)
+        return pdu
     }
 
-    /// Sends an INFORM (waits for the acknowledgement) or an SNMPv2-Trap (sent once) with these bindings.
-    func notify(_ command: Int32, _ bindings: [VarBind]) throws(SNMPError) {
+    /// The PDU of an INFORM or an SNMPv2-Trap with these bindings (on the loop's thread).
+    func notificationPDU(_ command: Int32, _ bindings: [VarBind]) throws(SNMPError) -> UnsafeMutablePointer<netsnmp_pdu> {
         guard let pointer else { throw SNMPError(.sessionClosed, "the SNMP session to \(configuration.peer) is closed") }
         if case .v3 = configuration.version { try refreshUser(pointer) }
         guard let pdu = snmp_pdu_create(command) else {
@@ -321,47 +413,29 @@ final class SessionHandle: @unchecked Sendable {
             snmp_free_pdu(pdu)
             throw SNMPError(.invalidArgument, "cannot encode \(binding) for a notification")
         }
-        guard command == SANSANG_SNMP_MSG_TRAP2 else {
-            _ = try exchange(pointer, pdu, blaming: bindings.map(\.oid))
-            return
-        }
-        // snmp_sess_send frees the PDU only when it succeeds.
-        guard snmp_sess_send(pointer, pdu) != 0 else {
-            snmp_free_pdu(pdu)
-            throw NetSNMP.error(session: pointer, fallback: .requestFailed, "cannot send a trap to \(configuration.peer)")
-        }
+        return pdu
     }
 
-    /// Sends `pdu` (freeing it) and waits for the response (blocking, up to timeout × (retries + 1)).
-    private func exchange(_ pointer: UnsafeMutableRawPointer, _ pdu: UnsafeMutablePointer<netsnmp_pdu>,
-                          blaming oids: [OID]) throws(SNMPError) -> [VarBind] {
-        var response: UnsafeMutablePointer<netsnmp_pdu>?
-        // Frees `pdu` whatever happens.
-        let status = snmp_sess_synch_response(pointer, pdu, &response)
-        defer { if let response { snmp_free_pdu(response) } }
-
-        switch status {
-        case STAT_SUCCESS:
-            guard let response else { throw SNMPError(.requestFailed, "no response PDU from \(configuration.peer)") }
-            let errorStatus = response.pointee.errstat, errorIndex = response.pointee.errindex
+    /// The bindings of a response, or the error that came instead (pure: any thread).
+    func bindings(_ outcome: RequestOutcome, blaming oids: [OID]) throws(SNMPError) -> [VarBind] {
+        switch outcome {
+        case .response(let errorStatus, let errorIndex, let bindings):
             guard errorStatus == 0 else {
                 let status = ErrorStatus(rawValue: errorStatus)
                 let blamed = oids.indices.contains(errorIndex - 1) ? " for \(oids[errorIndex - 1])" : ""
                 throw SNMPError(.protocolError(status), "\(configuration.peer) answered \(status)\(blamed)",
                                 cause: .pdu(errorStatus: errorStatus, errorIndex: errorIndex))
             }
-            var bindings: [VarBind] = []
-            var variable = response.pointee.variables
-            while let current = variable {
-                bindings.append(VarBind(current.pointee))
-                variable = current.pointee.next_variable
-            }
             return bindings
-        case STAT_TIMEOUT:
-            throw NetSNMP.error(session: pointer, fallback: .timeout,
-                                "no answer from \(configuration.peer) within \(configuration.timeout) × \(configuration.retries + 1) attempts")
-        default:
-            throw NetSNMP.error(session: pointer, fallback: .requestFailed, "SNMP request to \(configuration.peer) failed")
+        case .report(let code, _, let text):
+            throw SNMPError(SNMPError.Code(libraryError: code, fallback: .requestFailed),
+                            "\(configuration.peer) refused the request with a report (\(text))",
+                            cause: .library(code: code, systemErrno: 0, text: text))
+        case .timedOut:
+            throw SNMPError(.timeout, "no answer from \(configuration.peer) within \(configuration.timeout) × \(configuration.retries + 1) attempts",
+                            cause: .library(code: SNMPERR_TIMEOUT, systemErrno: 0, text: "Timeout"))
+        case .failed(let error):
+            throw error
         }
     }
 
@@ -382,8 +456,11 @@ final class SessionHandle: @unchecked Sendable {
         }
     }
 
+    /// Fails the requests in flight, leaves the loop and closes the library's session (on the loop's thread).
     func close() {
         guard let pointer else { return }
+        SNMPEventLoop.shared.failRequests(of: self)
+        SNMPEventLoop.shared.remove(self)
         self.pointer = nil
         NetSNMP.lock.withLock { _ = snmp_sess_close(pointer) }
     }

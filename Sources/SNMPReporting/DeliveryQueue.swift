@@ -10,6 +10,9 @@ public struct DeliveryPolicy: Sendable, Hashable {
     public var expireAfter: Duration = .seconds(3600)
     /// At most this many wait; beyond it the oldest is given up (counted as undelivered).
     public var queueLimit = 1000
+    /// Where the waiting notifications are kept (one file each), so that a restart loses none; nil keeps them
+    /// in memory only.
+    public var directory: URL?
 
     public init() {}
 }
@@ -40,8 +43,17 @@ public struct DeliveryQueue<Item: Sendable>: Sendable {
         var queuedAt: ContinuousClock.Instant
     }
 
+    /// Why an item was given up.
+    public enum DropReason: String, Sendable {
+        /// Not acknowledged within `expireAfter` of being queued.
+        case expired
+        /// Pushed out of a full queue by a newer one.
+        case queueFull = "queue_full"
+    }
+
     public let policy: DeliveryPolicy
     private var entries: [Entry] = []
+    private var dropped: [(item: Item, reason: DropReason)] = []
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
     public private(set) var counters = Counters()
@@ -52,11 +64,18 @@ public struct DeliveryQueue<Item: Sendable>: Sendable {
 
     public var isEmpty: Bool { entries.isEmpty }
 
+    /// Queues `item`; `now` is when it was queued (earlier for one restored from disk).
     public mutating func enqueue(_ item: Item, now: ContinuousClock.Instant) {
         counters.queued += 1
         entries.append(Entry(id: counters.queued, item: item, queuedAt: now))
-        while entries.count > policy.queueLimit { dropHead() }
+        while entries.count > policy.queueLimit { dropHead(.queueFull) }
         counters.pending = entries.count
+    }
+
+    /// The items given up since the last call (expired or pushed out), oldest first, with why.
+    public mutating func takeDropped() -> [(item: Item, reason: DropReason)] {
+        defer { dropped = [] }
+        return dropped
     }
 
     /// What to do at `now`: send the head, wait until a retry is due, or nothing is queued.
@@ -74,15 +93,17 @@ public struct DeliveryQueue<Item: Sendable>: Sendable {
         case idle
     }
 
-    /// Item `id` was acknowledged (or, for a trap, sent).
-    public mutating func delivered(_ id: Int) {
+    /// Item `id` was acknowledged (or, for a trap, sent); returns it unless it was given up meanwhile.
+    @discardableResult
+    public mutating func delivered(_ id: Int) -> Item? {
         counters.attempts += 1
-        guard let index = entries.firstIndex(where: { $0.id == id }) else { return }
+        guard let index = entries.firstIndex(where: { $0.id == id }) else { return nil }
         counters.acknowledged += 1
-        entries.remove(at: index)
+        let entry = entries.remove(at: index)
         failures = 0
         retryAt = nil
         counters.pending = entries.count
+        return entry.item
     }
 
     /// The attempt to send item `id` failed at `now`: retry after the backoff (`fraction` of it, for jitter).
@@ -96,12 +117,12 @@ public struct DeliveryQueue<Item: Sendable>: Sendable {
     }
 
     private mutating func expire(now: ContinuousClock.Instant) {
-        while let head = entries.first, now - head.queuedAt >= policy.expireAfter { dropHead() }
+        while let head = entries.first, now - head.queuedAt >= policy.expireAfter { dropHead(.expired) }
         counters.pending = entries.count
     }
 
-    private mutating func dropHead() {
-        entries.removeFirst()
+    private mutating func dropHead(_ reason: DropReason) {
+        dropped.append((entries.removeFirst().item, reason))
         counters.undelivered += 1
         failures = 0
         retryAt = nil

@@ -1,3 +1,4 @@
+import Foundation
 import ReadinessMIB
 import SNMPTypes
 import YAMLConfig
@@ -41,17 +42,33 @@ public struct SNMPReceiverSettings: Sendable {
     public var notificationMaxAgeSeconds = 900
     /// Managers told of every site verdict change.
     public var forward: [NotificationTarget] = []
+    /// Retries, expiry and the bound of each forward target's queue; `directory` is set from
+    /// `forwardQueueDirectory` when the configuration file is loaded (`resolveForwardQueue`).
+    public var forwardDelivery = DeliveryPolicy()
+    /// `forward_queue_directory` as written; nil: `snmp-forward` beside the SQLite database, or
+    /// /var/lib/sansang/snmp-forward with PostgreSQL.
+    public var forwardQueueDirectory: String?
 
     public init() {}
 
     /// The receiver runs when someone may send to it.
     public var receives: Bool { !users.isEmpty || !communities.isEmpty }
+
+    /// Where the forward queues live: `forwardQueueDirectory` made absolute by `resolve`, or its default beside
+    /// the SQLite database (`sqlitePath`; nil with PostgreSQL).
+    public mutating func resolveForwardQueue(sqlitePath: String?, resolve: (String) -> String) {
+        let path = forwardQueueDirectory.map(resolve)
+            ?? sqlitePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("snmp-forward").path }
+            ?? "/var/lib/sansang/snmp-forward"
+        forwardDelivery.directory = URL(fileURLWithPath: path)
+    }
 }
 
 extension NodeReader {
     /// The `snmp:` mapping of collector.yaml; every problem reported with its file:line and field; nil when any.
     public mutating func snmpReceiverSettings(_ field: Field) -> SNMPReceiverSettings? {
-        let keys = ["listen", "engine_id", "users", "communities", "oid_root", "notification_max_age_s", "forward"]
+        let keys = ["listen", "engine_id", "users", "communities", "oid_root", "notification_max_age_s", "forward",
+                    "forward_queue_directory", "forward_queue_limit", "forward_expire_s"]
         guard let entries = mapping(field, allowed: keys) else { return nil }
         var settings = SNMPReceiverSettings()
         let before = errors.count
@@ -81,6 +98,11 @@ extension NodeReader {
             }
         }
         if let field = entries["forward"], let targets = notificationTargets(field) { settings.forward = targets }
+        if let path = entries["forward_queue_directory"].flatMap({ nonEmptyString($0) }) { settings.forwardQueueDirectory = path }
+        if let limit = entries["forward_queue_limit"].flatMap({ int($0, in: 1...100_000) }) { settings.forwardDelivery.queueLimit = limit }
+        if let seconds = entries["forward_expire_s"].flatMap({ double($0, in: 1...(7 * 86400)) }) {
+            settings.forwardDelivery.expireAfter = .seconds(seconds)
+        }
         return errors.count == before ? settings : nil
     }
 }

@@ -71,6 +71,12 @@ import Testing
         #expect(queue.counters.undelivered == 2 && queue.counters.pending == 3)
         let (_, head) = try #require(sendID(queue.next(now: start)))
         #expect(head == 3)
+        // What was given up is handed out once, with why (the sender removes its files and logs it).
+        let dropped = queue.takeDropped()
+        #expect(dropped.map { $0.item } == [1, 2] && dropped.allSatisfy { $0.reason == .queueFull })
+        #expect(queue.takeDropped().isEmpty)
+        _ = queue.next(now: start + .seconds(60))
+        #expect(queue.takeDropped().map { $0.reason } == [.expired, .expired, .expired])
     }
 
     @Test func anAcknowledgementForAnItemDroppedMeanwhileChangesNothingElse() async throws {
