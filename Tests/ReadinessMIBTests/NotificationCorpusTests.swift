@@ -100,11 +100,11 @@ import Testing
         var roleless = entry(change)
         roleless.varBinds.append(VarBind(oid: try mib.objectOID(.linkTargetMbps).appending(UInt(UInt32.max)), value: .gauge32(10)))
         cases.append(("missing_object-link-row-without-role", "a link row far beyond the others, with a target but no role", roleless))
-        var generator = NotificationMutator(seed: 1414)
+        var generator = SplitMix64(seed: 1414)
         for index in 0..<60 {
             var mutated = entry(index.isMultiple(of: 2) ? change : heartbeat)
             for _ in 0..<(1 + generator.below(3)) { try generator.mutate(&mutated.varBinds, trapOID: &mutated.trapOID) }
-            cases.append((String(format: "mutation-%02d", index), "seeded mutation \(index) (NotificationMutator seed 1414)", mutated))
+            cases.append((String(format: "mutation-%02d", index), "seeded mutation \(index) (SplitMix64 seed 1414)", mutated))
         }
         try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
         for (name, comment, entry) in cases {
