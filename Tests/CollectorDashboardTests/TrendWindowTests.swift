@@ -2,6 +2,7 @@ import CollectorTestSupport
 import Foundation
 import Inventory
 import ReadinessModel
+import SansangAPI
 import Testing
 @testable import CollectorDashboard
 
@@ -35,7 +36,9 @@ import Testing
         }
         let since = now.addingTimeInterval(-Double(OverviewModel.trendDays - 1) * 86400 - 1)
         let changes = all.mapValues { $0.filter { $0.at > since && $0.at <= now } }.filter { !$0.value.isEmpty }
-        #expect(changes.values.map(\.count).reduce(0, +) < all.values.map(\.count).reduce(0, +), "the window holds less than all")
+        let inWindow: Int = changes.values.reduce(0) { $0 + $1.count }
+        let everything: Int = all.values.reduce(0) { $0 + $1.count }
+        #expect(inWindow < everything, "the window holds less than all")
         let windowed = OverviewModel.history(offices: offices, current: current, changes: changes, since: since)
         let expected = OverviewModel.trend(offices: offices, history: all, now: now, days: OverviewModel.trendDays)
         let got = OverviewModel.trend(offices: offices, history: windowed, now: now, days: OverviewModel.trendDays)
