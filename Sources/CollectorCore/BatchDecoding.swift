@@ -2,6 +2,12 @@ import Foundation
 import ReadinessModel
 import SansangAPI
 
+/// A decoded batch and the JSON bytes of each of its reports as received (nil when they could not be told apart).
+public struct DecodedBatch: Sendable {
+    public var batch: ReportBatch
+    public var json: [Data]?
+}
+
 /// Turns a request body into a report batch, telling apart the three ways it can be wrong:
 /// not JSON at all (`malformed_json`), a report format this build does not read
 /// (`unsupported_format_version`), and JSON that is not a valid batch (`invalid_report`).
@@ -9,6 +15,39 @@ public enum BatchDecoding {
     public static let maxReportsPerBatch = 1000
 
     public static func decode(_ body: Data) throws(CollectorError) -> ReportBatch {
+        try decodeKeepingJSON(body).batch
+    }
+
+    /// As `decode`, and the bytes of each report as the request held them (`json`, nil when they cannot be told
+    /// apart): what the store keeps, so that no report is encoded again on the way in.
+    public static func decodeKeepingJSON(_ body: Data) throws(CollectorError) -> DecodedBatch {
+        // The common case costs one parse: a valid batch decodes at once. Only a body that fails is looked at again
+        // to say which of the three ways it is wrong.
+        let batch: ReportBatch
+        if let decoded = try? ReportCoding.decoder().decode(ReportBatch.self, from: body) {
+            for (index, report) in decoded.reports.enumerated() where report.formatVersion != Report.currentFormatVersion {
+                throw CollectorError(.unsupportedFormat,
+                                     "reports[\(index)].format_version is \(report.formatVersion); this collector reads \(Report.currentFormatVersion)")
+            }
+            batch = decoded
+        } else {
+            batch = try diagnosed(body)
+        }
+        guard !batch.reports.isEmpty else { throw CollectorError(.invalidReport, "the batch has no reports") }
+        guard batch.reports.count <= maxReportsPerBatch else {
+            throw CollectorError(.invalidReport, "a batch holds at most \(maxReportsPerBatch) reports, not \(batch.reports.count)")
+        }
+        for (index, report) in batch.reports.enumerated() {
+            if let problem = report.limitProblems().first {
+                throw CollectorError(.invalidReport, "reports[\(index)].\(problem)")
+            }
+        }
+        let json = ReportSlices.elements(of: body).flatMap { $0.count == batch.reports.count ? $0 : nil }
+        return DecodedBatch(batch: batch, json: json)
+    }
+
+    /// The batch of a body that did not decode at once: the error that says what is wrong with it.
+    private static func diagnosed(_ body: Data) throws(CollectorError) -> ReportBatch {
         do {
             // Fragments are JSON too ("null" is not a batch, but it is JSON): invalid_report below, not malformed_json.
             _ = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
@@ -45,15 +84,6 @@ public enum BatchDecoding {
                 throw CollectorError(.invalidReport, problem)
             }
             throw CollectorError(.invalidReport, describe(error))
-        }
-        guard !batch.reports.isEmpty else { throw CollectorError(.invalidReport, "the batch has no reports") }
-        guard batch.reports.count <= maxReportsPerBatch else {
-            throw CollectorError(.invalidReport, "a batch holds at most \(maxReportsPerBatch) reports, not \(batch.reports.count)")
-        }
-        for (index, report) in batch.reports.enumerated() {
-            if let problem = report.limitProblems().first {
-                throw CollectorError(.invalidReport, "reports[\(index)].\(problem)")
-            }
         }
         return batch
     }

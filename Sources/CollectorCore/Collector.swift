@@ -24,9 +24,8 @@ public final class Collector: Sendable {
     private let current: Mutex<Inventory>
     private let logger: Logger
     private let metrics: CollectorMetrics
-    /// Concurrent ingests share one transaction, and the re-evaluations after them another.
+    /// Concurrent ingests share one transaction (one commit), their sites' evaluation included.
     private let ingests = GroupCommit<IngestBatch, IngestedKeys>()
-    private let evaluations = GroupCommit<SiteEvaluation, Void>()
     /// Batches accepted for storage and not yet answered; above `maxPendingIngests` a batch is refused (503).
     private let pendingIngests = Mutex(0)
     public let maxPendingIngests: Int
@@ -70,6 +69,13 @@ public final class Collector: Sendable {
     /// this returns, so the acknowledgement can be trusted by the agent's spool.
     public func ingest(_ batch: ReportBatch, from principal: Principal, receivedAt: Date = Date()) async throws(CollectorError)
         -> IngestAcknowledgement {
+        try await ingest(DecodedBatch(batch: batch, json: nil), from: principal, receivedAt: receivedAt)
+    }
+
+    /// As `ingest(_:from:receivedAt:)`, storing each report's JSON as received when the batch has it.
+    public func ingest(_ decoded: DecodedBatch, from principal: Principal, receivedAt: Date = Date()) async throws(CollectorError)
+        -> IngestAcknowledgement {
+        let batch = decoded.batch
         guard case .site(let code) = principal else {
             throw reject(CollectorError(.forbidden, "reports are sent with a site token"))
         }
@@ -89,10 +95,11 @@ public final class Collector: Sendable {
             throw reject(CollectorError(.unavailable, "the collector is overloaded (\(maxPendingIngests) batches waiting); retry later"))
         }
         defer { pendingIngests.withLock { $0 -= 1 } }
-        let store = self.store
         let outcome: IngestedKeys
         do {
-            outcome = try await ingests.submit(IngestBatch(reports: batch.reports, receivedAt: receivedAt)) { try await store.ingest($0) }
+            outcome = try await ingests.submit(IngestBatch(reports: batch.reports, receivedAt: receivedAt, json: decoded.json)) {
+                [self] batches in try await storeAndEvaluate(batches)
+            }
         } catch {
             // Nothing of the batch is stored (one transaction): acknowledge nothing, let the agent retry.
             logger.error("storage failed", metadata: ["operation": "storing reports", "error": "\(LogText("\(error)"))"])
@@ -109,35 +116,65 @@ public final class Collector: Sendable {
                 "stored_digest": "\(conflict.storedDigest)", "received_digest": "\(conflict.receivedDigest)",
             ])
         }
-        if !outcome.stored.isEmpty {
-            let candidate = Self.newestStored(batch.reports, stored: Set(outcome.stored))
-                .map { StoredReport(report: $0, receivedAt: receivedAt) }
-            do {
-                try await evaluations.submit(SiteEvaluation(site: site, now: receivedAt, inHand: candidate)) { [self] requests in
-                    // One evaluation of every site asked for, as of the latest time asked, each from its own inputs.
-                    let sites = Dictionary(requests.map { ($0.site.code, $0.site) }) { a, _ in a }
-                    var inHand: [String: [StoredReport]] = [:]
-                    for request in requests { if let held = request.inHand { inHand[request.site.code, default: []].append(held) } }
-                    try await evaluate(sites.keys.sorted().map { sites[$0]! }, now: requests.map(\.now).max()!, inHand: inHand)
-                    return requests.map { _ in () }
-                }
-            } catch {
-                // The reports are committed: acknowledge them; the timer re-evaluates later.
-                logger.error("evaluation after ingest failed", metadata: ["site": "\(LogText(code))", "error": "\(LogText("\(error)"))"])
-            }
-        }
         return IngestAcknowledgement(stored: outcome.stored, duplicates: outcome.duplicates, conflicts: outcome.conflicts.map(\.key))
     }
 
-    /// The report of a batch that the store takes as the site's newest if none newer is stored: within one boot the
-    /// highest seq, across boots the last in the batch (the store's rule, `ReadinessStore.latestReport`).
-    static func newestStored(_ reports: [Report], stored: Set<ReportKey>) -> Report? {
-        var newest: Report?
-        for report in reports where stored.contains(ReportKey(report)) {
-            if let held = newest, held.agent.bootId == report.agent.bootId, held.seq >= report.seq { continue }
-            newest = report
+    /// One group of concurrent ingests: their reports stored and their sites evaluated in one transaction; what
+    /// changed is logged and forwarded. A failure to record verdicts leaves the reports stored and acknowledged (the
+    /// sites are evaluated again at their recheck time or next report).
+    private func storeAndEvaluate(_ batches: [IngestBatch]) async throws -> [IngestedKeys] {
+        let inventory = self.inventory
+        let now = batches.map(\.receivedAt).max() ?? Date()
+        let evaluator = self.evaluator
+        let refresh = refreshSeconds
+        let result = try await store.ingest(batches) { inputs in
+            Self.evaluate(inputs, inventory: inventory, evaluator: evaluator, refresh: refresh, now: now)
         }
-        return newest
+        if let error = result.evaluationError {
+            logger.error("evaluation after ingest failed", metadata: [
+                "sites": "\(LogText(Set(batches.flatMap { $0.reports.map(\.site) }).sorted().joined(separator: ",")))",
+                "error": "\(LogText("\(error)"))"])
+        }
+        announce(result.transitions, verdicts: result.verdicts, latest: result.inputs.compactMapValues(\.latest), inventory: inventory)
+        return result.outcomes
+    }
+
+    /// The verdicts of sites from their inputs, and when each must be evaluated again (pure).
+    static func evaluate(_ inputs: [SiteInputs], inventory: Inventory, evaluator: ReadinessEvaluator, refresh: TimeInterval,
+                         now: Date) -> EvaluatedSites {
+        var recheck: [String: Date] = [:]
+        let verdicts = inputs.compactMap { input -> SiteVerdict? in
+            guard let site = inventory.site(code: input.site), let profile = inventory.profile(named: site.profile) else { return nil }
+            let stored = input.latest
+            let verdict = evaluator.evaluate(site: site, profile: profile, latest: stored?.report, receivedAt: stored?.receivedAt,
+                                             notified: input.notification?.notifiedVerdict, now: now)
+            recheck[site.code] = evaluator.recheckAt(site: site, profile: profile, latest: stored?.report,
+                                                     receivedAt: stored?.receivedAt, now: now, refresh: refresh)
+            return verdict
+        }
+        return EvaluatedSites(verdicts: verdicts, recheckAt: recheck)
+    }
+
+    /// Counts, logs and forwards recorded transitions.
+    private func announce(_ transitions: [String: VerdictTransition], verdicts: [SiteVerdict], latest: [String: StoredReport],
+                          inventory: Inventory) {
+        guard !transitions.isEmpty else { return }
+        metrics.transitions.increment(by: transitions.count)
+        let byCode = Dictionary(verdicts.map { ($0.site, $0) }) { a, _ in a }
+        for (code, transition) in transitions.sorted(by: { $0.key < $1.key }) {
+            if let problems = latest[code]?.report.limitProblems(), !problems.isEmpty {
+                // One poisoned site is marked NO_DATA and named here; every other site goes on.
+                logger.error("stored report cannot be judged", metadata: [
+                    "site": "\(LogText(code))", "problems": "\(LogText(problems.joined(separator: "; ")))"])
+            }
+            logger.info("verdict changed", metadata: [
+                "site": "\(code)", "from": "\(transition.from?.rawValue ?? "none")", "to": "\(transition.to.rawValue)",
+                "reasons": "\(transition.reasons.map(\.description).joined(separator: ","))",
+            ])
+            if let verdict = byCode[code], let site = inventory.site(code: code) {
+                transitionSink.yield(SiteTransitionEvent(site: site, transition: transition, verdict: verdict))
+            }
+        }
     }
 
     /// Counts one more batch in flight, unless `maxPendingIngests` are already.
@@ -213,56 +250,18 @@ public final class Collector: Sendable {
         return try await evaluate(due, now: now)
     }
 
-    /// Evaluates `sites` from their own inputs only: the newest report of each (taken from `inHand` when the store
-    /// says it is the one held, else read and decoded for that site), its newest notification; records the verdicts
-    /// with the time each must be looked at again.
+    /// Evaluates `sites` from their own inputs only: the newest report of each (read and decoded for that site), its
+    /// newest notification; records the verdicts with the time each must be looked at again.
     @discardableResult
-    private func evaluate(_ sites: [Site], now: Date, inHand: [String: [StoredReport]] = [:]) async throws
-        -> [String: VerdictTransition] {
+    private func evaluate(_ sites: [Site], now: Date) async throws -> [String: VerdictTransition] {
         let inventory = self.inventory
         let codes = sites.map(\.code)
-        let keys = try await store.latestReportKeys(sites: codes)
-        var latest: [String: StoredReport] = [:]
-        var toRead: [String] = []
-        for (code, key) in keys {
-            if var held = inHand[code]?.first(where: { ReportKey($0.report) == key.key }) {
-                held.receivedAt = key.receivedAt
-                latest[code] = held
-            } else {
-                toRead.append(code)
-            }
-        }
-        if !toRead.isEmpty {
-            latest.merge(try await store.latestReports(sites: toRead)) { _, read in read }
-        }
+        let latest = try await store.latestReports(sites: codes)
         let notified = try await store.latestNotifications(sites: codes)
-        var recheck: [String: Date] = [:]
-        let verdicts = sites.compactMap { site -> SiteVerdict? in
-            guard let profile = inventory.profile(named: site.profile) else { return nil }
-            let stored = latest[site.code]
-            let verdict = evaluator.evaluate(site: site, profile: profile, latest: stored?.report, receivedAt: stored?.receivedAt,
-                                             notified: notified[site.code]?.notifiedVerdict, now: now)
-            recheck[site.code] = evaluator.recheckAt(site: site, profile: profile, latest: stored?.report,
-                                                     receivedAt: stored?.receivedAt, now: now, refresh: refreshSeconds)
-            return verdict
-        }
-        let transitions = try await store.recordVerdicts(verdicts, recheckAt: recheck)
-        metrics.transitions.increment(by: transitions.count)
-        let byCode = Dictionary(verdicts.map { ($0.site, $0) }) { a, _ in a }
-        for (code, transition) in transitions.sorted(by: { $0.key < $1.key }) {
-            if let problems = latest[code]?.report.limitProblems(), !problems.isEmpty {
-                // One poisoned site is marked NO_DATA and named here; every other site goes on.
-                logger.error("stored report cannot be judged", metadata: [
-                    "site": "\(LogText(code))", "problems": "\(LogText(problems.joined(separator: "; ")))"])
-            }
-            logger.info("verdict changed", metadata: [
-                "site": "\(code)", "from": "\(transition.from?.rawValue ?? "none")", "to": "\(transition.to.rawValue)",
-                "reasons": "\(transition.reasons.map(\.description).joined(separator: ","))",
-            ])
-            if let verdict = byCode[code], let site = inventory.site(code: code) {
-                transitionSink.yield(SiteTransitionEvent(site: site, transition: transition, verdict: verdict))
-            }
-        }
+        let inputs = codes.map { SiteInputs(site: $0, latest: latest[$0], notification: notified[$0]) }
+        let evaluated = Self.evaluate(inputs, inventory: inventory, evaluator: evaluator, refresh: refreshSeconds, now: now)
+        let transitions = try await store.recordVerdicts(evaluated.verdicts, recheckAt: evaluated.recheckAt)
+        announce(transitions, verdicts: evaluated.verdicts, latest: latest, inventory: inventory)
         return transitions
     }
 
@@ -310,11 +309,15 @@ public final class Collector: Sendable {
     }
 
     /// Sites matching the filter in inventory order, paged.
+    /// Filters on the compact verdict rows (state and reason keys: all a filter and a summary show), reads the
+    /// report times of the page only: nothing is decoded, whatever the size of the fleet.
     public func sites(filter: SiteFilter, limit: Int = 100, offset: Int = 0) async throws(CollectorError) -> SiteListBody {
-        let verdicts = try await storage("reading verdicts") { try await store.currentVerdicts() }
-        let received = try await storage("reading reports") { try await store.latestReceivedAt() }
+        let verdicts = try await storage("reading verdicts") { try await verdictSummaries() }
         let matching = inventory.sites.filter { filter.matches($0, verdicts[$0.code]) }
         let page = matching.dropFirst(offset).prefix(limit)
+        let received = try await storage("reading reports") {
+            try await store.latestReportKeys(sites: page.map(\.code)).mapValues(\.receivedAt)
+        }
         return SiteListBody(total: matching.count, limit: limit, offset: offset, items: page.map {
             SiteSummaryBody(site: $0, verdict: verdicts[$0.code], lastReportAt: received[$0.code])
         })
@@ -355,13 +358,6 @@ public final class Collector: Sendable {
             throw CollectorError(.internalError, "storage failed while \(what)", cause: error)
         }
     }
-}
-
-/// A site to re-evaluate after its reports were stored, when they were received, and the newest of them, decoded.
-struct SiteEvaluation: Sendable {
-    var site: Site
-    var now: Date
-    var inHand: StoredReport?
 }
 
 /// Roll-up inputs as of one transition id.

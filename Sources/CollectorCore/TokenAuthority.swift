@@ -82,7 +82,7 @@ public struct TokenAuthority: Sendable {
     }
 
     public static func sha256(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        lowercaseHex(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// Compares every byte whatever the first difference, so timing does not reveal a prefix.

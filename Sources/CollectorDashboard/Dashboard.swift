@@ -145,8 +145,13 @@ public struct Dashboard: Sendable {
         // State and reason keys are all the overview's roll-up counts: the compact, cached summaries.
         let verdicts = try await collector.storage("reading verdicts") { try await collector.verdictSummaries() }
         let recent = try await collector.storage("reading transitions") { try await store.recentTransitions(limit: 15) }
-        let history = try await collector.storage("reading transitions") { try await store.allTransitions(upTo: now) }
-        let model = OverviewModel(sites: collector.inventory.sites, verdicts: verdicts, recent: recent, history: history, now: now,
+        // The trend's window only: each office's state at its start is the state its first transition in the window
+        // left, or else its current one (a transition is recorded whenever the state changes).
+        let since = now.addingTimeInterval(-Double(OverviewModel.trendDays - 1) * 86400 - 1)
+        let changes = try await collector.storage("reading transitions") { try await store.stateChanges(from: since, to: now) }
+        let sites = collector.inventory.sites
+        let history = OverviewModel.history(offices: sites.filter(\.hasOffice), current: verdicts, changes: changes, since: since)
+        let model = OverviewModel(sites: sites, verdicts: verdicts, recent: recent, history: history, now: now,
                                   language: page.language, timeZone: settings.officeTimeZone)
         return try render(page, "overview", model, title: page.words("overview"), viewer: viewer, live: true, nav: "/")
     }
@@ -172,7 +177,8 @@ public struct Dashboard: Sendable {
 
     private func siteData() async throws(CollectorError) -> ([String: SiteVerdict], [String: Date]) {
         let store = collector.store
-        let verdicts = try await collector.storage("reading verdicts") { try await store.currentVerdicts() }
+        // State and reason keys are all the list shows and filters on: the compact, cached summaries.
+        let verdicts = try await collector.storage("reading verdicts") { try await collector.verdictSummaries() }
         let received = try await collector.storage("reading reports") { try await store.latestReceivedAt() }
         return (verdicts, received)
     }

@@ -70,7 +70,7 @@ public struct OverviewModel: Sendable {
                             href: "/sites" + queryString([("reason", code.rawValue)]), count: count, cssClass: "")
         }
         let offices = sites.filter(\.hasOffice)
-        trend = Self.trend(offices: offices, history: history, now: now, days: 14)
+        trend = Self.trend(offices: offices, history: history, now: now, days: Self.trendDays)
         trendSVG = Charts.share(trend, format: format, title: DashboardWording.text("trend", language))
         eta = Self.estimate(trend, now: now, format: format)
         let byCode = Dictionary(sites.map { ($0.code, $0) }) { a, _ in a }
@@ -92,6 +92,23 @@ public struct OverviewModel: Sendable {
         case 0.5...: return 1
         default: return 0
         }
+    }
+
+    /// Days the trend covers (the last point is now).
+    public static let trendDays = 14
+
+    /// Each office's transitions as `trend` reads them, from the transitions after `since` only: the state at
+    /// `since` (what the first later transition changed from, or else the current verdict's state) as a transition
+    /// at `since`, then those after it.
+    public static func history(offices: [Site], current: [String: SiteVerdict], changes: [String: [VerdictTransition]],
+                               since: Date) -> [String: [VerdictTransition]] {
+        var history: [String: [VerdictTransition]] = [:]
+        for site in offices {
+            let later = changes[site.code] ?? []
+            let before = later.isEmpty ? current[site.code]?.state : later[0].from
+            history[site.code] = (before.map { [VerdictTransition(at: since, from: nil, to: $0, reasons: [])] } ?? []) + later
+        }
+        return history
     }
 
     /// The share of offices ready at the end of each of the last `days` days (the last point is now), from each

@@ -51,7 +51,7 @@ struct APIHandlers: Sendable {
                 throw CollectorError(.malformedJSON, "the gzip body cannot be decompressed (\(error))")
             }
         }
-        let batch = try BatchDecoding.decode(Data(body.readableBytesView))
+        let batch = try BatchDecoding.decodeKeepingJSON(Data(body.readableBytesView))
         let ack = try await collector.ingest(batch, from: .site(site))
         return try json(ack, status: .accepted)
     }

@@ -25,6 +25,9 @@ public protocol DashboardStore: Sendable {
     func recentTransitions(limit: Int) async throws -> [SiteTransitionRecord]
     /// The id of the newest verdict transition, 0 when there is none: changes exactly when a verdict does.
     func latestTransitionID() async throws -> Int64
+    /// The verdict transitions of every site with `from < at <= to`, by site, oldest first, with their states only
+    /// (reasons empty, nothing decoded): a read bounded by the window (index on `at`), for trends.
+    func stateChanges(from: Date, to: Date) async throws -> [String: [VerdictTransition]]
 }
 
 /// A NOC person who logs in to the dashboard.

@@ -98,10 +98,21 @@ extension ReadinessStore {
 public struct IngestBatch: Sendable {
     public var reports: [Report]
     public var receivedAt: Date
+    /// The JSON of each report as received (same order), stored as it is; nil: the store encodes the reports.
+    public var json: [Data]?
 
-    public init(reports: [Report], receivedAt: Date) {
+    public init(reports: [Report], receivedAt: Date, json: [Data]? = nil) {
+        precondition(json == nil || json?.count == reports.count, "one JSON text per report")
         self.reports = reports
         self.receivedAt = receivedAt
+        self.json = json
+    }
+
+    /// Each report with the JSON to store for it.
+    public func encoded() throws -> [(report: Report, json: Data)] {
+        if let json { return Array(zip(reports, json)) }
+        let encoder = ReportCoding.encoder()
+        return try reports.map { (report: $0, json: try encoder.encode($0)) }
     }
 }
 
@@ -136,7 +147,30 @@ public struct ReportConflict: Sendable, Hashable {
 
 /// Lowercase hex SHA-256 of a report's canonical JSON (`ReportCoding.encoder()`).
 public func reportDigest(_ json: Data) -> String {
-    SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
+    lowercaseHex(SHA256.hash(data: json))
+}
+
+/// Bytes as lowercase hexadecimal (without Foundation's per-byte formatting: this is on every request's path).
+public func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(64)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 15)])
+    }
+    return String(decoding: text, as: UTF8.self)
+}
+
+/// The digest of a report's canonical JSON.
+public func reportDigest(of report: Report) throws -> String {
+    reportDigest(try ReportCoding.encoder().encode(report))
+}
+
+/// The digest of the canonical JSON of a stored report's JSON: rows keep the JSON as the agent sent it (any key order
+/// and spacing), so a repeated report compares by content, not by bytes.
+public func canonicalReportDigest(_ stored: Data) throws -> String {
+    try reportDigest(of: ReportCoding.decoder().decode(Report.self, from: stored))
 }
 
 /// A report as stored, with the time the collector received it.

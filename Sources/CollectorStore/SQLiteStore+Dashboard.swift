@@ -111,6 +111,21 @@ extension SQLiteStore {
         }
     }
 
+    public func stateChanges(from: Date, to: Date) async throws -> [String: [VerdictTransition]] {
+        try await pool.read { db in
+            var result: [String: [VerdictTransition]] = [:]
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT site, at, from_state, to_state FROM transition WHERE at > ? AND at <= ? ORDER BY site, at, id
+                """), arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970])
+            while let row = try rows.next() {
+                result[row[0], default: []].append(VerdictTransition(
+                    at: Date(timeIntervalSince1970: row[1]), from: (row[2] as String?).flatMap(VerdictState.init(rawValue:)),
+                    to: VerdictState(rawValue: row[3]) ?? .unknown, reasons: []))
+            }
+            return result
+        }
+    }
+
     public func latestTransitionID() async throws -> Int64 {
         try await pool.read { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) FROM transition")) ?? 0

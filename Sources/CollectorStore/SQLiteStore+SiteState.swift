@@ -66,36 +66,115 @@ extension SQLiteStore {
     }
 
     public func recordVerdicts(_ verdicts: [SiteVerdict], recheckAt: [String: Date]) async throws -> [String: VerdictTransition] {
-        let encoder = ReportCoding.encoder()
-        let encoded = try verdicts.map { (verdict: $0, json: try encoder.encode($0), reasons: try encoder.encode($0.reasons)) }
-        return try await pool.write { db in
-            var transitions: [String: VerdictTransition] = [:]
-            for (verdict, json, reasons) in encoded {
-                // The old state and reason keys from columns: what makes a transition, without decoding the old JSON.
-                let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, reason_keys FROM verdict WHERE site = ?"),
-                                           arguments: [verdict.site]).map { row in
-                    SiteVerdict(site: verdict.site, state: VerdictState(rawValue: row["state"]) ?? .unknown,
-                                reasons: ReasonKeyList.decode(row["reason_keys"]), evaluatedAt: verdict.evaluatedAt,
-                                reportGeneratedAt: nil)
-                }
-                try db.cachedStatement(sql: """
-                    INSERT INTO verdict (site, state, evaluated_at, json, reason_keys, revision, recheck_at)
-                    VALUES (?, ?, ?, ?, ?, 1, ?)
-                    ON CONFLICT (site) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at,
-                        json = excluded.json, reason_keys = excluded.reason_keys, revision = verdict.revision + 1,
-                        recheck_at = excluded.recheck_at
-                    """).execute(arguments: [verdict.site, verdict.state.rawValue, verdict.evaluatedAt.timeIntervalSince1970, json,
-                                             ReasonKeyList.encode(verdict.reasons),
-                                             recheckAt[verdict.site]?.timeIntervalSince1970])
-                guard isTransition(from: old, to: verdict) else { continue }
-                try db.cachedStatement(sql: "INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [verdict.site, verdict.evaluatedAt.timeIntervalSince1970, old?.state.rawValue,
-                                         verdict.state.rawValue, reasons])
-                transitions[verdict.site] = VerdictTransition(at: verdict.evaluatedAt, from: old?.state, to: verdict.state,
-                                                              reasons: verdict.reasons)
-            }
-            return transitions
+        let encoded = try Self.encode(verdicts)
+        return try await pool.write { db in try Self.record(encoded, recheckAt: recheckAt, db) }
+    }
+
+    public func ingest(_ batches: [IngestBatch], evaluate: @escaping SiteEvaluation) async throws -> IngestEvaluation {
+        let encoded = try batches.map { batch in
+            (reports: try batch.encoded(), canonical: batch.json == nil, received: batch.receivedAt.timeIntervalSince1970)
         }
+        let zone = officeTimeZone
+        return try await pool.write { db in
+            let outcomes = try encoded.map { batch in
+                try Self.insert(batch.reports, canonical: batch.canonical, received: batch.received, officeTimeZone: zone, db)
+            }
+            var held: [String: [ReportKey: Report]] = [:]
+            for (batch, outcome) in zip(batches, outcomes) { batch.storedReports(outcome, into: &held) }
+            var result = IngestEvaluation(outcomes: outcomes)
+            guard !held.isEmpty else { return result }
+            // The verdicts in a savepoint: when they cannot be recorded, the reports are still committed. Then site by
+            // site, so that one site's failure does not keep the others' verdicts out.
+            let sites = held.keys.sorted()
+            do {
+                try self.evaluateInSavepoint(sites, held: held, evaluate: evaluate, into: &result, db)
+            } catch where sites.count > 1 {
+                for site in sites {
+                    do {
+                        try self.evaluateInSavepoint([site], held: held, evaluate: evaluate, into: &result, db)
+                    } catch {
+                        result.evaluationError = error
+                    }
+                }
+            } catch {
+                result.evaluationError = error
+            }
+            return result
+        }
+    }
+
+    /// Reads the inputs of `sites` (the newest report from `held` when it is the one stored), evaluates them and
+    /// records their verdicts, in a savepoint of the caller's transaction.
+    private func evaluateInSavepoint(_ sites: [String], held: [String: [ReportKey: Report]], evaluate: SiteEvaluation,
+                                     into result: inout IngestEvaluation, _ db: Database) throws {
+        var inputs: [SiteInputs] = []
+        var transitions: [String: VerdictTransition] = [:]
+        var verdicts: [SiteVerdict] = []
+        try db.inSavepoint {
+            inputs = []
+            for site in sites {
+                var latest: StoredReport?
+                if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT boot_id, seq, received_at FROM latest_report WHERE site = ?"),
+                                              arguments: [site]) {
+                    let key = ReportKey(bootId: row[0], seq: UInt64(bitPattern: row[1]))
+                    let received = Date(timeIntervalSince1970: row[2])
+                    if let report = held[site]?[key] {
+                        latest = StoredReport(report: report, receivedAt: received)
+                    } else if let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT json, received_at FROM latest_report WHERE site = ?"),
+                                                            arguments: [site]) {
+                        latest = try storedReport(stored)
+                    }
+                }
+                let notification = try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT site, json FROM notification WHERE site = ? ORDER BY id DESC LIMIT 1
+                    """), arguments: [site]).map(Self.notification)
+                inputs.append(SiteInputs(site: site, latest: latest, notification: notification))
+            }
+            let evaluated = evaluate(inputs)
+            verdicts = evaluated.verdicts
+            transitions = try Self.record(try Self.encode(evaluated.verdicts), recheckAt: evaluated.recheckAt, db)
+            return .commit
+        }
+        for input in inputs { result.inputs[input.site] = input }
+        result.verdicts += verdicts
+        result.transitions.merge(transitions) { _, new in new }
+    }
+
+    static func encode(_ verdicts: [SiteVerdict]) throws -> [(verdict: SiteVerdict, json: Data)] {
+        let encoder = ReportCoding.encoder()
+        return try verdicts.map { (verdict: $0, json: try encoder.encode($0)) }
+    }
+
+    /// Saves verdicts and their transitions inside the caller's transaction.
+    static func record(_ encoded: [(verdict: SiteVerdict, json: Data)], recheckAt: [String: Date],
+                       _ db: Database) throws -> [String: VerdictTransition] {
+        var transitions: [String: VerdictTransition] = [:]
+        for (verdict, json) in encoded {
+            // The old state and reason keys from columns: what makes a transition, without decoding the old JSON.
+            let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, reason_keys FROM verdict WHERE site = ?"),
+                                       arguments: [verdict.site]).map { row in
+                SiteVerdict(site: verdict.site, state: VerdictState(rawValue: row["state"]) ?? .unknown,
+                            reasons: ReasonKeyList.decode(row["reason_keys"]), evaluatedAt: verdict.evaluatedAt,
+                            reportGeneratedAt: nil)
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO verdict (site, state, evaluated_at, json, reason_keys, revision, recheck_at)
+                VALUES (?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT (site) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at,
+                    json = excluded.json, reason_keys = excluded.reason_keys, revision = verdict.revision + 1,
+                    recheck_at = excluded.recheck_at
+                """).execute(arguments: [verdict.site, verdict.state.rawValue, verdict.evaluatedAt.timeIntervalSince1970, json,
+                                         ReasonKeyList.encode(verdict.reasons),
+                                         recheckAt[verdict.site]?.timeIntervalSince1970])
+            guard isTransition(from: old, to: verdict) else { continue }
+            let reasons = try ReportCoding.encoder().encode(verdict.reasons)
+            try db.cachedStatement(sql: "INSERT INTO transition (site, at, from_state, to_state, reasons) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [verdict.site, verdict.evaluatedAt.timeIntervalSince1970, old?.state.rawValue,
+                                     verdict.state.rawValue, reasons])
+            transitions[verdict.site] = VerdictTransition(at: verdict.evaluatedAt, from: old?.state, to: verdict.state,
+                                                          reasons: verdict.reasons)
+        }
+        return transitions
     }
 
     public func sitesDueForEvaluation(at now: Date) async throws -> [String] {

@@ -143,6 +143,10 @@ public final class SQLiteStore: ReadinessStore {
         migrator.registerMigration("v10-mail-claims") { db in
             try db.execute(sql: "CREATE TABLE mail_claim (id TEXT PRIMARY KEY, claimed_at REAL NOT NULL)")
         }
+        // Transitions by time, for reads bounded by a window (the dashboard's trend) instead of all history.
+        migrator.registerMigration("v11-transition-at") { db in
+            try db.execute(sql: "CREATE INDEX transition_at ON transition (at)")
+        }
         return migrator
     }
 
@@ -153,34 +157,38 @@ public final class SQLiteStore: ReadinessStore {
     // MARK: Reports
 
     public func ingest(_ batches: [IngestBatch]) async throws -> [IngestedKeys] {
-        let encoder = ReportCoding.encoder()
         let encoded = try batches.map { batch in
-            (reports: try batch.reports.map { (report: $0, json: try encoder.encode($0)) }, received: batch.receivedAt.timeIntervalSince1970)
+            (reports: try batch.encoded(), canonical: batch.json == nil, received: batch.receivedAt.timeIntervalSince1970)
         }
         let zone = officeTimeZone
         return try await pool.write { db in
-            try encoded.map { batch in try Self.insert(batch.reports, received: batch.received, officeTimeZone: zone, db) }
+            try encoded.map { batch in
+                try Self.insert(batch.reports, canonical: batch.canonical, received: batch.received, officeTimeZone: zone, db)
+            }
         }
     }
 
-    /// One batch's rows, inside the caller's transaction.
-    private static func insert(_ encoded: [(report: Report, json: Data)], received: Double, officeTimeZone: TimeZone,
-                               _ db: Database) throws -> IngestedKeys {
+    /// One batch's rows, inside the caller's transaction. `canonical`: the JSON texts are the reports' canonical
+    /// encoding (their digest is stored); otherwise they are as the agent sent them and the digest is left NULL, to be
+    /// computed from the decoded report only when the same id comes again (rare: a retry or a conflict).
+    static func insert(_ encoded: [(report: Report, json: Data)], canonical: Bool, received: Double, officeTimeZone: TimeZone,
+                       _ db: Database) throws -> IngestedKeys {
         var outcome = IngestedKeys()
         for (report, json) in encoded {
             let key = ReportKey(report)
             let generated = report.generatedAt.timeIntervalSince1970
-            let digest = reportDigest(json)
             let arguments: StatementArguments = [report.site, key.bootId, Int64(bitPattern: key.seq), generated, received, json]
             try db.cachedStatement(sql: """
                 INSERT INTO report (site, boot_id, seq, generated_at, received_at, json, digest) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site, boot_id, seq) DO NOTHING
-                """).execute(arguments: arguments + [digest])
+                """).execute(arguments: arguments + [canonical ? reportDigest(json) : nil])
             guard db.changesCount == 1 else {
                 let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT digest, json FROM report WHERE site = ? AND boot_id = ? AND seq = ?"),
                                            arguments: [report.site, key.bootId, Int64(bitPattern: key.seq)])
-                // Rows stored before digests existed are hashed now.
-                let stored = (row?["digest"] as String?) ?? (row?["json"] as Data?).map(reportDigest) ?? ""
+                // Rows stored as received (or before digests existed) are hashed now, by content.
+                let stored = (row?["digest"] as String?)
+                    ?? (row?["json"] as Data?).map { json in (try? canonicalReportDigest(json)) ?? reportDigest(json) } ?? ""
+                let digest = try reportDigest(of: report)
                 if stored == digest {
                     outcome.duplicates.append(key)
                 } else {

@@ -30,6 +30,118 @@ public protocol SiteStateStore: Sendable {
     /// Every site's current verdict as roll-ups count it: state and reason keys, from columns. The reasons carry no
     /// evidence (empty) and impact `unknown`; `evaluatedAt` is the time of the verdict.
     func verdictSummaries() async throws -> [String: SiteVerdict]
+
+    /// Stores batches of reports as `ingest(_:)` does and, in the same transaction (one commit), evaluates every site
+    /// that got a new report with `evaluate` and records the verdicts as `recordVerdicts(_:recheckAt:)` does. The
+    /// reports are stored even when recording the verdicts fails (`evaluationError`; the sites are then tried one by
+    /// one, so that one site's failure leaves the others' verdicts recorded). `evaluate` is pure and called once per
+    /// group of sites, inside the transaction: it must not block.
+    func ingest(_ batches: [IngestBatch], evaluate: @escaping SiteEvaluation) async throws -> IngestEvaluation
+}
+
+/// What the evaluation of one site reads: its newest report (by the store's rule, `ReadinessStore.latestReport`)
+/// and its newest SNMP notification.
+public struct SiteInputs: Sendable {
+    public var site: String
+    public var latest: StoredReport?
+    public var notification: SiteNotification?
+
+    public init(site: String, latest: StoredReport?, notification: SiteNotification?) {
+        self.site = site
+        self.latest = latest
+        self.notification = notification
+    }
+}
+
+/// The verdicts an evaluation gives and when each site must be evaluated again without a new report.
+public struct EvaluatedSites: Sendable {
+    public var verdicts: [SiteVerdict]
+    public var recheckAt: [String: Date]
+
+    public init(verdicts: [SiteVerdict], recheckAt: [String: Date]) {
+        self.verdicts = verdicts
+        self.recheckAt = recheckAt
+    }
+}
+
+/// Evaluates sites from their inputs (pure: no I/O).
+public typealias SiteEvaluation = @Sendable ([SiteInputs]) -> EvaluatedSites
+
+/// What `ingest(_:evaluate:)` did: one outcome per batch, the inputs and verdicts of the sites evaluated, the
+/// transitions recorded, and the error of the sites whose verdicts could not be recorded.
+public struct IngestEvaluation: Sendable {
+    public var outcomes: [IngestedKeys]
+    public var inputs: [String: SiteInputs]
+    public var verdicts: [SiteVerdict]
+    public var transitions: [String: VerdictTransition]
+    public var evaluationError: (any Error)?
+
+    public init(outcomes: [IngestedKeys], inputs: [String: SiteInputs] = [:], verdicts: [SiteVerdict] = [],
+                transitions: [String: VerdictTransition] = [:], evaluationError: (any Error)? = nil) {
+        self.outcomes = outcomes
+        self.inputs = inputs
+        self.verdicts = verdicts
+        self.transitions = transitions
+        self.evaluationError = evaluationError
+    }
+}
+
+extension IngestBatch {
+    /// For each site with a report stored now (`outcome` is this batch's), its reports by key: what an evaluation can
+    /// take in hand instead of decoding the stored copy.
+    func storedReports(_ outcome: IngestedKeys, into held: inout [String: [ReportKey: Report]]) {
+        let stored = Set(outcome.stored)
+        for report in reports where stored.contains(ReportKey(report)) {
+            held[report.site, default: [:]][ReportKey(report)] = report
+        }
+    }
+}
+
+extension SiteStateStore where Self: ReadinessStore {
+    /// Two transactions: the reports, then the verdicts (what a store without its own implementation does).
+    public func ingest(_ batches: [IngestBatch], evaluate: @escaping SiteEvaluation) async throws -> IngestEvaluation {
+        let outcomes = try await ingest(batches)
+        var held: [String: [ReportKey: Report]] = [:]
+        for (batch, outcome) in zip(batches, outcomes) { batch.storedReports(outcome, into: &held) }
+        var result = IngestEvaluation(outcomes: outcomes)
+        guard !held.isEmpty else { return result }
+        do {
+            let sites = held.keys.sorted()
+            let keys = try await latestReportKeys(sites: sites)
+            var latest: [String: StoredReport] = [:]
+            var toRead: [String] = []
+            for (site, key) in keys {
+                if let report = held[site]?[key.key] {
+                    latest[site] = StoredReport(report: report, receivedAt: key.receivedAt)
+                } else {
+                    toRead.append(site)
+                }
+            }
+            if !toRead.isEmpty { latest.merge(try await latestReports(sites: toRead)) { _, read in read } }
+            let notified = try await latestNotifications(sites: sites)
+            let inputs = sites.map { SiteInputs(site: $0, latest: latest[$0], notification: notified[$0]) }
+            let evaluated = evaluate(inputs)
+            result.inputs = Dictionary(uniqueKeysWithValues: inputs.map { ($0.site, $0) })
+            do {
+                result.transitions = try await recordVerdicts(evaluated.verdicts, recheckAt: evaluated.recheckAt)
+                result.verdicts = evaluated.verdicts
+            } catch where evaluated.verdicts.count > 1 {
+                // Site by site: one site's failure does not keep the others' verdicts out.
+                for verdict in evaluated.verdicts {
+                    do {
+                        let recorded = try await recordVerdicts([verdict], recheckAt: evaluated.recheckAt.filter { $0.key == verdict.site })
+                        result.transitions.merge(recorded) { _, new in new }
+                        result.verdicts.append(verdict)
+                    } catch {
+                        result.evaluationError = error
+                    }
+                }
+            }
+        } catch {
+            result.evaluationError = error
+        }
+        return result
+    }
 }
 
 /// Which report is a site's newest and when the collector received it.

@@ -125,6 +125,8 @@ enum PostgresSchema {
             """,
         ]),
         ("v10-mail-claims", ["CREATE TABLE mail_claim (id TEXT PRIMARY KEY, claimed_at DOUBLE PRECISION NOT NULL)"]),
+        // Transitions by time, for reads bounded by a window (the dashboard's trend) instead of all history.
+        ("v11-transition-at", ["CREATE INDEX transition_at ON transition (at)"]),
     ]
 
     /// The table of applied migrations (GRDB's `grdb_migrations` on SQLite).

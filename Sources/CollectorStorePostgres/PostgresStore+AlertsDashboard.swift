@@ -233,6 +233,20 @@ extension PostgresStore {
         }
     }
 
+    public func stateChanges(from: Date, to: Date) async throws -> [String: [VerdictTransition]] {
+        var result: [String: [VerdictTransition]] = [:]
+        for row in try await rows("""
+            SELECT site, at, from_state, to_state FROM transition
+            WHERE at > \(from.timeIntervalSince1970) AND at <= \(to.timeIntervalSince1970) ORDER BY site, at, id
+            """) {
+            let (site, at, old, new) = try row.decode((String, Double, String?, String).self)
+            result[site, default: []].append(VerdictTransition(at: Date(timeIntervalSince1970: at),
+                                                               from: old.flatMap(VerdictState.init(rawValue:)),
+                                                               to: VerdictState(rawValue: new) ?? .unknown, reasons: []))
+        }
+        return result
+    }
+
     public func latestTransitionID() async throws -> Int64 {
         try await rows("SELECT COALESCE(MAX(id), 0)::BIGINT FROM transition").first?.decode(Int64.self) ?? 0
     }

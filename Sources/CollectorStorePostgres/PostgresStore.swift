@@ -260,9 +260,8 @@ public final class PostgresStore: ReadinessStore, Service {
     // MARK: Reports
 
     public func ingest(_ batches: [IngestBatch]) async throws -> [IngestedKeys] {
-        let encoder = ReportCoding.encoder()
         let encoded = try batches.map { batch in
-            (reports: try batch.reports.map { (report: $0, json: try encoder.encode($0)) }, received: batch.receivedAt.timeIntervalSince1970)
+            (reports: try batch.encoded(), canonical: batch.json == nil, received: batch.receivedAt.timeIntervalSince1970)
         }
         // Written in the order of their sites (ties: as received), answered in the order asked.
         let order = encoded.indices.sorted { a, b in
@@ -272,19 +271,22 @@ public final class PostgresStore: ReadinessStore, Service {
         return try await transaction { [self] connection in
             var outcomes = [IngestedKeys](repeating: IngestedKeys(), count: encoded.count)
             for index in order {
-                outcomes[index] = try await insert(encoded[index].reports, received: encoded[index].received, connection)
+                outcomes[index] = try await insert(encoded[index].reports, canonical: encoded[index].canonical,
+                                                   received: encoded[index].received, connection)
             }
             return outcomes
         }
     }
 
-    private func insert(_ encoded: [(report: Report, json: Data)], received: Double, _ connection: PostgresConnection) async throws
-        -> IngestedKeys {
+    /// As SQLiteStore: `canonical` JSON gets its digest stored; JSON as received gets it computed from the decoded
+    /// report when the same id comes again.
+    private func insert(_ encoded: [(report: Report, json: Data)], canonical: Bool, received: Double,
+                        _ connection: PostgresConnection) async throws -> IngestedKeys {
         var outcome = IngestedKeys()
         for (report, json) in encoded {
             let key = ReportKey(report)
             let generated = report.generatedAt.timeIntervalSince1970
-            let digest = reportDigest(json)
+            let digest = canonical ? reportDigest(json) : nil
             let seq = Int64(bitPattern: key.seq)
             let inserted = try await connection.query("""
                 INSERT INTO report (site, boot_id, seq, generated_at, received_at, json, digest)
@@ -296,7 +298,8 @@ public final class PostgresStore: ReadinessStore, Service {
                     SELECT digest, json FROM report WHERE site = \(report.site) AND boot_id = \(key.bootId) AND seq = \(seq)
                     """, logger: logger).collect().first
                 let (storedDigest, storedJSON) = try row?.decode((String?, Data).self) ?? (nil, Data())
-                let stored = storedDigest ?? reportDigest(storedJSON)
+                let stored = storedDigest ?? ((try? canonicalReportDigest(storedJSON)) ?? reportDigest(storedJSON))
+                let digest = try reportDigest(of: report)
                 if stored == digest {
                     outcome.duplicates.append(key)
                 } else {

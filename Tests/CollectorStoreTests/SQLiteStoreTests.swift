@@ -32,7 +32,8 @@ let t0 = Date(timeIntervalSince1970: 1_780_000_000)
             #expect(try await store.appliedMigrations() == ["v1-reports-verdicts-series-tokens", "v2-gap-lost-boot", "v3-snmp-notifications",
                                                         "v4-alerts-silences-service-days", "v5-enrolment-codes",
                                                         "v6-report-digest", "v7-notification-key",
-                                                        "v8-dashboard-users-sessions", "v9-verdict-columns", "v10-mail-claims"])
+                                                        "v8-dashboard-users-sessions", "v9-verdict-columns", "v10-mail-claims",
+                                                        "v11-transition-at"])
             let mode = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             try await store.ping()

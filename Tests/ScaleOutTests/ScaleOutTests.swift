@@ -363,7 +363,7 @@ import TestSupport
                     try await waitUntil(timeout: 30, "/readyz once the database answers") {
                         try await run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/readyz"]) == "200"
                     }
-                    #expect(try await server.psql("SELECT count(*) FROM sansang_migrations") == "10")
+                    #expect(try await server.psql("SELECT count(*) FROM sansang_migrations") == "11")
                 }
             }
         }
