@@ -306,7 +306,7 @@ let package = Package(
         .testTarget(name: "FieldCheckTests", dependencies: ["FieldCheck", "AgentProbes", "Presentation", "ReadinessModel", "ServiceChecks", "TestSupport"], swiftSettings: strict),
         // The reporting pipeline end to end: real collector, real agents, the NOC client.
         .testTarget(name: "PipelineTests", dependencies: [
-            "TestSupport", "ReadinessMIB", "ReadinessModel", "SNMP", "CollectorStore", "CollectorTestSupport", "Inventory",
+            "TestSupport", "ReadinessMIB", "ReadinessModel", "SansangAPI", "SNMP", "CollectorStore", "CollectorTestSupport", "Inventory",
             "CertificateTools",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

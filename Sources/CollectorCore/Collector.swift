@@ -31,14 +31,17 @@ public final class Collector: Sendable {
     public let maxPendingIngests: Int
     /// How often the verdict of a silent site (no report, or a stale one) is evaluated again, refreshing its evidence.
     public let refreshSeconds: TimeInterval
+    /// The offices' clock (`office_time_zone`), named in the site bodies so that clients show times on it.
+    public let officeTimeZone: TimeZone
     /// The last roll-up's verdicts, valid while the store's newest transition id is the same.
     private let summaries = Mutex<VerdictSummaryCache?>(nil)
 
     public init(store: any ReadinessStore, inventory: Inventory, reportIntervalSeconds: Int = 60,
                 evaluator: ReadinessEvaluator = ReadinessEvaluator(), logger: Logger = Logger(label: "sansang.collector"),
                 metricsFactory: any MetricsFactory = MetricsSystem.factory, maxPendingIngests: Int = 2048,
-                refreshSeconds: TimeInterval = 300) {
+                refreshSeconds: TimeInterval = 300, officeTimeZone: TimeZone = OfficeTime.zone) {
         self.store = store
+        self.officeTimeZone = officeTimeZone
         self.refreshSeconds = refreshSeconds
         self.maxPendingIngests = maxPendingIngests
         self.tokens = TokenAuthority(store: store)
@@ -320,14 +323,15 @@ public final class Collector: Sendable {
         }
         return SiteListBody(total: matching.count, limit: limit, offset: offset, items: page.map {
             SiteSummaryBody(site: $0, verdict: verdicts[$0.code], lastReportAt: received[$0.code])
-        })
+        }, officeTimeZone: officeTimeZone.identifier)
     }
 
     public func site(code: String) async throws(CollectorError) -> SiteDetailBody {
         guard let site = inventory.site(code: code) else { throw CollectorError(.notFound, "no site \(code) in the inventory") }
         let verdict = try await storage("reading verdicts") { try await store.verdicts(sites: [code])[code] }
         let latest = try await storage("reading reports") { try await store.latestReport(site: code) }
-        return SiteDetailBody(site: site, verdict: verdict, latestReport: latest?.report, lastReportAt: latest?.receivedAt)
+        return SiteDetailBody(site: site, verdict: verdict, latestReport: latest?.report, lastReportAt: latest?.receivedAt,
+                              officeTimeZone: officeTimeZone.identifier)
     }
 
     public func history(code: String, from: Date, to: Date) async throws(CollectorError) -> SiteHistoryBody {

@@ -64,7 +64,8 @@ public struct CollectorDaemon {
             notificationMaxAgeSeconds: Double(configuration.snmp.notificationMaxAgeSeconds),
             maxReportSkewSeconds: Double(configuration.maxReportSkewSeconds)))
         let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
-                                  evaluator: evaluator, logger: logger, metricsFactory: factory)
+                                  evaluator: evaluator, logger: logger, metricsFactory: factory,
+                                  officeTimeZone: configuration.officeTimeZone)
         let alerts = AlertEngine(collector: collector, configuration: self.alerts, timeZone: configuration.officeTimeZone,
                                  logger: logger, metricsFactory: factory)
         let scheme = configuration.tls == nil ? "http" : "https"

@@ -240,12 +240,21 @@ public struct SiteListBody: Sendable, Hashable, Codable {
     public var limit: Int
     public var offset: Int
     public var items: [SiteSummaryBody]
+    /// The collector's `office_time_zone` (IANA name): the clock a client shows the times in. Absent from
+    /// collectors older than the key (Vietnam time).
+    public var officeTimeZone: String?
 
-    public init(total: Int, limit: Int, offset: Int, items: [SiteSummaryBody]) {
+    public init(total: Int, limit: Int, offset: Int, items: [SiteSummaryBody], officeTimeZone: String? = nil) {
         self.total = total
         self.limit = limit
         self.offset = offset
         self.items = items
+        self.officeTimeZone = officeTimeZone
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case total, limit, offset, items
+        case officeTimeZone = "office_time_zone"
     }
 }
 
@@ -255,18 +264,22 @@ public struct SiteDetailBody: Sendable, Hashable, Codable {
     public var verdict: SiteVerdict?
     public var latestReport: Report?
     public var lastReportAt: Date?
+    /// The collector's `office_time_zone` (IANA name), as in `SiteListBody`.
+    public var officeTimeZone: String?
 
-    public init(site: Site, verdict: SiteVerdict?, latestReport: Report?, lastReportAt: Date?) {
+    public init(site: Site, verdict: SiteVerdict?, latestReport: Report?, lastReportAt: Date?, officeTimeZone: String? = nil) {
         self.site = site
         self.verdict = verdict
         self.latestReport = latestReport
         self.lastReportAt = lastReportAt
+        self.officeTimeZone = officeTimeZone
     }
 
     enum CodingKeys: String, CodingKey {
         case site, verdict
         case latestReport = "latest_report"
         case lastReportAt = "last_report_at"
+        case officeTimeZone = "office_time_zone"
     }
 }
 

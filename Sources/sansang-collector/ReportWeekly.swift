@@ -54,7 +54,8 @@ struct ReportWeekly: AsyncParsableCommand {
         let configuration = try options.load()
         let inventory = try options.inventory(configuration)
         let store = try await options.store(configuration)
-        let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds)
+        let collector = Collector(store: store, inventory: inventory, reportIntervalSeconds: configuration.reportIntervalSeconds,
+                                  officeTimeZone: configuration.officeTimeZone)
         let reports = WeeklyReports(collector: collector, settings: configuration.weeklyReport, timeZone: configuration.officeTimeZone)
         let language = lang ?? configuration.weeklyReport.language
         let chosen: ISOWeek

@@ -48,9 +48,10 @@ struct SiteCommand: AsyncParsableCommand {
         let t = connection.lang.pick
         let wording = ReasonWording(language: connection.lang)
         let site = detail.site
+        let zone = AlertsList.officeZone(detail.officeTimeZone)
         var out = ["\(site.name) (\(site.code)) — \(site.formerDistrict), \(site.province)"]
         out.append(t("Kết luận", "Verdict") + ": " + (detail.verdict.map { wording.state($0.state).uppercased() } ?? t("không đánh giá", "not evaluated"))
-                   + " · " + t("báo cáo cuối", "last report") + ": " + (detail.lastReportAt.map(Sites.time) ?? "—"))
+                   + " · " + t("báo cáo cuối", "last report") + ": " + (detail.lastReportAt.map { AlertsList.time($0, in: zone) } ?? "—"))
         for reason in detail.verdict?.reasons ?? [] {
             out.append("  \(reason): \(wording.phrase(reason)) — \(reason.evidence)")
         }
@@ -88,7 +89,7 @@ struct SiteCommand: AsyncParsableCommand {
         }
         for transition in history.transitions {
             let from = transition.from.map(wording.state) ?? "—"
-            out.append("  \(Sites.time(transition.at))  \(from) → \(wording.state(transition.to))  "
+            out.append("  \(AlertsList.time(transition.at, in: zone))  \(from) → \(wording.state(transition.to))  "
                        + transition.reasons.map(\.description).joined(separator: " "))
         }
         return out.joined(separator: "\n") + "\n"

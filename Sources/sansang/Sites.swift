@@ -43,6 +43,7 @@ struct Sites: AsyncParsableCommand {
         filter.formerDistrict = formerDistrict
         var items: [SiteSummaryBody] = []
         var total = 0
+        var zoneName: String?
         // Page through the whole list unless a limit is asked for.
         repeat {
             let pageSize = limit > 0 ? min(limit - items.count, 500) : 500
@@ -50,32 +51,28 @@ struct Sites: AsyncParsableCommand {
                 try await client.sites(filter, limit: pageSize, offset: items.count)
             }
             total = page.total
+            zoneName = page.officeTimeZone
             items += page.items
             if page.items.isEmpty { break }
         } while items.count < (limit > 0 ? min(limit, total) : total)
 
         let t = connection.lang.pick
         let wording = ReasonWording(language: connection.lang)
+        let zone = AlertsList.officeZone(zoneName)
         let header = [t("Mã", "Code"), t("Tên", "Name"), t("Huyện cũ", "Former district"), t("Kết luận", "Verdict"),
                       t("Lý do", "Reasons"), t("Báo cáo cuối", "Last report")]
         let rows = items.map { item in
             [item.code, item.name, item.formerDistrict,
              item.state.map(wording.state) ?? t("không có trụ sở", "no office"),
-             item.reasons.joined(separator: " "), item.lastReportAt.map(Self.time) ?? "—"]
+             item.reasons.joined(separator: " "), item.lastReportAt.map { AlertsList.time($0, in: zone) } ?? "—"]
         }
         if output.json {
-            try printJSON(SiteListBody(total: total, limit: items.count, offset: 0, items: items))
+            try printJSON(SiteListBody(total: total, limit: items.count, offset: 0, items: items, officeTimeZone: zoneName))
         } else if output.csv {
             print(CSVText.document(header: header, rows: rows), terminator: "")
         } else {
             print(TextTable(header: header, rows: rows).render(), terminator: "")
             print(t("\(items.count) trong \(total) đơn vị", "\(items.count) of \(total) sites"))
         }
-    }
-
-    static func time(_ date: Date) -> String {
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withSpaceBetweenDateAndTime]
-        return format.string(from: date)
     }
 }

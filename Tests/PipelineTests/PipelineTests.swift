@@ -1,4 +1,6 @@
 import Foundation
+import ReadinessModel
+import SansangAPI
 import Testing
 import TestSupport
 
@@ -129,6 +131,28 @@ import TestSupport
             #expect(listed.stdout.contains("2030-01-15 17:00") && listed.stdout.contains("2030-01-15 19:00"), "\(listed.stdout)")
             let json = try await pipeline.noc(["silence", "list", "--json"])
             #expect(json.stdout.contains(#""office_time_zone" : "Asia/Tokyo""#), "\(json.stdout)")
+
+            // The site list and a site's page: the last report's time on the same clock, to the minute.
+            try await pipeline.addAgent(site: "20242", reportInterval: 0.5).start()
+            var lastReport: Date?
+            try await waitUntil(timeout: 30, "a report from 20242") {
+                let sites = try await pipeline.noc(["sites", "--json"])
+                let body = try ReportCoding.decoder().decode(SiteListBody.self, from: Data(sites.stdout.utf8))
+                #expect(body.officeTimeZone == "Asia/Tokyo")
+                lastReport = body.items.first { $0.code == "20242" }?.lastReportAt
+                return lastReport != nil
+            }
+            let tokyo = DateFormatter()
+            tokyo.locale = Locale(identifier: "en_US_POSIX")
+            tokyo.timeZone = TimeZone(identifier: "Asia/Tokyo")
+            tokyo.dateFormat = "yyyy-MM-dd HH:mm"
+            let table = try await pipeline.noc(["sites", "--csv"])
+            let row = table.stdout.split(separator: "\n").first { $0.hasPrefix("20242,") }.map(String.init) ?? ""
+            // The list is read again for the table: the report may have moved on by a minute at most.
+            let expected = [lastReport!, lastReport!.addingTimeInterval(60)].map(tokyo.string(from:))
+            #expect(expected.contains { row.hasSuffix("," + $0) }, "\(row) should end with one of \(expected)")
+            let page = try await pipeline.noc(["site", "20242", "--lang", "en"])
+            #expect(expected.contains { page.stdout.contains("last report: " + $0) }, "\(page.stdout)")
         }
     }
 }
