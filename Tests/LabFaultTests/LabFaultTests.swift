@@ -13,6 +13,8 @@ import TestSupport
     static let interval = 5.0
     /// Within three report intervals of a repair (plus the seconds `sansang-lab check` itself takes).
     static let settle = 3 * interval + 3
+    /// The agents' `checks.service_timeout_s` (default).
+    static let checkTimeout = 10.0
 
     /// One mail per alert and site, with a subject the suite can read: "[CRITICAL] service_down 20275".
     static let rules = """
@@ -80,10 +82,16 @@ import TestSupport
                 // 4. The DNS server stopped: every office says DNS_UNAVAILABLE (one reason, not one per service).
                 let beforeOutage = try await lab.mailSubjects().count
                 try await lab.kill("dnsmasq")
-                try await waitUntil(timeout: Self.settle, "DNS_UNAVAILABLE at every office") {
-                    _ = try await lab.differences()
-                    let sites = try Self.sites(lab)
-                    return offices.allSatisfy { sites[$0]?.contains("DNS_UNAVAILABLE") == true }
+                // A check under way may wait for its time limit (10 s) before it fails; then the next report.
+                var seen: [String: [String]] = [:]
+                do {
+                    try await waitUntil(timeout: Self.checkTimeout + Self.settle, "DNS_UNAVAILABLE at every office") {
+                        _ = try await lab.differences()
+                        seen = try Self.sites(lab)
+                        return offices.allSatisfy { seen[$0]?.contains("DNS_UNAVAILABLE") == true }
+                    }
+                } catch {
+                    throw LabFailure(message: "\(error): \(offices.map { "\($0) \(seen[$0] ?? [])" }.joined(separator: "; "))")
                 }
                 let sites = try Self.sites(lab)
                 for code in offices {
