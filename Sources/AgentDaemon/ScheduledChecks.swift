@@ -115,8 +115,13 @@ struct ThroughputService: Service {
     /// What a round of tests came to: bytes moved (charged whatever the outcome), and whether it counts as a test.
     struct RoundResult {
         var bytes: Int64
-        /// False when a link found no free server (and none measured): the round is asked again soon.
-        var tested: Bool
+        /// A link found no free server (and none measured): the round is asked again soon.
+        var busy = false
+        /// A link was measured. A round that only failed (every server of every link failing, none busy) is not a
+        /// test either: its failure is reported and the next poll tries again, so a line back after an outage is
+        /// measured within a poll, not `every_hours` later.
+        var measured = false
+        var tested: Bool { measured && !busy }
         /// The links' new measurements (a failed test included).
         var measurements: [LinkRole: ThroughputMeasurement] = [:]
     }
@@ -154,8 +159,10 @@ struct ThroughputService: Service {
                         } else {
                             // Not a test (the last start stays), but what failed attempts moved is charged.
                             history.bytesByDay[schedule.budgetDay(now), default: 0] += round.bytes
-                            wait = ServerOrder.busyRetry(afterBusyRounds: busyRounds, poll: poll)
-                            busyRounds += 1
+                            if round.busy {
+                                wait = ServerOrder.busyRetry(afterBusyRounds: busyRounds, poll: poll)
+                                busyRounds += 1
+                            }
                         }
                         if !round.measurements.isEmpty {
                             last.merge(round.measurements) { $1 }
@@ -217,15 +224,15 @@ struct ThroughputService: Service {
 
     /// Tests each link judged by throughput that has servers; nil when no link has any. A link whose servers were all
     /// busy or failing, one at least busy, keeps its previous measurement and makes the round no test
-    /// (`RoundResult.tested` false): offices sharing servers take turns. A link whose every server failed otherwise
-    /// gets the last failure as its measurement.
+    /// (`RoundResult.busy`): offices sharing servers take turns. A link whose every server failed otherwise gets the
+    /// last failure as its measurement, and the round is no test either (retried at the next poll).
     private func testEveryLink(_ profile: Profile) async -> RoundResult? {
         let policy = profile.throughput
         var result: RoundResult?
         for target in profile.links where target.role.judgedBy == .throughput {
             let servers = ServerOrder.rotated(policy.servers[target.role] ?? [], site: site)
             guard !servers.isEmpty else { continue }
-            var round = result ?? RoundResult(bytes: 0, tested: true)
+            var round = result ?? RoundResult(bytes: 0)
             var measurement: ThroughputMeasurement?
             var attempts: [ServerOrder.Attempt] = []
             for server in servers {
@@ -246,10 +253,11 @@ struct ThroughputService: Service {
                     "link": "\(target.role.rawValue)", "servers": "\(servers.joined(separator: ","))",
                     "busy": "\(attempts.filter { $0 == .busy }.count)", "failed": "\(attempts.filter { $0 == .failed }.count)",
                 ])
-                round.tested = false
+                round.busy = true
                 result = round
                 continue
             }
+            if attempts.contains(.measured) { round.measured = true }
             if let measurement {
                 round.measurements[target.role] = measurement
                 await results.record(measurement, for: target.role)
