@@ -63,6 +63,8 @@ import TestSupport
                 try await lab.waitForCollector(within: 30)
                 try await lab.waitForDeclaredState(within: Self.settle, "every site as declared after the collector's restart")
                 try await Self.expectNoReportLost(lab, offices)
+                // An alert the fault raised (a line cut fails every check) has ended, told once each way.
+                try await Self.mailsSettle(lab, firing: firing)
 
                 // 2. Three agents killed (SIGKILL) as they report, restarted after one interval.
                 let killed = ["20242", "20305", "20194"]
@@ -71,6 +73,8 @@ import TestSupport
                 for code in killed { try await lab.restart("agent-\(code)") }
                 try await lab.waitForDeclaredState(within: Self.settle, "every site as declared after the agents' restart")
                 try await Self.expectNoReportLost(lab, offices)
+                // An alert the fault raised (a line cut fails every check) has ended, told once each way.
+                try await Self.mailsSettle(lab, firing: firing)
 
                 // 3. An office's line cut for two report intervals (its province port down), then restored.
                 try await lab.inProvince(["ip", "link", "set", "o20242", "down"])
@@ -78,6 +82,8 @@ import TestSupport
                 try await lab.inProvince(["ip", "link", "set", "o20242", "up"])
                 try await lab.waitForDeclaredState(within: Self.settle, "every site as declared after the line's repair")
                 try await Self.expectNoReportLost(lab, offices)
+                // An alert the fault raised (a line cut fails every check) has ended, told once each way.
+                try await Self.mailsSettle(lab, firing: firing)
 
                 // 4. The DNS server stopped: every office says DNS_UNAVAILABLE (one reason, not one per service).
                 let beforeOutage = try await lab.mailSubjects().count
