@@ -314,6 +314,9 @@ let package = Package(
         ], swiftSettings: strict),
         // The four evidence sources end to end: office and switch namespaces, real snmpd and lldpd.
         .testTarget(name: "EvidenceLabTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        // Faults while a small province lab runs (lab/ci.yaml, scripts/lab.sh; docs/lab.md).
+        .testTarget(name: "LabFaultTests", dependencies: ["TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: strict),
         // Replicas on one PostgreSQL behind HAProxy, with faults (docs/scale-out.md).
         .testTarget(name: "ScaleOutTests", dependencies: ["TestSupport", "ReadinessModel", "SansangAPI"], swiftSettings: strict),
         .testTarget(name: "CollectorStoreTests", dependencies: [

@@ -10,6 +10,13 @@
 #           /etc/netns/<namespace> resolver files. Nothing else.
 #   status  what is recorded and whether it still runs.
 #   check   the lab against its file, once (exit 1 when a site differs).
+#   kill NAME / restart NAME   SIGKILL a recorded process (e.g. agent-20242, collector, dnsmasq) / start it again
+#           with its recorded command line (a fault and its repair, by hand or from the lab fault suite).
+#
+# Environment: LAB_DIR (state and logs), LAB_PREFIX (namespace prefix), LAB_NOC=0 (no host link: a second lab
+# beside `make run`, reached with `ip netns exec`), LAB_WAIT=0 (`up` returns once built, without waiting for the
+# steady state), LAB_AGENT (another agent binary, e.g. a release build), LAB_STEADY_TIMEOUT, LAB_ALERTS_DIR (alert
+# rules and routes instead of alerts/default.yaml and the lab's mail route), BIN (the built programs).
 #
 # The orchestration is a script on purpose: it is a list of `ip`, `tc` and daemon invocations a NOC engineer can
 # read and replay by hand; the parts with logic (the file's format and validation, the address plan, the lab
@@ -27,6 +34,8 @@ PROV=$NS-prov
 TOOLS=${LAB_TOOLS_DIR:-$ROOT/.run/lab-tools}
 STEADY_TIMEOUT=${LAB_STEADY_TIMEOUT:-600}  # seconds to wait for the lab to match its file
 LANG_OUT=${SANSANG_LANG:-vi}
+NOC_LINK=${LAB_NOC:-1}                     # 0: no link from the host (the API is reached inside the province)
+WAIT=${LAB_WAIT:-1}                        # 0: up returns once everything is started
 COLLECTOR=198.18.0.1
 NOC_HOST=198.19.255.254
 NOC_PROV=198.19.255.253
@@ -55,9 +64,43 @@ start() {
   local env=()
   while [ "$1" != "--" ]; do env+=("$1"); shift; done
   shift
+  # The command line, for `restart NAME`.
+  mkdir -p "$STATE/commands"
+  { printf 'exec env'; printf ' %q' "${env[@]}" ip netns exec "$ns" "$@"; printf '\n'; } > "$STATE/commands/$name"
+  printf '%s\n' "$log" > "$STATE/commands/$name.log"
   setsid env "${env[@]}" ip netns exec "$ns" "$@" > "$log" 2>&1 < /dev/null &
   local pid=$!
   record pids "$name $pid $(starttime "$pid")"
+}
+
+# The newest recorded PID of NAME that still runs (with its recorded start time), or nothing.
+running_pid() {
+  [ -f "$STATE/pids" ] || return 0
+  local found=""
+  while read -r name pid start; do
+    [ "$name" = "$1" ] && alive "$name" "$pid" "$start" && found=$pid
+  done < "$STATE/pids"
+  echo "$found"
+}
+
+kill_recorded() {   # kill_recorded NAME: SIGKILL, as a crash would
+  local pid
+  pid=$(running_pid "$1")
+  [ -n "$pid" ] || die "$1 is not running (see \`scripts/lab.sh status\`)"
+  kill -KILL "$pid"
+  while [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.05; done
+  say "killed $1 ($pid)"
+}
+
+restart_recorded() {   # restart_recorded NAME: the recorded command line again, appending to its log
+  [ -f "$STATE/commands/$1" ] || die "no recorded command for $1"
+  [ -z "$(running_pid "$1")" ] || die "$1 is still running"
+  local log
+  log=$(cat "$STATE/commands/$1.log")
+  setsid bash "$STATE/commands/$1" >> "$log" 2>&1 < /dev/null &
+  local pid=$!
+  record pids "$1 $pid $(starttime "$pid")"
+  say "started $1 ($pid)"
 }
 
 starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -114,7 +157,8 @@ up() {
   trap 'failed $LINENO' ERR
   trap 'say "interrupted: removing what was made"; down >/dev/null 2>&1; exit 130' INT TERM
 
-  neighbour_table
+  # Past ~30 offices the kernel's neighbour table needs more room (below); a small lab leaves the host's setting.
+  [ "$(grep -c '^office' "$DIR/plan/plan.tsv")" -le 30 ] || neighbour_table
   province
   # Every office's token first (one process each), so that agents started early do not slow the rest down.
   while IFS=$'\t' read -r kind _ code _ _ _ _ _ _ agent _; do
@@ -130,6 +174,10 @@ up() {
   done < "$DIR/plan/plan.tsv"
   trap - ERR INT TERM
   echo $((SECONDS - began)) > "$STATE/built-seconds"
+  if [ "$WAIT" = 0 ]; then
+    say "lab: $offices offices built in $((SECONDS - began)) s ($stopped without an agent, as declared)"
+    return 0
+  fi
   say "lab: $offices offices built in $((SECONDS - began)) s ($stopped without an agent, as declared); waiting for the steady state…"
   steady "$began"
   summary
@@ -151,13 +199,15 @@ province() {
   done < "$DIR/plan/plan.tsv"
   for address in "${addresses[@]}"; do ip -n "$PROV" addr add "$address/15" dev wan; done
   # The NOC's way in: one veth from the host into the province (a /30 of its own); nothing is routed further.
-  record links "$NS-noc"
-  ip link add "$NS-noc" type veth peer name noc netns "$PROV" \
-    || die "cannot create the host link $NS-noc (left from a crashed run? \`ip link delete $NS-noc\`)"
-  ip addr add "$NOC_HOST/30" dev "$NS-noc"
-  ip link set "$NS-noc" up
-  ip -n "$PROV" addr add "$NOC_PROV/30" dev noc
-  ip -n "$PROV" link set noc up
+  if [ "$NOC_LINK" != 0 ]; then
+    record links "$NS-noc"
+    ip link add "$NS-noc" type veth peer name noc netns "$PROV" \
+      || die "cannot create the host link $NS-noc (left from a crashed run? \`ip link delete $NS-noc\`)"
+    ip addr add "$NOC_HOST/30" dev "$NS-noc"
+    ip link set "$NS-noc" up
+    ip -n "$PROV" addr add "$NOC_PROV/30" dev noc
+    ip -n "$PROV" link set noc up
+  fi
 
   NETEM=no
   if ip netns exec "$PROV" tc qdisc add dev noc root netem delay 0ms 2>/dev/null; then
@@ -261,8 +311,12 @@ certificates() {
 
 collector() {
   mkdir -p "$DIR/alerts"
-  cp alerts/default.yaml "$DIR/alerts/"
-  cat > "$DIR/alerts/routes.yaml" <<YAML
+  if [ -n "${LAB_ALERTS_DIR:-}" ]; then
+    # Another rule set and routes (the fault suite's: no hold times, one mail per site and rule).
+    cp "$LAB_ALERTS_DIR"/*.yaml "$DIR/alerts/"
+  else
+    cp alerts/default.yaml "$DIR/alerts/"
+    cat > "$DIR/alerts/routes.yaml" <<YAML
 routes:
   - receivers: [noc-email]
     group_by: [alertname, province]
@@ -271,6 +325,7 @@ receivers:
   - name: noc-email
     email: {to: ["noc@sansang.example"], lang: vi}
 YAML
+  fi
   cat > "$DIR/collector.yaml" <<YAML
 listen: {host: 0.0.0.0, port: $PORT}
 database: {sqlite_path: $DIR/collector.sqlite}
@@ -291,7 +346,7 @@ YAML
   "$BIN/sansang-collector" user add demo --role admin --password-file "$DIR/dashboard.password" --config "$DIR/collector.yaml" >/dev/null
   chmod 600 "$DIR/noc.token"
   start collector "$PROV" "$DIR/collector.log" -- "$BIN/sansang-collector" serve --config "$DIR/collector.yaml"
-  for _ in $(seq 1 150); do curl -sf -o /dev/null "http://$NOC_PROV:$PORT/readyz" && return; sleep 0.2; done
+  for _ in $(seq 1 150); do ip netns exec "$PROV" curl -sf -o /dev/null "http://$COLLECTOR:$PORT/readyz" && return; sleep 0.2; done
   die "the collector did not start; see $DIR/collector.log"
 }
 
@@ -371,6 +426,7 @@ site: "$code"
 collector: {url: "http://$COLLECTOR:$PORT", token_file: $d/agent.token, allow_insecure_http: true}
 uplink: auto
 state_directory: $d/agent-state
+send: {backoff_max_s: $REPORT_INTERVAL}   # a line back after a cut is used within an interval
 lldp_wait_s: 6
 switch:
   address: udp:$switch_ip:161
@@ -406,7 +462,13 @@ shape() {
 
 # ---------------------------------------------------------------------------------------------------------------
 
-noc() { SANSANG_SERVER="http://$NOC_PROV:$PORT" SANSANG_TOKEN="$(cat "$DIR/noc.token")" "$BIN/sansang" "$@"; }
+noc() {
+  if [ "$NOC_LINK" != 0 ]; then
+    SANSANG_SERVER="http://$NOC_PROV:$PORT" SANSANG_TOKEN="$(cat "$DIR/noc.token")" "$BIN/sansang" "$@"
+  else
+    SANSANG_SERVER="http://$COLLECTOR:$PORT" SANSANG_TOKEN="$(cat "$DIR/noc.token")" ip netns exec "$PROV" "$BIN/sansang" "$@"
+  fi
+}
 
 check_once() {
   noc sites --json --limit 10000 > "$DIR/sites.json" 2>/dev/null || return 2
@@ -484,6 +546,7 @@ down() {
     for pid in "${pids[@]}"; do [ -e "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null; done
     say "stopped ${#pids[@]} processes"
     rm -f "$STATE/pids"
+    rm -rf "$STATE/commands"
   fi
   if [ -f "$STATE/netns" ]; then
     while read -r ns; do ip netns delete "$ns" 2>/dev/null && removed=$((removed + 1)); done < <(tac "$STATE/netns")
@@ -522,5 +585,7 @@ case ${1:-} in
   down) down ;;
   status) status ;;
   check) check_once ;;
-  *) echo "usage: scripts/lab.sh up|down|status|check [LAB_FILE]" >&2; exit 2 ;;
+  kill) kill_recorded "${2:?scripts/lab.sh kill NAME}" ;;
+  restart) restart_recorded "${2:?scripts/lab.sh restart NAME}" ;;
+  *) echo "usage: scripts/lab.sh up|down|status|check [LAB_FILE] | kill NAME | restart NAME" >&2; exit 2 ;;
 esac

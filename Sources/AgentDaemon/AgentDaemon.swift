@@ -104,7 +104,8 @@ public enum AgentDaemon {
         }
         if configuration.checks.throughput {
             services.insert(ThroughputService(holder: holder, results: results, historyFile: configuration.throughputHistoryFile,
-                                              poll: configuration.checks.throughputPoll, metrics: metrics, logger: logger), at: 1)
+                                              poll: configuration.checks.throughputPoll, site: configuration.site, metrics: metrics,
+                                              logger: logger), at: 1)
         }
         if let metrics, let listen = configuration.metricsListen {
             services.insert(MetricsService(host: listen.host, port: listen.port, metrics: metrics, spool: spool, notifier: notifier,

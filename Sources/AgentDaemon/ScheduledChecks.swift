@@ -94,16 +94,39 @@ struct ServiceCheckService: Service {
 }
 
 /// Starts the plan's throughput tests when its policy allows (window, how often, daily byte budget: see
-/// `ThroughputSchedule`), one link after another, each against its servers in order until one answers. The
-/// history the budget is kept against survives restarts (`throughput-history.json` in the state directory).
+/// `ThroughputSchedule`), one link after another, each against its servers until one measures: the profile's
+/// list rotated to start at the office's own place (`ServerOrder.rotated`), so that offices sharing servers do not
+/// all ask the first one. A round in which no server measured and one was busy is no test: it is asked again after
+/// a short back-off (`ServerOrder.busyRetry`: 1 s doubling, at most the poll), not at the next poll. The history
+/// the budget is kept against survives restarts (`throughput-history.json` in the state directory), and so does the
+/// last measurement of each link (`throughput-last.json`): a restarted agent reports it until its next test, instead
+/// of `NO_DATA` for up to `every_hours` (the collector still ages it by the link's `max_measurement_age_hours`).
 struct ThroughputService: Service {
     let holder: PlanHolder
     let results: LatestResults
     let historyFile: URL
     /// How often the policy is asked whether a test may start.
     let poll: Duration
+    /// The office's site code: where in the server list it starts.
+    var site: String = ""
     var metrics: AgentMetrics?
     let logger: Logger
+
+    /// What a round of tests came to: bytes moved (charged whatever the outcome), and whether it counts as a test.
+    struct RoundResult {
+        var bytes: Int64
+        /// A link found no free server (and none measured): the round is asked again soon.
+        var busy = false
+        /// A link was measured. A round that only failed (every server of every link failing, none busy) is not a
+        /// test either: its failure is reported and the next poll tries again, so a line back after an outage is
+        /// measured within a poll, not `every_hours` later.
+        var measured = false
+        var tested: Bool { measured && !busy }
+        /// The links' new measurements (a failed test included).
+        var measurements: [LinkRole: ThroughputMeasurement] = [:]
+    }
+
+    var lastFile: URL { historyFile.deletingLastPathComponent().appendingPathComponent("throughput-last.json") }
 
     func run() async throws {
         guard (try? await cancelWhenGracefulShutdown({ try await holder.first() })) != nil else { return }
@@ -111,7 +134,13 @@ struct ThroughputService: Service {
             try? ReportCoding.decoder().decode(ThroughputSchedule.History.self, from: $0)
         } ?? ThroughputSchedule.History()
         var refusedDay: String?
+        var busyRounds = 0
+        var last = (try? Data(contentsOf: lastFile)).flatMap {
+            try? ReportCoding.decoder().decode([LinkRole: ThroughputMeasurement].self, from: $0)
+        } ?? [:]
+        for (role, measurement) in last { await results.record(measurement, for: role) }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            var wait = poll
             if let plan = await holder.current?.plan {
                 let schedule = ThroughputSchedule(policy: plan.profile.throughput)
                 let now = Date()
@@ -123,18 +152,40 @@ struct ThroughputService: Service {
                 let estimate = Self.estimatedBytes(plan.profile)
                 switch schedule.decide(now: now, history: history, estimatedBytes: estimate) {
                 case .run:
-                    if let bytes = await testEveryLink(plan.profile) {
-                        history = schedule.recording(history, start: now, bytes: bytes)
-                        do {
-                            try await DurableFile.replaceOffPool(historyFile, with: ReportCoding.encoder().encode(history))
-                        } catch {
-                            logger.error("cannot save the throughput history", metadata: ["file": "\(historyFile.path)", "error": "\(error)"])
+                    if let round = await testEveryLink(plan.profile) {
+                        if round.tested {
+                            busyRounds = 0
+                            history = schedule.recording(history, start: now, bytes: round.bytes)
+                        } else {
+                            // Not a test (the last start stays), but what failed attempts moved is charged.
+                            history.bytesByDay[schedule.budgetDay(now), default: 0] += round.bytes
+                            if round.busy {
+                                wait = ServerOrder.busyRetry(afterBusyRounds: busyRounds, poll: poll)
+                                busyRounds += 1
+                            }
                         }
-                        let budget = schedule.budget(now: now, history: history)
-                        logger.info("throughput budget", metadata: [
-                            "day": "\(budget.day)", "charged_bytes": "\(bytes)", "used_bytes": "\(budget.used)",
-                            "left_bytes": "\(budget.left)", "budget_bytes": "\(budget.total)",
-                        ])
+                        if !round.measurements.isEmpty {
+                            last.merge(round.measurements) { $1 }
+                            do {
+                                try await DurableFile.replaceOffPool(lastFile, with: ReportCoding.encoder().encode(last))
+                            } catch {
+                                logger.error("cannot save the last throughput measurement", metadata: ["file": "\(lastFile.path)", "error": "\(error)"])
+                            }
+                        }
+                        if round.tested || round.bytes > 0 {
+                            do {
+                                try await DurableFile.replaceOffPool(historyFile, with: ReportCoding.encoder().encode(history))
+                            } catch {
+                                logger.error("cannot save the throughput history", metadata: ["file": "\(historyFile.path)", "error": "\(error)"])
+                            }
+                        }
+                        if round.tested {
+                            let budget = schedule.budget(now: now, history: history)
+                            logger.info("throughput budget", metadata: [
+                                "day": "\(budget.day)", "charged_bytes": "\(round.bytes)", "used_bytes": "\(budget.used)",
+                                "left_bytes": "\(budget.left)", "budget_bytes": "\(budget.total)",
+                            ])
+                        }
                     }
                 case .wait(.budgetExhausted, let until):
                     let budget = schedule.budget(now: now, history: history)
@@ -150,48 +201,65 @@ struct ThroughputService: Service {
                     break
                 }
             }
-            await pause(poll)
+            await pause(wait)
         }
     }
 
-    /// What one round (every link judged by throughput that has servers) may move: see `ThroughputSchedule.estimatedBytes`.
+    /// The first second of every test is not counted (iperf3's `--omit 1`): TCP's slow start, and on a loaded host
+    /// the streams' threads getting going, are not the line's rate. On a short test it weighed a third of the result
+    /// (a 250 Mbit/s line measured 169 Mbit/s upload in 3 s: 80 in the first second, 236–240 after).
+    static let omitSeconds = 1
+
+    /// What one round (every link judged by throughput that has servers) may move: see `ThroughputSchedule.estimatedBytes`
+    /// (the omitted second moves data too).
     static func estimatedBytes(_ profile: Profile) -> Int64 {
         let policy = profile.throughput
         return profile.links.filter { $0.role.judgedBy == .throughput && !(policy.servers[$0.role] ?? []).isEmpty }
             .reduce(Int64(0)) { total, link in
                 let directions = Set(link.directions.isEmpty ? policy.directions : link.directions).count
                 return total + ThroughputSchedule.estimatedBytes(targetMbps: link.targetMbps, directions: directions,
-                                                                 durationSeconds: policy.durationSeconds)
+                                                                 durationSeconds: policy.durationSeconds + omitSeconds)
             }
     }
 
-    /// Tests each link judged by throughput that has servers; the bytes moved, or nil when no link has any, or when
-    /// every server of every link was busy with another office's test: such a round is no test (nothing is recorded,
-    /// the previous measurement stays) and the next poll tries again — offices sharing servers take turns.
-    private func testEveryLink(_ profile: Profile) async -> Int64? {
+    /// Tests each link judged by throughput that has servers; nil when no link has any. A link whose servers were all
+    /// busy or failing, one at least busy, keeps its previous measurement and makes the round no test
+    /// (`RoundResult.busy`): offices sharing servers take turns. A link whose every server failed otherwise gets the
+    /// last failure as its measurement, and the round is no test either (retried at the next poll).
+    private func testEveryLink(_ profile: Profile) async -> RoundResult? {
         let policy = profile.throughput
-        var bytes: Int64?
-        var everyServerBusy = true
+        var result: RoundResult?
         for target in profile.links where target.role.judgedBy == .throughput {
-            let servers = policy.servers[target.role] ?? []
+            let servers = ServerOrder.rotated(policy.servers[target.role] ?? [], site: site)
             guard !servers.isEmpty else { continue }
+            var round = result ?? RoundResult(bytes: 0)
             var measurement: ThroughputMeasurement?
-            var busy = 0
+            var attempts: [ServerOrder.Attempt] = []
             for server in servers {
                 let attempt = await test(server: server, policy: policy, directions: target.directions)
-                bytes = (bytes ?? 0) + attempt.bytes
-                measurement = attempt.measurement
-                if attempt.busy { busy += 1 }
-                if attempt.measurement.error == nil { break }
+                round.bytes += attempt.bytes
+                let outcome: ServerOrder.Attempt = attempt.measurement.error == nil ? .measured : attempt.busy ? .busy : .failed
+                attempts.append(outcome)
+                if outcome != .busy || measurement == nil { measurement = attempt.measurement }
+                if outcome == .measured { break }
+                if outcome == .failed {
+                    logger.notice("throughput test failed; trying the next server", metadata: [
+                        "link": "\(target.role.rawValue)", "server": "\(server)", "error": "\(attempt.measurement.error ?? "")",
+                    ])
+                }
             }
-            if busy == servers.count {
-                logger.info("every throughput server is busy; trying again at the next poll", metadata: [
+            if ServerOrder.round(attempts) == .busy {
+                logger.info("no throughput server free; trying again shortly", metadata: [
                     "link": "\(target.role.rawValue)", "servers": "\(servers.joined(separator: ","))",
+                    "busy": "\(attempts.filter { $0 == .busy }.count)", "failed": "\(attempts.filter { $0 == .failed }.count)",
                 ])
+                round.busy = true
+                result = round
                 continue
             }
-            everyServerBusy = false
+            if attempts.contains(.measured) { round.measured = true }
             if let measurement {
+                round.measurements[target.role] = measurement
                 await results.record(measurement, for: target.role)
                 logger.info("throughput measured", metadata: [
                     "link": "\(target.role.rawValue)", "server": "\(measurement.server)",
@@ -199,8 +267,9 @@ struct ThroughputService: Service {
                     "error": "\(measurement.error ?? "")",
                 ])
             }
+            result = round
         }
-        return everyServerBusy ? nil : bytes
+        return result
     }
 
     private func test(server: String, policy: ThroughputPolicy, directions: [ThroughputDirection]) async
@@ -213,7 +282,7 @@ struct ThroughputService: Service {
         let mode: ThroughputMode = wanted.count > 1 ? .bidirectional : wanted.contains(.download) ? .reverse : .forward
         let configuration = ThroughputConfiguration(
             host: address.host, port: address.port, mode: mode, parallel: policy.parallelStreams,
-            durationSeconds: policy.durationSeconds)
+            durationSeconds: policy.durationSeconds, omitSeconds: Self.omitSeconds)
         do {
             let result = try await ThroughputClient().run(configuration)
             let moved = (result.upload?.senderBytes ?? 0) + (result.download?.receiverBytes ?? 0)

@@ -50,13 +50,14 @@ public struct LabLine: Sendable, Hashable {
 
 /// The lab window for the WAN tests (the example profile's night window would show no WAN verdict for hours).
 public struct LabThroughput: Sendable, Hashable {
-    /// `iperf3 -s` servers in the province namespace; each office tries them in order, busy ones are skipped.
+    /// `iperf3 -s` servers in the province namespace; each office tries them from its own place in the list, busy ones skipped.
     public var servers = 6
     public var durationSeconds = 3
     public var parallel = 2
     /// How often an office retests its line (hours).
     public var everyHours = 1
-    /// How often each agent asks whether a test may start (seconds): after "every server busy", the wait.
+    /// How often each agent asks whether a test may start (seconds); after a round with no free server it asks again
+    /// sooner (1 s doubling), never later than this.
     public var pollSeconds = 15
 
     public init() {}
