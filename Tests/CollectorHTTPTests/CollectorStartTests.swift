@@ -29,10 +29,9 @@ import Testing
             let config = try Self.config(in: dir, port: port)
             let argv = ([try collectorBinary()] + command + ["--config", config]).map { "'\($0)'" }.joined(separator: " ")
             if command == ["serve"] {
-                let server = try Daemon(["sh", "-c", "umask 022 && exec \(argv)"], log: dir.appendingPathComponent("serve.log"))
-                try await withCleanup {
+                try await withDaemon(["sh", "-c", "umask 022 && exec \(argv)"], log: dir.appendingPathComponent("serve.log")) { server in
                     try await waitUntil(timeout: 20, "listening") { server.log.contains("listening on http://127.0.0.1:\(port)") }
-                } cleanup: { await server.stop() }
+                }
             } else {
                 let result = try await runCapturing(["sh", "-c", "umask 022 && exec \(argv)"])
                 #expect(result.status == 0, "\(result.stderr)")
