@@ -290,7 +290,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "SNMPReportingTests", dependencies: ["SNMPReporting", "SNMP", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "TestSupport"],
+        .testTarget(name: "ReadinessMIBTests", dependencies: ["ReadinessMIB", "ReadinessModel", "SNMP", "SNMPTypes", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Presentation", "ReadinessModel", "SansangAPI", "YAMLConfig", "TestSupport"],
                     swiftSettings: strict),

@@ -54,8 +54,11 @@ def undeclared_imports(targets, root):
                     lines = f.readlines()
             except OSError:
                 continue
+            in_string = False  # inside a multi-line string literal (a test's Python script, say): not Swift
             for number, line in enumerate(lines, 1):
-                match = IMPORT.match(line)
+                match = None if in_string else IMPORT.match(line)
+                if line.count('"""') % 2 == 1:
+                    in_string = not in_string
                 if match and match.group(1) not in declared and match.group(1) not in TOOLCHAIN:
                     found.append((f"{path}:{number}", name, match.group(1)))
     return found
