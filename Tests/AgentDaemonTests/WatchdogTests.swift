@@ -73,7 +73,8 @@ import TestSupport
         policy.directions = [.upload, .download]
         let profile = Profile(name: "p", links: [LinkTarget(role: .internet, targetMbps: 100), LinkTarget(role: .lan, targetMbps: 1000)],
                               throughput: policy)
-        // Only the internet link has servers and is judged by throughput: 100 Mbit/s both ways, 10 s, +10 %.
-        #expect(ThroughputService.estimatedBytes(profile) == 275_000_000)
+        // Only the internet link has servers and is judged by throughput: 100 Mbit/s both ways, 10 s and the omitted
+        // first second, +10 %.
+        #expect(ThroughputService.estimatedBytes(profile) == 302_500_000)
     }
 }

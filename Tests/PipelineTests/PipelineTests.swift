@@ -147,7 +147,7 @@ import TestSupport
             tokyo.timeZone = TimeZone(identifier: "Asia/Tokyo")
             tokyo.dateFormat = "yyyy-MM-dd HH:mm"
             let table = try await pipeline.noc(["sites", "--csv"])
-            let row = table.stdout.split(separator: "\n").first { $0.hasPrefix("20242,") }.map(String.init) ?? ""
+            let row = table.stdout.split(whereSeparator: \.isNewline).first { $0.hasPrefix("20242,") }.map(String.init) ?? ""
             // The list is read again for the table: the report may have moved on by a minute at most.
             let expected = [lastReport!, lastReport!.addingTimeInterval(60)].map(tokyo.string(from:))
             #expect(expected.contains { row.hasSuffix("," + $0) }, "\(row) should end with one of \(expected)")
