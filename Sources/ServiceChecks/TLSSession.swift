@@ -58,6 +58,8 @@ struct ProbeFailure: Error, Sendable {
         if let error = error as? NIOSSLError {
             switch error {
             case .uncleanShutdown: return true
+            // The peer's FIN read while handshaking (a RST instead arrives as ECONNRESET, below).
+            case .handshakeFailed(.sslError(let stack)): return stack.contains(.eofDuringHandshake)
             default: return false
             }
         }

@@ -5,12 +5,14 @@ import TestSupport
 @testable import ServiceChecks
 
 /// A TCP server on 127.0.0.1 that accepts every connection and closes it at once, on a thread of its own.
+/// With `readingFirst`, it first reads what the client sent (a ClientHello, a request), so that its close is a
+/// FIN the client reads as end of stream; closing with that data unread makes the kernel answer with a RST.
 final class ClosingServer: @unchecked Sendable {
     let fd: Int32
     let port: UInt16
     private let stopped = DispatchSemaphore(value: 0)
 
-    init() throws {
+    init(readingFirst: Bool = false) throws {
         let listener = try SilentSocket(udp: false)
         fd = dup(listener.fd)
         port = listener.port
@@ -22,6 +24,12 @@ final class ClosingServer: @unchecked Sendable {
                 if client < 0 {
                     if errno == EINTR { continue }
                     return
+                }
+                if readingFirst {
+                    var wait = timeval(tv_sec: 5, tv_usec: 0)
+                    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+                    var buffer = [UInt8](repeating: 0, count: 65_536)
+                    _ = recv(client, &buffer, buffer.count, 0)
                 }
                 close(client)
             }
@@ -39,10 +47,11 @@ final class ClosingServer: @unchecked Sendable {
 }
 
 @Suite struct AwkwardServerTests {
-    /// Accepted then closed at once: the phase's own error at once, not the runner's backstop `timeout`.
-    @Test(arguments: [ServiceKind.http, .https, .tls])
-    func serverThatClosesAtOnceIsConnectionClosedAtOnce(kind: ServiceKind) async throws {
-        let server = try ClosingServer()
+    /// Accepted then closed at once: the phase's own error at once, not the runner's backstop `timeout`,
+    /// whether the close reaches the client as a reset (data left unread) or as end of stream (data read first).
+    @Test(arguments: [ServiceKind.http, .https, .tls], [false, true])
+    func serverThatClosesAtOnceIsConnectionClosedAtOnce(kind: ServiceKind, readingFirst: Bool) async throws {
+        let server = try ClosingServer(readingFirst: readingFirst)
         let started = ContinuousClock.now
         // A runner whose backstop would answer first if the probe hung until its timeout.
         let outcome = await ServiceRunner(grace: .seconds(1)).run(target(kind, port: Int(server.port), path: "/", timeout: .seconds(8)))

@@ -27,14 +27,16 @@ import TestSupport
                 if mode != .reverse {
                     let upload = try #require(result.upload)
                     #expect(upload.senderBytes > 0)
-                    // The sender line counts what the kernel took; the server stops counting at TEST_END, so what still
-                    // sits in its receive buffers (tens of MB on loopback with autotuning; more when, bidirectional, its
-                    // single thread reads slowly while it sends) is sent but never counted. The receiver line, which the
-                    // verdict uses, is the server's own count.
+                    // The sender line counts what the kernel took; the server stops reading at TEST_END, so what still
+                    // sits in the sockets then is sent but never counted. The receiver line, which the verdict uses, is
+                    // the server's own count. That difference is bounded by the kernel's buffers, not by a share of the
+                    // total: per stream, our send buffer, the server's autotuned receive buffer (32 MB at most on
+                    // this machine's tcp_rmem) and the block the server was reading. A server descheduled on a busy
+                    // machine fills its buffer while the total shrinks, so a fixed share (3 %) failed where this holds.
                     #expect(upload.senderBytes >= view.received)
-                    if mode == .forward {
-                        #expect(within(upload.senderBytes, view.received, 0.03), "ours \(upload.senderBytes), server \(view.received)")
-                    }
+                    let inFlight = try #require(bytesTheSocketsCanHold(streams: parallel, blockLength: blockLength))
+                    #expect(upload.senderBytes - view.received <= inFlight,
+                            "ours \(upload.senderBytes), server \(view.received): more than the \(inFlight) bytes the sockets can hold")
                     #expect(upload.receiverBytes == view.received)
                     #expect(upload.retransmits != nil)
                 } else {
@@ -142,6 +144,17 @@ import TestSupport
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed >= 1.4 && elapsed < 2.5, "\(elapsed)")
     }
+}
+
+/// What a sender counted but the iperf3 server, which stops reading at TEST_END, never did: at most what the sockets
+/// can hold then. Per stream: our send buffer and the server's receive buffer at their autotuning limits (the last
+/// fields of `tcp_wmem` and `tcp_rmem`) and the block the server was reading. Nil when /proc cannot be read.
+func bytesTheSocketsCanHold(streams: Int, blockLength: Int) -> UInt64? {
+    func largest(_ path: String) -> UInt64? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.split(whereSeparator: \.isWhitespace).last.flatMap { UInt64($0) }
+    }
+    guard let send = largest("/proc/sys/net/ipv4/tcp_wmem"), let receive = largest("/proc/sys/net/ipv4/tcp_rmem") else { return nil }
+    return UInt64(streams) * (send + receive + UInt64(blockLength))
 }
 
 func within(_ a: UInt64, _ b: UInt64, _ fraction: Double) -> Bool {
