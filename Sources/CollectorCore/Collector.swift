@@ -21,7 +21,8 @@ public final class Collector: Sendable {
     /// forwarder); the newest 1,000 are kept when nobody reads.
     public let transitionEvents: AsyncStream<SiteTransitionEvent>
     private let transitionSink: AsyncStream<SiteTransitionEvent>.Continuation
-    private let current: Mutex<Inventory>
+    /// The inventory and how many times it was replaced (what caches made from it compare).
+    private let current: Mutex<(inventory: Inventory, generation: Int)>
     private let logger: Logger
     private let metrics: CollectorMetrics
     /// Concurrent ingests share one transaction (one commit), their sites' evaluation included.
@@ -47,17 +48,20 @@ public final class Collector: Sendable {
         self.tokens = TokenAuthority(store: store)
         self.evaluator = evaluator
         self.reportIntervalSeconds = reportIntervalSeconds
-        self.current = Mutex(inventory)
+        self.current = Mutex((inventory, 0))
         self.logger = logger
         self.metrics = CollectorMetrics(factory: metricsFactory)
         (transitionEvents, transitionSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1000))
     }
 
-    public var inventory: Inventory { current.withLock { $0 } }
+    public var inventory: Inventory { current.withLock { $0.inventory } }
+
+    /// The inventory with its generation: 0 at start, one more each time it is replaced.
+    public var inventoryVersion: (inventory: Inventory, generation: Int) { current.withLock { $0 } }
 
     /// Swaps in a new inventory; requests in flight finish with the one they started with.
     public func replaceInventory(_ inventory: Inventory) {
-        current.withLock { $0 = inventory }
+        current.withLock { $0 = (inventory, $0.generation + 1) }
     }
 
     // MARK: Authentication

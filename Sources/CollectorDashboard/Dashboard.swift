@@ -42,6 +42,8 @@ public struct Dashboard: Sendable {
     public let settings: Settings
     /// The login form's own CSRF tokens (no session exists yet to hold one).
     public let loginForms: LoginFormTokens
+    /// The overview's body as of the newest verdicts, shared by every viewer.
+    let overviewBodies = OverviewBodies()
 
     public init(collector: Collector, alerts: AlertEngine?, reports: WeeklyReports?, sessions: SessionAuthority,
                 settings: Settings = Settings(), loginForms: LoginFormTokens = LoginFormTokens()) {
@@ -140,20 +142,29 @@ public struct Dashboard: Sendable {
 
     @Sendable func overview(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         let (page, viewer) = try await authenticate(request, context)
-        let store = collector.store
+        let collector = self.collector, timeZone = settings.officeTimeZone, language = page.language
         let now = Date()
-        // State and reason keys are all the overview's roll-up counts: the compact, cached summaries.
-        let verdicts = try await collector.storage("reading verdicts") { try await collector.verdictSummaries() }
-        let recent = try await collector.storage("reading transitions") { try await store.recentTransitions(limit: 15) }
-        // The trend's window only: each office's state at its start is the state its first transition in the window
-        // left, or else its current one (a transition is recorded whenever the state changes).
-        let since = now.addingTimeInterval(-Double(OverviewModel.trendDays - 1) * 86400 - 1)
-        let changes = try await collector.storage("reading transitions") { try await store.stateChanges(from: since, to: now) }
-        let sites = collector.inventory.sites
-        let history = OverviewModel.history(offices: sites.filter(\.hasOffice), current: verdicts, changes: changes, since: since)
-        let model = OverviewModel(sites: sites, verdicts: verdicts, recent: recent, history: history, now: now,
-                                  language: page.language, timeZone: settings.officeTimeZone)
-        return try render(page, "overview", model, title: page.words("overview"), viewer: viewer, live: true, nav: "/")
+        let (inventory, generation) = collector.inventoryVersion
+        let transitionID = try await collector.storage("reading transitions") { try await collector.store.latestTransitionID() }
+        let version = OverviewBodies.Version(transitionID: transitionID, inventoryGeneration: generation,
+                                             minute: Int64(now.timeIntervalSince1970 / 60), language: language)
+        let body = try await overviewBodies.body(version) {
+            let store = collector.store
+            // State and reason keys are all the overview's roll-up counts: the compact, cached summaries.
+            let verdicts = try await collector.storage("reading verdicts") { try await collector.verdictSummaries() }
+            let recent = try await collector.storage("reading transitions") { try await store.recentTransitions(limit: 15) }
+            // The trend's window only: each office's state at its start is the state its first transition in the
+            // window left, or else its current one (a transition is recorded whenever the state changes).
+            let since = now.addingTimeInterval(-Double(OverviewModel.trendDays - 1) * 86400 - 1)
+            let changes = try await collector.storage("reading transitions") { try await store.stateChanges(from: since, to: now) }
+            let sites = inventory.sites
+            let history = OverviewModel.history(offices: sites.filter(\.hasOffice), current: verdicts, changes: changes, since: since)
+            let model = OverviewModel(sites: sites, verdicts: verdicts, recent: recent, history: history, now: now,
+                                      language: language, timeZone: timeZone)
+            return PageRenderer.body(language: language, template: "overview", model: model, csrfToken: nil)
+        }
+        let html = PageRenderer.layout(page: page, body: body, title: page.words("overview"), viewer: viewer, live: true, nav: "/")
+        return PageRenderer.response(html, request: page)
     }
 
     @Sendable func siteList(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -423,11 +434,22 @@ struct PageRequest {
 enum PageRenderer {
     static func render(page: PageRequest, template: String, model: Any, title: String, viewer: Viewer?, live: Bool, nav current: String)
         -> String {
-        let words = DashboardWording.texts(page.language)
+        let body = body(language: page.language, template: template, model: model, csrfToken: viewer?.csrfToken)
+        return layout(page: page, body: body, title: title, viewer: viewer, live: live, nav: current)
+    }
+
+    /// The page's own part: `template` filled from `model`'s properties, the words of `language`, and the CSRF token
+    /// for its forms.
+    static func body(language: Language, template: String, model: Any, csrfToken: String?) -> String {
         var values = flatten(model)
-        values["w"] = words
-        if let viewer { values["csrfToken"] = viewer.csrfToken }
-        let body = Templates.library.render(values, withTemplate: template) ?? ""
+        values["w"] = DashboardWording.texts(language)
+        if let csrfToken { values["csrfToken"] = csrfToken }
+        return Templates.library.render(values, withTemplate: template) ?? ""
+    }
+
+    /// The layout around a page's body: head, navigation, the viewer and the language switch.
+    static func layout(page: PageRequest, body: String, title: String, viewer: Viewer?, live: Bool, nav current: String) -> String {
+        let words = DashboardWording.texts(page.language)
         let nav: [[String: Any]] = [("/", "overview"), ("/sites", "sites"), ("/alerts", "alerts"), ("/silences", "silences"),
                                     ("/reports/weekly", "weekly")].map { href, key in
             ["href": href, "label": words[key] ?? key, "current": href == current]

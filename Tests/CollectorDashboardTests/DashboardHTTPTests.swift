@@ -11,6 +11,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
+import Presentation
 import ReadinessModel
 import SansangAPI
 import TestSupport
@@ -151,6 +152,40 @@ func csrfToken(_ html: String) -> String? {
             let site = try await page(client, "/sites/\(ExampleSite.haiChau)", cookie: cookie)
             #expect(site.status == .ok)
             #expect(try await page(client, "/sites/nowhere", cookie: cookie).status == .notFound)
+        }
+    }
+
+    /// The overview's body is made once per verdict version and shared: a verdict change shows at the next request
+    /// (not a minute later), each viewer still sees their own name, and each language its own words.
+    @Test func theSharedOverviewFollowsAVerdictChangeAtOnceAndKeepsTheViewersOwn() async throws {
+        try await DashboardFixture.run { fixture, client in
+            let (reader, _) = try await logIn(client, "lan", DashboardFixture.readPassword)
+            let (admin, _) = try await logIn(client, "tuan", DashboardFixture.adminPassword)
+            func figure(_ cookie: String?, _ uri: String = "/") async throws -> (String, String) {
+                let html = text(try await page(client, uri, cookie: cookie))
+                let start = try #require(html.range(of: "id=\"province-ready\">"))
+                return (String(html[start.upperBound...].prefix { $0 != "<" }), html)
+            }
+            let before = try await fixture.collector.readiness(groupBy: nil).overall
+            let (shownBefore, _) = try await figure(reader)
+            #expect(shownBefore == "\(before.ready)/\(before.total)")
+
+            let inventory = fixture.collector.inventory
+            _ = try await fixture.collector.ingest(ReportBatch(reports: [readyReport(inventory, site: ExampleSite.haiChau, seq: 1, at: Date())]),
+                                                   from: .site(ExampleSite.haiChau))
+            let after = try await fixture.collector.readiness(groupBy: nil).overall
+            #expect(after.ready == before.ready + 1, "the report made one more office ready")
+            let (shownToReader, readerPage) = try await figure(reader)
+            let (shownToAdmin, adminPage) = try await figure(admin)
+            #expect(shownToReader == "\(after.ready)/\(after.total)")
+            #expect(shownToAdmin == shownToReader)
+            #expect(readerPage.contains("<span>lan · read</span>") && !readerPage.contains("tuan"))
+            #expect(adminPage.contains("<span>tuan · admin</span>"))
+            #expect(csrfToken(readerPage) != csrfToken(adminPage), "each viewer's logout form has their own token")
+            let (_, english) = try await figure(reader, "/?lang=en")
+            let (_, vietnamese) = try await figure(reader, "/?lang=vi")
+            #expect(english.contains(DashboardWording.text("trend", .en)))
+            #expect(vietnamese.contains(DashboardWording.text("trend", .vi)))
         }
     }
 
