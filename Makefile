@@ -30,7 +30,7 @@ DEB_PACKAGES += postgresql-15 haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: deps deps-run build run stop check-lab status-lab bench-lab test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup fuzz fuzz-lldp fuzz-report fuzz-notification
+.PHONY: deps deps-run build release-static run stop check-lab status-lab bench-lab test check-graph clean deb deb-deps test-deb bench-agent bench bench-snmp bench-ingest bench-throughput bench-services bench-snmp-flood bench-weekly bench-dashboard bench-rollup fuzz fuzz-lldp fuzz-report fuzz-notification
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -75,7 +75,7 @@ status-lab:
 # The province lab's bring-up time and idle CPU and memory (docs/performance.md): up, settle, measure, down; the
 # agents from a release build (as offices run them), the rest as `make run` builds it.
 bench-lab: build
-	$(SWIFT) build -c release --product sansang-agent
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-agent
 	LAB_AGENT=.build/release/sansang-agent bench/lab.sh $(LAB)
 
 # One `swift test` runs every test (after the module-graph check). Suites that share a resource (fixed addresses in
@@ -100,8 +100,14 @@ deb-deps: deps
 	@missing=$$(for p in $(DEB_TOOLS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 
-deb: deb-deps
-	$(SWIFT) build -c release --static-swift-stdlib
+# The shipped programs one product at a time: a build of every target would include TestSupport, which needs the
+# test-only Testing module. Every benchmark builds its program the same way (static Swift standard library, as
+# packaged), so its figures are the package's and one release build serves them all.
+SHIPPED := sansang-agent sansang-collector sansang
+release-static:
+	for p in $(SHIPPED); do $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
+
+deb: deb-deps release-static
 	scripts/build-deb.sh
 
 # The packages installed, upgraded, removed and purged in a clean Debian 12 tree (mmdebstrap, chroot; root).
@@ -109,53 +115,52 @@ test-deb: deb
 	$(SUDO) scripts/test-deb.sh
 
 # The agent idle for 10 minutes beside Debian's zabbix-agent and zabbix-agent2; appends to docs/performance.md.
-bench-agent: deps
+bench-agent: deps release-static
 	@command -v zabbix_agent2 >/dev/null || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends zabbix-agent zabbix-agent2; }
-	$(SWIFT) build -c release --static-swift-stdlib
 	BIN=.build/release bench/agent-footprint.sh 600
 
 # SNMP walk of the switch-port tables, our probe against snmpbulkwalk; appends to docs/performance.md.
 bench-snmp: deps
-	$(SWIFT) build -c release --product sansang-agent
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-agent
 	AGENT=.build/release/sansang-agent bench/snmp-walk.sh 30
 
 # Collector ingest on SQLite by fleet size: 93, 3,321 and 33,210 distinct sites in one run, 3 interleaved runs each,
 # 64 connections (wrk); appends to docs/performance.md.
 bench-ingest: deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get install -y -qq wrk; }
-	$(SWIFT) build -c release --product sansang-collector
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-collector
 	BIN=.build/release bench/ingest.sh 20 64 3 93 3321 33210
 
 # Fleet roll-up (GET /api/v1/readiness, grouped) over 33,210 sites with a week of history; appends to docs/performance.md.
 bench-rollup: deps
-	$(SWIFT) build -c release --product sansang-collector
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-collector
 	BIN=.build/release bench/rollup.sh 200 33210
 
 # Throughput probe against iperf3 -c on loopback (alternately, 5 runs each); appends to docs/performance.md.
 bench-throughput: deps
-	$(SWIFT) build -c release --product sansang-agent
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-agent
 	AGENT=.build/release/sansang-agent bench/throughput.sh 5 5 1 131072
 	AGENT=.build/release/sansang-agent bench/throughput.sh 5 5 4 131072
 
 # Service checks against Prometheus blackbox_exporter (Debian package), same local targets.
 bench-services: deps
 	@command -v prometheus-blackbox-exporter >/dev/null || { $(SUDO) apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter; }
-	$(SWIFT) build -c release --product sansang-agent
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-agent
 	AGENT=.build/release/sansang-agent bench/services.sh 300
 
 # The collector's SNMP notification receiver under a flood from several senders; appends to docs/performance.md.
 bench-snmp-flood: deps
-	$(SWIFT) build -c release --product sansang-collector
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-collector
 	BIN=.build/release bench/snmp-flood.sh 10 4
 
 # The weekly summary for 3,321 sites from a generated database, chart included; appends to docs/performance.md.
 bench-weekly: deps
-	$(SWIFT) build -c release --product sansang-collector
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-collector
 	BIN=.build/release bench/weekly-report-db.sh 7
 
 # The dashboard's overview and site list for 3,321 sites: p99 and compressed size against the JSON API; appends to docs/performance.md.
 bench-dashboard: deps
-	$(SWIFT) build -c release --product sansang-collector
+	$(SWIFT) build -c release --static-swift-stdlib --product sansang-collector
 	BIN=.build/release bench/dashboard.sh 200
 
 # The module graph (docs/architecture.md): pure modules link no C library and every import is declared
