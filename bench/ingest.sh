@@ -4,7 +4,8 @@
 # conditions. Each fleet has a generated inventory in 34 provinces and a site token per site; wrk on loopback keeps
 # CONNECTIONS connections posting one report per request, each request for the next site of its thread's share of the
 # fleet, with that site's token, every (site, boot, seq) new: every site of the fleet reports in turn. The body is the
-# real example report (Tests/ReadinessModelTests/Fixtures/report-v1.json, 2.2 KB) with the site, boot, seq and generation time filled in, and every
+# report an agent with the fleet's `default` profile sends (bench/latest-reports.py: the example report's links and one
+# result per profile service, 18; about 4 KB), with the site, boot, seq and times filled in, and every
 # report is stored, committed and evaluated before its 202. Reports/s counts rows in the database; CPU per report is the
 # collector's user+system time over the run divided by the reports stored. Appends rows to docs/performance.md.
 # Usage: [PERF=FILE] bench/ingest.sh [SECONDS] [CONNECTIONS] [RUNS] [SITES...]   (needs: wrk, curl, python3; a built package;
@@ -63,10 +64,15 @@ for i in range(n):
     tokens.append(token)
 db.executemany("INSERT INTO token (id, kind, site, name, role, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 db.commit()
-report = json.load(open("Tests/ReadinessModelTests/Fixtures/report-v1.json"))
-report.pop("gap", None)
-report["site"], report["agent"]["boot_id"], report["seq"] = "@SITE@", "@BOOT@", 424242
-report["generated_at"] = "@GEN@"
+# The report an agent with the fleet's `default` profile sends (bench/latest-reports.py: its links, 18 services).
+import importlib.util
+spec = importlib.util.spec_from_file_location("latest_reports", "bench/latest-reports.py")
+latest_reports = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(latest_reports)
+template = json.load(open("Tests/ReadinessModelTests/Fixtures/report-v1.json"))
+template.pop("gap", None)
+report = json.loads(latest_reports.report_for(1, "@SITE@", "@GEN@", template, latest_reports.default_profile_services()))
+report["agent"]["boot_id"], report["seq"] = "@BOOT@", 424242
 body = json.dumps({"reports": [report]}, separators=(",", ":")).replace("424242", "@SEQ@")
 open(f"{d}/body.json", "w").write(body)
 open(f"{d}/sites.txt", "w").write("\n".join(f"{s} {t}" for s, t in zip(sites, tokens)) + "\n")

@@ -76,4 +76,5 @@ def main():
     print(f"{count} sites with a newest report of {len(rows[0][5])} bytes")
 
 
-main()
+if __name__ == "__main__":
+    main()
