@@ -115,29 +115,50 @@ public final class AlertEngine: Sendable {
     }
 }
 
-/// Evaluates the alert rules every `interval` (at start too) until shutdown.
+/// Evaluates the alert rules every `interval` (at start too) until shutdown, and within `changePoll` of a verdict
+/// change: a site that turns ready again is resolved at once, not at the next round. Changes are seen in the store's
+/// newest transition id, so a change ingested by another replica counts too; `for` durations and staleness, which
+/// only time moves, wait for the interval.
 /// Among replicas only the alert leader evaluates (`leadership`; nil: this process always does).
 public struct AlertEvaluationService: Service {
     public let engine: AlertEngine
     public let interval: Duration
+    public let changePoll: Duration
     public let leadership: AlertLeadership?
     private let logger: Logger
 
-    public init(engine: AlertEngine, interval: Duration, leadership: AlertLeadership? = nil,
+    public init(engine: AlertEngine, interval: Duration, changePoll: Duration = .seconds(1), leadership: AlertLeadership? = nil,
                 logger: Logger = Logger(label: "sansang.alerts")) {
         self.engine = engine
         self.interval = interval
+        self.changePoll = changePoll
         self.leadership = leadership
         self.logger = logger
     }
 
     public func run() async throws {
-        await repeatUntilShutdown(every: interval) {
-            guard leadership?.isLeader ?? true else { return }
-            do {
-                try await engine.evaluate()
-            } catch {
-                logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
+        let store = engine.collector.store
+        await cancelWhenGracefulShutdown {
+            var lastRound: ContinuousClock.Instant?
+            var evaluatedUpTo: Int64?
+            while !Task.isCancelled {
+                if leadership?.isLeader ?? true {
+                    // A store that cannot answer is no change; the interval's round still runs (and logs why it fails).
+                    let newest = try? await store.latestTransitionID()
+                    let changed = newest.map { $0 != evaluatedUpTo } ?? false
+                    if changed || lastRound.map({ ContinuousClock.now - $0 >= interval }) ?? true {
+                        lastRound = .now
+                        do {
+                            try await engine.evaluate()
+                            if let newest { evaluatedUpTo = newest }
+                        } catch {
+                            logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                } else {
+                    lastRound = nil  // on becoming the leader: a round at once
+                }
+                do { try await Task.sleep(for: changePoll) } catch { return }
             }
         }
     }

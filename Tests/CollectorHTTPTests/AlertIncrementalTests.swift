@@ -52,6 +52,46 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
+    /// The evaluation service reacts to a verdict change within its change poll, not at its interval (an hour here):
+    /// a failing service fires at once (a rule without `for`) and resolves as soon as the site is ready again.
+    @Test func aVerdictChangeIsEvaluatedAtOnceNotAtTheInterval() async throws {
+        try await withTemporaryDirectory { dir in
+            let collector = try await makeCollector(in: dir)
+            let rules = dir.appendingPathComponent("alerts")
+            try FileManager.default.createDirectory(at: rules, withIntermediateDirectories: true)
+            try """
+                rules:
+                  - name: service_down
+                    when: {reason: [SERVICE_DOWN]}
+                    severity: critical
+                    summary: {vi: "{{site}}", en: "{{site}}"}
+                routes:
+                  - receivers: [noc]
+                receivers:
+                  - name: noc
+                    webhook: {url: "http://127.0.0.1:9/unused"}
+                """.write(to: rules.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let engine = AlertEngine(collector: collector, configuration: try AlertConfiguration.load(path: rules.path), logger: quiet)
+            let service = AlertEvaluationService(engine: engine, interval: .seconds(3600), changePoll: .milliseconds(100), logger: quiet)
+            let running = Task { try await service.run() }
+            defer { running.cancel() }
+            let inventory = collector.inventory
+            let site = ExampleSite.hoaCuong
+            let required = try #require(inventory.effectiveProfile(for: inventory.site(code: site)!)?.services.first { $0.required }?.name)
+            func state() async throws -> AlertInstance.State? {
+                try await collector.store.alertInstances().first { $0.key == AlertKey(rule: "service_down", site: site) }?.state
+            }
+
+            _ = try await collector.ingest(ReportBatch(reports: [readyReport(inventory, site: site, seq: 1, at: Date(), downService: required)]),
+                                           from: .site(site))
+            try await waitUntil(timeout: 5, "service_down firing after the failing report") { try await state() == .firing }
+            _ = try await collector.ingest(ReportBatch(reports: [readyReport(inventory, site: site, seq: 2, at: Date())]), from: .site(site))
+            try await waitUntil(timeout: 5, "service_down resolved after the ready report") { try await state() == .resolved }
+        }
+    }
+
     @Test func refreshPlanListsOnlyMovedVersions() {
         let key = ReportKey(bootId: "b", seq: 1)
         let plan = ObservationRefresh.plan(
