@@ -64,14 +64,28 @@ struct Enroll: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: configDirectory)
         let configFile = directory.appendingPathComponent("agent.yaml").path
         var existing: AgentConfiguration?
-        if FileManager.default.fileExists(atPath: configFile) { existing = try? AgentConfiguration.load(path: configFile) }
+        // The package's agent.yaml holds only comments (every key at its default, commented out): it is filled in
+        // like a missing one, its comments kept below the settings as their reference.
+        let packagedDefaults = (try? String(contentsOfFile: configFile, encoding: .utf8)).flatMap { text in
+            text.split(separator: "\n").allSatisfy { line in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                return trimmed.isEmpty || trimmed.hasPrefix("#")
+            } ? text : nil
+        }
+        if FileManager.default.fileExists(atPath: configFile), packagedDefaults == nil {
+            existing = try? AgentConfiguration.load(path: configFile)
+        }
+        let writesConfig = !FileManager.default.fileExists(atPath: configFile) || packagedDefaults != nil
+        // The package's file keeps its owner and mode (root:sansang 0640): the agent reads it, others do not.
+        var packaged = stat()
+        let keepsOwnership = packagedDefaults != nil && stat(configFile, &packaged) == 0
         let tokenFile = existing?.collector.tokenFile ?? directory.appendingPathComponent("token").path
         let caFile = directory.appendingPathComponent("collector-ca.pem").path
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             if let ca = outcome.response.caPEM { try SecretFile.writeAtomically(ca, to: caFile, mode: 0o644) }
             try SecretFile.writeAtomically(outcome.response.token + "\n", to: tokenFile, mode: 0o600, owners: ["sansang", "sansang-agent"])
-            if !FileManager.default.fileExists(atPath: configFile) {
+            if writesConfig {
                 var pin = outcome.response.caPEM == nil ? "" : "\n  pinned_ca_file: \(caFile)"
                 if let key = outcome.publicKey { pin += "\n  pinned_public_keys: [\"\(key)\"]" }
                 try SecretFile.writeAtomically("""
@@ -83,14 +97,15 @@ struct Enroll: AsyncParsableCommand {
                     state_directory: \(stateDirectory)
                     uplink: auto
 
-                    """, to: configFile, mode: 0o644)
+                    """ + (packagedDefaults.map { "\n" + $0 } ?? ""), to: configFile, mode: keepsOwnership ? packaged.st_mode & 0o777 : 0o644)
+                if keepsOwnership, geteuid() == 0 { chown(configFile, packaged.st_uid, packaged.st_gid) }
             }
         } catch {
             throw ConfigurationError(words.cannotWrite("\(error)"))
         }
         print(words.enrolled(site: site, tokenFile: tokenFile, fingerprint: outcome.fingerprint,
                              pinned: outcome.response.caPEM == nil ? nil : caFile, publicKey: outcome.publicKey, configFile: configFile,
-                             configKept: existing != nil))
+                             configKept: !writesConfig))
         await readiness(configFile: configFile, words: words)
     }
 

@@ -133,6 +133,36 @@ import TestSupport
         }
     }
 
+    /// On a server where the package was installed, agent.yaml exists but holds only commented defaults: enrolment
+    /// fills it in (the settings first, the package's comments kept below), keeps its mode, and the check passes.
+    @Test func enrolmentFillsInThePackagesCommentedAgentYAML() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withTLSCollector(directory: directory) { lab in
+                try await lab.start()
+                let issued = try await lab.issue(site: "20242")
+                let etc = directory.appendingPathComponent("etc")
+                let state = directory.appendingPathComponent("state")
+                try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
+                let config = etc.appendingPathComponent("agent.yaml")
+                let packaged = try String(contentsOf: packageRoot.appendingPathComponent("packaging/etc/agent.yaml"), encoding: .utf8)
+                try packaged.write(to: config, atomically: true, encoding: .utf8)
+                chmod(config.path, 0o640)
+                let enrolled = try await runProgram("sansang-agent", [
+                    "enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0", "--collector", lab.url,
+                    "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint, "--lang", "en"])
+                #expect(enrolled.status == 0, "\(enrolled.stdout)\(enrolled.stderr)")
+                #expect(enrolled.stdout.contains("✓ the collector \(lab.url) answers"), "the check reads the filled-in file: \(enrolled.stdout)")
+                let written = try String(contentsOf: config, encoding: .utf8)
+                #expect(written.hasPrefix("# Written by sansang-agent enroll"), "\(written)")
+                #expect(written.contains("site: \"20242\"\ncollector:\n  url: \(lab.url)\n"), "\(written)")
+                #expect(written.hasSuffix(packaged), "the package's comments stay below the settings")
+                let mode = try #require(try FileManager.default.attributesOfItem(atPath: config.path)[.posixPermissions] as? Int)
+                #expect(mode == 0o640, "the package's mode is kept")
+            }
+        }
+    }
+
     /// The key pin learnt at enrolment, with real certificates: the collector's own CA may sign a new key (accepted,
     /// logged); without a pinned CA (a CA the agent merely trusts, as a public one) only a pinned key is accepted.
     @Test func theEnrolledAgentPinsTheCollectorsPublicKey() async throws {
