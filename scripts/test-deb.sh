@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install test of the Debian packages in a clean Debian 12 tree (mmdebstrap from Debian's archive, then chroot):
 # install with apt (Depends resolve), user and directories, --version/--help/man, the units (systemd-analyze
-# verify and security ≤ 2.0), upgrade to a newer build keeping spool, database and a changed conffile,
-# remove keeping data, purge removing it. Needs root, debhelper, lintian, mmdebstrap and Debian's archive.
+# verify and security ≤ 2.0), an office enrolled over verified TLS (tls init, enroll issue, sansang-agent enroll)
+# and its first report stored, upgrade to a newer build keeping spool, database and a changed conffile,
+# remove keeping data, purge removing it. Needs root, debhelper, lintian, mmdebstrap, curl, python3 and Debian's
+# archive.
 # Usage: scripts/test-deb.sh   (after `make deb`; `make test-deb` does both). docs/packaging.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +35,10 @@ in_tree() {
 }
 export tree
 export -f in_tree
+# The same for a daemon started in the background: one process from unshare to the program (each step execs the
+# next), so that $! is the daemon's PID and a kill stops it.
+tree_exec=(unshare -m --propagation private -- sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$tree"
+           env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8)
 
 # 1. The clean tree: Debian 12, essential packages and apt only (our Depends must bring the rest), man-db for man.
 echo "== mmdebstrap bookworm ($MIRROR)"
@@ -74,10 +80,71 @@ for unit in sansang-agent.service sansang-collector.service sansang-weekly-repor
     check "$unit exposure ${exposure:-?} ≤ 2.0" awk -v e="${exposure:-99}" 'BEGIN { exit !(e <= 2.0) }'
 done
 
-# 5. Data and a local change, then the upgrade to a newer build (the same binaries re-packaged as $NEXT).
-in_tree runuser -u sansang -- sansang-collector migrate --config /etc/sansang/collector.yaml >/dev/null
+# 5. An office enrolled as docs/install.md says, over verified TLS: a private CA and the collector's certificate
+#    (tls init), the collector serving HTTPS on loopback (the tree shares the host's network; the name resolves
+#    there by /etc/hosts), a one-time code, `sansang-agent enroll` with the fingerprint, then the agent's first
+#    report stored. The office's profile checks the collector's own port only: nothing leaves the host.
+#    Both run as the units run them: user sansang, the agent with CAP_NET_RAW (setpriv; no systemd in a chroot).
+as_sansang() { in_tree setpriv --reuid=sansang --regid=sansang --init-groups "$@"; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo "127.0.0.1 collector.tinh.example" >> "$tree/etc/hosts"
+url=https://collector.tinh.example:$port
+check "sansang-collector tls init" in_tree sansang-collector tls init --dir /etc/sansang/tls --name collector.tinh.example
+in_tree chown -R root:sansang /etc/sansang/tls
+in_tree chmod 640 /etc/sansang/tls/server.key
+mkdir -p "$tree/etc/sansang/inventory"
+cat > "$tree/etc/sansang/inventory/profiles.yaml" <<YAML
+profiles:
+  - name: install-test
+    links: [{role: lan, target_mbps: 1 Gbit/s}]
+    services: [{name: collector, kind: tcp, host: 127.0.0.1, port: $port, required: true}]
+YAML
+cat > "$tree/etc/sansang/inventory/office.yaml" <<YAML
+province: Thành phố Đà Nẵng
+profile: install-test
+sites: [{code: "20242", name: Phường Hải Châu, type: phuong, former_district: Hải Châu}]
+YAML
+cat >> "$tree/etc/sansang/collector.yaml" <<YAML
+listen: {host: 127.0.0.1, port: $port}
+tls: {cert_file: /etc/sansang/tls/server.pem, key_file: /etc/sansang/tls/server.key, ca_file: /etc/sansang/tls/ca.pem}
+report_interval_s: 5
+YAML
+check "sansang-collector migrate" as_sansang sansang-collector migrate --config /etc/sansang/collector.yaml
+"${tree_exec[@]}" setpriv --reuid=sansang --regid=sansang --init-groups \
+    sansang-collector serve --config /etc/sansang/collector.yaml >"$work/collector.log" 2>&1 &
+collector=$!
+stop_collector() { kill "$collector" 2>/dev/null && wait "$collector" 2>/dev/null; collector=; }
+cleanup() { [ -n "${collector:-}" ] && stop_collector; [ -n "${agent:-}" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null; rm -rf "$work"; }
+for _ in $(seq 1 100); do
+    curl -sf --resolve "collector.tinh.example:$port:127.0.0.1" --cacert "$tree/etc/sansang/tls/ca.pem" "$url/readyz" >/dev/null && break
+    sleep 0.2
+done
+check "the collector serves HTTPS with the certificate of its private CA" \
+    curl -sf --resolve "collector.tinh.example:$port:127.0.0.1" --cacert "$tree/etc/sansang/tls/ca.pem" "$url/readyz"
+as_sansang sansang-collector enroll issue 20242 --url "$url" --config /etc/sansang/collector.yaml >"$work/issue.out" 2>&1 || true
+code=$(sed -n 's/^code: *//p' "$work/issue.out"); fingerprint=$(sed -n 's/^fingerprint: *//p' "$work/issue.out")
+check "enroll issue prints a code and the fingerprint" test -n "$code" -a -n "$fingerprint"
+check "sansang-agent enroll (fingerprint checked, token, pinned CA, agent.yaml, one check)" bash -c \
+    "in_tree sansang-agent enroll --collector '$url' --site 20242 --code '$code' --fingerprint '$fingerprint' --lldp-wait 0 --lang en | tee '$work/enroll.out'; grep -q '✓ the collector $url answers' '$work/enroll.out'"
+check "the token is the sansang user's, mode 600" test "$(mode /etc/sansang/token)" = "600 sansang:sansang"
+check "agent.yaml filled in, mode and owner kept" bash -c "grep -q '^site: \"20242\"' '$tree/etc/sansang/agent.yaml' && test \"\$(in_tree stat -c '%a %U:%G' /etc/sansang/agent.yaml)\" = '640 root:sansang'"
+printf 'lldp_wait_s: 0\n' >> "$tree/etc/sansang/agent.yaml"
+"${tree_exec[@]}" setpriv --reuid=sansang --regid=sansang --init-groups --inh-caps=+net_raw --ambient-caps=+net_raw \
+    sansang-agent run --config /etc/sansang/agent.yaml >"$work/agent.log" 2>&1 &
+agent=$!
+reports_stored() {
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM report WHERE site = ?", ("20242",)).fetchone()[0])' \
+        "$tree/var/lib/sansang/collector.sqlite" 2>/dev/null || echo 0
+}
+for _ in $(seq 1 60); do [ "$(reports_stored)" -gt 0 ] && break; sleep 1; done
+if [ "$(reports_stored)" -gt 0 ]; then pass "the enrolled agent's first report is stored by the collector"
+else fail "the enrolled agent's first report is stored by the collector"; tail -20 "$work/agent.log" "$work/collector.log" | sed 's/^/     /'; fi
+kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; agent=
+stop_collector
+
+# 6. Data and a local change (enrolment changed agent.yaml), then the upgrade to a newer build (the same binaries
+#    re-packaged as $NEXT).
 in_tree runuser -u sansang -- sh -c 'echo queued-report > /var/lib/sansang-agent/spool/test-report'
-printf 'site: "20242"\ncollector:\n  url: https://collector.tinh.example:8470\n' >> "$tree/etc/sansang/agent.yaml"
 db_sum=$(in_tree sha256sum /var/lib/sansang/collector.sqlite)
 conf_sum=$(in_tree sha256sum /etc/sansang/agent.yaml)
 echo "== re-packaging as $NEXT"
@@ -89,7 +156,7 @@ check "upgrade kept the database" test "$(in_tree sha256sum /var/lib/sansang/col
 check "upgrade kept the spool" test "$(in_tree cat /var/lib/sansang-agent/spool/test-report)" = queued-report
 check "upgrade kept the changed conffile" test "$(in_tree sha256sum /etc/sansang/agent.yaml)" = "$conf_sum"
 
-# 6. remove keeps data and configuration; purge removes them and every file of the sansang user.
+# 7. remove keeps data and configuration; purge removes them and every file of the sansang user.
 check "apt-get remove" in_tree apt-get remove -y -q sansang-agent sansang-collector sansang
 check "remove kept the database" in_tree test -s /var/lib/sansang/collector.sqlite
 check "remove kept the spool" in_tree test -s /var/lib/sansang-agent/spool/test-report
