@@ -142,13 +142,20 @@ public struct Dashboard: Sendable {
 
     @Sendable func overview(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
         let (page, viewer) = try await authenticate(request, context)
-        let collector = self.collector, timeZone = settings.officeTimeZone, language = page.language
+        let body = try await overviewBody(language: page.language)
+        let html = PageRenderer.layout(page: page, body: body, title: page.words("overview"), viewer: viewer, live: true, nav: "/")
+        return PageRenderer.response(html, request: page)
+    }
+
+    /// The overview's body as of now: the shared one of the current version, made first when there is none.
+    func overviewBody(language: Language) async throws -> String {
+        let collector = self.collector, timeZone = settings.officeTimeZone
         let now = Date()
         let (inventory, generation) = collector.inventoryVersion
         let transitionID = try await collector.storage("reading transitions") { try await collector.store.latestTransitionID() }
         let version = OverviewBodies.Version(transitionID: transitionID, inventoryGeneration: generation,
                                              minute: Int64(now.timeIntervalSince1970 / 60), language: language)
-        let body = try await overviewBodies.body(version) {
+        return try await overviewBodies.body(version) {
             let store = collector.store
             // State and reason keys are all the overview's roll-up counts: the compact, cached summaries.
             let verdicts = try await collector.storage("reading verdicts") { try await collector.verdictSummaries() }
@@ -163,8 +170,6 @@ public struct Dashboard: Sendable {
                                       language: language, timeZone: timeZone)
             return PageRenderer.body(language: language, template: "overview", model: model, csrfToken: nil)
         }
-        let html = PageRenderer.layout(page: page, body: body, title: page.words("overview"), viewer: viewer, live: true, nav: "/")
-        return PageRenderer.response(html, request: page)
     }
 
     @Sendable func siteList(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -305,6 +310,8 @@ public struct Dashboard: Sendable {
         let current = try await collector.storage("reading transitions") { try await store.latestTransitionID() }
         let start = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) } ?? current
         let settings = self.settings
+        let language = PageRequest(request).language
+        let dashboard = self
         let body = ResponseBody { writer in
             var last = start
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
@@ -315,6 +322,10 @@ public struct Dashboard: Sendable {
                 if newest != last {
                     last = newest
                     idle = .zero
+                    // Every live page refetches on this event at once: the overview of the new verdicts is made
+                    // first (once, shared by all streams), so that their fetches find it made. A failure here is
+                    // the fetch's to report.
+                    _ = try? await dashboard.overviewBody(language: language)
                     try await writer.write(ByteBuffer(string: "id: \(newest)\nevent: verdict\ndata: \(newest)\n\n"))
                 } else if idle >= .seconds(15) {
                     idle = .zero
