@@ -97,4 +97,14 @@ before anything is timed.
 |---|---|---|---|---|
 MD
 fi
-echo "$row" >> docs/performance.md
+# The row goes at the end of this section's table, not at the end of the file.
+python3 - "$row" <<'PY'
+import sys
+path, row = "docs/performance.md", sys.argv[1]
+lines = open(path).read().split("\n")
+start = lines.index("## Dashboard for 3,321 sites")
+end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+last = max(i for i in range(start, end) if lines[i].startswith("|"))
+lines.insert(last + 1, row)
+open(path, "w").write("\n".join(lines))
+PY
