@@ -163,7 +163,8 @@ check "remove kept the spool" in_tree test -s /var/lib/sansang-agent/spool/test-
 check "remove kept agent.yaml" in_tree test -s /etc/sansang/agent.yaml
 check "apt-get purge" in_tree apt-get purge -y -q sansang-agent sansang-collector sansang
 check "purge removed /var/lib/sansang and /var/lib/sansang-agent" sh -c "[ ! -e '$tree/var/lib/sansang' ] && [ ! -e '$tree/var/lib/sansang-agent' ]"
-check "purge removed /etc/sansang" test ! -e "$tree/etc/sansang"
+# What the administrator put there (here: the certificates of step 5 and the inventory) stays, nothing else.
+check "purge left in /etc/sansang only what the administrator put there" test "$(ls "$tree/etc/sansang" | tr '\n' ' ')" = "inventory tls "
 check "no file of user sansang left" bash -c "left=\$(in_tree find / -xdev -user sansang); echo \"\$left\"; [ -z \"\$left\" ]"
 
 echo "== test-deb: $failures failure(s), $(( $(date +%s) - start )) s"
