@@ -13,7 +13,7 @@ DIST=${DIST:-$root/dist}
 mkdir -p "$DIST"; DIST=$(cd "$DIST" && pwd)
 programs=(sansang-agent sansang-collector sansang)
 for p in "${programs[@]}"; do
-    [ -x "$BIN/$p" ] || { echo "build-deb: $BIN/$p missing; run: swift build -c release --static-swift-stdlib" >&2; exit 2; }
+    [ -x "$BIN/$p" ] || { echo "build-deb: $BIN/$p missing; run: make release-static" >&2; exit 2; }
 done
 for tool in dh dpkg-shlibdeps lintian chrpath; do
     command -v "$tool" >/dev/null || { echo "build-deb: $tool missing; apt-get install debhelper lintian chrpath" >&2; exit 2; }
