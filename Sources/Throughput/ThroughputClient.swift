@@ -12,6 +12,10 @@ import SystemSupport
 public struct ThroughputClient: Sendable {
     public init() {}
 
+    /// After the duration, how long at most the senders' queued bytes are given to reach the server while it still
+    /// counts (part of the test's measured seconds: the bytes that arrive then are counted too).
+    static let drainLimitSeconds = 1.0
+
     /// Runs one test; retries a busy server within `busyRetrySeconds` with exponential backoff and jitter.
     public func run(_ configuration: ThroughputConfiguration) async throws(ThroughputError) -> ThroughputResult {
         try await BlockingPool.shared.run {
@@ -122,7 +126,7 @@ private final class TestRun {
         for worker in workers where worker.direction == .upload { worker.requestStop() }
         for worker in workers where worker.direction == .upload { worker.join(within: 2) }
         // Let what is queued reach the server while it still counts: the sender's total then matches the receiver's.
-        let drainUntil = monotonicNow() + min(1, c.timeoutSeconds)
+        let drainUntil = monotonicNow() + min(ThroughputClient.drainLimitSeconds, c.timeoutSeconds)
         while monotonicNow() < drainUntil,
               workers.contains(where: { $0.direction == .upload && ($0.socket.unacknowledgedBytes() ?? 0) > 0 }) {
             usleep(1_000)
