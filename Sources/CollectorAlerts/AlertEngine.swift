@@ -115,23 +115,27 @@ public final class AlertEngine: Sendable {
     }
 }
 
-/// Evaluates the alert rules every `interval` (at start too) until shutdown, and within `changePoll` of a verdict
-/// change: a site that turns ready again is resolved at once, not at the next round. Changes are seen in the store's
-/// newest transition id, so a change ingested by another replica counts too; `for` durations and staleness, which
-/// only time moves, wait for the interval.
+/// Evaluates the alert rules every `interval` (at start too) until shutdown, and soon after a verdict change: within
+/// `changePoll`, but never sooner than `changeGap` after the last round, so that a fleet whose verdicts change all the
+/// time pays a round (which reads every site's version columns) every `changeGap` at most, not every poll. A site that
+/// turns ready again is resolved within seconds, not at the next round. Changes are seen in the store's newest
+/// transition id, so a change ingested by another replica counts too; `for` durations and staleness, which only
+/// time moves, wait for the interval.
 /// Among replicas only the alert leader evaluates (`leadership`; nil: this process always does).
 public struct AlertEvaluationService: Service {
     public let engine: AlertEngine
     public let interval: Duration
     public let changePoll: Duration
+    public let changeGap: Duration
     public let leadership: AlertLeadership?
     private let logger: Logger
 
-    public init(engine: AlertEngine, interval: Duration, changePoll: Duration = .seconds(1), leadership: AlertLeadership? = nil,
-                logger: Logger = Logger(label: "sansang.alerts")) {
+    public init(engine: AlertEngine, interval: Duration, changePoll: Duration = .seconds(1), changeGap: Duration = .seconds(5),
+                leadership: AlertLeadership? = nil, logger: Logger = Logger(label: "sansang.alerts")) {
         self.engine = engine
         self.interval = interval
         self.changePoll = changePoll
+        self.changeGap = changeGap
         self.leadership = leadership
         self.logger = logger
     }
@@ -146,7 +150,8 @@ public struct AlertEvaluationService: Service {
                     // A store that cannot answer is no change; the interval's round still runs (and logs why it fails).
                     let newest = try? await store.latestTransitionID()
                     let changed = newest.map { $0 != evaluatedUpTo } ?? false
-                    if changed || lastRound.map({ ContinuousClock.now - $0 >= interval }) ?? true {
+                    let since = lastRound.map { ContinuousClock.now - $0 }
+                    if since.map({ $0 >= interval || (changed && $0 >= changeGap) }) ?? true {
                         lastRound = .now
                         do {
                             try await engine.evaluate()

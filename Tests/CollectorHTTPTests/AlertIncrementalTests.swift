@@ -52,7 +52,7 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
-    /// The evaluation service reacts to a verdict change within its change poll, not at its interval (an hour here):
+    /// The evaluation service reacts to a verdict change within its change poll and gap, not at its interval (an hour here):
     /// a failing service fires at once (a rule without `for`) and resolves as soon as the site is ready again.
     @Test func aVerdictChangeIsEvaluatedAtOnceNotAtTheInterval() async throws {
         try await withTemporaryDirectory { dir in
@@ -74,7 +74,8 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
             var quiet = Logger(label: "test")
             quiet.logLevel = .critical
             let engine = AlertEngine(collector: collector, configuration: try AlertConfiguration.load(path: rules.path), logger: quiet)
-            let service = AlertEvaluationService(engine: engine, interval: .seconds(3600), changePoll: .milliseconds(100), logger: quiet)
+            let service = AlertEvaluationService(engine: engine, interval: .seconds(3600), changePoll: .milliseconds(100),
+                                                 changeGap: .milliseconds(500), logger: quiet)
             let running = Task { try await service.run() }
             defer { running.cancel() }
             let inventory = collector.inventory
