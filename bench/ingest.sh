@@ -179,8 +179,8 @@ for n in fleets:
     cpu = [int(r[8]) for r in mine]
     errors = sum(int(r[6]) + int(r[7]) for r in mine)
     out.append(f"| {datetime.date.today()} | {cores} cores, {build} | {n:,} | {connections} | {runs} × {seconds} s | "
-               f"**{statistics.median(rates):,.0f}/s** ({min(rates):,}–{max(rates):,}) | {statistics.median(p50s)} ms | "
-               f"**{statistics.median(p99s)} ms** ({min(p99s)}–{max(p99s)}) | {statistics.median(cpu)} µs | {errors} |")
+               f"**{statistics.median(rates):,.0f}/s** ({min(rates):,}–{max(rates):,}) | {statistics.median(p50s):.1f} ms | "
+               f"**{statistics.median(p99s):.1f} ms** ({min(p99s)}–{max(p99s)}) | {statistics.median(cpu)} µs | {errors} |")
 print("\n".join(out))
 doc = "docs/performance.md"
 text = open(doc).read()
