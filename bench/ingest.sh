@@ -193,7 +193,7 @@ if header not in text:
 33,210 distinct sites (generated inventory in 34 provinces, one site token per site), the same load in one run, runs
 interleaved. wrk on loopback (2 threads, CONNECTIONS connections) posts one report per request, each request for the
 next site of its thread's share of the fleet with that site's token, every (site, boot, seq) new; the body is the
-real example report (2.2 KB) with the site filled in; each report is stored, committed (WAL, synchronous=FULL) and its
+report a `default`-profile agent sends (3.8 KB) with the site filled in; each report is stored, committed (WAL, synchronous=FULL) and its
 site evaluated before the 202. Rate: rows stored / run time, median of the runs (min–max); p99: wrk's, median
 (min–max); CPU: the collector's user+system time per report stored (wrk runs on the same 2 cores). Target (issue 17):
 ≥ 20,000 reports/s, p99 < 50 ms, flat across fleet sizes.
