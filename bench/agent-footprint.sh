@@ -168,15 +168,4 @@ echo "$rows"
     echo "|---|---|---|---|---|---|---|"
     echo "$rows"
 } >> "$dir/table.md"
-# At the end of this benchmark's section, not of the file.
-if [ "${APPEND:-1}" = 1 ]; then
-  python3 - "$dir/table.md" <<'PY'
-import sys
-path, block = "docs/performance.md", open(sys.argv[1]).read().strip("\n")
-text = open(path).read()
-start = text.index("## Agent footprint, idle, beside the Zabbix agents")
-end = text.find("\n## ", start + 1)
-end = len(text) if end < 0 else end
-open(path, "w").write(text[:end].rstrip("\n") + "\n\n" + block + "\n" + text[end:])
-PY
-fi
+if [ "${APPEND:-1}" = 1 ]; then bench/append-to-section.py "## Agent footprint, idle, beside the Zabbix agents" --block < "$dir/table.md"; fi

@@ -97,14 +97,4 @@ before anything is timed.
 |---|---|---|---|---|
 MD
 fi
-# The row goes at the end of this section's table, not at the end of the file.
-python3 - "$row" <<'PY'
-import sys
-path, row = "docs/performance.md", sys.argv[1]
-lines = open(path).read().split("\n")
-start = lines.index("## Dashboard for 3,321 sites")
-end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-last = max(i for i in range(start, end) if lines[i].startswith("|"))
-lines.insert(last + 1, row)
-open(path, "w").write("\n".join(lines))
-PY
+echo "$row" | bench/append-to-section.py "## Dashboard for 3,321 sites"

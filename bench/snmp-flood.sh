@@ -64,4 +64,4 @@ median=$(printf '%s\n' "${healthz[@]}" | sort -n | sed -n 3p)
 rate=$(python3 -c "print(round($accepted / $SECONDS_RUN))")
 line="| $(date -u +%F) | SNMP flood, $SENDERS senders × ${SECONDS_RUN} s ($(basename "$BIN") build) | sent $sent, accepted (stored) $accepted = **$rate/s**, overflow ${overflow:-0} | /healthz median ${median} s during the flood; v3 INFORM during the flood: $inform |"
 echo "$line"
-echo "$line" >> docs/performance.md
+echo "$line" | bench/append-to-section.py "## SNMP notification receiver under a flood"
