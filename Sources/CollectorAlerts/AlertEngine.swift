@@ -149,6 +149,8 @@ public struct AlertEvaluationService: Service {
                 if leadership?.isLeader ?? true {
                     // A store that cannot answer is no change; the interval's round still runs (and logs why it fails).
                     let newest = try? await store.latestTransitionID()
+                    // Shutdown may have begun during that read (its error swallowed above): no round is started then.
+                    if Task.isCancelled { return }
                     let changed = newest.map { $0 != evaluatedUpTo } ?? false
                     let since = lastRound.map { ContinuousClock.now - $0 }
                     if since.map({ $0 >= interval || (changed && $0 >= changeGap) }) ?? true {
