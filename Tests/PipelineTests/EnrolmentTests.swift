@@ -12,6 +12,19 @@ import TestSupport
 /// its certificate, `enroll issue`, `sansang-agent enroll` (every refusal, then success), the enrolled agent's
 /// first report stored; the certificate replaced on SIGHUP while a connection stays open.
 @Suite(.serialized) struct EnrolmentTests {
+    /// An office's configuration and state directories under `directory`; only the state one is made (a refused
+    /// enrolment must leave no configuration directory).
+    static func officeDirectories(in directory: URL) throws -> (etc: URL, state: URL) {
+        let state = directory.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        return (directory.appendingPathComponent("etc"), state)
+    }
+
+    /// `sansang-agent enroll` into those directories, LLDP off, with `arguments` (collector, site, code, …).
+    static func enroll(etc: URL, state: URL, _ arguments: [String]) async throws -> ProgramRun {
+        try await runProgram("sansang-agent", ["enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0"] + arguments)
+    }
+
     @Test func anAgentEnrolsOverVerifiedHTTPSAndItsFirstReportIsStored() async throws {
         try await withTemporaryDirectory { directory in
             try await withTLSCollector(directory: directory) { lab in
@@ -20,13 +33,8 @@ import TestSupport
                 #expect(issued.fingerprint == lab.fingerprint, "enroll issue prints the served certificate's fingerprint")
                 #expect(issued.code.range(of: #"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"#,
                                           options: .regularExpression) != nil, "code \(issued.code)")
-                let etc = directory.appendingPathComponent("etc")
-                let state = directory.appendingPathComponent("state")
-                try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-                func enroll(_ arguments: [String]) async throws -> ProgramRun {
-                    try await runProgram("sansang-agent", ["enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0"]
-                                   + arguments)
-                }
+                let (etc, state) = try Self.officeDirectories(in: directory)
+                func enroll(_ arguments: [String]) async throws -> ProgramRun { try await Self.enroll(etc: etc, state: state, arguments) }
                 func nothingWritten() -> Bool { !FileManager.default.fileExists(atPath: etc.path) }
 
                 // Refusals: each says why, in Vietnamese (English with --lang en), exits 1 and writes nothing.
@@ -140,17 +148,14 @@ import TestSupport
             try await withTLSCollector(directory: directory) { lab in
                 try await lab.start()
                 let issued = try await lab.issue(site: "20242")
-                let etc = directory.appendingPathComponent("etc")
-                let state = directory.appendingPathComponent("state")
-                try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+                let (etc, state) = try Self.officeDirectories(in: directory)
                 try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
                 let config = etc.appendingPathComponent("agent.yaml")
                 let packaged = try String(contentsOf: packageRoot.appendingPathComponent("packaging/etc/agent.yaml"), encoding: .utf8)
                 try packaged.write(to: config, atomically: true, encoding: .utf8)
                 chmod(config.path, 0o640)
-                let enrolled = try await runProgram("sansang-agent", [
-                    "enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0", "--collector", lab.url,
-                    "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint, "--lang", "en"])
+                let enrolled = try await Self.enroll(etc: etc, state: state, ["--collector", lab.url, "--site", "20242", "--code", issued.code,
+                                                                             "--fingerprint", lab.fingerprint, "--lang", "en"])
                 #expect(enrolled.status == 0, "\(enrolled.stdout)\(enrolled.stderr)")
                 #expect(enrolled.stdout.contains("✓ the collector \(lab.url) answers"), "the check reads the filled-in file: \(enrolled.stdout)")
                 let written = try String(contentsOf: config, encoding: .utf8)
@@ -170,12 +175,9 @@ import TestSupport
             try await withTLSCollector(directory: directory) { lab in
                 try await lab.start()
                 let issued = try await lab.issue(site: "20242")
-                let etc = directory.appendingPathComponent("etc")
-                let state = directory.appendingPathComponent("state")
-                try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-                let enrolled = try await runProgram("sansang-agent", [
-                    "enroll", "--config-dir", etc.path, "--state-dir", state.path, "--lldp-wait", "0", "--collector", lab.url,
-                    "--site", "20242", "--code", issued.code, "--fingerprint", lab.fingerprint])
+                let (etc, state) = try Self.officeDirectories(in: directory)
+                let enrolled = try await Self.enroll(etc: etc, state: state, ["--collector", lab.url, "--site", "20242", "--code", issued.code,
+                                                                             "--fingerprint", lab.fingerprint])
                 #expect(enrolled.status == 0, "\(enrolled.stdout)\(enrolled.stderr)")
                 let oldKey = try CollectorTLS.publicKeyFingerprint(
                     pem: String(contentsOf: lab.tls.appendingPathComponent("server.pem"), encoding: .utf8))
