@@ -296,22 +296,37 @@ public final class Collector: Sendable {
 
     public func readiness(groupBy dimension: RollUpDimension?, now: Date = Date()) async throws(CollectorError) -> ReadinessBody {
         let verdicts = try await storage("reading verdicts") { try await verdictSummaries() }
-        let statuses = inventory.sites.map { SiteStatus(site: $0, verdict: verdicts[$0.code]) }
-        let rollUp = RollUp(statuses, by: dimension.map { [$0] } ?? [])
+        let rollUp = RollUp(sites: inventory.sites, verdicts: verdicts, by: dimension.map { [$0] } ?? [])
         let groups = dimension.map { rollUp.groups(by: $0) } ?? []
         return ReadinessBody(generatedAt: now, overall: TallyBody(rollUp.overall), groupBy: dimension?.rawValue,
                              groups: groups.map { ReadinessBody.Group(key: $0.key, tally: TallyBody($0.tally)) })
     }
 
     /// Every site's state and reason keys, what roll-ups count: read from the store's compact verdict columns, and
-    /// kept while the store's newest transition id stays the same (a transition is recorded exactly when a site's
-    /// state or reason keys change, on whichever replica). The database stays the source of truth: the check costs
-    /// one indexed read per roll-up, and a change made by another replica is seen at the next roll-up.
+    /// kept as of the store's newest transition id (a transition is recorded, in the verdict's own transaction,
+    /// exactly when a site's state or reason keys change, on whichever replica). When the id moved, only the sites
+    /// with transitions since are read again, so a change costs what changed, not a read of the fleet. The database
+    /// stays the source of truth: the check costs one indexed read per roll-up, and a change made by another replica
+    /// is seen at the next roll-up.
     public func verdictSummaries() async throws -> [String: SiteVerdict] {
         let version = try await store.latestTransitionID()
-        if let cached = summaries.withLock({ $0 }), cached.transitionID == version { return cached.verdicts }
-        let verdicts = try await store.verdictSummaries()
-        summaries.withLock { $0 = VerdictSummaryCache(transitionID: version, verdicts: verdicts) }
+        let cached = summaries.withLock { $0 }
+        if let cached, cached.transitionID == version { return cached.verdicts }
+        var verdicts: [String: SiteVerdict]
+        if let cached, cached.transitionID < version {
+            // The changed sites' rows are read after the ids that name them: each is at least as new as its transition.
+            let changed = try await store.sitesWithTransitions(after: cached.transitionID, upTo: version)
+            verdicts = cached.verdicts
+            if !changed.isEmpty {
+                verdicts.merge(try await store.verdictSummaries(sites: Array(changed))) { _, fresh in fresh }
+            }
+        } else {
+            verdicts = try await store.verdictSummaries()
+        }
+        summaries.withLock { current in
+            // Concurrent readers: keep the newest copy.
+            if (current?.transitionID ?? .min) < version { current = VerdictSummaryCache(transitionID: version, verdicts: verdicts) }
+        }
         return verdicts
     }
 

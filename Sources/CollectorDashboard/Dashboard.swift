@@ -44,6 +44,8 @@ public struct Dashboard: Sendable {
     public let loginForms: LoginFormTokens
     /// The overview's body as of the newest verdicts, shared by every viewer.
     let overviewBodies = OverviewBodies()
+    /// The overview's district tiles, each rendered once per distinct count.
+    let tileFragments = TileFragments()
 
     public init(collector: Collector, alerts: AlertEngine?, reports: WeeklyReports?, sessions: SessionAuthority,
                 settings: Settings = Settings(), loginForms: LoginFormTokens = LoginFormTokens()) {
@@ -149,7 +151,7 @@ public struct Dashboard: Sendable {
 
     /// The overview's body as of now: the shared one of the current version, made first when there is none.
     func overviewBody(language: Language) async throws -> String {
-        let collector = self.collector, timeZone = settings.officeTimeZone
+        let collector = self.collector, timeZone = settings.officeTimeZone, tiles = tileFragments
         let now = Date()
         let (inventory, generation) = collector.inventoryVersion
         let transitionID = try await collector.storage("reading transitions") { try await collector.store.latestTransitionID() }
@@ -165,10 +167,11 @@ public struct Dashboard: Sendable {
             let since = now.addingTimeInterval(-Double(OverviewModel.trendDays - 1) * 86400 - 1)
             let changes = try await collector.storage("reading transitions") { try await store.stateChanges(from: since, to: now) }
             let sites = inventory.sites
-            let history = OverviewModel.history(offices: sites.filter(\.hasOffice), current: verdicts, changes: changes, since: since)
+            let history = OverviewModel.history(sites: sites, current: verdicts, changes: changes, since: since)
             let model = OverviewModel(sites: sites, verdicts: verdicts, recent: recent, history: history, now: now,
                                       language: language, timeZone: timeZone)
-            return PageRenderer.body(language: language, template: "overview", model: model, csrfToken: nil)
+            return PageRenderer.body(language: language, template: "overview", model: model, csrfToken: nil,
+                                     html: ["tilesHTML": tiles.html(model.districts)])
         }
     }
 
@@ -450,9 +453,10 @@ enum PageRenderer {
     }
 
     /// The page's own part: `template` filled from `model`'s properties, the words of `language`, and the CSRF token
-    /// for its forms.
-    static func body(language: Language, template: String, model: Any, csrfToken: String?) -> String {
+    /// for its forms; `html` adds markup made apart (inserted unescaped by `{{{name}}}`).
+    static func body(language: Language, template: String, model: Any, csrfToken: String?, html: [String: String] = [:]) -> String {
         var values = flatten(model)
+        values.merge(html) { _, made in made }
         values["w"] = DashboardWording.texts(language)
         if let csrfToken { values["csrfToken"] = csrfToken }
         return Templates.library.render(values, withTemplate: template) ?? ""

@@ -22,7 +22,9 @@ struct Formatting {
     }
 
     /// "78,4 %" or "78.4%".
-    func percent(_ ratio: Double?) -> String {
+    func percent(_ ratio: Double?) -> String { Self.percent(ratio, language: language) }
+
+    static func percent(_ ratio: Double?, language: Language) -> String {
         guard let ratio else { return "–" }
         let text = String(format: "%.1f", ratio * 100)
         return language == .vi ? text.replacingOccurrences(of: ".", with: ",") + " %" : text + "%"

@@ -38,3 +38,34 @@ final class OverviewBodies: Sendable {
         }
     }
 }
+
+/// The overview's district tiles as HTML, each kept while its counts stay the same. After a verdict change most of
+/// a national overview's 700 tiles are what they were; rendering every one again through the template was a quarter
+/// of the overview's making.
+final class TileFragments: Sendable {
+    private let rendered = Mutex<[OverviewModel.Tile: String]>([:])
+
+    init() {}
+
+    /// The tiles' HTML in order: kept fragments, the others rendered now (and kept).
+    func html(_ tiles: [OverviewModel.Tile]) -> String {
+        var kept = rendered.withLock { $0 }
+        var html = ""
+        var made: [OverviewModel.Tile: String] = [:]
+        for tile in tiles {
+            if let fragment = kept[tile] {
+                html += fragment
+            } else {
+                let fragment = Templates.library.render(tile, withTemplate: "tile") ?? ""
+                made[tile] = fragment
+                html += fragment
+            }
+        }
+        guard !made.isEmpty else { return html }
+        kept.merge(made) { _, new in new }
+        // Tiles of counts no longer shown pile up as verdicts move; a generous bound keeps the recent ones.
+        if kept.count > 4 * tiles.count + 64 { kept = made }
+        rendered.withLock { $0 = kept }
+        return html
+    }
+}

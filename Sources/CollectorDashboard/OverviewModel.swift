@@ -7,14 +7,18 @@ import SansangAPI
 /// The overview page: the province's "X/N sẵn sàng", a tile per former district, counts per state and reason,
 /// the trend of the ready share with an estimate, and the newest verdict changes. Pure: built from data.
 public struct OverviewModel: Sendable {
+    /// A former district's tile. Only its counts are stored: the words and link are derived when it is rendered,
+    /// so a tile whose counts did not change is not formatted again (`TileFragments` keeps its HTML).
     public struct Tile: Sendable, Hashable {
         public var name: String
-        public var href: String
         public var ready: Int
         public var total: Int
-        public var percent: String
+        public var language: Language
+
+        public var href: String { "/sites" + queryString([("district", name)]) }
+        public var percent: String { Formatting.percent(total == 0 ? nil : Double(ready) / Double(total), language: language) }
         /// 0 (under half ready) … 4 (all ready): the tile's colour.
-        public var band: Int
+        public var band: Int { OverviewModel.band(total == 0 ? nil : Double(ready) / Double(total)) }
     }
 
     public struct CountRow: Sendable, Hashable {
@@ -49,14 +53,13 @@ public struct OverviewModel: Sendable {
     public init(sites: [Site], verdicts: [String: SiteVerdict], recent: [SiteTransitionRecord],
                 history: [String: [VerdictTransition]], now: Date, language: Language, timeZone: TimeZone) {
         let format = Formatting(language: language, timeZone: timeZone)
-        let rollUp = RollUp(sites.map { SiteStatus(site: $0, verdict: verdicts[$0.code]) }, by: [.formerDistrict])
+        let rollUp = RollUp(sites: sites, verdicts: verdicts, by: [.formerDistrict])
         let overall = rollUp.overall
         ready = overall.ready
         total = overall.total
         percent = format.percent(overall.ratio)
         districts = rollUp.groups(by: .formerDistrict).filter { $0.tally.total > 0 }.map { group in
-            Tile(name: group.key, href: "/sites" + queryString([("district", group.key)]), ready: group.tally.ready,
-                 total: group.tally.total, percent: format.percent(group.tally.ratio), band: Self.band(group.tally.ratio))
+            Tile(name: group.key, ready: group.tally.ready, total: group.tally.total, language: language)
         }
         states = VerdictState.allCases.map { state in
             CountRow(label: format.state(state), href: "/sites" + queryString([("verdict", state.rawValue)]),
@@ -69,14 +72,18 @@ public struct OverviewModel: Sendable {
                                 .replacingOccurrences(of: "  ", with: " "),
                             href: "/sites" + queryString([("reason", code.rawValue)]), count: count, cssClass: "")
         }
-        let offices = sites.filter(\.hasOffice)
-        trend = Self.trend(offices: offices, history: history, now: now, days: Self.trendDays)
+        trend = Self.trend(sites: sites, history: history, now: now, days: Self.trendDays)
         trendSVG = Charts.share(trend, format: format, title: DashboardWording.text("trend", language))
         eta = Self.estimate(trend, now: now, format: format)
-        let byCode = Dictionary(sites.map { ($0.code, $0) }) { a, _ in a }
+        // The names of the few sites listed, looked up without copying the inventory's sites into a dictionary.
+        let listed = Set(recent.map(\.site))
+        var names: [String: String] = [:]
+        for index in sites.indices where listed.contains(sites[index].code) {
+            names[sites[index].code] = names[sites[index].code] ?? sites[index].name
+        }
         changes = recent.map { record in
             let transition = record.transition
-            return ChangeRow(time: format.time(transition.at), site: record.site, siteName: byCode[record.site]?.name ?? record.site,
+            return ChangeRow(time: format.time(transition.at), site: record.site, siteName: names[record.site] ?? record.site,
                              href: "/sites/" + pathSegment(record.site), from: transition.from.map(format.state) ?? "–",
                              to: format.state(transition.to), toClass: stateClass(transition.to),
                              reasons: transition.reasons.map(format.reason).joined(separator: "; "))
@@ -99,26 +106,28 @@ public struct OverviewModel: Sendable {
 
     /// Each office's transitions as `trend` reads them, from the transitions after `since` only: the state at
     /// `since` (what the first later transition changed from, or else the current verdict's state) as a transition
-    /// at `since`, then those after it.
-    public static func history(offices: [Site], current: [String: SiteVerdict], changes: [String: [VerdictTransition]],
+    /// at `since`, then those after it. Sites without an office are left out.
+    public static func history(sites: [Site], current: [String: SiteVerdict], changes: [String: [VerdictTransition]],
                                since: Date) -> [String: [VerdictTransition]] {
         var history: [String: [VerdictTransition]] = [:]
-        for site in offices {
-            let later = changes[site.code] ?? []
-            let before = later.isEmpty ? current[site.code]?.state : later[0].from
-            history[site.code] = (before.map { [VerdictTransition(at: since, from: nil, to: $0, reasons: [])] } ?? []) + later
+        for index in sites.indices where sites[index].hasOffice {
+            let code = sites[index].code
+            let later = changes[code] ?? []
+            let before = later.isEmpty ? current[code]?.state : later[0].from
+            history[code] = (before.map { [VerdictTransition(at: since, from: nil, to: $0, reasons: [])] } ?? []) + later
         }
         return history
     }
 
     /// The share of offices ready at the end of each of the last `days` days (the last point is now), from each
-    /// site's transitions: a site counts as ready at a time when its last transition before then went to ready.
-    static func trend(offices: [Site], history: [String: [VerdictTransition]], now: Date, days: Int) -> [TrendPoint] {
-        guard !offices.isEmpty else { return [] }
+    /// office's transitions: an office counts as ready at a time when its last transition before then went to ready.
+    static func trend(sites: [Site], history: [String: [VerdictTransition]], now: Date, days: Int) -> [TrendPoint] {
+        let offices = sites.count { $0.hasOffice }
+        guard offices > 0 else { return [] }
         let times = (0..<days).reversed().map { now.addingTimeInterval(-Double($0) * 86400) }
         var ready = [Int](repeating: 0, count: times.count)
-        for site in offices {
-            guard let transitions = history[site.code], !transitions.isEmpty else { continue }
+        for index in sites.indices where sites[index].hasOffice {
+            guard let transitions = history[sites[index].code], !transitions.isEmpty else { continue }
             var index = 0
             var state: VerdictState?
             for (t, time) in times.enumerated() {
@@ -129,7 +138,7 @@ public struct OverviewModel: Sendable {
                 if state == .ready { ready[t] += 1 }
             }
         }
-        return zip(times, ready).map { TrendPoint(at: $0, share: Double($1) / Double(offices.count)) }
+        return zip(times, ready).map { TrendPoint(at: $0, share: Double($1) / Double(offices)) }
     }
 
     /// When all offices would be ready if the last week's daily pace (least squares) went on.

@@ -16,7 +16,7 @@ enum Templates {
     }()
 
     static let sources: [String: String] = [
-        "layout": layout, "login": login, "overview": overview, "sites": sites, "site": site, "alerts": alerts,
+        "layout": layout, "login": login, "overview": overview, "tile": tile, "sites": sites, "site": site, "alerts": alerts,
         "silences": silences, "weekly": weekly, "error": error,
     ]
 
@@ -60,7 +60,7 @@ enum Templates {
         <h1 class="headline"><span class="figure" id="province-ready">{{ready}}/{{total}}</span> {{w.readyWord}} <span class="pct">({{percent}})</span></h1>
         <p class="live-note">{{w.liveNote}}</p>
         <section aria-labelledby="h-districts"><h2 id="h-districts">{{w.byDistrict}}</h2>
-        <ul class="tiles">{{#districts}}<li class="tile band-{{band}}"><a href="{{href}}"><span class="name">{{name}}</span> <span class="count">{{ready}}/{{total}}</span> <span class="pct">{{percent}}</span></a></li>{{/districts}}</ul>
+        <ul class="tiles">{{{tilesHTML}}}</ul>
         </section>
         <div class="cols">
         <section aria-labelledby="h-states"><h2 id="h-states">{{w.byState}}</h2>
@@ -79,6 +79,11 @@ enum Templates {
         {{#changes}}<tr><td>{{time}}</td><td><a href="{{href}}">{{siteName}}</a> <span class="code">{{site}}</span></td><td>{{from}} → <span class="badge {{toClass}}">{{to}}</span></td><td>{{reasons}}</td></tr>{{/changes}}
         {{^changes}}<tr><td colspan="4">{{w.none}}</td></tr>{{/changes}}
         </tbody></table></div></section>
+        """
+
+    /// One former district's tile of the overview, rendered apart and kept while its counts stay the same.
+    static let tile = """
+        <li class="tile band-{{band}}"><a href="{{href}}"><span class="name">{{name}}</span> <span class="count">{{ready}}/{{total}}</span> <span class="pct">{{percent}}</span></a></li>
         """
 
     static let sites = """

@@ -206,11 +206,10 @@ extension SQLiteStore {
         }
     }
 
-    public func verdictSummaries() async throws -> [String: SiteVerdict] {
+    public func verdictSummaries(sites: [String]?) async throws -> [String: SiteVerdict] {
         try await pool.read { db in
             var result: [String: SiteVerdict] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT site, state, evaluated_at, reason_keys FROM verdict")
-            while let row = try rows.next() {
+            try Self.inChunks(sites, db, sql: "SELECT site, state, evaluated_at, reason_keys FROM verdict") { row in
                 let site: String = row[0]
                 let keys: String = row[3]
                 result[site] = SiteVerdict(site: site, state: VerdictState(rawValue: row[1]) ?? .unknown,
@@ -218,6 +217,13 @@ extension SQLiteStore {
                                            evaluatedAt: Date(timeIntervalSince1970: row[2]), reportGeneratedAt: nil)
             }
             return result
+        }
+    }
+
+    public func sitesWithTransitions(after: Int64, upTo: Int64) async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT site FROM transition WHERE id > ? AND id <= ?"),
+                                    arguments: [after, upTo]))
         }
     }
 

@@ -28,8 +28,12 @@ public protocol SiteStateStore: Sendable {
     /// The current verdicts of the listed sites that have one.
     func verdicts(sites: [String]) async throws -> [String: SiteVerdict]
     /// Every site's current verdict as roll-ups count it: state and reason keys, from columns. The reasons carry no
-    /// evidence (empty) and impact `unknown`; `evaluatedAt` is the time of the verdict.
-    func verdictSummaries() async throws -> [String: SiteVerdict]
+    /// evidence (empty) and impact `unknown`; `evaluatedAt` is the time of the verdict. `sites` nil: every site.
+    func verdictSummaries(sites: [String]?) async throws -> [String: SiteVerdict]
+    /// The sites with a verdict transition whose id is above `after` and at most `upTo`: what a copy of the verdict
+    /// summaries made as of transition `after` must read again to be as of `upTo` (a transition is recorded in the
+    /// same transaction as the verdict whenever a site's state or reason keys change).
+    func sitesWithTransitions(after: Int64, upTo: Int64) async throws -> Set<String>
 
     /// Stores batches of reports as `ingest(_:)` does and, in the same transaction (one commit), evaluates every site
     /// that got a new report with `evaluate` and records the verdicts as `recordVerdicts(_:recheckAt:)` does. The
@@ -37,6 +41,11 @@ public protocol SiteStateStore: Sendable {
     /// one, so that one site's failure leaves the others' verdicts recorded). `evaluate` is pure and called once per
     /// group of sites, inside the transaction: it must not block.
     func ingest(_ batches: [IngestBatch], evaluate: @escaping SiteEvaluation) async throws -> IngestEvaluation
+}
+
+extension SiteStateStore {
+    /// Every site's verdict summary.
+    public func verdictSummaries() async throws -> [String: SiteVerdict] { try await verdictSummaries(sites: nil) }
 }
 
 /// What the evaluation of one site reads: its newest report (by the store's rule, `ReadinessStore.latestReport`)

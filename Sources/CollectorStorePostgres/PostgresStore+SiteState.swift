@@ -130,14 +130,23 @@ extension PostgresStore {
         return result
     }
 
-    public func verdictSummaries() async throws -> [String: SiteVerdict] {
+    public func verdictSummaries(sites: [String]?) async throws -> [String: SiteVerdict] {
         var result: [String: SiteVerdict] = [:]
-        for row in try await rows("SELECT site, state, evaluated_at, reason_keys FROM verdict") {
+        let query: PostgresQuery = if let sites {
+            "SELECT site, state, evaluated_at, reason_keys FROM verdict WHERE site = ANY(\(Array(Set(sites))))"
+        } else {
+            "SELECT site, state, evaluated_at, reason_keys FROM verdict"
+        }
+        for row in try await rows(query) {
             let (site, state, evaluated, keys) = try row.decode((String, String, Double, String).self)
             result[site] = SiteVerdict(site: site, state: VerdictState(rawValue: state) ?? .unknown,
                                        reasons: keys.isEmpty ? [] : ReasonKeyList.decode(keys),
                                        evaluatedAt: Date(timeIntervalSince1970: evaluated), reportGeneratedAt: nil)
         }
         return result
+    }
+
+    public func sitesWithTransitions(after: Int64, upTo: Int64) async throws -> Set<String> {
+        Set(try await rows("SELECT DISTINCT site FROM transition WHERE id > \(after) AND id <= \(upTo)").map { try $0.decode(String.self) })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What sites are grouped by in a roll-up.
 public enum RollUpDimension: String, Sendable, Hashable, Codable, CaseIterable {
@@ -28,8 +29,19 @@ public struct Tally: Sendable, Hashable {
     // Indexed by VerdictState.severity and ReasonCode.ordinal.
     private let states: [Int]
     private let codes: [Int]
+    // Counts per reason key id, and the roll-up's keys by id (shared by all its tallies). `byReason` is made only
+    // when asked: a roll-up by 700 former districts made a dictionary per group, mostly for tiles that show two numbers.
+    private let reasonCounts: [Int]
+    private let reasonKeys: [ReasonKey]
+
     /// Sites per reason key ("SERVICE_DOWN:dvc").
-    public let byReason: [ReasonKey: Int]
+    public var byReason: [ReasonKey: Int] {
+        var byReason: [ReasonKey: Int] = [:]
+        for (id, count) in reasonCounts.enumerated() where count > 0 {
+            byReason[reasonKeys[id]] = count
+        }
+        return byReason
+    }
 
     public var ready: Int { count(.ready) }
     /// Ready over offices, nil when there is no office.
@@ -40,7 +52,10 @@ public struct Tally: Sendable, Hashable {
     public func count(_ state: VerdictState) -> Int { states[state.severity] }
     /// Sites with at least one reason of this code.
     public func count(_ code: ReasonCode) -> Int { codes[code.ordinal] }
-    public func count(_ key: ReasonKey) -> Int { byReason[key, default: 0] }
+    public func count(_ key: ReasonKey) -> Int {
+        guard let id = reasonKeys.firstIndex(of: key), id < reasonCounts.count else { return 0 }
+        return reasonCounts[id]
+    }
 
     /// Sites per state, every state present.
     public var byState: [VerdictState: Int] {
@@ -57,11 +72,21 @@ public struct Tally: Sendable, Hashable {
         withoutOffice = counter.withoutOffice
         states = counter.states
         codes = counter.codes
-        var byReason: [ReasonKey: Int] = [:]
-        for (id, count) in counter.reasons.enumerated() where count > 0 {
-            byReason[keys[id]] = count
-        }
-        self.byReason = byReason
+        reasonCounts = counter.reasons
+        reasonKeys = keys
+    }
+
+    // Equal counts are equal tallies, whatever order the keys were numbered in.
+    public static func == (a: Tally, b: Tally) -> Bool {
+        (a.total, a.withoutOffice, a.states, a.codes) == (b.total, b.withoutOffice, b.states, b.codes) && a.byReason == b.byReason
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(total)
+        hasher.combine(withoutOffice)
+        hasher.combine(states)
+        hasher.combine(codes)
+        hasher.combine(byReason)
     }
 }
 
@@ -95,6 +120,21 @@ public struct RollUp: Sendable, Hashable {
         for status in statuses {
             counting.add(status.site, status.verdict)
         }
+        self.init(counting)
+    }
+
+    /// As `init(_:by:)`, from the inventory's sites and their verdicts by code. Reads each site in place: making a
+    /// `SiteStatus` per site first copies every site (a dozen strings each), a third of a national roll-up's time.
+    public init(sites: [Site], verdicts: [String: SiteVerdict], by dimensions: [RollUpDimension] = []) {
+        var counting = Counting(dimensions)
+        for index in sites.indices {
+            counting.add(sites[index], verdicts[sites[index].code])
+        }
+        self.init(counting)
+    }
+
+    private init(_ counting: Counting) {
+        let dimensions = counting.dimensions
         overall = Tally(counting.overall, keys: counting.keys)
         var grouped: [RollUpDimension: [RollUpGroup]] = [:]
         for (d, dimension) in dimensions.enumerated() {
@@ -268,9 +308,19 @@ private func sameBytes(_ a: String, _ b: String) -> Bool {
 /// Alphabetical ignoring case and diacritics: "Đại Lộc" < "Hải Châu" < "Hòa Vang" < "Sơn Trà",
 /// where code-point order would put "Hòa" before "Hải" and "Đ" after "Z".
 private func collationKey(_ key: String) -> String {
-    key.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-        .replacingOccurrences(of: "đ", with: "d")
+    if let known = collationKeys.withLock({ $0[key] }) { return known }
+    let folded = key.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).replacingOccurrences(of: "đ", with: "d")
+    collationKeys.withLock { keys in
+        // Group keys are the inventory's names: a few thousand. The bound only guards against a runaway caller.
+        if keys.count >= 100_000 { keys.removeAll() }
+        keys[key] = folded
+    }
+    return folded
 }
+
+/// Folding is Foundation's slowest step of a roll-up by 700 former districts, and the names rarely change: each
+/// name's key is kept for the process.
+private let collationKeys = Mutex<[String: String]>([:])
 
 extension ReasonCode {
     /// Position in `allCases`, for counting without hashing.

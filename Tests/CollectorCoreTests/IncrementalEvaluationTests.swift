@@ -107,6 +107,14 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
             #expect(after == (try await expected()))
             #expect(after.overall != readyBefore, "the other replica's transition is seen at the next roll-up")
             #expect(try await replica.readiness(groupBy: .formerDistrict, now: t0) == after)
+
+            // Further changes on the replica, one of them back to where it was: the copy patched site by site (only
+            // the sites with transitions since are read again) still equals a roll-up of every full verdict.
+            let fixed = readyReport(collector.inventory, site: ExampleSite.thanhKhe, seq: 3, at: t0 + 120)
+            _ = try await replica.ingest(ReportBatch(reports: [fixed]), from: .site(ExampleSite.thanhKhe), receivedAt: t0 + 120)
+            let other = readyReport(collector.inventory, site: ExampleSite.hoaCuong, seq: 2, at: t0 + 120, downService: service)
+            _ = try await replica.ingest(ReportBatch(reports: [other]), from: .site(ExampleSite.hoaCuong), receivedAt: t0 + 120)
+            #expect(try await collector.readiness(groupBy: .formerDistrict, now: t0) == (try await expected()))
         }
     }
 }

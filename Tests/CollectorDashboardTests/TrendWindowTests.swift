@@ -10,7 +10,10 @@ import Testing
 /// and draws the same curve as from all history.
 @Suite struct TrendWindowTests {
     @Test func trendFromTheWindowEqualsTrendFromAllHistory() throws {
-        let offices = try exampleInventory().offices
+        // Every site of the inventory, Hoàng Sa (no office) included: the trend counts offices only.
+        let sites = try exampleInventory().sites
+        let offices = sites.filter(\.hasOffice)
+        #expect(offices.count < sites.count)
         let now = Date(timeIntervalSince1970: 1_780_000_000)
         var generator = SplitMix(seed: 17)
         // 60 days of history: each office's first verdict somewhere in it, then random changes; some offices none.
@@ -39,9 +42,10 @@ import Testing
         let inWindow: Int = changes.values.reduce(0) { $0 + $1.count }
         let everything: Int = all.values.reduce(0) { $0 + $1.count }
         #expect(inWindow < everything, "the window holds less than all")
-        let windowed = OverviewModel.history(offices: offices, current: current, changes: changes, since: since)
-        let expected = OverviewModel.trend(offices: offices, history: all, now: now, days: OverviewModel.trendDays)
-        let got = OverviewModel.trend(offices: offices, history: windowed, now: now, days: OverviewModel.trendDays)
+        let windowed = OverviewModel.history(sites: sites, current: current, changes: changes, since: since)
+        #expect(windowed.count == offices.count, "one history per office, none for a site without one")
+        let expected = OverviewModel.trend(sites: sites, history: all, now: now, days: OverviewModel.trendDays)
+        let got = OverviewModel.trend(sites: sites, history: windowed, now: now, days: OverviewModel.trendDays)
         #expect(got == expected)
         #expect(Set(expected.map(\.share)).count > 1, "the curve is not flat: the comparison means something")
     }

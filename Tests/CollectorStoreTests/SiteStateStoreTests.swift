@@ -54,6 +54,34 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases)
+    func theSitesChangedSinceATransitionIdAreTheOnesToReadAgain(backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let down = Reason(code: .serviceDown, subject: "vneid", impact: .notReady, evidence: "refused")
+            _ = try await store.recordVerdicts([verdict("1", .ready, [], at: t0), verdict("2", .ready, [], at: t0),
+                                                verdict("3", .ready, [], at: t0)], recheckAt: [:])
+            let first = try await store.latestTransitionID()
+            #expect(try await store.sitesWithTransitions(after: first, upTo: first).isEmpty)
+            // New evidence, same state and keys: no transition, nothing to read again.
+            _ = try await store.recordVerdicts([verdict("1", .ready, [], at: t0 + 60)], recheckAt: [:])
+            #expect(try await store.latestTransitionID() == first)
+            _ = try await store.recordVerdicts([verdict("2", .notReady, [down], at: t0 + 120)], recheckAt: [:])
+            let second = try await store.latestTransitionID()
+            _ = try await store.recordVerdicts([verdict("3", .notReady, [down], at: t0 + 180),
+                                                verdict("2", .ready, [], at: t0 + 180)], recheckAt: [:])
+            let third = try await store.latestTransitionID()
+            #expect(try await store.sitesWithTransitions(after: first, upTo: second) == ["2"])
+            #expect(try await store.sitesWithTransitions(after: second, upTo: third) == ["2", "3"])
+            #expect(try await store.sitesWithTransitions(after: 0, upTo: first) == ["1", "2", "3"])
+
+            let some = try await store.verdictSummaries(sites: ["3", "nope"])
+            #expect(some.keys.sorted() == ["3"])
+            #expect(some["3"]?.reasons.map(\.key) == [down.key])
+            #expect(try await store.verdictSummaries(sites: []).isEmpty)
+            #expect(try await store.verdictSummaries().count == 3)
+        }
+    }
+
     @Test func latestKeysAndPerSiteReadsDecodeOnlyTheListedSites() async throws {
         try await withTemporaryDirectory { dir in
             let store = try SQLiteStore(path: dir.appendingPathComponent("s.sqlite").path)

@@ -82,6 +82,20 @@ import Testing
         #expect(rollUp.overall == RollUp(Self.statuses).overall)
     }
 
+    /// The roll-up read in place from sites and verdicts by code is the roll-up of the same statuses, and tallies
+    /// with the same counts are equal however their reason keys were numbered (by the order sites came in).
+    @Test func sitesWithVerdictsByCodeRollUpAsTheirStatuses() {
+        let inPlace = RollUp(sites: Self.sites, verdicts: Self.verdicts, by: [.formerDistrict, .type])
+        let fromStatuses = RollUp(Self.statuses, by: [.formerDistrict, .type])
+        #expect(inPlace == fromStatuses)
+        #expect(inPlace.overall.byReason == fromStatuses.overall.byReason)
+        let reversed = RollUp(Self.statuses.reversed(), by: [.formerDistrict])
+        #expect(reversed.overall == fromStatuses.overall)
+        #expect(reversed.overall.count(ReasonKey("SERVICE_DOWN:dvc")!) == 1)
+        #expect(reversed.overall.count(ReasonKey("SERVICE_DOWN:mail")!) == 0)
+        #expect(reversed.groups(by: .formerDistrict) == fromStatuses.groups(by: .formerDistrict))
+    }
+
     /// The same name typed composed (NFC) and decomposed (NFD) is one group, as it is one String.
     @Test func equalNamesSpelledDifferentlyAreOneGroup() async throws {
         let decomposed = "Ha\u{0309}i Cha\u{0302}u"
