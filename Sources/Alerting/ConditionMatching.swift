@@ -5,16 +5,58 @@ import ReadinessModel
 public struct SiteObservation: Sendable {
     public var site: Site
     public var verdict: SiteVerdict?
-    /// The site's newest report.
-    public var latest: Report?
+    /// What the rules read of the site's newest report.
+    public var latest: ReportFacts?
     /// When the newest report was received; nil when none ever was.
     public var lastReceivedAt: Date?
 
-    public init(site: Site, verdict: SiteVerdict?, latest: Report?, lastReceivedAt: Date?) {
+    public init(site: Site, verdict: SiteVerdict?, latest: ReportFacts?, lastReceivedAt: Date?) {
         self.site = site
         self.verdict = verdict
         self.latest = latest
         self.lastReceivedAt = lastReceivedAt
+    }
+
+    public init(site: Site, verdict: SiteVerdict?, latest: Report?, lastReceivedAt: Date?) {
+        self.init(site: site, verdict: verdict, latest: latest.map(ReportFacts.init), lastReceivedAt: lastReceivedAt)
+    }
+}
+
+/// What alert rules read of a report: each measurement's value and when it was taken, in the report's order, without
+/// the rest (phases, evidence, addresses, servers). The alert engine keeps these per site between rounds instead of the
+/// decoded reports, which were most of a national collector's memory (about 0.6 GiB at 33,210 sites).
+public struct ReportFacts: Sendable, Hashable {
+    public struct Link: Sendable, Hashable {
+        public var role: LinkRole
+        /// The lowest known speed in Mbit/s.
+        public var lowestSpeedMbps: Int?
+        public var throughputAt: Date?
+        /// Mbit/s per direction of the last throughput test; empty when it failed.
+        public var mbps: [ThroughputDirection: Double]
+    }
+
+    public struct Service: Sendable, Hashable {
+        public var name: String
+        public var checkedAt: Date
+        public var totalMilliseconds: Double?
+        public var certificateDaysLeft: Int?
+    }
+
+    public var generatedAt: Date
+    public var links: [Link]
+    public var services: [Service]
+    public var clockOffsetMilliseconds: Double?
+
+    public init(_ report: Report) {
+        generatedAt = report.generatedAt
+        links = report.links.map { link in
+            Link(role: link.role, lowestSpeedMbps: link.speed.compactMap(\.speedMbps).min(), throughputAt: link.throughput?.measuredAt,
+                 mbps: link.throughput.map { $0.error == nil ? $0.mbps : [:] } ?? [:])
+        }
+        services = report.services.map {
+            Service(name: $0.name, checkedAt: $0.checkedAt, totalMilliseconds: $0.totalMilliseconds, certificateDaysLeft: $0.certificateDaysLeft)
+        }
+        clockOffsetMilliseconds = report.clock?.offsetMilliseconds
     }
 }
 
@@ -96,7 +138,7 @@ extension AlertCondition {
         guard let report = observation.latest else { return observation.verdict?.evaluatedAt }
         switch reason.code {
         case .throughputLow:
-            return report.links.first { $0.role.rawValue == reason.subject }?.throughput?.measuredAt ?? report.generatedAt
+            return report.links.first { $0.role.rawValue == reason.subject }?.throughputAt ?? report.generatedAt
         case .serviceDown, .serviceSlow, .certExpiring:
             return report.services.first { $0.name == reason.subject }?.checkedAt ?? report.generatedAt
         case .stale, .noData:
@@ -108,15 +150,15 @@ extension AlertCondition {
 }
 
 extension MetricSeries {
-    /// The value of this series in a report and when it was measured; nil when the report has none.
-    public func reading(in report: Report) -> (value: Double, at: Date)? {
+    /// The value of this series in a report's facts and when it was measured; nil when the report has none.
+    public func reading(in report: ReportFacts) -> (value: Double, at: Date)? {
         switch self {
         case .throughput(let role, let direction):
-            guard let measurement = report.links.first(where: { $0.role == role })?.throughput, measurement.error == nil,
-                  let mbps = measurement.mbps[direction] else { return nil }
-            return (mbps, measurement.measuredAt)
+            guard let link = report.links.first(where: { $0.role == role }), let at = link.throughputAt,
+                  let mbps = link.mbps[direction] else { return nil }
+            return (mbps, at)
         case .linkSpeed(let role):
-            guard let speed = report.links.first(where: { $0.role == role })?.speed.compactMap(\.speedMbps).min() else { return nil }
+            guard let speed = report.links.first(where: { $0.role == role })?.lowestSpeedMbps else { return nil }
             return (Double(speed), report.generatedAt)
         case .serviceMilliseconds(let name):
             guard let service = report.services.first(where: { $0.name == name }), let total = service.totalMilliseconds else { return nil }
@@ -127,8 +169,8 @@ extension MetricSeries {
                 .min(by: { $0.0 < $1.0 }) else { return nil }
             return (Double(fewest.0), fewest.1)
         case .clockOffsetMilliseconds:
-            guard let clock = report.clock else { return nil }
-            return (abs(clock.offsetMilliseconds), report.generatedAt)
+            guard let offset = report.clockOffsetMilliseconds else { return nil }
+            return (abs(offset), report.generatedAt)
         }
     }
 }

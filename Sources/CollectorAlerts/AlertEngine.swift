@@ -24,7 +24,7 @@ public final class AlertEngine: Sendable {
     /// Wakes the delivery service when a round queued something.
     let queued: AsyncStream<Void>
     private let queuedSink: AsyncStream<Void>.Continuation
-    /// Each site's verdict and newest report as last read, refreshed each round by what changed.
+    /// Each site's verdict and newest report's facts as last read, refreshed each round by what changed.
     let observed = ObservedSites()
 
     public init(collector: Collector, configuration: AlertConfiguration,
@@ -58,7 +58,7 @@ public final class AlertEngine: Sendable {
         let previous = Dictionary(try await stored.map { ($0.key, $0) }) { a, _ in a }
         let observations = offices.map { office in
             let site = sites[office.code]
-            return SiteObservation(site: office, verdict: site?.verdict, latest: site?.latest?.report,
+            return SiteObservation(site: office, verdict: site?.verdict, latest: site?.latest,
                                    lastReceivedAt: site?.received?.receivedAt)
         }
         let round = AlertEvaluator(rules: configuration.rules, timeZone: timeZone)

@@ -1,11 +1,12 @@
+import Alerting
 import CollectorStore
 import Foundation
 import ReadinessModel
 import SansangAPI
 import Synchronization
 
-/// What the alert engine knows of each site between rounds: its current verdict and newest report, decoded once and
-/// kept until the store says they changed. Each round reads only version columns of every site (the verdict's
+/// What the alert engine knows of each site between rounds: its current verdict and what the rules read of its newest
+/// report (`ReportFacts`, not the report), decoded once and kept until the store says they changed. Each round reads only version columns of every site (the verdict's
 /// revision, the newest report's key) and decodes the verdicts and reports of the sites whose version moved, so a
 /// round costs what changed since the last one, not a decode of the whole fleet. The store is the source of truth:
 /// on a replica whose own ingest never saw a site's reports (they landed on another replica), the versions still move.
@@ -14,7 +15,7 @@ final class ObservedSites: Sendable {
         var revision: Int64?
         var verdict: SiteVerdict?
         var received: LatestReportKey?
-        var latest: StoredReport?
+        var latest: ReportFacts?
     }
 
     private let sites = Mutex<[String: Site]>([:])
@@ -45,7 +46,7 @@ final class ObservedSites: Sendable {
                 site.revision = nil
             }
             if let report = newReports[code] {
-                site.latest = report
+                site.latest = ReportFacts(report.report)
                 site.received = keyMap[code]
             } else if keyMap[code] == nil {
                 site.latest = nil

@@ -83,6 +83,32 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
+    /// The roll-up answered again while nothing changed is the one kept; a transition or a new inventory makes a new one.
+    @Test func aKeptRollUpFollowsTheVerdictsAndTheInventory() async throws {
+        try await withTemporaryDirectory { dir in
+            let (collector, _) = try await fleet(in: dir)
+            let first = try await collector.readiness(groupBy: .formerDistrict, now: t0)
+            let again = try await collector.readiness(groupBy: .formerDistrict, now: t0 + 5)
+            #expect(again.generatedAt == t0 + 5, "the time of the answer, not of the roll-up kept")
+            #expect(again.groups == first.groups && again.overall == first.overall)
+            #expect(try await collector.readiness(groupBy: nil, now: t0).groups.isEmpty, "each dimension has its own")
+
+            let down = readyReport(collector.inventory, site: ExampleSite.haiChau, seq: 2, at: t0 + 60, lanMbps: 1000)
+            _ = try await collector.ingest(ReportBatch(reports: [down]), from: .site(ExampleSite.haiChau), receivedAt: t0 + 60)
+            let afterChange = try await collector.readiness(groupBy: .formerDistrict, now: t0 + 60)
+            #expect(afterChange.overall.ready == first.overall.ready - 1)
+
+            // The same verdicts, an inventory without Hải Châu's former district: the kept roll-up is not answered.
+            let district = try #require(collector.inventory.site(code: ExampleSite.haiChau)?.formerDistrict)
+            let inventory = collector.inventory
+            collector.replaceInventory(Inventory(sites: inventory.sites.filter { $0.formerDistrict != district },
+                                                 profiles: inventory.profiles))
+            let smaller = try await collector.readiness(groupBy: .formerDistrict, now: t0 + 60)
+            #expect(!smaller.groups.map(\.key).contains(district))
+            #expect(smaller.overall.total < afterChange.overall.total)
+        }
+    }
+
     @Test func rollUpFromColumnsEqualsRollUpFromFullVerdictsOnEveryReplica() async throws {
         try await withTemporaryDirectory { dir in
             let (collector, store) = try await fleet(in: dir)
