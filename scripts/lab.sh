@@ -131,6 +131,9 @@ find_tools() {
   done
   FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | head -1 || true)
   [ -n "$FAKETIME_LIB" ] || missing+=("libfaketime")
+  # For lab/timerfd-passthrough.c (the Swift toolchain's clang will do).
+  LAB_CC=${CC:-$(command -v cc || command -v clang || true)}
+  [ -n "$LAB_CC" ] || missing+=("a C compiler (cc)")
   [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} (\`make deps-run\` installs them)"
   for program in sansang-agent sansang-collector sansang sansang-lab; do
     [ -x "$BIN/$program" ] || die "$BIN/$program is not built (\`swift build\`)"
@@ -442,7 +445,11 @@ checks:
 YAML
   local env=()
   # clock_skew_s: the office host's clock runs ahead (or behind) — libfaketime under the agent, not the host's clock.
-  [ "$skew" != - ] && env=(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$( [ "$skew" -ge 0 ] && echo +)${skew}s" FAKETIME_DONT_FAKE_MONOTONIC=1)
+  # lab/timerfd-passthrough.c comes first: without it libfaketime makes the agent's timers spin (the file says why).
+  if [ "$skew" != - ]; then
+    [ -f "$DIR/timerfd-passthrough.so" ] || "$LAB_CC" -shared -fPIC -O2 -o "$DIR/timerfd-passthrough.so" "$ROOT/lab/timerfd-passthrough.c"
+    env=(LD_PRELOAD="$DIR/timerfd-passthrough.so $FAKETIME_LIB" FAKETIME="$( [ "$skew" -ge 0 ] && echo +)${skew}s" FAKETIME_DONT_FAKE_MONOTONIC=1)
+  fi
   start "agent-$code" "$o" "$d/agent.log" "${env[@]}" -- "$AGENT" run --config "$d/agent.yaml"
 }
 
