@@ -486,10 +486,13 @@ steady() {
   local began=$1
   while :; do
     if check_once --quiet > "$DIR/check.txt" 2>&1; then
+      echo "after $((SECONDS - began)) s: steady" >> "$DIR/steady.log"
       echo $((SECONDS - began)) > "$STATE/steady-seconds"
       say "lab: steady state after $((SECONDS - began)) s: every site as $LAB_FILE declares."
       return 0
     fi
+    # What still differs at each poll, for whoever asks why the lab took its time (docs/lab.md).
+    { echo "after $((SECONDS - began)) s:"; sed 's/^/  /' "$DIR/check.txt"; } >> "$DIR/steady.log"
     if [ $((SECONDS - began)) -ge "$STEADY_TIMEOUT" ]; then
       say "lab: after $STEADY_TIMEOUT s the lab still differs from $LAB_FILE (it keeps running; \`make check-lab\` compares again):"
       sed 's/^/  /' "$DIR/check.txt"

@@ -94,6 +94,9 @@ public struct AgentConfiguration: Sendable {
         /// Each service check runs this often; nil: at the plan's report interval.
         public var serviceInterval: Duration?
         public var serviceTimeout: Duration = .seconds(10)
+        /// A failed check runs once more after this, sooner than its interval (a transient failure is not kept for a
+        /// whole interval); nil: the plan's report interval. Never later than the interval.
+        public var retryInterval: Duration?
         /// PEM file of the CA(s) the tls/https service checks trust instead of the system store (e.g. a lab's CA).
         public var caFile: String?
         public var throughput = true
@@ -165,7 +168,8 @@ public struct AgentConfiguration: Sendable {
 enum AgentConfigurationKeys {
     static let top = ["site", "collector", "uplink", "state_directory", "spool", "send", "switch", "lldp_wait_s",
                       "report_interval_s", "checks", "notifications", "metrics"]
-    static let checks = ["services", "service_interval_s", "service_timeout_s", "ca_file", "throughput", "throughput_poll_s"]
+    static let checks = ["services", "service_interval_s", "service_timeout_s", "retry_interval_s", "ca_file", "throughput",
+                         "throughput_poll_s"]
     static let notifications = ["targets", "heartbeat_s", "backoff_initial_s", "backoff_max_s", "expire_s", "queue_limit",
                                 "oid_root"]
     static let collector = ["url", "token_file", "ca_file", "pinned_ca_file", "pinned_public_keys", "allow_insecure_http", "timeout_s"]
@@ -219,6 +223,9 @@ private struct AgentConfigurationDecoder {
             }
             if let seconds = keys["service_timeout_s"].flatMap({ reader.double($0, in: 0.1...300) }) {
                 configuration.checks.serviceTimeout = .seconds(seconds)
+            }
+            if let seconds = keys["retry_interval_s"].flatMap({ reader.double($0, in: 0.1...86400) }) {
+                configuration.checks.retryInterval = .seconds(seconds)
             }
             if let field = keys["ca_file"], let path = absolutePath(field) { configuration.checks.caFile = path }
             if let on = keys["throughput"].flatMap({ reader.bool($0) }) { configuration.checks.throughput = on }

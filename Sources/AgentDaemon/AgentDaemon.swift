@@ -99,6 +99,7 @@ public enum AgentDaemon {
         }
         if configuration.checks.services {
             services.insert(ServiceCheckService(holder: holder, results: results, interval: configuration.checks.serviceInterval,
+                                                retryInterval: configuration.checks.retryInterval,
                                                 timeout: configuration.checks.serviceTimeout, caFile: configuration.checks.caFile,
                                                 logger: logger), at: 1)
         }

@@ -37,13 +37,27 @@ actor LatestResults {
     }
 }
 
-/// Runs each service check of the plan on its own loop (every `interval`, the first after a random part of it),
-/// so that a hanging target delays nothing but its own next result. Restarts the loops when the plan changes.
+/// When a check runs next (pure): after `interval`, but a failure is checked once more after `retry` (at most the
+/// interval), as monitoring systems retry a soft failure before they hold it: a check that failed because the office
+/// was still coming up, or for a moment, is not reported as down for a whole interval. A retry that fails too waits
+/// the interval, so a service that stays down costs one check more per interval, not one per retry.
+enum CheckCadence {
+    static func next(ok: Bool, afterRetry: Bool, interval: Duration, retry: Duration) -> (delay: Duration, isRetry: Bool) {
+        if ok || afterRetry { return (interval, false) }
+        return (min(retry, interval), true)
+    }
+}
+
+/// Runs each service check of the plan on its own loop (every `interval`, the first after a random part of it; a
+/// failure once more after `retryInterval`), so that a hanging target delays nothing but its own next result.
+/// Restarts the loops when the plan changes.
 struct ServiceCheckService: Service {
     let holder: PlanHolder
     let results: LatestResults
     /// Nil: the plan's report interval.
     let interval: Duration?
+    /// Nil: the plan's report interval.
+    let retryInterval: Duration?
     let timeout: Duration
     /// The CA file tls/https checks trust instead of the system store; nil: the system store.
     var caFile: String?
@@ -54,11 +68,12 @@ struct ServiceCheckService: Service {
         var plan = first.plan
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let every = interval ?? .seconds(max(1, plan.reportIntervalSeconds))
+            let retry = retryInterval ?? .seconds(max(1, plan.reportIntervalSeconds))
             let (checks, version) = (plan.profile.services, plan.version)
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { group in
                     for check in checks {
-                        group.addTask { await repeatCheck(check, every: every) }
+                        group.addTask { await repeatCheck(check, every: every, retry: retry) }
                     }
                     group.addTask { await waitForPlanChange(from: version, every: every) }
                     await group.next()
@@ -69,9 +84,10 @@ struct ServiceCheckService: Service {
         }
     }
 
-    private func repeatCheck(_ check: ServiceCheck, every interval: Duration) async {
+    private func repeatCheck(_ check: ServiceCheck, every interval: Duration, retry: Duration) async {
         try? await Task.sleep(for: interval * Double.random(in: 0...0.5))
         let runner = ServiceRunner()
+        var afterRetry = false
         while !Task.isCancelled {
             var options = ServiceTarget.Options()
             options.caFile = caFile
@@ -81,7 +97,9 @@ struct ServiceCheckService: Service {
             if !outcome.result.ok {
                 logger.notice("service check failed", metadata: ["service": "\(check.name)", "reason": "\(outcome.result.reason ?? "")"])
             }
-            try? await Task.sleep(for: interval)
+            let next = CheckCadence.next(ok: outcome.result.ok, afterRetry: afterRetry, interval: interval, retry: retry)
+            afterRetry = next.isRetry
+            try? await Task.sleep(for: next.delay)
         }
     }
 

@@ -68,6 +68,26 @@ import YAMLConfig
         #expect(configuration.send.backoffMax == .seconds(300))
         #expect(configuration.upstreamSwitch == nil)
         #expect(configuration.reportIntervalOverride == nil)
+        #expect(configuration.checks.retryInterval == nil, "a failed check is retried after the plan's report interval")
+    }
+
+    @Test func checksRetryIntervalDecodesAndIsBounded() throws {
+        let base = "site: '20242'\ncollector:\n  url: http://127.0.0.1:8080\nchecks:\n"
+        let configuration = try AgentConfiguration.decode(yaml: base + "  service_interval_s: 300\n  retry_interval_s: 20\n", file: "a.yaml")
+        #expect(configuration.checks.serviceInterval == .seconds(300))
+        #expect(configuration.checks.retryInterval == .seconds(20))
+        #expect(throws: (any Error).self) { try AgentConfiguration.decode(yaml: base + "  retry_interval_s: 0\n", file: "a.yaml") }
+    }
+
+    /// A failure is checked once more after the retry interval; a failed retry, or a success, waits the interval.
+    @Test func aFailedCheckIsRetriedOnceSoonerThanItsInterval() {
+        let (interval, retry) = (Duration.seconds(120), Duration.seconds(30))
+        #expect(CheckCadence.next(ok: true, afterRetry: false, interval: interval, retry: retry) == (interval, false))
+        #expect(CheckCadence.next(ok: false, afterRetry: false, interval: interval, retry: retry) == (retry, true))
+        #expect(CheckCadence.next(ok: false, afterRetry: true, interval: interval, retry: retry) == (interval, false))
+        #expect(CheckCadence.next(ok: true, afterRetry: true, interval: interval, retry: retry) == (interval, false))
+        // Never later than the interval itself.
+        #expect(CheckCadence.next(ok: false, afterRetry: false, interval: .seconds(10), retry: retry) == (.seconds(10), true))
     }
 
     @Test func errorsNameFileLineColumnAndField() {
