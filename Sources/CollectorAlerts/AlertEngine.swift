@@ -26,6 +26,10 @@ public final class AlertEngine: Sendable {
     private let queuedSink: AsyncStream<Void>.Continuation
     /// Each site's verdict and newest report's facts as last read, refreshed each round by what changed.
     let observed = ObservedSites()
+    /// The alert instances as this process's last round committed them, with the leader term they belong to: only the
+    /// leader writes instances, so within one term they are what the store holds, and a round need not read and decode
+    /// every instance (one per site and rule that holds: most of a national fleet at times) again.
+    private let committed = Mutex<(term: Int, instances: [AlertKey: AlertInstance])?>(nil)
 
     public init(collector: Collector, configuration: AlertConfiguration,
                 timeZone: TimeZone = OfficeTime.zone, logger: Logger = Logger(label: "sansang.alerts"),
@@ -47,15 +51,23 @@ public final class AlertEngine: Sendable {
     private var evaluator: AlertEvaluator { AlertEvaluator(rules: configuration.rules, timeZone: timeZone) }
 
     /// One round at `now`: every rule on every office, states advanced and stored, notices routed and queued.
+    /// `leaderTerm`: the alert leader's term this round runs in (`AlertLeadership.term`); within one term the instances
+    /// the previous round committed are used instead of reading them again. Nil: read them from the store.
     @discardableResult
-    public func evaluate(now: Date = Date()) async throws -> AlertRound {
+    public func evaluate(now: Date = Date(), leaderTerm: Int? = nil) async throws -> AlertRound {
         let configuration = self.configuration
         let store = collector.store
         let offices = collector.inventory.offices
-        async let stored = store.alertInstances()
+        let kept = committed.withLock { $0 }.flatMap { $0.term == leaderTerm ? $0.instances : nil }
+        async let stored = kept == nil ? store.alertInstances() : []
         async let silences = store.silences(endingAfter: now)
         let sites = try await observed.refresh(from: store)
-        let previous = Dictionary(try await stored.map { ($0.key, $0) }) { a, _ in a }
+        let previous: [AlertKey: AlertInstance]
+        if let kept {
+            previous = kept
+        } else {
+            previous = Dictionary(try await stored.map { ($0.key, $0) }) { a, _ in a }
+        }
         let observations = offices.map { office in
             let site = sites[office.code]
             return SiteObservation(site: office, verdict: site?.verdict, latest: site?.latest,
@@ -65,7 +77,14 @@ public final class AlertEngine: Sendable {
             .evaluate(observations, previous: previous, silences: try await silences, now: now)
         let changed = round.instances.values.filter { previous[$0.key] != $0 }.sorted { $0.key < $1.key }
         let groups = configuration.route(round.notices)
-        try await store.commitAlertRound(upsert: changed, remove: round.removed, groups: groups, now: now)
+        do {
+            try await store.commitAlertRound(upsert: changed, remove: round.removed, groups: groups, now: now)
+        } catch {
+            committed.withLock { $0 = nil }
+            throw error
+        }
+        // What the store holds now: every instance the round kept (the others are removed).
+        committed.withLock { $0 = leaderTerm.map { ($0, round.instances) } }
         for notice in round.notices {
             logger.info("alert \(notice.state.rawValue)", metadata: [
                 "rule": "\(notice.rule)", "site": "\(notice.site)", "severity": "\(notice.severity.rawValue)",
@@ -156,7 +175,7 @@ public struct AlertEvaluationService: Service {
                     if since.map({ $0 >= interval || (changed && $0 >= changeGap) }) ?? true {
                         lastRound = .now
                         do {
-                            try await engine.evaluate()
+                            try await engine.evaluate(leaderTerm: leadership?.term ?? 0)
                             if let newest { evaluatedUpTo = newest }
                         } catch {
                             logger.error("alert evaluation failed", metadata: ["error": "\(error)"])

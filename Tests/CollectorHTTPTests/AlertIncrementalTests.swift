@@ -52,6 +52,45 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         }
     }
 
+    /// Within one leader term a round starts from the instances the previous round committed (only the leader writes
+    /// them), not from a read of every instance; a new term reads them again, since another replica may have led.
+    /// Shown by removing an instance behind the engine's back, as another leader's round would.
+    @Test func withinOneLeaderTermARoundStartsFromWhatItCommitted() async throws {
+        try await withTemporaryDirectory { dir in
+            let collector = try await makeCollector(in: dir)
+            let other = try SQLiteStore(path: dir.appendingPathComponent("collector.sqlite").path)
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .warning
+            let engine = AlertEngine(collector: collector,
+                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
+                                     logger: quiet)
+            let inventory = collector.inventory
+            let service = try #require(inventory.effectiveProfile(for: inventory.site(code: ExampleSite.hoaCuong)!)?
+                .services.first { $0.required }?.name)
+            let down = readyReport(inventory, site: ExampleSite.hoaCuong, seq: 1, at: t0, downService: service)
+            _ = try await collector.ingest(ReportBatch(reports: [down]), from: .site(ExampleSite.hoaCuong), receivedAt: t0)
+            let key = AlertKey(rule: "service_down", site: ExampleSite.hoaCuong)
+            let first = try await engine.evaluate(now: t0 + 1, leaderTerm: 1)
+            #expect(first.instances[key]?.activeSince == t0 + 1)
+
+            try await other.commitAlertRound(upsert: [], remove: [key], groups: [], now: t0 + 2)
+            #expect(try await other.alertInstances().contains { $0.key == key } == false)
+            let sameTerm = try await engine.evaluate(now: t0 + 3, leaderTerm: 1)
+            #expect(sameTerm.instances[key]?.activeSince == t0 + 1, "the term's own instances, not a read")
+            let newTerm = try await engine.evaluate(now: t0 + 4, leaderTerm: 2)
+            #expect(newTerm.instances[key]?.activeSince == t0 + 4, "a new term reads the store: the instance was gone")
+
+            let leadership = AlertLeadership(leader: false)
+            #expect(leadership.term == 0)
+            leadership.set(true)
+            leadership.set(true)
+            #expect(leadership.term == 1)
+            leadership.set(false)
+            leadership.set(true)
+            #expect(leadership.term == 2)
+        }
+    }
+
     /// The evaluation service reacts to a verdict change within its change poll and gap, not at its interval (an hour here):
     /// a failing service fires at once (a rule without `for`) and resolves as soon as the site is ready again.
     @Test func aVerdictChangeIsEvaluatedAtOnceNotAtTheInterval() async throws {
