@@ -15,16 +15,21 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
 /// Issue 17: an alert round decodes only the verdicts and reports that changed since the last round, and sees the
 /// changes another replica made in the shared database.
 @Suite struct AlertIncrementalTests {
+    /// An engine with the default rules of `alerts/`, logging warnings only.
+    func defaultRulesEngine(_ collector: Collector) throws -> AlertEngine {
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning
+        return AlertEngine(collector: collector,
+                           configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
+                           logger: quiet)
+    }
+
     @Test func roundDecodesOnlyWhatChangedIncludingAnotherReplicasReports() async throws {
         try await withTemporaryDirectory { dir in
             let collector = try await makeCollector(in: dir)
             let replica = Collector(store: try SQLiteStore(path: dir.appendingPathComponent("collector.sqlite").path),
                                     inventory: collector.inventory)
-            var quiet = Logger(label: "test")
-            quiet.logLevel = .warning
-            let engine = AlertEngine(collector: collector,
-                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
-                                     logger: quiet)
+            let engine = try defaultRulesEngine(collector)
             let inventory = collector.inventory
             let sites = [ExampleSite.haiChau, ExampleSite.hoaCuong, ExampleSite.thanhKhe]
             for site in sites {
@@ -59,11 +64,7 @@ private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
         try await withTemporaryDirectory { dir in
             let collector = try await makeCollector(in: dir)
             let other = try SQLiteStore(path: dir.appendingPathComponent("collector.sqlite").path)
-            var quiet = Logger(label: "test")
-            quiet.logLevel = .warning
-            let engine = AlertEngine(collector: collector,
-                                     configuration: try AlertConfiguration.load(path: packageRoot.appendingPathComponent("alerts").path),
-                                     logger: quiet)
+            let engine = try defaultRulesEngine(collector)
             let inventory = collector.inventory
             let service = try #require(inventory.effectiveProfile(for: inventory.site(code: ExampleSite.hoaCuong)!)?
                 .services.first { $0.required }?.name)
