@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TestSupport
+import Testing
 
 /// A small province lab (`scripts/lab.sh` with a lab file, docs/lab.md) for the length of a test: its own namespace
 /// prefix (so that it runs beside `make run` and other suites), its own state directory, no link into the host's
@@ -162,6 +163,40 @@ struct ProvinceLab {
     // MARK: The mailbox
 
     /// The subject of every mail the SMTP sink kept, in arrival order.
+    /// What a late alert mail needs to be explained, as test attachments (kept by `make test` under
+    /// `.build/test-attachments`): the collector's log, the notification log with its queued/due/sent times, `site`'s
+    /// verdict transitions, and the mailbox's files with their times.
+    func attachAlertTimeline(site: String, named name: String) {
+        if let log = try? Data(contentsOf: directory.appendingPathComponent("collector.log")) {
+            Attachment.record(Array(log), named: "\(name)-collector.log")
+        }
+        var lines: [String] = []
+        if let queue = try? DatabaseQueue(path: database) {
+            _ = try? queue.read { db in
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT id, group_key, created_at, due_at, retry_at, sent_at, attempts, last_error, CAST(json AS TEXT) AS json
+                    FROM alert_notification ORDER BY id
+                    """) {
+                    lines.append("notification \(row["id"] as Int64) \(row["group_key"] as String) created \(row["created_at"] as Double) "
+                        + "due \(row["due_at"] as Double) retry \(row["retry_at"] as Double) sent \((row["sent_at"] as Double?).map { "\($0)" } ?? "-") "
+                        + "attempts \(row["attempts"] as Int) error \((row["last_error"] as String?) ?? "-") \(row["json"] as String)")
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT id, at, from_state, to_state, reasons FROM transition WHERE site = ? ORDER BY id",
+                                            arguments: [site]) {
+                    lines.append("transition \(row["id"] as Int64) at \(row["at"] as Double) \((row["from_state"] as String?) ?? "-") → "
+                        + "\(row["to_state"] as String) \(row["reasons"] as String)")
+                }
+            }
+        }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: mailbox.path)) ?? []
+        for file in files.sorted() {
+            let modified = (try? FileManager.default.attributesOfItem(atPath: mailbox.appendingPathComponent(file).path)[.modificationDate])
+                as? Date
+            lines.append("mail \(file) \(modified.map { "\($0.timeIntervalSince1970)" } ?? "-")")
+        }
+        Attachment.record(Array(lines.joined(separator: "\n").utf8), named: "\(name)-alert-timeline.txt")
+    }
+
     func mailSubjects() async throws -> [String] {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: mailbox.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
         var subjects: [String] = []
