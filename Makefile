@@ -27,6 +27,8 @@ DEB_PACKAGES += prometheus
 DEB_PACKAGES += chromium-driver
 # Scale-out: the PostgreSQL store's tests start a real PostgreSQL 15 (initdb, postgres); replicas sit behind HAProxy.
 DEB_PACKAGES += postgresql-15 haproxy
+# The threads' stacks of a collector that does not stop on SIGTERM, attached by ScaleOutTests.
+DEB_PACKAGES += gdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
